@@ -1,0 +1,246 @@
+"""Improvement of a plan: boundary moves and integer-programming neighbourhoods."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from redistrict.model import solve_region
+from redistrict.problem import IntArray, Problem
+
+__all__ = ["boundary_moves", "lns"]
+
+log = logging.getLogger(__name__)
+
+
+class _Plan:
+    """Mutable plan state restricted to labelled atoms (label >= 0)."""
+
+    def __init__(self, problem: Problem, labels: IntArray) -> None:
+        self.p = problem
+        self.labels = labels.copy()
+        self.members: dict[int, set[int]] = {}
+        for i, u in enumerate(self.labels.tolist()):
+            if u >= 0:
+                self.members.setdefault(u, set()).add(i)
+        self.load = {u: int(problem.households[sorted(s)].sum()) for u, s in self.members.items()}
+        self.cost = {u: problem.unit_cost(np.array(sorted(s)))[0] for u, s in self.members.items()}
+
+    def total(self) -> float:
+        return float(sum(self.cost.values()))
+
+
+def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> IntArray:
+    """Move single boundary atoms between units while the objective improves.
+
+    Moves keep every unit in the band and contiguous.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    labels : array of int
+        Unit per atom (-1 = not planned); not modified.
+    deadline : float
+        ``time.perf_counter()`` value at which to stop.
+
+    Returns
+    -------
+    ndarray of int
+        The improved labels.
+    """
+    st = _Plan(problem, labels)
+    h = problem.households
+    lo, hi = problem.band.lo, problem.band.hi
+    tol = 1e-9 * max(st.total(), 1.0)
+    edges = problem.edges.tolist()
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for a, b in edges:
+            ua, ub = int(st.labels[a]), int(st.labels[b])
+            if ua == ub or ua < 0 or ub < 0:
+                continue
+            for v, src, dst in ((a, ua, ub), (b, ub, ua)):
+                if len(st.members[src]) == 1:
+                    continue
+                if st.load[src] - h[v] < lo or st.load[dst] + h[v] > hi:
+                    continue
+                new_src = np.array(sorted(st.members[src] - {v}))
+                new_dst = np.array(sorted(st.members[dst] | {v}))
+                c_src = problem.unit_cost(new_src)[0]
+                c_dst = problem.unit_cost(new_dst)[0]
+                delta = c_src + c_dst - st.cost[src] - st.cost[dst]
+                if delta < -tol and problem.is_contiguous(new_src):
+                    st.members[src].discard(v)
+                    st.members[dst].add(v)
+                    st.load[src] -= int(h[v])
+                    st.load[dst] += int(h[v])
+                    st.cost[src], st.cost[dst] = c_src, c_dst
+                    st.labels[v] = dst
+                    improved = True
+                    break
+            if time.perf_counter() >= deadline:
+                break
+    return st.labels
+
+
+def _unit_graph(problem: Problem, labels: IntArray) -> dict[int, dict[int, float]]:
+    """Adjacent units with the length of boundary they share."""
+    out: dict[int, dict[int, float]] = {}
+    for (a, b), ln in zip(problem.edges.tolist(), problem.edge_length.tolist(), strict=True):
+        ua, ub = int(labels[a]), int(labels[b])
+        if ua != ub and ua >= 0 and ub >= 0:
+            out.setdefault(ua, {}).setdefault(ub, 0.0)
+            out.setdefault(ub, {}).setdefault(ua, 0.0)
+            out[ua][ub] += ln
+            out[ub][ua] += ln
+    return out
+
+
+def lns(
+    problem: Problem,
+    labels: IntArray,
+    *,
+    solver: str,
+    deadline: float,
+    sub_time: float = 5.0,
+    max_size: int = 3,
+    on_improve: Callable[[float], None] | None = None,
+) -> IntArray:
+    """Large-neighbourhood search: re-optimise groups of adjacent units exactly.
+
+    Each step frees the atoms of two (then three) adjacent units, solves the
+    integer program of :mod:`redistrict.model` on them (SP contiguity, the number
+    of units free to change by one) and keeps the result if the objective
+    drops. Stops at ``deadline`` or when no group improves.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    labels : array of int
+        Starting plan (contiguous, in band); not modified.
+    solver : {"highs", "cbc"}
+        MIP solver for the neighbourhoods.
+    deadline : float
+        ``time.perf_counter()`` value at which to stop.
+    sub_time : float
+        Time limit of one neighbourhood solve.
+    max_size : int
+        Largest number of units re-optimised together.
+    on_improve : callable, optional
+        Called with the new objective after each improvement.
+
+    Returns
+    -------
+    ndarray of int
+        The improved labels (units renumbered ``0..k-1`` by smallest atom).
+    """
+    labels = labels.copy()
+    tried: set[frozenset[tuple[int, ...]]] = set()
+    for size in range(2, max_size + 1):
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = False
+            adj = _unit_graph(problem, labels)
+            groups = _groups(adj, size)
+            for group in groups:
+                if time.perf_counter() >= deadline:
+                    break
+                region = np.flatnonzero(np.isin(labels, group))
+                key = frozenset(tuple(np.flatnonzero(labels == u).tolist()) for u in group)
+                if key in tried:
+                    continue
+                tried.add(key)
+                new = _reoptimise(problem, labels, group, region, solver, deadline, sub_time)
+                if new is not None:
+                    labels = new
+                    improved = True
+                    if on_improve is not None:
+                        on_improve(problem.plan_cost(labels))
+                    break
+    return _renumber(labels)
+
+
+def _groups(adj: dict[int, dict[int, float]], size: int) -> list[list[int]]:
+    """Connected groups of ``size`` units, longest shared boundaries first."""
+    seen: set[tuple[int, ...]] = set()
+    scored: list[tuple[float, tuple[int, ...]]] = []
+    for u in sorted(adj):
+        for v, ln in sorted(adj[u].items()):
+            if size == 2:
+                key = tuple(sorted((u, v)))
+                if key not in seen:
+                    seen.add(key)
+                    scored.append((-ln, key))
+                continue
+            for w, ln2 in sorted(adj[v].items()):
+                if w in (u,):
+                    continue
+                key = tuple(sorted((u, v, w)))
+                if key not in seen:
+                    seen.add(key)
+                    scored.append((-(ln + ln2), key))
+    scored.sort()
+    return [list(k) for _, k in scored]
+
+
+def _reoptimise(
+    problem: Problem,
+    labels: IntArray,
+    group: list[int],
+    region: IntArray,
+    solver: str,
+    deadline: float,
+    sub_time: float,
+) -> IntArray | None:
+    old = sum(problem.unit_cost(np.flatnonzero(labels == u))[0] for u in group)
+    total = int(problem.households[region].sum())
+    ks = problem.band.unit_counts(total)
+    k = len(group)
+    kmin, kmax = max(ks.start, k - 1), min(ks.stop - 1, k + 1)
+    if kmin > kmax:
+        return None
+    # Allow centres a little further than the current units reach.
+    radius = 0.0
+    for u in group:
+        members = np.flatnonzero(labels == u)
+        _, c = problem.unit_cost(members)
+        radius = max(radius, float(problem.distance[members, c].max()))
+    limit = min(sub_time, deadline - time.perf_counter())
+    if limit <= 0.2:
+        return None
+    sol = solve_region(
+        problem, region, kmin=kmin, kmax=kmax, solver=solver, time_limit=limit,
+        contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500,
+    )  # fmt: skip
+    if sol.centres is None:
+        return None
+    centres = region[sol.centres]
+    new = labels.copy()
+    next_label = int(labels.max()) + 1
+    for j in np.unique(centres):
+        new[region[centres == j]] = next_label
+        next_label += 1
+    cost = sum(problem.unit_cost(np.flatnonzero(new == u))[0] for u in np.unique(new[region]))
+    if cost < old - 1e-9 * max(abs(old), 1.0) and math.isfinite(cost):
+        return new
+    return None
+
+
+def _renumber(labels: IntArray) -> IntArray:
+    """Renumber units 0..k-1 in order of their smallest atom (-1 stays)."""
+    out = np.full_like(labels, -1)
+    seen: dict[int, int] = {}
+    for i, u in enumerate(labels.tolist()):
+        if u < 0:
+            continue
+        if u not in seen:
+            seen[u] = len(seen)
+        out[i] = seen[u]
+    return out

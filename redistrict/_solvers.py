@@ -1,0 +1,197 @@
+"""Run a PuLP model with the solver the caller chose and read its status honestly.
+
+* ``"highs"``: HiGHS in-process through highspy (PuLP's ``HiGHS`` API). PuLP maps
+  a HiGHS time-out to "optimal", so the HiGHS model status and dual bound are
+  read from the solver object itself.
+* ``"cbc"``: the CBC binary bundled with PuLP. PuLP waits for CBC without a
+  time-out and leaves the process behind if Python is killed; here CBC runs in
+  its own process with a hard wall-clock limit and dies with its parent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pulp
+
+from redistrict.errors import InputError, SolverError
+
+__all__ = ["SOLVERS", "SolveOutcome", "check_solver", "run_model"]
+
+log = logging.getLogger(__name__)
+
+SOLVERS = ("highs", "cbc")
+Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What a solver run proved.
+
+    Attributes
+    ----------
+    status : {"optimal", "feasible", "infeasible", "no_solution"}
+        ``optimal`` only when the solver proved it; ``feasible`` when it stopped
+        (time limit) with an incumbent; ``no_solution`` when it stopped without.
+    objective : float or None
+        Objective of the incumbent.
+    bound : float or None
+        Best proven lower bound, when the solver reports one.
+    seconds : float
+        Wall-clock time of the run.
+    """
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+def check_solver(name: str) -> None:
+    """Raise :class:`InputError` unless ``name`` is a usable solver."""
+    if name not in SOLVERS:
+        raise InputError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
+    if name == "cbc" and not pulp.PULP_CBC_CMD(msg=False).available():
+        raise SolverError("PuLP's bundled CBC binary is not available: use --solver highs")
+    if name == "highs" and not pulp.HiGHS(msg=False).available():
+        raise SolverError("highspy is not installed: `pip install highspy` or use --solver cbc")
+
+
+def run_model(
+    prob: pulp.LpProblem,
+    solver: str,
+    time_limit: float,
+    *,
+    mip_gap: float = 1e-6,
+    max_nodes: int | None = None,
+) -> SolveOutcome:
+    """Solve ``prob`` (a minimisation) and report what was proven.
+
+    Parameters
+    ----------
+    prob : pulp.LpProblem
+        The model; variable values are set on return when a solution exists.
+    solver : {"highs", "cbc"}
+        Solver to use.
+    time_limit : float
+        Wall-clock limit in seconds.
+    mip_gap : float
+        Relative gap at which the solver may stop and call the solution optimal.
+    max_nodes : int, optional
+        Branch-and-bound node limit: a deterministic work limit (a time limit
+        makes results depend on the machine's speed).
+
+    Returns
+    -------
+    SolveOutcome
+    """
+    check_solver(solver)
+    start = time.perf_counter()
+    limit = max(0.05, float(time_limit))
+    if solver == "highs":
+        return _run_highs(prob, limit, mip_gap, max_nodes, start)
+    return _run_cbc(prob, limit, mip_gap, max_nodes, start)
+
+
+def _run_highs(
+    prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
+) -> SolveOutcome:
+    import highspy
+
+    extra = {} if max_nodes is None else {"mip_max_nodes": int(max_nodes)}
+    api = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1, random_seed=0, **extra)
+    try:
+        prob.solve(api)
+    except pulp.PulpSolverError as exc:  # pragma: no cover - solver crash
+        raise SolverError(f"HiGHS failed: {exc}") from exc
+    h = prob.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    seconds = time.perf_counter() - start
+    objective = float(h.getObjectiveValue()) if has_sol else None
+    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    mstat = highspy.HighsModelStatus
+    if ms == mstat.kOptimal:
+        return SolveOutcome("optimal", objective, objective if bound is None else bound, seconds)
+    if ms in (mstat.kInfeasible, mstat.kUnboundedOrInfeasible):
+        return SolveOutcome("infeasible", None, None, seconds)
+    return SolveOutcome("feasible" if has_sol else "no_solution", objective, bound, seconds)
+
+
+def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+    except OSError:
+        pass
+
+
+def _run_cbc(
+    prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
+) -> SolveOutcome:
+    api = pulp.PULP_CBC_CMD(msg=False)
+    with tempfile.TemporaryDirectory(prefix="redistrict-cbc-") as tmp:
+        mps = str(Path(tmp) / "model.mps")
+        sol = str(Path(tmp) / "model.sol")
+        vs, vnames, cnames, _ = prob.writeMPS(mps, rename=1)
+        args = [
+            api.path, mps, "-sec", f"{limit:.3f}", "-ratio", f"{mip_gap:g}", "-threads", "1",
+            "-randomSeed", "1",
+        ]  # fmt: skip
+        if max_nodes is not None:
+            args += ["-maxNodes", str(int(max_nodes))]
+        args += ["-solve", "-printingOptions", "all", "-solution", sol]
+        with subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            preexec_fn=_set_pdeathsig if os.name == "posix" else None,  # noqa: PLW1509
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, _ = proc.communicate(timeout=limit + 10.0)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                log.warning("CBC overran its time limit of %.1f s and was stopped", limit)
+                return SolveOutcome("no_solution", None, None, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0 or not os.path.exists(sol):
+            raise SolverError(f"CBC exited with code {proc.returncode}: {out[-500:]}")
+        status, values, _, _, _, sol_status = api.readsol_MPS(sol, prob, vs, vnames, cnames)
+    prob.assignVarsVals(values)
+    prob.assignStatus(status, sol_status)
+    objective = pulp.value(prob.objective) if sol_status in (1, 2) else None
+    bound = _cbc_bound(out)
+    if status == pulp.LpStatusInfeasible:
+        return SolveOutcome("infeasible", None, None, seconds)
+    if sol_status == pulp.LpSolutionOptimal and "Optimal solution found" in out:
+        obj = float(objective) if objective is not None else None
+        return SolveOutcome("optimal", obj, obj if bound is None else bound, seconds)
+    if objective is None:
+        return SolveOutcome("no_solution", None, bound, seconds)
+    return SolveOutcome("feasible", float(objective), bound, seconds)
+
+
+def _cbc_bound(log_text: str) -> float | None:
+    """Best possible objective from a CBC log, if it printed one."""
+    for line in reversed(log_text.splitlines()):
+        if "best possible" in line.lower():
+            try:
+                return float(line.lower().split("best possible")[1].split()[0].strip(":,"))
+            except (IndexError, ValueError):
+                return None
+    return None

@@ -1,0 +1,853 @@
+"""Atoms: the smallest areas that planned units are assembled from.
+
+Two ways of cutting the study area into atoms are offered:
+
+``mode="roads"``
+    The road lines clipped to the study area are noded together with the study
+    area's boundary and the barrier lines (and the outlines of barrier polygons)
+    and polygonized, so the *faces* tile the study area exactly; faces lying in
+    a barrier polygon (a river) are dropped. Slivers -- faces smaller than
+    ``min_area_m2`` or thinner than :data:`SLIVER_WIDTH_M` everywhere -- are merged
+    into the neighbour with which they share the longest boundary. Faces without
+    households (parks, water edges) are kept so that units tile the area.
+``mode="blocks"``
+    Every population block polygon is an atom (census blocks are already bounded
+    by roads).
+
+Households (and residents, when given) of the population blocks are attached to
+the atoms: a point block goes to the face containing it (or the nearest face when
+it lies on a road line or outside every face), a polygon block is shared between
+the faces it overlaps in proportion to the overlap area, with integer
+largest-remainder apportionment so that totals are conserved to the household.
+Shares below :data:`MINOR_SHARE` of a block (digitising noise along the roads)
+are given to the block's main faces instead.
+
+An atom holding more than ``max_households`` is subdivided by its population
+blocks (the block pieces inside it, or the Voronoi cells of point blocks clipped
+to it); a single block that alone exceeds the limit is kept whole and reported in
+:attr:`Atoms.notes`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from redistrict.errors import InputError, RedistrictError
+from redistrict.load import Inputs
+
+__all__ = ["MINOR_SHARE", "SLIVER_WIDTH_M", "Atoms", "build_atoms"]
+
+_LOG = logging.getLogger(__name__)
+
+#: A polygon block's overlap with a face below this share of the block is noise.
+MINOR_SHARE = 0.05
+#: Faces thinner than this everywhere (metres) are slivers.
+SLIVER_WIDTH_M = 4.0
+#: Overlaps of a block with a face thinner than this (metres) are digitising noise.
+_NOISE_M = 0.5
+#: Distance (metres) under which two boundaries are taken as the same line.
+_EPS_M = 0.01
+#: Coordinates of point blocks closer than this (metres) are one location.
+_SAME_POINT_M = 1e-3
+#: At most this many feature labels are quoted in one note or problem.
+_MAX_LISTED = 10
+
+_GeomArray = NDArray[np.object_]
+_IntArray = NDArray[np.int64]
+_FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class Atoms:
+    """Atoms of a study area and the link from population blocks to atoms.
+
+    Attributes
+    ----------
+    atoms : geopandas.GeoDataFrame
+        One row per atom, index ``atom_id`` (0..n-1, ordered by representative
+        point y then x). Columns ``households`` (int64), ``residents`` (float64,
+        only when the blocks have residents), ``community_id`` (only when
+        communities are given: the community covering most of the atom's area),
+        ``n_blocks`` (int64, number of population blocks with a share in the
+        atom), ``kind`` (``"face"`` for a road face, ``"block"`` for a census block
+        or a piece of a subdivided face) and ``geometry``.
+    block_atom : pandas.Series
+        For each block index, the ``atom_id`` holding most of its households (most
+        of its area when it has none).
+    notes : list of str
+        Human-readable remarks for the run report.
+
+    """
+
+    atoms: gpd.GeoDataFrame
+    block_atom: pd.Series
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Alloc:
+    """Shares of blocks in cells: one row per (block, cell) pair."""
+
+    block: _IntArray
+    cell: _IntArray
+    households: _IntArray
+    residents: _FloatArray | None
+    weight: _FloatArray
+
+
+def build_atoms(
+    inputs: Inputs,
+    *,
+    max_households: int,
+    min_area_m2: float = 200.0,
+    mode: Literal["roads", "blocks"] = "roads",
+) -> Atoms:
+    """Cut the study area into atoms and attach the households of the blocks.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Loaded inputs: ``blocks`` (``households``, optional ``residents``),
+        ``roads``, ``study_area``, ``crs`` and optional ``communities`` and
+        ``barriers``.
+    max_households : int
+        Atoms holding more households are subdivided by their blocks.
+    min_area_m2 : float, default 200.0
+        Road faces smaller than this are slivers merged into a neighbour.
+    mode : {"roads", "blocks"}, default "roads"
+        ``"roads"`` polygonizes the roads; ``"blocks"`` uses each block polygon.
+
+    Returns
+    -------
+    Atoms
+        The atoms, the block-to-atom link and notes.
+
+    Raises
+    ------
+    InputError
+        When the options or the inputs cannot produce atoms (all problems listed).
+    RedistrictError
+        When the households of the atoms do not add up to those of the blocks.
+
+    """
+    _check_inputs(inputs, max_households, min_area_m2, mode)
+    notes: list[str] = []
+    blocks = inputs.blocks
+    geoms = _valid(_geom_array(blocks.geometry), "blocks", blocks.index, notes)
+    households = blocks["households"].to_numpy(dtype=np.int64)
+    residents = _residents(blocks, notes)
+    is_point = bool(np.all(shapely.get_type_id(geoms) == 0))
+    labels = blocks.index
+
+    if mode == "blocks":
+        cells = geoms.copy()
+        kinds = np.full(len(cells), "block", dtype=object)
+        idx = np.arange(len(geoms), dtype=np.int64)
+        alloc = _Alloc(idx, idx.copy(), households, residents, shapely.area(geoms))
+    else:
+        cells = _road_faces(inputs, min_area_m2, notes)
+        kinds = np.full(len(cells), "face", dtype=object)
+        if is_point:
+            alloc = _attach_points(geoms, households, residents, cells, labels, notes)
+        else:
+            alloc = _attach_polygons(geoms, households, residents, cells, labels, notes)
+
+    cells, kinds, alloc = _subdivide(cells, kinds, alloc, geoms, is_point, max_households, notes)
+    frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels)
+    _check_conservation(households, frame)
+    _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
+    _LOG.info(
+        "built %d atoms (%s mode) from %d blocks holding %d households",
+        len(frame),
+        mode,
+        len(geoms),
+        int(households.sum()),
+    )
+    return Atoms(atoms=frame, block_atom=block_atom, notes=notes)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_inputs(inputs: Inputs, max_households: int, min_area_m2: float, mode: str) -> None:
+    """Raise one :class:`InputError` listing every problem that blocks atom building."""
+    problems: list[str] = []
+    if mode not in ("roads", "blocks"):
+        problems.append(f"option mode={mode!r} is unknown: use 'roads' or 'blocks'")
+    if isinstance(max_households, bool) or not isinstance(max_households, int | np.integer):
+        problems.append(f"option max_households={max_households!r} must be a whole number >= 1")
+    elif max_households < 1:
+        problems.append(f"option max_households={max_households} must be >= 1")
+    if not isinstance(min_area_m2, int | float | np.number) or not (
+        np.isfinite(min_area_m2) and min_area_m2 >= 0
+    ):
+        problems.append(f"option min_area_m2={min_area_m2!r} must be a finite number >= 0")
+    if inputs.crs is None or not inputs.crs.is_projected:
+        problems.append(
+            f"the coordinate reference system {inputs.crs!r} is not projected: "
+            "reproject the layers to a metric CRS (e.g. the local UTM zone)"
+        )
+    problems += _block_problems(inputs.blocks, mode)
+    if mode == "roads":
+        problems += _road_problems(inputs)
+    if inputs.communities is not None and "community_id" not in inputs.communities.columns:
+        problems.append("layer communities has no column 'community_id': add one")
+    if problems:
+        raise InputError(problems)
+
+
+def _listed(labels: pd.Index | NDArray[Any]) -> str:
+    """Quote at most :data:`_MAX_LISTED` labels."""
+    values = [repr(v) for v in pd.Index(labels)[:_MAX_LISTED].tolist()]
+    more = len(labels) - len(values)
+    return ", ".join(values) + (f" and {more} more" if more > 0 else "")
+
+
+def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
+    """List problems of the population blocks layer."""
+    problems: list[str] = []
+    if len(blocks) == 0:
+        return ["layer blocks is empty: give at least one population block"]
+    if "households" not in blocks.columns:
+        problems.append("layer blocks has no column 'households': add the household counts")
+    else:
+        col = blocks["households"]
+        if not pd.api.types.is_integer_dtype(col.dtype):
+            problems.append(
+                f"column blocks.households has dtype {col.dtype}: convert it to whole numbers"
+            )
+        elif col.isna().any():
+            problems.append(
+                f"column blocks.households is missing in blocks {_listed(blocks.index[col.isna()])}"
+                ": fill in the counts (0 where nobody lives)"
+            )
+        else:
+            negative = blocks.index[col.to_numpy() < 0]
+            if len(negative):
+                problems.append(
+                    f"column blocks.households is negative in blocks {_listed(negative)}: "
+                    "fix the counts"
+                )
+    if "residents" in blocks.columns:
+        col = blocks["residents"]
+        if not pd.api.types.is_numeric_dtype(col.dtype):
+            problems.append(f"column blocks.residents has dtype {col.dtype}: make it numeric")
+        else:
+            negative = blocks.index[col.to_numpy(dtype=np.float64, na_value=0.0) < 0]
+            if len(negative):
+                problems.append(
+                    f"column blocks.residents is negative in blocks {_listed(negative)}: "
+                    "fix the counts"
+                )
+    geoms = _geom_array(blocks.geometry)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        problems.append(
+            f"blocks {_listed(blocks.index[bad])} have no geometry: drop them or draw them"
+        )
+        return problems
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, (3, 6))
+    points = types == 0
+    if not (polygonal.all() or points.all()):
+        odd = blocks.index[~(polygonal | points)]
+        problems.append(
+            "layer blocks must hold only polygons or only points"
+            + (f" (blocks {_listed(odd)} are neither)" if len(odd) else " but mixes both")
+            + ": split the layer or convert the geometries"
+        )
+    elif points.all() and mode == "blocks":
+        problems.append(
+            "mode 'blocks' needs polygon blocks but layer blocks holds points: "
+            "use mode 'roads' or give block polygons"
+        )
+    return problems
+
+
+def _road_problems(inputs: Inputs) -> list[str]:
+    """List problems of the study area, roads and barriers used to cut faces."""
+    problems: list[str] = []
+    area = inputs.study_area
+    if area is None or area.is_empty or area.geom_type not in ("Polygon", "MultiPolygon"):
+        problems.append("the study area is empty or not a polygon: give a study area polygon")
+    for name, frame, allowed in (
+        ("roads", inputs.roads, (1, 2, 5)),
+        ("barriers", inputs.barriers, (1, 2, 3, 5, 6)),
+    ):
+        if frame is None or len(frame) == 0:
+            continue
+        geoms = _geom_array(frame.geometry)
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        odd = frame.index[ok & ~np.isin(shapely.get_type_id(geoms), allowed)]
+        if len(odd):
+            what = "lines" if name == "roads" else "lines or polygons"
+            problems.append(
+                f"layer {name} features {_listed(odd)} are not {what}: drop or convert them"
+            )
+    return problems
+
+
+def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> _FloatArray | None:
+    """Residents per block as floats (missing values count as 0 with a note)."""
+    if "residents" not in blocks.columns:
+        return None
+    values: _FloatArray = np.asarray(
+        blocks["residents"].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64
+    )
+    missing = ~np.isfinite(values)
+    if missing.any():
+        notes.append(
+            f"{int(missing.sum())} blocks have no residents value "
+            f"({_listed(blocks.index[missing])}); they count as 0 residents"
+        )
+        values = np.where(missing, 0.0, values)
+    return values
+
+
+def _geom_array(series: gpd.GeoSeries) -> _GeomArray:
+    """Shapely geometries of a GeoSeries as an object array."""
+    return np.asarray(series.array, dtype=object)
+
+
+def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) -> _GeomArray:
+    """Repair invalid polygons (keeping their polygonal part) with a note."""
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return geoms
+    fixed = geoms.copy()
+    fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    notes.append(
+        f"{int(invalid.sum())} invalid geometries in layer {layer} were repaired "
+        f"({_listed(labels[invalid])})"
+    )
+    return fixed
+
+
+# ----------------------------------------------------------------------------- road faces
+
+
+def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomArray:
+    """Polygonize roads, study-area boundary and barriers into faces tiling the area."""
+    area = shapely.make_valid(inputs.study_area)
+    shapely.prepare(area)
+    linework = [_clip_lines(_geom_array(inputs.roads.geometry), area), _lines_of(area)]
+    barrier_polys = None
+    if inputs.barriers is not None and len(inputs.barriers):
+        bgeoms = _geom_array(inputs.barriers.geometry)
+        bgeoms = bgeoms[~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))]
+        polygonal = np.isin(shapely.get_type_id(bgeoms), (3, 6))
+        linework.append(_clip_lines(bgeoms[~polygonal], area))
+        if polygonal.any():
+            barrier_polys = shapely.union_all(shapely.make_valid(bgeoms[polygonal]))
+            linework.append(_clip_lines(_lines_of(barrier_polys), area))
+    noded = shapely.union_all(np.concatenate(linework))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = faces[shapely.area(faces) > 0]
+    reps = shapely.point_on_surface(faces)
+    keep = shapely.contains(area, reps)
+    if barrier_polys is not None:
+        keep &= ~shapely.intersects(barrier_polys, reps)
+    faces = faces[keep]
+    if len(faces) == 0:
+        raise InputError(
+            "the study area leaves no face once roads and barriers are drawn: "
+            "check that the study area is not covered by barrier polygons"
+        )
+    return _merge_slivers(faces, min_area_m2, notes)
+
+
+def _lines_of(geom: Any) -> _GeomArray:
+    """Boundary lines of a polygonal geometry as an array of line parts."""
+    return shapely.get_parts(shapely.boundary(geom))
+
+
+def _clip_lines(lines: _GeomArray, area: Any) -> _GeomArray:
+    """Parts of ``lines`` inside the prepared polygon ``area``, as LineStrings."""
+    if len(lines) == 0:
+        return np.empty(0, dtype=object)
+    lines = shapely.get_parts(lines)
+    inside = shapely.contains_properly(area, lines)
+    crossing = ~inside & shapely.intersects(area, lines)
+    clipped = shapely.intersection(lines[crossing], area)
+    parts = shapely.get_parts(np.concatenate([lines[inside], clipped]))
+    parts = shapely.get_parts(parts)  # collections may hold multi-lines
+    return parts[np.isin(shapely.get_type_id(parts), (1, 2))]
+
+
+def _merge_slivers(faces: _GeomArray, min_area_m2: float, notes: list[str]) -> _GeomArray:
+    """Merge small or thin faces into the neighbours sharing the longest boundary.
+
+    A sliver touching one regular face is merged into it whole. A sliver touching
+    several (typically a long strip between a road and the study-area boundary
+    they almost follow) is first cut between them, each part going to the
+    nearest of them, so that no face grows a long arm along its neighbours.
+    Slivers touching only slivers wait for those to be merged.
+    """
+    thin = shapely.is_empty(shapely.buffer(faces, -SLIVER_WIDTH_M / 2, quad_segs=2))
+    pending = (shapely.area(faces) < min_area_m2) | thin
+    if not pending.any() or pending.all():
+        return faces
+    faces = faces.copy()
+    alive = np.ones(len(faces), dtype=bool)
+    merged = 0
+    while pending.any():
+        i, j, _ = _touching(faces, pending, alive & ~pending)
+        if len(i) == 0:
+            break
+        gains: dict[int, list[Any]] = {}
+        for s in np.unique(i):
+            targets = np.unique(j[i == s])
+            for k, part in _share_sliver(faces[s], faces[targets]):
+                gains.setdefault(int(targets[k]), []).append(part)
+            alive[s] = pending[s] = False
+            merged += 1
+        for t, extra in gains.items():
+            faces[t] = shapely.union_all([faces[t], *extra])
+    if merged:
+        notes.append(f"{merged} sliver faces merged into their neighbours")
+    _LOG.debug("merged %d slivers, kept %d stranded", merged, int(pending.sum()))
+    return faces[alive]
+
+
+def _touching(
+    geoms: _GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_]
+) -> tuple[_IntArray, _IntArray, _FloatArray]:
+    """Pairs ``(i, j)`` of polygons sharing a boundary, with the length of i's side.
+
+    ``i`` ranges over ``rows`` and ``j`` over ``targets``; pairs meeting only at a
+    corner are left out.
+    """
+    pool = np.flatnonzero(targets)
+    if len(pool) == 0 or not rows.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    mine = np.flatnonzero(rows)
+    qi, qj = shapely.STRtree(geoms[pool]).query(geoms[mine], predicate="intersects")
+    i, j = mine[qi], pool[qj]
+    keep = i != j
+    i, j = i[keep], j[keep]
+    length = _shared_length(geoms[i], geoms[j])
+    keep = length > 2 * _EPS_M
+    return i[keep].astype(np.int64), j[keep].astype(np.int64), length[keep]
+
+
+def _shared_length(a: Any, b: Any) -> Any:
+    """Length of the boundary of ``a`` lying within :data:`_EPS_M` of ``b``."""
+    near = shapely.buffer(b, _EPS_M, quad_segs=2)
+    return shapely.length(shapely.intersection(shapely.boundary(a), near))
+
+
+def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
+    """Cut ``sliver`` between its ``neighbours``: ``(neighbour position, part)`` pairs.
+
+    Every point of the sliver goes to the neighbour whose shared boundary is
+    nearest (Voronoi cells of points spaced 1 m along the shared boundaries);
+    each resulting part then joins the neighbour it shares most boundary with.
+    """
+    if len(neighbours) == 1:
+        return [(0, sliver)]
+    near = shapely.buffer(sliver, _EPS_M, quad_segs=2)
+    shared = shapely.segmentize(shapely.intersection(shapely.boundary(neighbours), near), 1.0)
+    xy, owner = shapely.get_coordinates(shared, return_index=True)
+    pieces: list[Any] = [sliver]
+    if len(np.unique(owner)) > 1:
+        sites = np.asarray(shapely.points(xy), dtype=object)
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=sliver)
+        )
+        ci, si = shapely.STRtree(sites).query(cells, predicate="intersects")
+        order = np.lexsort((owner[si], ci))
+        ci, si = ci[order], si[order]
+        first = np.r_[True, ci[1:] != ci[:-1]]
+        label = np.full(len(cells), -1, dtype=np.int64)
+        label[ci[first]] = owner[si[first]]
+        pieces = [
+            shapely.intersection(shapely.union_all(cells[label == k]), sliver)
+            for k in np.unique(label[label >= 0])
+        ]
+    out: list[tuple[int, Any]] = []
+    for part in (p for piece in pieces for p in _polygon_parts(piece)):
+        length = _shared_length(part, neighbours)
+        if length.max() > 2 * _EPS_M:
+            out.append((int(np.argmax(length)), part))
+        else:
+            out.append((int(np.argmin(shapely.distance(part, neighbours))), part))
+    return out
+
+
+# ----------------------------------------------------------------------------- households
+
+
+def _attach_points(
+    geoms: _GeomArray,
+    households: _IntArray,
+    residents: _FloatArray | None,
+    cells: _GeomArray,
+    labels: pd.Index,
+    notes: list[str],
+) -> _Alloc:
+    """Give each point block to the cell containing it, else to the nearest cell."""
+    n = len(geoms)
+    tree = shapely.STRtree(cells)
+    pi, cj = tree.query(geoms, predicate="within")
+    cell = np.full(n, -1, dtype=np.int64)
+    order = np.lexsort((cj, pi))
+    pi, cj = pi[order], cj[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
+    cell[pi[first]] = cj[first]
+    loose = np.flatnonzero(cell == -1)
+    if len(loose):
+        li, lj = tree.query_nearest(geoms[loose], all_matches=True)
+        order = np.lexsort((lj, li))
+        li, lj = li[order], lj[order]
+        first = np.r_[True, li[1:] != li[:-1]]
+        cell[loose[li[first]]] = lj[first]
+        outside = loose[shapely.distance(geoms[loose], cells[cell[loose]]) > _EPS_M]
+        if len(outside):
+            notes.append(
+                f"{len(outside)} point blocks lie outside every face "
+                f"({_listed(labels[outside])}); they were given to the nearest face"
+            )
+    idx = np.arange(n, dtype=np.int64)
+    return _Alloc(idx, cell, households.copy(), residents, np.ones(n))
+
+
+def _attach_polygons(
+    geoms: _GeomArray,
+    households: _IntArray,
+    residents: _FloatArray | None,
+    cells: _GeomArray,
+    labels: pd.Index,
+    notes: list[str],
+) -> _Alloc:
+    """Share each polygon block between the cells it overlaps, by overlap area."""
+    tree = shapely.STRtree(cells)
+    core = shapely.buffer(geoms, -_NOISE_M, quad_segs=1)
+    core = np.where(shapely.is_empty(core), geoms, core)
+    bi, cj = tree.query(core, predicate="intersects")
+    bi, cj = bi.astype(np.int64), cj.astype(np.int64)
+    overlap = shapely.area(geoms[bi])
+    shared = np.bincount(bi, minlength=len(geoms))[bi] > 1
+    overlap[shared] = shapely.area(shapely.intersection(geoms[bi[shared]], cells[cj[shared]]))
+    keep = overlap > 0
+    bi, cj, overlap = bi[keep], cj[keep], overlap[keep]
+    total = np.bincount(bi, overlap, minlength=len(geoms))
+    major = overlap >= MINOR_SHARE * total[bi]
+    has_major = np.bincount(bi, major, minlength=len(geoms)) > 0
+    keep = major | ~has_major[bi]
+    bi, cj, overlap = bi[keep], cj[keep], overlap[keep]
+
+    loose = np.flatnonzero(np.bincount(bi, minlength=len(geoms)) == 0)
+    if len(loose):
+        li, lj = tree.query_nearest(geoms[loose], all_matches=True)
+        order = np.lexsort((lj, li))
+        li, lj = li[order], lj[order]
+        first = np.r_[True, li[1:] != li[:-1]]
+        bi = np.concatenate([bi, loose[li[first]]])
+        cj = np.concatenate([cj, lj[first].astype(np.int64)])
+        overlap = np.concatenate([overlap, np.ones(int(first.sum()))])
+        notes.append(
+            f"{len(loose)} blocks lie outside every face ({_listed(labels[loose])}); "
+            "their households were given to the nearest face"
+        )
+    order = np.lexsort((cj, bi))
+    bi, cj, overlap = bi[order], cj[order], overlap[order]
+    hh = _apportion(households, bi, overlap)
+    res = None if residents is None else _apportion_float(residents, bi, overlap)
+    return _Alloc(bi, cj, hh, res, overlap)
+
+
+def _apportion(totals: _IntArray, group: _IntArray, weights: _FloatArray) -> _IntArray:
+    """Split integer ``totals[g]`` over the rows of group ``g`` by largest remainder."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    wsum = np.bincount(group, weights, minlength=len(totals))
+    quota = totals[group] * (weights / wsum[group])
+    base = np.floor(quota).astype(np.int64)
+    left = totals - np.bincount(group, base, minlength=len(totals)).astype(np.int64)
+    frac = quota - base
+    order = np.lexsort((np.arange(len(group)), -weights, -frac, group))
+    sorted_group = group[order]
+    starts = np.r_[0, np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1]
+    sizes = np.diff(np.r_[starts, len(group)])
+    rank = np.arange(len(group)) - np.repeat(starts, sizes)
+    extra = np.zeros(len(group), dtype=np.int64)
+    extra[order] = (rank < left[sorted_group]).astype(np.int64)
+    return base + extra
+
+
+def _apportion_float(totals: _FloatArray, group: _IntArray, weights: _FloatArray) -> _FloatArray:
+    """Split ``totals`` like :func:`_apportion`, keeping whole numbers whole."""
+    if np.all(totals == np.round(totals)) and np.all(np.abs(totals) < 2**52):
+        whole = _apportion(np.round(totals).astype(np.int64), group, weights)
+        return whole.astype(np.float64)
+    wsum = np.bincount(group, weights, minlength=len(totals))
+    return totals[group] * (weights / wsum[group])
+
+
+# ----------------------------------------------------------------------------- subdivision
+
+
+def _subdivide(
+    cells: _GeomArray,
+    kinds: NDArray[np.object_],
+    alloc: _Alloc,
+    geoms: _GeomArray,
+    is_point: bool,
+    max_households: int,
+    notes: list[str],
+) -> tuple[_GeomArray, NDArray[np.object_], _Alloc]:
+    """Split every cell above ``max_households`` into one piece per block."""
+    load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
+    over = np.flatnonzero(load > max_households)
+    new_cells: list[Any] = list(cells)
+    new_kinds: list[Any] = list(kinds)
+    drop: list[int] = []
+    cell = alloc.cell.copy()
+    split = 0
+    for c in over:
+        rows = np.flatnonzero(alloc.cell == c)
+        if len(np.unique(alloc.block[rows])) < 2:
+            continue
+        splitter = _split_by_points if is_point else _split_by_polygons
+        result = splitter(cells[c], geoms[alloc.block[rows]])
+        if result is None:
+            continue
+        pieces, row_piece = result
+        cell[rows] = len(new_cells) + row_piece
+        new_cells.extend(pieces)
+        new_kinds.extend(["block"] * len(pieces))
+        drop.append(int(c))
+        split += 1
+    if not drop:
+        return cells, kinds, alloc
+    notes.append(
+        f"{split} atoms above max_households={max_households} were subdivided by their blocks"
+    )
+    keep = np.ones(len(new_cells), dtype=bool)
+    keep[drop] = False
+    renumber = np.cumsum(keep) - 1
+    out_cells = np.empty(int(keep.sum()), dtype=object)
+    out_cells[:] = [g for g, k in zip(new_cells, keep, strict=True) if k]
+    out_kinds = np.asarray(new_kinds, dtype=object)[keep]
+    moved = _Alloc(alloc.block, renumber[cell], alloc.households, alloc.residents, alloc.weight)
+    return out_cells, out_kinds, moved
+
+
+def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+    """Cut ``cell`` into the pieces of the (row-wise) ``blocks`` inside it."""
+    raw = shapely.intersection(blocks, cell)
+    mains: list[Any] = []
+    claimed: Any = None
+    for piece in raw:
+        if claimed is not None and shapely.area(shapely.intersection(piece, claimed)) > _EPS_M:
+            piece = shapely.difference(piece, claimed)
+        mains.append(_largest_polygon(piece))
+        if mains[-1] is not None:
+            claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1])
+    return _finish_split(cell, mains, blocks)
+
+
+def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+    """Cut ``cell`` into the Voronoi cells of the (row-wise) ``points``."""
+    xy = shapely.get_coordinates(points)
+    key = np.round(xy / _SAME_POINT_M).astype(np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    if len(first) < 2:
+        return None
+    sites = points[first]
+    voronoi = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=cell)
+    )
+    tree = shapely.STRtree(voronoi)
+    si, vj = tree.query(sites, predicate="intersects")
+    order = np.lexsort((vj, si))
+    si, vj = si[order], vj[order]
+    keep = np.r_[True, si[1:] != si[:-1]]
+    region = np.empty(len(sites), dtype=object)
+    region[si[keep]] = voronoi[vj[keep]]
+    clipped = shapely.intersection(region, cell)
+    mains: list[Any] = []
+    for site, piece in zip(sites, clipped, strict=True):
+        parts = _polygon_parts(piece)
+        touching = [p for p in parts if shapely.intersects(p, site)]
+        mains.append(touching[0] if touching else _largest_polygon(piece))
+    result = _finish_split(cell, mains, sites)
+    if result is None:
+        return None
+    pieces, site_piece = result
+    return pieces, site_piece[inverse.ravel()]
+
+
+def _finish_split(
+    cell: Any, mains: list[Any], anchors: _GeomArray
+) -> tuple[list[Any], _IntArray] | None:
+    """Absorb the rest of ``cell`` into the main pieces; map each row to a piece.
+
+    Rows without a piece of their own go to the piece nearest their ``anchors``
+    geometry. Returns ``None`` when fewer than two pieces remain.
+    """
+    have = [k for k, m in enumerate(mains) if m is not None]
+    if len(have) < 2:
+        return None
+    pieces = np.empty(len(have), dtype=object)
+    pieces[:] = [mains[k] for k in have]
+    rest = shapely.difference(cell, shapely.union_all(pieces))
+    leftovers = _polygon_parts(rest)
+    if leftovers:
+        groups: dict[int, list[Any]] = {}
+        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
+            groups.setdefault(k, []).append(part)
+        for k, extra in groups.items():
+            pieces[k] = shapely.union_all([pieces[k], *extra])
+    row_piece = np.empty(len(mains), dtype=np.int64)
+    position = {k: p for p, k in enumerate(have)}
+    for k in range(len(mains)):
+        if k in position:
+            row_piece[k] = position[k]
+        else:
+            row_piece[k] = int(np.argmin(shapely.distance(anchors[k], pieces)))
+    return list(pieces), row_piece
+
+
+def _best_neighbours(parts: list[Any], pieces: _GeomArray) -> list[int]:
+    """For each part, the piece sharing the longest boundary with it (else the nearest)."""
+    arr = np.empty(len(parts), dtype=object)
+    arr[:] = parts
+    pi, kj = shapely.STRtree(pieces).query(arr, predicate="dwithin", distance=_EPS_M)
+    length = _shared_length(arr[pi], pieces[kj])
+    order = np.lexsort((kj, -length, pi))
+    pi, kj, length = pi[order], kj[order], length[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else pi > 0
+    best = np.full(len(parts), -1, dtype=np.int64)
+    found = first & (length > 0)
+    best[pi[found]] = kj[found]
+    for k in np.flatnonzero(best < 0):
+        best[k] = int(np.argmin(shapely.distance(arr[k], pieces)))
+    return [int(b) for b in best]
+
+
+def _polygon_parts(geom: Any) -> list[Any]:
+    """Polygons with positive area inside ``geom`` (any geometry type)."""
+    parts = shapely.get_parts(shapely.get_parts(geom))
+    polys = parts[shapely.get_type_id(parts) == 3]
+    return [p for p in polys if p.area > 0]
+
+
+def _largest_polygon(geom: Any) -> Any:
+    """Largest polygon part of ``geom``, or ``None`` when it has no area."""
+    parts = _polygon_parts(geom)
+    if not parts:
+        return None
+    return max(parts, key=lambda p: p.area)
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _assemble(
+    cells: _GeomArray,
+    kinds: NDArray[np.object_],
+    alloc: _Alloc,
+    n_blocks: int,
+    inputs: Inputs,
+    labels: pd.Index,
+) -> tuple[gpd.GeoDataFrame, pd.Series, _IntArray]:
+    """Order the cells into atoms; return the atom table, block link and atom of each row."""
+    reps = shapely.point_on_surface(cells)
+    rank = np.empty(len(cells), dtype=np.int64)
+    rank[np.lexsort((shapely.get_x(reps), shapely.get_y(reps)))] = np.arange(len(cells))
+    order = np.argsort(rank)
+    atom = rank[alloc.cell]
+    n = len(cells)
+    columns: dict[str, Any] = {
+        "households": np.bincount(atom, alloc.households, minlength=n).astype(np.int64)
+    }
+    if alloc.residents is not None:
+        columns["residents"] = np.bincount(atom, alloc.residents, minlength=n)
+    geometry = cells[order]
+    if inputs.communities is not None and len(inputs.communities):
+        columns["community_id"] = _community_of(geometry, inputs.communities)
+    pairs = np.unique(np.stack([atom, alloc.block]), axis=1)
+    columns["n_blocks"] = np.bincount(pairs[0], minlength=n).astype(np.int64)
+    columns["kind"] = kinds[order].astype(str)
+    index = pd.RangeIndex(n, name="atom_id")
+    frame = gpd.GeoDataFrame(columns, geometry=geometry, crs=inputs.crs, index=index)
+
+    best = np.lexsort((atom, -alloc.weight, -alloc.households, alloc.block))
+    sorted_block = alloc.block[best]
+    first = np.r_[True, sorted_block[1:] != sorted_block[:-1]]
+    link = np.full(n_blocks, -1, dtype=np.int64)
+    link[sorted_block[first]] = atom[best][first]
+    block_atom = pd.Series(link, index=labels, name="atom_id")
+    return frame, block_atom, atom
+
+
+def _community_of(cells: _GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
+    """Community covering most of each cell's area (nearest one when none overlaps)."""
+    geoms = _geom_array(communities.geometry)
+    ids = communities["community_id"].astype(str).to_numpy(dtype=object)
+    tree = shapely.STRtree(geoms)
+    ci, kj = tree.query(cells, predicate="intersects")
+    area = shapely.area(shapely.intersection(cells[ci], geoms[kj]))
+    out = np.full(len(cells), "", dtype=object)
+    table = pd.DataFrame({"cell": ci, "id": ids[kj], "area": area})
+    table = table[table["area"] > 0].sort_values(
+        ["cell", "area", "id"], ascending=[True, False, True]
+    )
+    best = table.drop_duplicates("cell")
+    out[best["cell"].to_numpy()] = best["id"].to_numpy()
+    loose = np.flatnonzero(out == "")
+    if len(loose):
+        li, lj = tree.query_nearest(cells[loose], all_matches=True)
+        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj]}).sort_values(["cell", "id"])
+        nearest = nearest.drop_duplicates("cell")
+        out[nearest["cell"].to_numpy()] = nearest["id"].to_numpy()
+    return out
+
+
+def _check_conservation(households: _IntArray, frame: gpd.GeoDataFrame) -> None:
+    """Raise when the atoms do not hold exactly the households of the blocks."""
+    blocks_total = int(households.sum())
+    atoms_total = int(frame["households"].sum())
+    if blocks_total != atoms_total:
+        raise RedistrictError(
+            f"atoms hold {atoms_total} households but the blocks hold {blocks_total} "
+            f"(gap {blocks_total - atoms_total}); this is a bug in redistrict.atoms: "
+            "please report it with the input data"
+        )
+
+
+def _note_oversize(
+    frame: gpd.GeoDataFrame,
+    alloc: _Alloc,
+    row_atom: _IntArray,
+    households: _IntArray,
+    labels: pd.Index,
+    max_households: int,
+    notes: list[str],
+) -> None:
+    """Note every atom left above ``max_households`` and the block(s) causing it."""
+    counts = frame["households"].to_numpy()
+    for atom_id in np.flatnonzero(counts > max_households):
+        rows = np.flatnonzero((row_atom == atom_id) & (alloc.households > 0))[:_MAX_LISTED]
+        listed = ", ".join(
+            f"{label!r} ({int(alloc.households[r])} of its {int(households[b])} households)"
+            for label, r, b in zip(
+                labels[alloc.block[rows]].tolist(), rows, alloc.block[rows], strict=True
+            )
+        )
+        what = "one block" if len(rows) == 1 else "blocks at one location"
+        notes.append(
+            f"atom {int(atom_id)} holds {int(counts[atom_id])} households, more than "
+            f"max_households={max_households}, but is {what} and cannot be split further: "
+            f"block {listed}; its unit will be out of band"
+        )

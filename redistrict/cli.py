@@ -1,0 +1,259 @@
+"""Command line: ``redistrict demo``, ``redistrict plan`` (and friends).
+
+Every expected failure (bad input, infeasible band, solver trouble) prints one
+clear message and exits with the code of its
+:class:`~redistrict.errors.RedistrictError` class; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from redistrict.errors import InputError, RedistrictError
+from redistrict.problem import Band, Weights
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="redistrict",
+    help="Redraw oversized and undersized communities into road-bounded units of a planned size.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+# ----------------------------------------------------------------- option types
+RoadsOpt = Annotated[str, typer.Option("--roads", help="Road lines, FILE[:LAYER] (any format GDAL reads).")]
+BlocksOpt = Annotated[str, typer.Option("--blocks", help="Population blocks (polygons or points), FILE[:LAYER].")]
+HouseholdsOpt = Annotated[str, typer.Option("--households", help="Column of the blocks holding households.")]
+ResidentsOpt = Annotated[str | None, typer.Option("--residents", help="Column of the blocks holding residents.")]
+RoadClassOpt = Annotated[
+    str | None,
+    typer.Option("--road-class", help="Road class column (default: OSM 'highway' when present)."),
+]
+MajorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--major-classes",
+        help="Comma-separated road classes that count as major roads, e.g. '1,2,3,4' for a RANK column.",
+    ),
+]
+CommunitiesOpt = Annotated[
+    str | None, typer.Option("--communities", help="Existing communities (polygons), FILE[:LAYER].")
+]
+CommunityIdOpt = Annotated[str | None, typer.Option("--community-id", help="Id column of the communities.")]
+CommunityNameOpt = Annotated[str | None, typer.Option("--community-name", help="Name column of the communities.")]
+BarriersOpt = Annotated[
+    list[str] | None,
+    typer.Option("--barriers", help="Barriers no unit may cross (rivers, rail), FILE[:LAYER]; repeatable."),
+]
+OfficesOpt = Annotated[str | None, typer.Option("--offices", help="Existing committee offices (points), FILE[:LAYER].")]
+OfficeIdOpt = Annotated[str | None, typer.Option("--office-id", help="Id column of the offices.")]
+OfficeAreaOpt = Annotated[str | None, typer.Option("--office-area", help="Floor-area column (m²) of the offices.")]
+StudyAreaOpt = Annotated[
+    str | None,
+    typer.Option("--study-area", help="Study area polygon(s), FILE[:LAYER] (default: union of the blocks)."),
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option("--where", help="Select blocks with a pandas query, e.g. \"ONS_ID_gen3 == 3024\"."),
+]
+BandOpt = Annotated[
+    tuple[int, int],
+    typer.Option("--band", help="Households per unit: LO HI.", show_default=True),
+]
+TargetOpt = Annotated[int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")]
+SolverOpt = Annotated[str, typer.Option("--solver", help="MIP solver: highs or cbc.")]
+TimeOpt = Annotated[float, typer.Option("--time-limit", help="Seconds for the optimiser.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the randomised constructor.")]
+MethodOpt = Annotated[str, typer.Option("--method", help="auto, exact (small inputs) or lns.")]
+AtomsOpt = Annotated[str, typer.Option("--atoms", help="Atoms from 'roads' (polygonized) or 'blocks'.")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (replaced as a whole).")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh or en.")]
+TilesOpt = Annotated[
+    str | None,
+    typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(exc: RedistrictError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def _summary(result: Any, out_dir: Path) -> None:
+    sol = result.solution
+    units = result.units
+    table = Table(title=f"redistrict plan -> {out_dir}")
+    for col in ("unit", "households", "area km²", "staff", "office m²", "status"):
+        table.add_column(col, justify="right" if col != "status" else "left")
+    for row in units.itertuples():
+        table.add_row(
+            str(row.unit_id), f"{row.households:,}", f"{row.area_km2:.2f}",
+            str(row.staff_needed), f"{row.office_m2:.0f}", str(row.status),
+        )  # fmt: skip
+    out.print(table)
+    gap = "n/a" if sol.gap is None else f"{100 * sol.gap:.2f}%"
+    out.print(
+        f"status {sol.status}, {len(units)} units ({int(units['in_band'].sum())} in band), "
+        f"{int(units['households'].sum()):,} households, objective {sol.objective:.1f} m, "
+        f"gap {gap}, {sol.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+def _progress(enabled: bool) -> Any:
+    """A callable that reports pipeline stages on stderr when it is a terminal."""
+    if not enabled or not err.is_terminal:
+        return None
+
+    def say(stage: str) -> None:
+        err.print(f"[dim]... {stage}[/]", markup=True)
+
+    return say
+
+
+def demo_path() -> Path:
+    """Location of the embedded demo GeoPackage (installed or in the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "demo.gpkg", here.parent / "data" / "demo.gpkg"):
+        if candidate.exists():
+            return candidate
+    raise InputError("the embedded demo data (data/demo.gpkg) is missing: rebuild it with python data/make_demo.py")
+
+
+def _plan_and_write(
+    load_kwargs: dict[str, Any],
+    band: tuple[int, int],
+    target: int | None,
+    solver: str,
+    time_limit: float,
+    seed: int,
+    method: str,
+    atoms: str,
+    out_dir: Path,
+    lang: str,
+    tiles: str | None,
+    title: str,
+) -> None:
+    from redistrict.load import load_inputs
+    from redistrict.pipeline import PlanOptions, run_plan
+    from redistrict.report import write_outputs
+
+    _check_choice("--solver", solver, ("highs", "cbc"))
+    _check_choice("--method", method, ("auto", "exact", "lns"))
+    _check_choice("--atoms", atoms, ("roads", "blocks"))
+    _check_choice("--lang", lang, ("zh", "en"))
+    opts = PlanOptions(
+        band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
+        time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
+    )  # fmt: skip
+    inputs = load_inputs(**load_kwargs)
+    result = run_plan(inputs, opts, progress=_progress(True))
+    write_outputs(result, out_dir, title=title, lang=lang, tiles=tiles)
+    _summary(result, out_dir)
+
+
+@app.command()
+def demo(
+    out_dir: OutOpt = Path("redistrict-demo"),
+    band: BandOpt = (2000, 3000),
+    solver: SolverOpt = "highs",
+    time_limit: TimeOpt = 30.0,
+    seed: SeedOpt = 0,
+    lang: LangOpt = "zh",
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the whole pipeline on the embedded synthetic 八字门-like super-community."""
+    _setup_logging(verbose)
+    try:
+        path = str(demo_path())
+        load_kwargs: dict[str, Any] = {
+            "roads": f"{path}:roads", "blocks": f"{path}:blocks", "households": "households",
+            "residents": "residents", "communities": f"{path}:communities",
+            "community_id": "community_id", "community_name": "name",
+            "barriers": [f"{path}:river", f"{path}:railway"], "offices": f"{path}:offices",
+            "office_id": "office_id", "office_area": "area_m2", "study_area": f"{path}:communities",
+        }  # fmt: skip
+        _plan_and_write(
+            load_kwargs, band, None, solver, time_limit, seed, "auto", "roads", out_dir, lang,
+            None, "八字门 (synthetic demo)",
+        )  # fmt: skip
+    except RedistrictError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def plan(
+    roads: RoadsOpt,
+    blocks: BlocksOpt,
+    households: HouseholdsOpt,
+    out_dir: OutOpt,
+    residents: ResidentsOpt = None,
+    road_class: RoadClassOpt = None,
+    major_classes: MajorOpt = None,
+    communities: CommunitiesOpt = None,
+    community_id: CommunityIdOpt = None,
+    community_name: CommunityNameOpt = None,
+    barriers: BarriersOpt = None,
+    offices: OfficesOpt = None,
+    office_id: OfficeIdOpt = None,
+    office_area: OfficeAreaOpt = None,
+    study_area: StudyAreaOpt = None,
+    where: WhereOpt = None,
+    band: BandOpt = (2000, 3000),
+    target: TargetOpt = None,
+    solver: SolverOpt = "highs",
+    time_limit: TimeOpt = 60.0,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "auto",
+    atoms: AtomsOpt = "roads",
+    lang: LangOpt = "zh",
+    tiles: TilesOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Plan road-bounded units of LO-HI households for the given roads and blocks."""
+    _setup_logging(verbose)
+    try:
+        load_kwargs: dict[str, Any] = {
+            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
+            "road_class": road_class,
+            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
+            "communities": communities, "community_id": community_id, "community_name": community_name,
+            "barriers": barriers or None, "offices": offices, "office_id": office_id,
+            "office_area": office_area, "study_area": study_area, "where": where,
+        }  # fmt: skip
+        _plan_and_write(
+            load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
+            tiles, Path(blocks.split(":")[0]).stem,
+        )  # fmt: skip
+    except RedistrictError as exc:
+        raise _fail(exc) from None
+
+
+def main() -> None:
+    """Entry point of the ``redistrict`` command."""
+    app()

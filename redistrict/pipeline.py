@@ -1,0 +1,188 @@
+"""The whole pipeline: inputs -> atoms -> graph -> problem -> solution -> units.
+
+:func:`run_plan` chains the stages for one territory and returns a
+:class:`PlanResult`; :func:`redistrict.report.write_outputs` writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from redistrict.atoms import build_atoms
+from redistrict.errors import InputError
+from redistrict.evaluate import plan_metrics, unit_table
+from redistrict.graph import build_graph
+from redistrict.load import Inputs
+from redistrict.problem import Band, Problem, Weights
+from redistrict.solve import Solution, solve
+
+__all__ = ["PlanOptions", "PlanResult", "run_plan"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Parameters of a planning run.
+
+    Attributes
+    ----------
+    band : Band
+        Households per unit.
+    weights : Weights
+        Objective weights.
+    solver : {"highs", "cbc"}
+        MIP solver.
+    time_limit : float
+        Seconds for the optimiser.
+    seed : int
+        Seed of the randomised constructor.
+    method : {"auto", "exact", "lns"}
+        Optimisation method (see :func:`redistrict.solve.solve`).
+    atoms : {"roads", "blocks"}
+        Atoms from polygonized roads or from the block polygons themselves.
+    target_gap : float
+        The search stops early at this gap.
+    """
+
+    band: Band = field(default_factory=Band)
+    weights: Weights = field(default_factory=Weights)
+    solver: str = "highs"
+    time_limit: float = 60.0
+    seed: int = 0
+    method: str = "auto"
+    atoms: Literal["roads", "blocks"] = "roads"
+    target_gap: float = 0.005
+
+
+@dataclass
+class PlanResult:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    inputs : Inputs
+        The loaded inputs.
+    atoms : geopandas.GeoDataFrame
+        Atoms with their ``unit_id``.
+    units : geopandas.GeoDataFrame
+        One row per unit (see :func:`redistrict.evaluate.unit_table`).
+    graph : networkx.Graph
+        Atom adjacency graph.
+    problem : Problem
+        The optimisation instance.
+    solution : Solution
+        Solver result.
+    metrics : dict
+        Planner metrics (:func:`redistrict.evaluate.plan_metrics`).
+    options : PlanOptions
+        Parameters used.
+    notes : list of str
+        Notes from every stage.
+    stage_seconds : dict
+        Wall-clock seconds per stage.
+    """
+
+    inputs: Inputs
+    atoms: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    graph: nx.Graph
+    problem: Problem
+    solution: Solution
+    metrics: dict[str, float]
+    options: PlanOptions
+    notes: list[str]
+    stage_seconds: dict[str, float]
+
+
+def _check_total(inputs: Inputs, band: Band) -> None:
+    total = int(inputs.blocks["households"].sum())
+    if total < band.lo:
+        raise InputError(
+            f"the blocks hold {total} households in all, fewer than the band's lower bound "
+            f"{band.lo}: no unit can be formed; lower the band (--band) or select a larger area"
+        )
+
+
+def run_plan(
+    inputs: Inputs,
+    options: PlanOptions | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> PlanResult:
+    """Plan road-bounded units for the loaded inputs.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Output of :func:`redistrict.load.load_inputs`.
+    options : PlanOptions, optional
+        Run parameters.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    PlanResult
+    """
+    opts = options or PlanOptions()
+    say = progress or (lambda _s: None)
+    _check_total(inputs, opts.band)
+    seconds: dict[str, float] = {}
+    notes = list(inputs.notes)
+
+    t = time.perf_counter()
+    say("atoms")
+    built = build_atoms(inputs, max_households=opts.band.hi, mode=opts.atoms)
+    atoms = built.atoms
+    notes += built.notes
+    seconds["atoms"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("graph")
+    graph = build_graph(atoms, inputs.roads, inputs.barriers)
+    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights)
+    seconds["graph"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("solve")
+    solution = solve(
+        problem, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
+        method=opts.method, target_gap=opts.target_gap,
+    )  # fmt: skip
+    notes += solution.notes
+    seconds["solve"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("evaluate")
+    labels = solution.labels.reindex(atoms.index)
+    atoms = atoms.assign(unit_id=labels)
+    units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    metrics = plan_metrics(problem, solution.labels)
+    _check_conservation(inputs, atoms, units)
+    seconds["evaluate"] = time.perf_counter() - t
+    return PlanResult(
+        inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem,
+        solution=solution, metrics=metrics, options=opts, notes=notes, stage_seconds=seconds,
+    )  # fmt: skip
+
+
+def _check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
+    """Every household of the input is in exactly one unit; fail loudly otherwise."""
+    total_in = int(inputs.blocks["households"].sum())
+    total_atoms = int(atoms["households"].sum())
+    total_units = int(units["households"].sum())
+    excluded = int(atoms.loc[pd.isna(atoms["unit_id"]), "households"].sum())
+    if not total_in == total_atoms == total_units or excluded:
+        raise RuntimeError(
+            f"household conservation violated: input {total_in}, atoms {total_atoms}, "
+            f"units {total_units}, in no unit {excluded}; please report this bug"
+        )

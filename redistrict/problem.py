@@ -1,0 +1,434 @@
+"""The districting problem as plain arrays: no geometry, no solver.
+
+A :class:`Problem` is what the optimiser sees: atoms with household counts and
+coordinates, the edges of the adjacency graph with the share of each shared
+boundary that runs along a major road, the household band and the objective
+weights. It is built from a networkx graph (:meth:`Problem.from_graph`) or from
+arrays (:meth:`Problem.from_arrays`), so the integer program can be tested on a
+hand-made 3x3 grid with no geometry at all.
+
+The objective of a plan (see :meth:`Problem.plan_cost`) is, per household,
+
+* the weighted mean *road-aware* distance from each atom to its unit's centre
+  atom, where crossing a major road inside a unit costs ``1 + major_road`` times
+  the straight distance (so unit boundaries settle on major roads);
+* plus ``continuity`` metres for every household whose unit is centred in
+  another existing community;
+* plus ``deviation`` metres for every household of difference between a unit's
+  size and the target size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from redistrict.errors import InputError
+
+__all__ = ["Band", "Problem", "Weights"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Allowed size of a unit, in households.
+
+    Parameters
+    ----------
+    lo, hi : int
+        Inclusive lower and upper bound on the households of a unit.
+    target : int, optional
+        Preferred size; defaults to the middle of the band.
+    """
+
+    lo: int = 2000
+    hi: int = 3000
+    target: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.lo < 0 or self.hi <= 0:
+            problems.append(f"band ({self.lo}, {self.hi}) must be positive: give e.g. --band 2000 3000")
+        if self.lo > self.hi:
+            problems.append(
+                f"band lower bound {self.lo} is above the upper bound {self.hi}: "
+                "swap them (--band LO HI with LO <= HI)"
+            )
+        if self.target is not None and not self.lo <= self.target <= self.hi:
+            problems.append(
+                f"target {self.target} lies outside the band [{self.lo}, {self.hi}]: "
+                "choose a target inside the band"
+            )
+        if problems:
+            raise InputError(problems)
+
+    @property
+    def goal(self) -> float:
+        """The target size (middle of the band unless given)."""
+        return float(self.target) if self.target is not None else (self.lo + self.hi) / 2.0
+
+    def unit_counts(self, households: int) -> range:
+        """Numbers of units ``k`` with ``k * lo <= households <= k * hi``."""
+        if households <= 0:
+            return range(0)
+        kmin = max(1, -(-households // self.hi))
+        kmax = households // self.lo if self.lo > 0 else kmin
+        return range(kmin, kmax + 1)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the objective, all in metres per household.
+
+    Parameters
+    ----------
+    major_road : float
+        Extra cost factor for crossing a major road inside a unit (0 = roads
+        ignored, 1 = a crossing counts double distance).
+    continuity : float
+        Cost of a household placed in a unit centred in another existing
+        community (needs communities).
+    deviation : float
+        Cost per household of difference between a unit's size and the target.
+    area : float
+        Share of the weight of an atom given by its area rather than its
+        households, so that empty atoms (parks, markets) also stay compact.
+    """
+
+    major_road: float = 1.0
+    continuity: float = 0.0
+    deviation: float = 20.0
+    area: float = 0.1
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A districting instance on an adjacency graph.
+
+    Use :meth:`from_graph` or :meth:`from_arrays` to build one.
+
+    Attributes
+    ----------
+    nodes : tuple
+        Atom labels, position ``i`` of every array refers to ``nodes[i]``.
+    households : ndarray of int
+        Households per atom.
+    xy : ndarray, shape (n, 2)
+        Atom centres in metres.
+    edges : ndarray, shape (m, 2)
+        Positions of adjacent atoms, ``i < j``.
+    edge_major : ndarray, shape (m,)
+        Share (0..1) of each shared boundary that runs along a major road.
+    edge_length : ndarray, shape (m,)
+        Length of each shared boundary in metres.
+    community : ndarray of int or None
+        Existing community code per atom (-1 = none).
+    area : ndarray
+        Area of each atom in square metres (ones when unknown).
+    band : Band
+        Allowed unit size.
+    weights : Weights
+        Objective weights.
+    """
+
+    nodes: tuple[Hashable, ...]
+    households: IntArray
+    xy: FloatArray
+    edges: IntArray
+    edge_major: FloatArray
+    edge_length: FloatArray
+    community: IntArray | None
+    area: FloatArray
+    band: Band
+    weights: Weights
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_arrays(
+        cls,
+        households: Sequence[int] | npt.ArrayLike,
+        xy: npt.ArrayLike,
+        edges: npt.ArrayLike,
+        *,
+        nodes: Sequence[Hashable] | None = None,
+        edge_major: npt.ArrayLike | None = None,
+        edge_length: npt.ArrayLike | None = None,
+        community: npt.ArrayLike | None = None,
+        area: npt.ArrayLike | None = None,
+        band: Band | None = None,
+        weights: Weights | None = None,
+    ) -> Problem:
+        """Build a problem from plain arrays.
+
+        Parameters
+        ----------
+        households : array of int
+            Households per atom (non-negative integers).
+        xy : array, shape (n, 2)
+            Atom centres in metres.
+        edges : array, shape (m, 2)
+            Pairs of adjacent atom positions.
+        nodes : sequence, optional
+            Atom labels (default ``0..n-1``).
+        edge_major, edge_length : array, optional
+            Major-road share and length of each shared boundary.
+        community : array of int, optional
+            Existing community code per atom, -1 for none.
+        area : array, optional
+            Atom areas in square metres.
+        band : Band, optional
+            Unit size band (default 2,000-3,000).
+        weights : Weights, optional
+            Objective weights.
+
+        Returns
+        -------
+        Problem
+        """
+        h = np.asarray(households)
+        if h.ndim != 1 or not np.all(np.isfinite(h)) or np.any(h < 0) or np.any(h != np.round(h)):
+            raise InputError("households must be non-negative whole numbers, one per atom")
+        h = h.astype(np.int64)
+        n = len(h)
+        pts = np.asarray(xy, dtype=np.float64).reshape(n, 2)
+        e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        if len(e) and (e.min() < 0 or e.max() >= n):
+            raise InputError("edges refer to atoms that do not exist")
+        e = np.sort(e, axis=1)
+        keep = e[:, 0] != e[:, 1]
+        e = e[keep]
+        major = (
+            np.zeros(len(e)) if edge_major is None else np.asarray(edge_major, float)[keep]
+        )
+        length = (
+            np.ones(len(e)) if edge_length is None else np.asarray(edge_length, float)[keep]
+        )
+        # Deduplicate edges deterministically (keep the first occurrence).
+        order = np.lexsort((e[:, 1], e[:, 0]))
+        e, major, length = e[order], major[order], length[order]
+        if len(e):
+            first = np.ones(len(e), bool)
+            first[1:] = np.any(e[1:] != e[:-1], axis=1)
+            e, major, length = e[first], major[first], length[first]
+        comm = None if community is None else np.asarray(community, dtype=np.int64)
+        ar = np.ones(n) if area is None else np.asarray(area, dtype=np.float64)
+        labels = tuple(range(n)) if nodes is None else tuple(nodes)
+        return cls(
+            nodes=labels,
+            households=h,
+            xy=pts,
+            edges=e,
+            edge_major=np.clip(major, 0.0, 1.0),
+            edge_length=length,
+            community=comm,
+            area=ar,
+            band=band or Band(),
+            weights=weights or Weights(),
+        )
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: nx.Graph,
+        *,
+        band: Band | None = None,
+        weights: Weights | None = None,
+    ) -> Problem:
+        """Build a problem from an atom adjacency graph.
+
+        Parameters
+        ----------
+        graph : networkx.Graph
+            Nodes carry ``households``, ``x``, ``y`` and optionally ``area_m2``
+            and ``community_id``; edges optionally carry ``length`` and
+            ``major_length``.
+        band : Band, optional
+            Unit size band.
+        weights : Weights, optional
+            Objective weights.
+
+        Returns
+        -------
+        Problem
+        """
+        nodes = sorted(graph.nodes)
+        pos = {v: i for i, v in enumerate(nodes)}
+        data = graph.nodes
+        h = [data[v].get("households", 0) for v in nodes]
+        xy = [(float(data[v]["x"]), float(data[v]["y"])) for v in nodes]
+        area = [float(data[v].get("area_m2", 1.0)) for v in nodes]
+        raw_comm = [data[v].get("community_id") for v in nodes]
+        community = None
+        if any(c is not None and c == c for c in raw_comm):
+            names = sorted({str(c) for c in raw_comm if c is not None and c == c})
+            code = {c: k for k, c in enumerate(names)}
+            community = [code.get(str(c), -1) if c is not None and c == c else -1 for c in raw_comm]
+        edges, major, length = [], [], []
+        for u, v, d in sorted(graph.edges(data=True), key=lambda t: (pos[t[0]], pos[t[1]])):
+            edges.append((pos[u], pos[v]))
+            ln = float(d.get("length", 1.0)) or 1.0
+            length.append(ln)
+            major.append(float(d.get("major_length", 0.0)) / ln)
+        return cls.from_arrays(
+            h,
+            xy,
+            np.array(edges, dtype=np.int64).reshape(-1, 2),
+            nodes=nodes,
+            edge_major=major,
+            edge_length=length,
+            community=community,
+            area=area,
+            band=band,
+            weights=weights,
+        )
+
+    # ------------------------------------------------------------- derived
+    @property
+    def n(self) -> int:
+        """Number of atoms."""
+        return len(self.households)
+
+    @property
+    def total(self) -> int:
+        """Total households."""
+        return int(self.households.sum())
+
+    @property
+    def adjacency(self) -> list[list[int]]:
+        """Neighbour lists by atom position."""
+        if "adj" not in self._cache:
+            adj: list[list[int]] = [[] for _ in range(self.n)]
+            for a, b in self.edges.tolist():
+                adj[a].append(b)
+                adj[b].append(a)
+            self._cache["adj"] = adj
+        adj_out: list[list[int]] = self._cache["adj"]
+        return adj_out
+
+    @property
+    def weight(self) -> FloatArray:
+        """Weight of each atom in the compactness term (households plus an area share)."""
+        if "weight" not in self._cache:
+            h = self.households.astype(float)
+            a = self.area / max(float(self.area.mean()), 1e-9)
+            share = self.weights.area
+            mean_h = max(float(h.mean()), 1.0)
+            self._cache["weight"] = (1.0 - share) * h + share * a * mean_h
+        w: FloatArray = self._cache["weight"]
+        return w
+
+    @property
+    def distance(self) -> FloatArray:
+        """Road-aware shortest-path distances between atom centres (n x n, metres).
+
+        Each edge costs its straight length times ``1 + major_road * share``,
+        where ``share`` is the part of the shared boundary on a major road.
+        Atoms in different components are ``inf`` apart.
+        """
+        if "dist" not in self._cache:
+            n = self.n
+            if len(self.edges) == 0:
+                d = np.full((n, n), np.inf)
+                np.fill_diagonal(d, 0.0)
+            else:
+                a, b = self.edges[:, 0], self.edges[:, 1]
+                straight = np.hypot(*(self.xy[a] - self.xy[b]).T)
+                w = np.maximum(straight, 1e-3) * (1.0 + self.weights.major_road * self.edge_major)
+                mat = csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+                d = dijkstra(mat, directed=False)
+            self._cache["dist"] = d
+        dist: FloatArray = self._cache["dist"]
+        return dist
+
+    @property
+    def assign_cost(self) -> FloatArray:
+        """Cost of assigning atom ``i`` (row) to a unit centred on atom ``j`` (column)."""
+        if "cost" not in self._cache:
+            c = self.weight[:, None] * self.distance
+            if self.community is not None and self.weights.continuity > 0:
+                moved = self.community[:, None] != self.community[None, :]
+                c = c + self.weights.continuity * self.households[:, None] * moved
+            self._cache["cost"] = c
+        cost: FloatArray = self._cache["cost"]
+        return cost
+
+    @property
+    def scale(self) -> float:
+        """Divisor that turns a cost into metres per unit of weight."""
+        return float(max(self.weight.sum(), 1e-9))
+
+    def components(self) -> list[IntArray]:
+        """Connected components of the graph as sorted position arrays (largest first)."""
+        if "comps" not in self._cache:
+            g = nx.Graph()
+            g.add_nodes_from(range(self.n))
+            g.add_edges_from(self.edges.tolist())
+            comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
+            comps.sort(key=lambda c: (-len(c), int(c[0])))
+            self._cache["comps"] = comps
+        out: list[IntArray] = self._cache["comps"]
+        return out
+
+    # ---------------------------------------------------------- evaluation
+    def unit_cost(self, members: IntArray) -> tuple[float, int]:
+        """Best centre of a unit and its assignment cost.
+
+        Parameters
+        ----------
+        members : array of int
+            Atom positions of the unit.
+
+        Returns
+        -------
+        cost : float
+            Assignment cost plus deviation cost of the unit.
+        centre : int
+            Position of the centre atom that minimises the cost.
+        """
+        sub = self.assign_cost[np.ix_(members, members)]
+        col = sub.sum(axis=0)
+        k = int(np.argmin(col))
+        dev = abs(float(self.households[members].sum()) - self.band.goal)
+        return float(col[k]) + self.weights.deviation * dev, int(members[k])
+
+    def plan_cost(self, labels: IntArray) -> float:
+        """Objective of a plan (sum over units of :meth:`unit_cost`), unscaled.
+
+        Parameters
+        ----------
+        labels : array of int
+            Unit label per atom; atoms labelled -1 are excluded from the cost.
+        """
+        total = 0.0
+        for u in np.unique(labels):
+            if u < 0:
+                continue
+            total += self.unit_cost(np.flatnonzero(labels == u))[0]
+        return total
+
+    def is_contiguous(self, members: IntArray) -> bool:
+        """Whether the atoms ``members`` form one connected piece of the graph."""
+        if len(members) <= 1:
+            return True
+        inside = set(members.tolist())
+        adj = self.adjacency
+        start = int(members[0])
+        seen = {start}
+        stack = [start]
+        while stack:
+            v = stack.pop()
+            for w in adj[v]:
+                if w in inside and w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return len(seen) == len(inside)

@@ -1,0 +1,210 @@
+"""Write a plan to an output folder, all or nothing.
+
+Files are written into a temporary folder beside the target, which then
+replaces the target in one rename: a failure at any point leaves the previous
+output (or nothing) in place, never a half-written folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from redistrict.maps import MapInfo, plan_map, save_map
+from redistrict.pipeline import PlanResult
+
+__all__ = ["atomic_dir", "read_units", "run_record", "versions", "write_outputs"]
+
+_PACKAGES = ("redistrict", "geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy",
+             "networkx", "pulp", "highspy", "scipy", "folium", "xstatic-leaflet")  # fmt: skip
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages a plan depends on."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@contextlib.contextmanager
+def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out_dir`` when the block succeeds.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Final folder. Its parent is created if needed.
+
+    Yields
+    ------
+    Path
+        The folder to write into.
+    """
+    final = Path(out_dir).resolve()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        yield tmp
+        old = None
+        if final.exists():
+            old = final.parent / f".{final.name}.old-{os.getpid()}"
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe value (NaN/inf -> None, numpy scalars -> Python)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The content of ``run.json``: status, objective, bound, gap, seconds, inputs, parameters."""
+    sol = result.solution
+    opts = result.options
+    units = result.units
+    record: dict[str, Any] = {
+        "status": sol.status,
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "seconds": sol.seconds,
+        "seconds_first_plan": sol.seconds_first,
+        "stage_seconds": result.stage_seconds,
+        "households": int(result.inputs.blocks["households"].sum()),
+        "units": len(units),
+        "units_in_band": int(units["in_band"].sum()),
+        "atoms": len(result.atoms),
+        "metrics": result.metrics,
+        "inputs": result.inputs.sources,
+        "crs": result.inputs.crs.to_string(),
+        "parameters": {
+            "band": [opts.band.lo, opts.band.hi],
+            "target": opts.band.goal,
+            "weights": vars(opts.weights),
+            "solver": opts.solver,
+            "time_limit": opts.time_limit,
+            "seed": opts.seed,
+            "method": sol.method,
+            "atoms": opts.atoms,
+            "target_gap": opts.target_gap,
+        },
+        "components": sol.components.to_dict(orient="records"),
+        "notes": result.notes,
+        "versions": versions(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    if extra:
+        record.update(extra)
+    cleaned: dict[str, Any] = _clean(record)
+    return cleaned
+
+
+def _status_text(result: PlanResult) -> str:
+    sol = result.solution
+    if sol.status == "optimal":
+        return "optimal"
+    if sol.status == "feasible":
+        return "feasible (not proven optimal)"
+    return sol.status
+
+
+def write_outputs(
+    result: PlanResult,
+    out_dir: str | Path,
+    *,
+    title: str = "redistrict",
+    lang: str = "zh",
+    tiles: str | None = None,
+    extra: dict[str, Any] | None = None,
+    more: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write ``plan.gpkg``, ``summary.csv``, ``run.json`` and ``map.html``.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan.
+    out_dir : str or Path
+        Output folder; replaced as a whole.
+    title : str
+        Map title (e.g. the scenario name).
+    lang : {"zh", "en"}
+        Map language.
+    tiles : str, optional
+        URL template of a tile server for an optional base layer.
+    extra : dict, optional
+        More keys for ``run.json``.
+    more : callable, optional
+        Called with the temporary folder to add further files before the swap.
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    units = result.units
+    with atomic_dir(out_dir) as tmp:
+        gpkg = tmp / "plan.gpkg"
+        units.to_file(gpkg, layer="units", driver="GPKG", engine="pyogrio")
+        atoms = result.atoms.reset_index()
+        atoms.to_file(gpkg, layer="atoms", driver="GPKG", engine="pyogrio")
+        pd.DataFrame(units.drop(columns="geometry")).to_csv(tmp / "summary.csv", index=False)
+        record = run_record(result, extra=extra)
+        (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+        info = MapInfo(
+            title=title,
+            band=(result.options.band.lo, result.options.band.hi),
+            status=_status_text(result),
+            gap=result.solution.gap,
+            totals={
+                "households": float(units["households"].sum()),
+                "units": float(len(units)),
+                "units_in_band": float(units["in_band"].sum()),
+            },
+            date=dt.date.today().isoformat(),
+        )
+        inp = result.inputs
+        m = plan_map(
+            units, info=info, atoms=result.atoms, roads=inp.roads, communities=inp.communities,
+            barriers=inp.barriers, offices=inp.offices, lang=lang,  # type: ignore[arg-type]
+            tiles=tiles,
+        )  # fmt: skip
+        save_map(m, tmp / "map.html")
+        if more is not None:
+            more(tmp)
+    return Path(out_dir)
+
+
+def read_units(out_dir: str | Path) -> gpd.GeoDataFrame:
+    """Read the ``units`` layer of a written plan (for tests and notebooks)."""
+    return gpd.read_file(Path(out_dir) / "plan.gpkg", layer="units", engine="pyogrio")

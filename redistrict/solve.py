@@ -1,0 +1,400 @@
+"""Solve a :class:`~redistrict.problem.Problem`: a valid plan and an honest gap.
+
+Per connected component of the atom graph:
+
+1. atoms holding more households than the band allows become units of their
+   own, flagged ``"oversize atom"``; components without households are
+   excluded (they belong to no unit and hold no household);
+2. small components (``exact_max`` atoms or fewer) are solved by the exact
+   integer program with lazily added contiguity cuts;
+3. larger ones get a first plan by recursive spanning-tree bisection for each
+   admissible number of units, improved by boundary moves, then by
+   large-neighbourhood search (:func:`redistrict._local.lns`);
+4. a lower bound from the column-generated LP relaxation
+   (:func:`redistrict.bound.lower_bound`) turns the plan's objective into a gap.
+
+A plan is called ``"optimal"`` only when its gap to a valid lower bound is at
+most ``optimal_gap``; otherwise it is ``"feasible"`` (bound known) or
+``"heuristic"`` (no bound). Components whose households cannot form units in
+the band get the closest plan possible, with every unit outside the band
+flagged and the reason given in :attr:`Solution.components`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from redistrict._construct import bisect_plan
+from redistrict._local import boundary_moves, lns
+from redistrict._solvers import check_solver
+from redistrict.bound import lower_bound
+from redistrict.model import solve_region
+from redistrict.problem import Band, IntArray, Problem
+
+__all__ = ["Solution", "solve"]
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("optimal", "feasible", "heuristic")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A plan and what is known about its quality.
+
+    Attributes
+    ----------
+    labels : pandas.Series
+        Unit id (1..k) per atom, on the atoms' labels, named ``unit_id``;
+        ``<NA>`` for excluded atoms (components without households).
+    status : {"optimal", "feasible", "heuristic"}
+        ``optimal`` only when proven within ``optimal_gap``.
+    objective : float
+        Objective of the plan divided by the total atom weight (metres).
+    bound : float or None
+        Valid lower bound on the objective of any plan, same scale.
+    gap : float or None
+        ``(objective - bound) / objective``, a fraction.
+    seconds : float
+        Wall-clock time of the solve.
+    seconds_first : float
+        Time spent building first valid plans (constructors only); equal to
+        ``seconds`` when only the exact model ran.
+    solver : str
+        MIP solver used.
+    method : str
+        ``exact``, ``lns`` or a mix per component (``mixed``).
+    unit_flags : pandas.Series
+        Per unit id: ``ok``, ``below band``, ``above band`` or ``oversize atom``.
+    components : pandas.DataFrame
+        One row per component: atoms, households, units, method, status,
+        objective, bound, reason.
+    notes : list of str
+        Things the planner should know (infeasible components, limits hit).
+    history : list of tuple
+        ``(seconds, objective)`` each time the plan improved.
+    """
+
+    labels: pd.Series
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    seconds: float
+    seconds_first: float
+    solver: str
+    method: str
+    unit_flags: pd.Series
+    components: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    history: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _with_band(problem: Problem, band: Band) -> Problem:
+    """Same problem with another band, sharing band-independent caches."""
+    keep = {k: v for k, v in problem._cache.items() if k in ("dist", "weight", "cost", "adj", "comps")}
+    return dataclasses.replace(problem, band=band, _cache=keep)
+
+
+def _construct(problem: Problem, region: IntArray, ks: range, seed: int) -> IntArray | None:
+    """Best first plan over the admissible unit counts (closest to target first)."""
+    goal = problem.band.goal
+    total = int(problem.households[region].sum())
+    best: tuple[float, IntArray] | None = None
+    found = 0
+    for k in sorted(ks, key=lambda k: (abs(total / k - goal), k)):
+        lab = bisect_plan(problem, region, k, seed=seed)
+        if lab is None:
+            continue
+        full = np.full(problem.n, -1, dtype=np.int64)
+        full[region] = lab
+        cost = problem.plan_cost(full)
+        if best is None or cost < best[0]:
+            best = (cost, lab)
+        found += 1
+        if found >= 2:
+            break
+    return None if best is None else best[1]
+
+
+def solve(
+    problem: Problem,
+    *,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    seed: int = 0,
+    method: str = "auto",
+    exact_max: int = 30,
+    optimal_gap: float = 1e-4,
+    target_gap: float = 0.005,
+) -> Solution:
+    """Find a plan for every component of the problem.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    solver : {"highs", "cbc"}
+        MIP solver for the exact model and the neighbourhood searches.
+    time_limit : float
+        Wall-clock budget in seconds. Within it the search is deterministic
+        (node limits, seeded trees); a run cut by the limit may differ between
+        machines of different speed.
+    seed : int
+        Seed of the spanning-tree constructor.
+    method : {"auto", "exact", "lns"}
+        ``exact`` solves every component with the exact model (small inputs
+        only), ``lns`` never does, ``auto`` uses it up to ``exact_max`` atoms.
+    exact_max : int
+        Largest component solved exactly under ``auto``.
+    optimal_gap : float
+        Gap at or below which the plan is reported optimal.
+    target_gap : float
+        The search stops once the gap is at most this.
+
+    Returns
+    -------
+    Solution
+    """
+    check_solver(solver)
+    if method not in ("auto", "exact", "lns"):
+        raise ValueError(f"unknown method {method!r}: use auto, exact or lns")
+    start = time.perf_counter()
+    deadline = start + time_limit
+    band = problem.band
+    h = problem.households
+    labels = np.full(problem.n, -1, dtype=np.int64)
+    flags: dict[int, str] = {}
+    notes: list[str] = []
+    rows: list[dict[str, object]] = []
+    next_unit = 0
+
+    # 1. Oversize atoms are units of their own.
+    oversize = np.flatnonzero(h > band.hi)
+    for i in oversize.tolist():
+        labels[i] = next_unit
+        flags[next_unit] = "oversize atom"
+        notes.append(
+            f"atom {problem.nodes[i]} alone holds {int(h[i])} households, above the band's upper "
+            f"bound {band.hi}: it is kept as one unit and flagged; split its population blocks to fix"
+        )
+        next_unit += 1
+    rest_mask = np.ones(problem.n, bool)
+    rest_mask[oversize] = False
+    comps = _components_without(problem, rest_mask)
+
+    bounds: list[float | None] = []
+    objectives: list[float] = []
+    methods: set[str] = set()
+    history: list[tuple[float, float]] = []
+    construct_seconds = 0.0
+    comp_labels: list[tuple[IntArray, IntArray]] = []
+
+    # 2. Solve each component (largest first), sharing the time left.
+    for ci, region in enumerate(comps):
+        total = int(h[region].sum())
+        row: dict[str, object] = {"component": ci, "atoms": len(region), "households": total}
+        if total == 0:
+            row.update(units=0, method="excluded", status="excluded", reason="no households")
+            rows.append(row)
+            continue
+        ks = band.unit_counts(total)
+        time_share = max(0.5, (deadline - time.perf_counter()) / (len(comps) - ci))
+        comp_deadline = time.perf_counter() + time_share
+        sub = problem
+        reason = ""
+        if len(ks) == 0:
+            sub, ks, reason = _relax(problem, total)
+            notes.append(f"component {ci} ({len(region)} atoms, {total} households): {reason}")
+        use_exact = method == "exact" or (method == "auto" and len(region) <= exact_max)
+        lab: IntArray | None = None
+        comp_bound: float | None = None
+        status = "heuristic"
+        if use_exact:
+            methods.add("exact")
+            sol = solve_region(
+                sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
+                time_limit=max(0.5, comp_deadline - time.perf_counter()), contiguity="cuts",
+            )  # fmt: skip
+            if sol.centres is not None:
+                lab = _labels_from_centres(sol.centres)
+            if sol.outcome.bound is not None:
+                comp_bound = sol.outcome.bound
+            if lab is None:
+                notes.append(f"component {ci}: the exact model found no plan in time; using the heuristic")
+        if lab is None:
+            methods.add("lns")
+            t0 = time.perf_counter()
+            lab = _construct(sub, region, ks, seed)
+            if lab is None:
+                sol = solve_region(
+                    sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
+                    time_limit=max(1.0, comp_deadline - time.perf_counter()), contiguity="sp",
+                )  # fmt: skip
+                lab = None if sol.centres is None else _labels_from_centres(sol.centres)
+            if lab is None:
+                sub, ks, why = _relax(problem, total, strict=False)
+                reason = reason or (
+                    f"no split of {total} households into contiguous units of {band.lo}-{band.hi} "
+                    f"was found (atoms too coarse or badly placed); {why}"
+                )
+                notes.append(f"component {ci}: {reason}")
+                lab = _construct(sub, region, ks, seed)
+            if lab is None:  # pragma: no cover - relaxed band always admits a split
+                lab = np.zeros(len(region), dtype=np.int64)
+            full = _embed(problem.n, region, lab)
+            construct_seconds += time.perf_counter() - t0
+            full = boundary_moves(sub, full, deadline=min(comp_deadline, time.perf_counter() + 0.3 * time_share))
+            lb = lower_bound(sub, region, time_limit=max(0.5, 0.3 * (comp_deadline - time.perf_counter())))
+            comp_bound = lb.value if math.isfinite(lb.value) else None
+            cost = sub.plan_cost(full)
+            if comp_bound is None or _gap(cost, comp_bound) > target_gap:
+                full = lns(sub, full, solver=solver, deadline=comp_deadline)
+            lab = full[region]
+        cost = sub.plan_cost(_embed(problem.n, region, lab))
+        if comp_bound is not None and not reason:
+            comp_bound = min(comp_bound, cost)
+            status = "optimal" if _gap(cost, comp_bound) <= optimal_gap else "feasible"
+        elif reason:
+            comp_bound = None
+            status = "heuristic"
+        comp_labels.append((region, lab))
+        objectives.append(cost)
+        bounds.append(comp_bound)
+        row.update(
+            units=int(len(np.unique(lab))), method="exact" if use_exact else "lns", status=status,
+            objective=cost / problem.scale, bound=None if comp_bound is None else comp_bound / problem.scale,
+            reason=reason,
+        )  # fmt: skip
+        rows.append(row)
+
+    # 3. Number the units: oversize atoms first, then by smallest atom.
+    for region, lab in comp_labels:
+        for u in np.unique(lab):
+            labels[region[lab == u]] = next_unit
+            next_unit += 1
+    labels = _renumber_all(labels)
+    seconds = time.perf_counter() - start
+    objective = float(sum(objectives))
+    if oversize.size:
+        objective += float(sum(problem.unit_cost(np.array([i]))[0] for i in oversize.tolist()))
+    if bounds and all(b is not None for b in bounds) and not oversize.size:
+        bound_total: float | None = float(sum(b for b in bounds if b is not None))
+    else:
+        bound_total = None
+    gap = None if bound_total is None else _gap(objective, bound_total)
+    if gap is None:
+        status = "heuristic"
+    else:
+        status = "optimal" if gap <= optimal_gap else "feasible"
+    scale = problem.scale
+    unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
+    unit_ids = unit_ids.where(unit_ids >= 0).astype("Int64") + 1
+    unit_flags = _flags(problem, labels, flags_oversize=oversize)
+    history.append((seconds, objective / scale))
+    return Solution(
+        labels=unit_ids,
+        status=status,
+        objective=objective / scale,
+        bound=None if bound_total is None else bound_total / scale,
+        gap=gap,
+        seconds=seconds,
+        seconds_first=min(seconds, construct_seconds) if "lns" in methods else seconds,
+        solver=solver,
+        method="/".join(sorted(methods)) or "none",
+        unit_flags=unit_flags,
+        components=pd.DataFrame(rows),
+        notes=notes,
+        history=history,
+    )
+
+
+def _gap(objective: float, bound: float) -> float:
+    if objective <= 0:
+        return 0.0 if bound >= objective - 1e-9 else math.inf
+    return max(0.0, (objective - bound) / abs(objective))
+
+
+def _embed(n: int, region: IntArray, lab: IntArray) -> IntArray:
+    full = np.full(n, -1, dtype=np.int64)
+    full[region] = lab
+    return full
+
+
+def _labels_from_centres(centres: IntArray) -> IntArray:
+    _, inv = np.unique(centres, return_inverse=True)
+    return inv.astype(np.int64)
+
+
+def _relax(problem: Problem, total: int, strict: bool = True) -> tuple[Problem, range, str]:
+    """A band the component can meet, and why the real one cannot be met."""
+    band = problem.band
+    k = max(1, math.ceil(total / band.hi))
+    if total < band.lo:
+        why = (
+            f"its {total} households are fewer than the band's lower bound {band.lo}: it forms one "
+            "undersized unit (merge it across the barrier by hand, or lower the band)"
+        )
+    elif strict:
+        why = (
+            f"{total} households cannot be divided into units of {band.lo}-{band.hi} "
+            f"({k - 1} units hold at most {(k - 1) * band.hi}, {k} units need at least {k * band.lo}): "
+            f"it is split into {k} units below the band"
+        )
+    else:
+        why = f"it is split into {k} units with the lower bound dropped"
+    relaxed = _with_band(problem, Band(0, band.hi, min(band.hi, max(1, total // k))))
+    return relaxed, range(k, k + 1), why
+
+
+def _components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:
+    """Connected components of the graph restricted to ``keep`` atoms."""
+    import networkx as nx
+
+    g = nx.Graph()
+    idx = np.flatnonzero(keep)
+    g.add_nodes_from(idx.tolist())
+    e = problem.edges
+    m = keep[e[:, 0]] & keep[e[:, 1]]
+    g.add_edges_from(e[m].tolist())
+    comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
+    comps.sort(key=lambda c: (-len(c), int(c[0])))
+    return comps
+
+
+def _renumber_all(labels: IntArray) -> IntArray:
+    out = np.full_like(labels, -1)
+    seen: dict[int, int] = {}
+    for i, u in enumerate(labels.tolist()):
+        if u >= 0 and u not in seen:
+            seen[u] = len(seen)
+        if u >= 0:
+            out[i] = seen[u]
+    return out
+
+
+def _flags(problem: Problem, labels: IntArray, flags_oversize: IntArray) -> pd.Series:
+    band = problem.band
+    out: dict[int, str] = {}
+    over = set(flags_oversize.tolist())
+    for u in np.unique(labels[labels >= 0]).tolist():
+        members = np.flatnonzero(labels == u)
+        load = int(problem.households[members].sum())
+        if len(members) == 1 and int(members[0]) in over:
+            out[u + 1] = "oversize atom"
+        elif load < band.lo:
+            out[u + 1] = "below band"
+        elif load > band.hi:
+            out[u + 1] = "above band"
+        else:
+            out[u + 1] = "ok"
+    s = pd.Series(out, name="status", dtype=object)
+    s.index.name = "unit_id"
+    return s

@@ -1,0 +1,270 @@
+"""Open a saved map in headless Chromium and measure what was drawn.
+
+Reusable by any test that writes a map (hand-made, demo, Centretown)::
+
+    from _browser import check_map, require_chromium  # tests/ is on sys.path under pytest
+
+    require_chromium()
+    result = check_map(html_path, tmp_path / "shot.png")
+    assert result.polygons == expected_units and result.ok
+
+Every request that is not ``file:``/``data:``/``blob:`` is aborted and recorded, so a
+page that needs the internet fails the check even on a machine that has it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "UNITS_PANE",
+    "MapCheck",
+    "check_map",
+    "require_chromium",
+]
+
+#: System Chromium (Debian package); Playwright must never download a browser.
+CHROMIUM = Path(os.environ.get("REDISTRICT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+#: CSS selector of the Leaflet pane holding unit polygons (redistrict.maps pane "rd_units").
+UNITS_PANE = ".leaflet-rd_units-pane"
+_LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+#: A pixel is "coloured" when max(R,G,B) - min(R,G,B) reaches this (greys, black,
+#: white and the pale background stay below it; unit fills are well above).
+_CHROMA_MIN = 30
+
+_MEASURE_JS = """
+(pane) => {
+  const paths = Array.from(document.querySelectorAll(pane + ' path.leaflet-interactive'));
+  const fills = new Set(paths.map(p => p.getAttribute('fill')).filter(f => f && f !== 'none'));
+  const problems = paths.filter(p => (p.getAttribute('stroke') || '').toLowerCase() === '#d7191c');
+  return {
+    leaflet: typeof window.L === 'object' && typeof window.L.map === 'function',
+    containers: document.querySelectorAll('.leaflet-container').length,
+    polygons: paths.length,
+    fills: fills.size,
+    problem_polygons: problems.length,
+    labels: document.querySelectorAll('.rd-label').length,
+    layer_entries: document.querySelectorAll('.leaflet-control-layers-selector').length,
+    title: (document.querySelector('#rd-title') || {innerText: ''}).innerText,
+    legend: (document.querySelector('#rd-legend') || {innerText: ''}).innerText,
+  };
+}
+"""
+
+_HOVER_TARGET_JS = """
+(pane) => {
+  const paths = Array.from(document.querySelectorAll(pane + ' path.leaflet-interactive'));
+  for (const p of paths) {
+    const r = p.getBoundingClientRect();
+    for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.7], [0.7, 0.3], [0.3, 0.3], [0.7, 0.7]]) {
+      const x = r.left + fx * r.width, y = r.top + fy * r.height;
+      if (document.elementFromPoint(x, y) === p) return [x, y];
+    }
+  }
+  return null;
+}
+"""
+
+_CHROMA_JS = """
+async ([b64, minChroma]) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let coloured = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const hi = Math.max(d[i], d[i + 1], d[i + 2]);
+    const lo = Math.min(d[i], d[i + 1], d[i + 2]);
+    if (hi - lo >= minChroma) coloured++;
+  }
+  return [coloured, canvas.width * canvas.height];
+}
+"""
+
+
+@dataclass
+class MapCheck:
+    """What headless Chromium saw when opening a map.
+
+    Attributes
+    ----------
+    leaflet : bool
+        ``window.L`` was defined (Leaflet's code ran).
+    containers : int
+        Number of ``.leaflet-container`` elements (maps initialised).
+    polygons : int
+        Interactive SVG paths drawn in the units pane.
+    fills : int
+        Distinct fill colours among those paths.
+    problem_polygons : int
+        Unit paths outlined in the problem colour.
+    labels : int
+        Unit labels (``.rd-label``) in the page.
+    layer_entries : int
+        Check boxes and radio buttons in the layer control.
+    tooltip : str
+        Text of the tooltip shown when hovering a unit ("" when none appeared).
+    coloured_fraction : float
+        Share of screenshot pixels that are clearly coloured.
+    title, legend : str
+        Visible text of the title block and of the legend.
+    console_errors, page_errors, external_requests : list of str
+        Console messages of type error, uncaught exceptions, aborted non-local requests.
+    """
+
+    leaflet: bool
+    containers: int
+    polygons: int
+    fills: int
+    problem_polygons: int
+    labels: int
+    layer_entries: int
+    tooltip: str
+    coloured_fraction: float
+    title: str
+    legend: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Leaflet ran, units were drawn, and nothing failed or left the file."""
+        return (
+            self.leaflet
+            and self.polygons > 0
+            and not self.console_errors
+            and not self.page_errors
+            and not self.external_requests
+        )
+
+
+def require_chromium() -> Path:
+    """Return the system Chromium; fail in CI, skip elsewhere, when it is missing."""
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM} (install the Debian package 'chromium')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("playwright.sync_api")
+    return CHROMIUM
+
+
+def check_map(
+    html: Path,
+    screenshot: Path,
+    *,
+    viewport: tuple[int, int] = (1280, 800),
+    timeout_ms: int = 15_000,
+) -> MapCheck:
+    """Open ``html`` offline in headless Chromium, measure it and save a screenshot.
+
+    Parameters
+    ----------
+    html : Path
+        The map file.
+    screenshot : Path
+        Where to write the PNG screenshot of the viewport.
+    viewport : tuple of (int, int), default (1280, 800)
+        Window size in CSS pixels.
+    timeout_ms : int, default 15000
+        How long to wait for unit polygons to appear before measuring anyway.
+
+    Returns
+    -------
+    MapCheck
+        Counts, errors and recorded external requests.
+    """
+    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+    external: list[str] = []
+
+    def _route(route: Route) -> None:
+        url = route.request.url
+        if url.startswith(_LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        try:
+            context = browser.new_context(
+                viewport={"width": viewport[0], "height": viewport[1]}, service_workers="block"
+            )
+            context.route("**/*", _route)
+            page = context.new_page()
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.goto(Path(html).resolve().as_uri(), wait_until="load")
+            # a page that never draws units is measured below as zero polygons
+            with contextlib.suppress(PlaywrightTimeout):
+                page.wait_for_function(
+                    f"() => document.querySelector('{UNITS_PANE} path.leaflet-interactive')",
+                    timeout=timeout_ms,
+                )
+            # let Leaflet finish the frame it is drawing
+            page.evaluate(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            )
+            measured = page.evaluate(_MEASURE_JS, UNITS_PANE)
+            png = page.screenshot(path=str(screenshot))
+            tooltip = ""
+            target = page.evaluate(_HOVER_TARGET_JS, UNITS_PANE)
+            if target is not None:
+                page.mouse.move(float(target[0]), float(target[1]))
+                try:
+                    page.wait_for_selector(".leaflet-tooltip", timeout=2_000)
+                    tooltip = page.inner_text(".leaflet-tooltip")
+                except PlaywrightTimeout:
+                    tooltip = ""
+            scratch = context.new_page()
+            coloured, total = scratch.evaluate(
+                _CHROMA_JS, [base64.b64encode(png).decode("ascii"), _CHROMA_MIN]
+            )
+        finally:
+            browser.close()
+    return MapCheck(
+        leaflet=bool(measured["leaflet"]),
+        containers=int(measured["containers"]),
+        polygons=int(measured["polygons"]),
+        fills=int(measured["fills"]),
+        problem_polygons=int(measured["problem_polygons"]),
+        labels=int(measured["labels"]),
+        layer_entries=int(measured["layer_entries"]),
+        tooltip=tooltip,
+        coloured_fraction=coloured / total if total else 0.0,
+        title=str(measured["title"]),
+        legend=str(measured["legend"]),
+        console_errors=console_errors,
+        page_errors=page_errors,
+        external_requests=external,
+    )

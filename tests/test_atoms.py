@@ -1,0 +1,483 @@
+"""Tests of redistrict.atoms on hand-made street grids and on the Ottawa test case."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, Polygon, box
+
+from redistrict.atoms import Atoms, build_atoms
+from redistrict.errors import InputError
+from redistrict.load import Inputs
+
+CRS = pyproj.CRS("EPSG:32189")
+AREA = box(0, 0, 300, 300)
+
+
+def grid_roads(extra: list[LineString] | None = None) -> gpd.GeoDataFrame:
+    """Streets x = 100, 200 and y = 100, 200 across a 300 m square (x = 100 is major)."""
+    lines = [LineString([(x, 0), (x, 300)]) for x in (100, 200)]
+    lines += [LineString([(0, y), (300, y)]) for y in (100, 200)]
+    lines += extra or []
+    classes = ["arterial", "local", "local", "local"] + ["local"] * len(extra or [])
+    return gpd.GeoDataFrame(
+        {"road_class": classes, "major": [c == "arterial" for c in classes]},
+        geometry=lines,
+        crs=CRS,
+    )
+
+
+def cell(col: int, row: int) -> Polygon:
+    """The grid face in column ``col`` and row ``row`` (0 = west / south)."""
+    return box(col * 100, row * 100, col * 100 + 100, row * 100 + 100)
+
+
+def make_inputs(
+    geoms: list[shapely.Geometry],
+    households: list[int],
+    *,
+    residents: list[float] | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    area: Polygon = AREA,
+    barriers: gpd.GeoDataFrame | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    index: list[int] | None = None,
+) -> Inputs:
+    data: dict[str, object] = {"households": np.asarray(households, dtype=np.int64)}
+    if residents is not None:
+        data["residents"] = np.asarray(residents, dtype=np.float64)
+    blocks = gpd.GeoDataFrame(data, geometry=geoms, crs=CRS, index=index)
+    return Inputs(
+        blocks=blocks,
+        roads=grid_roads() if roads is None else roads,
+        study_area=area,
+        crs=CRS,
+        communities=communities,
+        barriers=barriers,
+        offices=None,
+        sources={},
+        notes=[],
+    )
+
+
+def centre_points() -> tuple[list[Point], list[int]]:
+    points = [Point(c * 100 + 50, r * 100 + 50) for r in range(3) for c in range(3)]
+    return points, [10 * (k + 1) for k in range(9)]
+
+
+def atom_at(result: Atoms, x: float, y: float) -> int:
+    hits = result.atoms.index[result.atoms.contains(Point(x, y))]
+    assert len(hits) == 1
+    return int(hits[0])
+
+
+def assert_tiles(result: Atoms, area: shapely.Geometry) -> None:
+    geoms = result.atoms.geometry
+    assert geoms.area.sum() == pytest.approx(area.area, rel=1e-9)
+    assert shapely.union_all(geoms.values).symmetric_difference(area).area < 1e-6 * area.area
+
+
+# ------------------------------------------------------------------ roads mode, point blocks
+
+
+def test_grid_of_points_gives_nine_faces_in_row_order() -> None:
+    points, households = centre_points()
+    result = build_atoms(make_inputs(points, households), max_households=3000)
+    atoms = result.atoms
+    assert len(atoms) == 9
+    assert atoms.index.name == "atom_id"
+    assert list(atoms.index) == list(range(9))
+    assert set(atoms["kind"]) == {"face"}
+    assert atoms["households"].dtype == np.int64
+    assert atoms["n_blocks"].tolist() == [1] * 9
+    # ordered south to north, then west to east: block k sits in atom k
+    assert atoms["households"].tolist() == households
+    assert result.block_atom.tolist() == list(range(9))
+    assert "residents" not in atoms.columns
+    assert "community_id" not in atoms.columns
+    assert_tiles(result, AREA)
+    assert atoms.crs == CRS
+
+
+def test_point_on_a_road_goes_to_an_adjacent_face_without_note() -> None:
+    points = [Point(100, 50), Point(250, 250)]
+    result = build_atoms(make_inputs(points, [7, 3]), max_households=3000)
+    first = result.block_atom.iloc[0]
+    assert first in (atom_at(result, 50, 50), atom_at(result, 150, 50))
+    assert result.atoms.loc[first, "households"] == 7
+    assert result.atoms["households"].sum() == 10
+    assert not any("outside" in n for n in result.notes)
+
+
+def test_point_outside_every_face_goes_to_nearest_with_note() -> None:
+    points = [Point(350, 20), Point(50, 50)]
+    result = build_atoms(make_inputs(points, [5, 1], index=[41, 42]), max_households=3000)
+    assert result.block_atom[41] == atom_at(result, 250, 50)
+    assert result.atoms.loc[atom_at(result, 250, 50), "households"] == 5
+    assert any("41" in n and "outside" in n for n in result.notes)
+
+
+def test_empty_faces_are_kept() -> None:
+    result = build_atoms(make_inputs([Point(50, 50)], [12]), max_households=3000)
+    assert len(result.atoms) == 9
+    assert (result.atoms["households"] == 0).sum() == 8
+    assert_tiles(result, AREA)
+
+
+# ------------------------------------------------------------------ roads mode, polygon blocks
+
+
+def bottom_row_blocks() -> tuple[list[Polygon], list[int], list[float]]:
+    """Polygon blocks tiling the grid; block 2 straddles x = 200 (70 % west, 30 % east)."""
+    blocks = [box(0, 0, 100, 100), box(100, 0, 130, 100), box(130, 0, 230, 100)]
+    blocks += [box(230, 0, 300, 100), box(0, 100, 300, 300)]
+    return blocks, [4, 6, 7, 9, 0], [9.0, 11.0, 15.0, 20.0, 0.0]
+
+
+def test_block_split_across_faces_by_largest_remainder() -> None:
+    blocks, households, residents = bottom_row_blocks()
+    inputs = make_inputs(blocks, households, residents=residents)
+    result = build_atoms(inputs, max_households=3000)
+    atoms = result.atoms
+    west, east = atom_at(result, 150, 50), atom_at(result, 250, 50)
+    # 7 households: quotas 4.9 and 2.1 -> 4 + 2, the spare one to the larger remainder
+    assert atoms.loc[west, "households"] == 6 + 5
+    assert atoms.loc[east, "households"] == 9 + 2
+    # residents 15: quotas 10.5 and 4.5 -> tie on remainder, larger overlap wins
+    assert atoms.loc[west, "residents"] == 11.0 + 11.0
+    assert atoms.loc[east, "residents"] == 20.0 + 4.0
+    assert atoms["households"].sum() == sum(households)
+    assert atoms["residents"].sum() == sum(residents)
+    assert atoms["residents"].dtype == np.float64
+    assert result.block_atom.iloc[2] == west
+    assert atoms.loc[west, "n_blocks"] == 2
+    assert atoms.loc[east, "n_blocks"] == 2
+
+
+def test_small_overlap_is_noise_and_goes_to_the_main_face() -> None:
+    # 3 % of the block lies east of the street x = 100: all households stay west
+    blocks = [box(0, 100, 103, 200), box(103, 100, 200, 200)]
+    result = build_atoms(make_inputs(blocks, [5, 1]), max_households=3000)
+    assert result.atoms.loc[atom_at(result, 50, 150), "households"] == 5
+    assert result.atoms.loc[atom_at(result, 150, 150), "households"] == 1
+
+
+def test_block_made_only_of_small_overlaps_is_shared_between_them() -> None:
+    # a long thin block crossing 3 faces, each share 1/3: nothing is noise
+    blocks = [box(0, 140, 300, 160)]
+    result = build_atoms(make_inputs(blocks, [10]), max_households=3000)
+    counts = [result.atoms.loc[atom_at(result, x, 150), "households"] for x in (50, 150, 250)]
+    assert sorted(counts) == [3, 3, 4]
+
+
+def test_polygon_block_outside_every_face_goes_to_nearest_with_note() -> None:
+    blocks = [box(0, 0, 100, 100), box(320, 10, 330, 20)]
+    result = build_atoms(make_inputs(blocks, [1, 8], index=[7, 99]), max_households=3000)
+    assert result.block_atom[99] == atom_at(result, 250, 50)
+    assert result.atoms["households"].sum() == 9
+    assert any("99" in n and "outside" in n for n in result.notes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cuts=st.lists(st.floats(1.0, 299.0), min_size=1, max_size=6, unique=True),
+    households=st.lists(st.integers(0, 500), min_size=7, max_size=7),
+)
+def test_households_conserved_for_any_block_layout(
+    cuts: list[float], households: list[int]
+) -> None:
+    edges = [0.0, *sorted(cuts), 300.0]
+    blocks = [box(a, 0, b, 300) for a, b in itertools.pairwise(edges)]
+    counts = households[: len(blocks)]
+    result = build_atoms(make_inputs(blocks, counts), max_households=10_000)
+    assert result.atoms["households"].sum() == sum(counts)
+    assert (result.atoms["households"] >= 0).all()
+    assert len(result.block_atom) == len(blocks)
+
+
+# ------------------------------------------------------------------ subdivision
+
+
+def test_oversize_face_is_subdivided_by_its_blocks() -> None:
+    # face (1, 1) holds four blocks (140 households) and a strip without any block
+    quarters = [box(100, 100, 150, 150), box(150, 100, 200, 150)]
+    quarters += [box(100, 150, 150, 190), box(150, 150, 200, 190)]
+    others = [cell(0, 0), cell(2, 2)]
+    inputs = make_inputs(quarters + others, [40, 30, 20, 50, 70, 80], index=list(range(10, 16)))
+    result = build_atoms(inputs, max_households=100)
+    atoms = result.atoms
+    pieces = atoms[atoms["kind"] == "block"]
+    assert len(pieces) == 4
+    assert len(atoms) == 8 + 4
+    assert sorted(pieces["households"]) == [20, 30, 40, 50]
+    assert pieces.geometry.area.sum() == pytest.approx(10_000)
+    assert (atoms["households"] <= 100).all()
+    assert atoms["households"].sum() == 290
+    assert sorted(result.block_atom[[10, 11, 12, 13]]) == sorted(pieces.index)
+    # every block's piece contains the block
+    for block_id, geom in zip(range(10, 14), quarters, strict=True):
+        assert atoms.geometry[result.block_atom[block_id]].contains(geom.centroid)
+    assert_tiles(result, AREA)
+    assert any("subdivided" in n for n in result.notes)
+
+
+def test_single_block_above_max_is_kept_and_noted() -> None:
+    blocks = [cell(1, 1), cell(0, 0)]
+    result = build_atoms(make_inputs(blocks, [500, 5], index=[3, 4]), max_households=300)
+    atom = result.block_atom[3]
+    assert result.atoms.loc[atom, "households"] == 500
+    assert result.atoms.loc[atom, "kind"] == "face"
+    assert len(result.atoms) == 9
+    assert any("3" in n and "500" in n and "max_households" in n for n in result.notes)
+
+
+def test_points_of_oversize_face_get_voronoi_cells() -> None:
+    xy = [(120, 120), (180, 130), (150, 170), (110, 190), (190, 190)]
+    points = [Point(p) for p in xy] + [Point(150, 170), Point(50, 50)]
+    households = [30, 30, 30, 30, 30, 10, 5]
+    result = build_atoms(make_inputs(points, households), max_households=100)
+    atoms = result.atoms
+    pieces = atoms[atoms["kind"] == "block"]
+    assert len(pieces) == 5  # the two points at (150, 170) share one cell
+    assert pieces.geometry.area.sum() == pytest.approx(10_000)
+    for k, point in enumerate(points[:6]):
+        atom = result.block_atom.iloc[k]
+        assert atoms.geometry[atom].intersects(point)
+        assert atoms.loc[atom, "kind"] == "block"
+    assert atoms.loc[result.block_atom.iloc[2], "households"] == 40
+    assert atoms.loc[result.block_atom.iloc[2], "n_blocks"] == 2
+    assert atoms["households"].sum() == sum(households)
+    assert_tiles(result, AREA)
+
+
+# ------------------------------------------------------------------ slivers and barriers
+
+
+def test_slivers_are_merged_into_their_neighbours() -> None:
+    extra = [
+        LineString([(0, 299.5), (300, 299.5)]),  # thin strip along the north boundary
+        LineString([(0, 5), (5, 0)]),  # 12.5 m2 corner triangle
+    ]
+    points, households = centre_points()
+    result = build_atoms(
+        make_inputs(points, households, roads=grid_roads(extra)), max_households=3000
+    )
+    atoms = result.atoms
+    assert len(atoms) == 9
+    # each north face took back its own part of the strip, not its neighbours' parts
+    assert atoms.geometry.area.tolist() == pytest.approx([10_000.0] * 9)
+    assert (shapely.get_num_geometries(atoms.geometry.values) == 1).all()
+    for point, count in zip(points, households, strict=True):
+        assert atoms.loc[atom_at(result, point.x, point.y), "households"] == count
+    assert any("sliver" in n for n in result.notes)
+
+
+def test_barrier_line_splits_faces() -> None:
+    barrier = gpd.GeoDataFrame(geometry=[LineString([(150, 0), (150, 300)])], crs=CRS)
+    points, households = centre_points()
+    inputs = make_inputs(points, households, barriers=barrier)
+    result = build_atoms(inputs, max_households=3000)
+    assert len(result.atoms) == 12
+    assert result.atoms["households"].sum() == sum(households)
+    assert_tiles(result, AREA)
+
+
+def test_barrier_polygon_is_cut_out() -> None:
+    river = gpd.GeoDataFrame(geometry=[box(-10, 140, 310, 160)], crs=CRS)
+    points = [Point(50, 50), Point(150, 150), Point(250, 250)]
+    inputs = make_inputs(points, [1, 2, 3], barriers=river, index=[0, 1, 2])
+    result = build_atoms(inputs, max_households=3000)
+    assert len(result.atoms) == 12
+    assert result.atoms.geometry.area.sum() == pytest.approx(90_000 - 6_000)
+    assert not result.atoms.geometry.intersection(box(0, 141, 300, 159)).area.any()
+    assert result.atoms["households"].sum() == 6
+    assert any("outside" in n for n in result.notes)  # the point in the river
+
+
+# ------------------------------------------------------------------ blocks mode, communities
+
+
+def test_blocks_mode_uses_each_block() -> None:
+    blocks = [cell(c, r) for r in range(3) for c in range(3)]
+    households = list(range(9))
+    result = build_atoms(make_inputs(blocks, households), max_households=3000, mode="blocks")
+    atoms = result.atoms
+    assert len(atoms) == 9
+    assert set(atoms["kind"]) == {"block"}
+    assert atoms["households"].tolist() == households
+    assert result.block_atom.tolist() == list(range(9))
+    for k, geom in enumerate(blocks):
+        assert atoms.geometry[k].equals(geom)
+
+
+def test_blocks_mode_rejects_points() -> None:
+    points, households = centre_points()
+    with pytest.raises(InputError, match="mode 'blocks' needs polygon blocks"):
+        build_atoms(make_inputs(points, households), max_households=3000, mode="blocks")
+
+
+def test_community_with_most_area() -> None:
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["west", "east"]},
+        geometry=[box(0, 0, 170, 300), box(170, 0, 300, 300)],
+        crs=CRS,
+    )
+    points, households = centre_points()
+    result = build_atoms(
+        make_inputs(points, households, communities=communities), max_households=3000
+    )
+    ids = result.atoms["community_id"].tolist()
+    assert ids == ["west", "west", "east"] * 3
+
+
+# ------------------------------------------------------------------ errors, determinism
+
+
+def test_all_input_problems_reported_together() -> None:
+    blocks = gpd.GeoDataFrame(
+        {"households": [1.5, -2.0]},
+        geometry=[box(0, 0, 1, 1), LineString([(0, 0), (1, 1)])],
+        crs=CRS,
+    )
+    inputs = make_inputs([box(0, 0, 1, 1)], [1])
+    inputs.blocks = blocks
+    with pytest.raises(InputError) as err:
+        build_atoms(inputs, max_households=0, mode="streets")  # type: ignore[arg-type]
+    problems = err.value.problems
+    assert len(problems) >= 4
+    text = "\n".join(problems)
+    assert "max_households" in text
+    assert "mode" in text
+    assert "households" in text
+    assert "only polygons or only points" in text
+
+
+def test_geographic_crs_and_missing_column_rejected() -> None:
+    inputs = make_inputs([box(0, 0, 1, 1)], [1])
+    inputs.crs = pyproj.CRS("EPSG:4326")
+    inputs.blocks = inputs.blocks.rename(columns={"households": "hh"})
+    with pytest.raises(InputError) as err:
+        build_atoms(inputs, max_households=10)
+    assert len(err.value.problems) == 2
+
+
+def test_missing_households_rejected() -> None:
+    inputs = make_inputs([cell(0, 0), cell(1, 0)], [1, 2], index=[5, 6])
+    inputs.blocks["households"] = pd.array([1, None], dtype="Int64")
+    with pytest.raises(InputError, match="missing in blocks 6"):
+        build_atoms(inputs, max_households=10)
+
+
+def test_invalid_block_is_repaired_with_note() -> None:
+    bowtie = Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])
+    inputs = make_inputs([bowtie, cell(2, 2)], [6, 1], index=[8, 9])
+    result = build_atoms(inputs, max_households=100)
+    assert result.atoms["households"].sum() == 7
+    assert result.atoms.loc[atom_at(result, 50, 50), "households"] == 6
+    assert any("invalid" in n and "8" in n for n in result.notes)
+
+
+def test_missing_residents_count_as_zero_with_note() -> None:
+    points, households = centre_points()
+    residents = [2.0] * 8 + [float("nan")]
+    result = build_atoms(make_inputs(points, households, residents=residents), max_households=99)
+    assert result.atoms["residents"].sum() == 16.0
+    assert any("residents" in n for n in result.notes)
+
+
+def test_same_atoms_whatever_the_block_order() -> None:
+    blocks, households, residents = bottom_row_blocks()
+    first = build_atoms(make_inputs(blocks, households, residents=residents), max_households=8)
+    order = [3, 0, 4, 2, 1]
+    shuffled = make_inputs(
+        [blocks[k] for k in order],
+        [households[k] for k in order],
+        residents=[residents[k] for k in order],
+        index=order,
+    )
+    second = build_atoms(shuffled, max_households=8)
+    assert first.atoms.geometry.geom_equals_exact(second.atoms.geometry, 1e-9).all()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(first.atoms.drop(columns="geometry")),
+        pd.DataFrame(second.atoms.drop(columns="geometry")),
+    )
+    pd.testing.assert_series_equal(first.block_atom, second.block_atom.sort_index())
+
+
+# ------------------------------------------------------------------ Ottawa
+
+
+def ottawa_inputs(path: Path, neighbourhood: str | None) -> Inputs:
+    blocks = gpd.read_file(path, layer="dissemination_blocks")
+    if neighbourhood is not None:
+        blocks = blocks[blocks["ONS_ID_gen3"] == neighbourhood]
+    roads = gpd.read_file(path, layer="roads")
+    rank = roads["RANK"].astype(int)
+    return Inputs(
+        blocks=gpd.GeoDataFrame(
+            {
+                "households": blocks["dburdwell2021"].astype("int64"),
+                "residents": blocks["dbpop2021"].astype("float64"),
+            },
+            geometry=blocks.geometry,
+            crs=blocks.crs,
+        ),
+        roads=gpd.GeoDataFrame(
+            {"road_class": roads["RANK"].astype(str), "major": rank <= 4},
+            geometry=roads.geometry,
+            crs=roads.crs,
+        ),
+        study_area=shapely.union_all(blocks.geometry.values),
+        crs=blocks.crs,
+        communities=None,
+        barriers=None,
+        offices=None,
+        sources={},
+        notes=[],
+    )
+
+
+@pytest.mark.parametrize("mode", ["roads", "blocks"])
+@pytest.mark.parametrize(
+    ("neighbourhood", "total"), [("3024", 20_333), (None, 32_843)], ids=["centretown", "all3"]
+)
+def test_ottawa_atoms(
+    ottawa_testcase: Path, mode: str, neighbourhood: str | None, total: int
+) -> None:
+    inputs = ottawa_inputs(ottawa_testcase, neighbourhood)
+    result = build_atoms(inputs, max_households=3000, mode=mode)  # type: ignore[arg-type]
+    atoms = result.atoms
+    assert atoms["households"].sum() == total
+    assert atoms["residents"].sum() == inputs.blocks["residents"].sum()
+    assert atoms["households"].max() <= 3000
+    assert atoms.geometry.is_valid.all()
+    assert (result.block_atom >= 0).all()
+    assert result.block_atom.index.equals(inputs.blocks.index)
+    assert_tiles(result, inputs.study_area)
+    if mode == "blocks":
+        assert len(atoms) == len(inputs.blocks)
+    else:
+        # roughly one face per census block; far fewer would mean missing roads
+        assert 0.8 * len(inputs.blocks) < len(atoms) < 1.5 * len(inputs.blocks)
+
+
+def test_ottawa_centretown_subdivides_to_a_small_limit(ottawa_testcase: Path) -> None:
+    inputs = ottawa_inputs(ottawa_testcase, "3024")
+    result = build_atoms(inputs, max_households=400)
+    atoms = result.atoms
+    assert atoms["households"].sum() == 20_333
+    assert (atoms["kind"] == "block").any()
+    over = atoms[atoms["households"] > 400]
+    # only atoms made of a single block above the limit may stay above it
+    assert (over["n_blocks"] == 1).all()
+    assert len([n for n in result.notes if "cannot be split further" in n]) == len(over)
+    assert_tiles(result, inputs.study_area)
