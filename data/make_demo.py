@@ -95,6 +95,8 @@ _MIN_STREET_BLOCK = 2_000.0
 _TOTAL_HOUSEHOLDS = 31_700
 _PERSONS_PER_HOUSEHOLD = 3.0
 _GPKG_DATE = "2024-01-01T00:00:00Z"
+# Households of one redistricted unit: every barrier part must split into such units.
+_UNIT_HOUSEHOLDS = (2_000, 3_000)
 
 # Half road width plus setback: compounds stay this far from a centre line (metres).
 _SETBACK = {"primary": 16.0, "secondary": 12.0, "residential": 7.0}
@@ -585,20 +587,147 @@ def _assign_households(rng: np.random.Generator, areas: np.ndarray) -> np.ndarra
     return households
 
 
+# --------------------------------------------------------------------------- barrier parts
+
+
+def _splittable(households: int) -> bool:
+    """Return whether ``households`` is 0 or splits into units of 2,000-3,000 households."""
+    low, high = _UNIT_HOUSEHOLDS
+    return households == 0 or -(-households // high) <= households // low
+
+
+def _barrier_parts(network: _Network, shapes: Sequence[Polygon]) -> list[int]:
+    """Return, for every compound, the part of the area it lies in.
+
+    The parts are what the railway and the lake cut the area into: the faces of streets
+    and railway outside the lake, joined where they share a street (not the railway).
+    Parts are numbered in reading order of their first face.
+    """
+    edges = [e for e, _ in network.roads] + network.railway
+    faces = sorted(
+        (
+            f
+            for f in _polygons(shapely.polygonize(edges))
+            if not network.river.contains(f.representative_point())
+        ),
+        key=_reading_order,
+    )
+    barrier = shapely.union_all([*network.railway, network.river.boundary])
+    neighbours = _adjacency(faces, barrier)
+    part = [-1] * len(faces)
+    count = 0
+    for start in range(len(faces)):
+        if part[start] >= 0:
+            continue
+        part[start], stack = count, [start]
+        while stack:
+            for j in neighbours[stack.pop()]:
+                if part[j] < 0:
+                    part[j] = count
+                    stack.append(j)
+        count += 1
+    tree = STRtree(faces)
+    out: list[int] = []
+    for shape in shapes:
+        hits = tree.query(shape.representative_point(), predicate="within")
+        if len(hits) != 1:
+            raise _SeedError("a compound lies in no face of the streets and railway")
+        out.append(part[int(hits[0])])
+    return out
+
+
+def _nearest_splittable(households: int) -> int:
+    """Return the splittable household total nearest to ``households`` (ties: larger)."""
+    low, high = _UNIT_HOUSEHOLDS
+    if households < low:
+        return low
+    k = households // low  # households lies between k * high and (k + 1) * low
+    below, above = k * high, (k + 1) * low
+    return below if households - below < above - households else above
+
+
+def _fit_barrier_parts(
+    households: np.ndarray, areas: np.ndarray, parts: Sequence[int]
+) -> np.ndarray:
+    """Trade compound sizes until every barrier part can be split into 2,000-3,000 units.
+
+    The redistricting never crosses the railway or the lake, so a part they cut off that
+    holds, say, 1,500 households could only become an undersized unit. While a part
+    cannot be split, one of its compounds trades sizes with a compound outside it. A
+    trade that fixes the part at once wins, the one between the most similar compound
+    areas first; otherwise the trade that brings the part closest to a splittable total.
+    The other part must stay splittable, every compound trades at most once, and the
+    three largest compounds keep their sizes, so the sizes stay a permutation of the
+    drawn ones and mostly follow compound area.
+    """
+    households = households.copy()
+    by_area = sorted(range(len(areas)), key=lambda i: (-float(areas[i]), i))
+    traded = set(by_area[:3])
+    for part in sorted(set(parts)):
+        while True:
+            totals = Counter[int]()
+            for p, h in zip(parts, households, strict=True):
+                totals[p] += int(h)
+            if _splittable(totals[part]):
+                break
+            goal = _nearest_splittable(totals[part])
+            best: tuple[bool, int, float, int, int] | None = None
+            for i, p in enumerate(parts):
+                if p != part or i in traded:
+                    continue
+                for j, q in enumerate(parts):
+                    if q == part or j in traded:
+                        continue
+                    change = int(households[j]) - int(households[i])
+                    if change == 0 or not _splittable(totals[q] - change):
+                        continue
+                    after = totals[part] + change
+                    fixed = _splittable(after)
+                    if not fixed and abs(goal - after) >= abs(goal - totals[part]):
+                        continue  # no progress
+                    gap = round(abs(math.log(float(areas[i]) / float(areas[j]))), 9)
+                    key = (not fixed, 0 if fixed else abs(goal - after), gap, i, j)
+                    if best is None or key < best:
+                        best = key
+            if best is None:
+                raise _SeedError(
+                    f"the {totals[part]} households of a part cut off by the railway or "
+                    "the lake cannot be split into units of 2,000-3,000"
+                )
+            i, j = best[3], best[4]
+            _LOG.debug(
+                "part %d: compound %d trades %d households for %d",
+                part,
+                i,
+                int(households[i]),
+                int(households[j]),
+            )
+            households[[i, j]] = households[[j, i]]
+            traded.update((i, j))
+    return households
+
+
 # --------------------------------------------------------------------------- communities
 
 
-def _adjacency(faces: Sequence[Polygon]) -> list[list[int]]:
-    """Return, for every face, the sorted faces sharing more than 1 m of boundary with it."""
+def _adjacency(faces: Sequence[Polygon], barrier: BaseGeometry | None = None) -> list[list[int]]:
+    """Return, for every face, the sorted faces sharing more than 1 m of boundary with it.
+
+    Boundary that runs along ``barrier`` (within 5 cm) does not count.
+    """
     tree = STRtree(list(faces))
+    fence = None if barrier is None else barrier.buffer(0.05)
     neighbours: list[list[int]] = []
     for i, face in enumerate(faces):
-        near = tree.query(face, predicate="intersects")
-        shared = [
-            int(j)
-            for j in near
-            if j != i and face.boundary.intersection(faces[j].boundary).length > 1.0
-        ]
+        shared: list[int] = []
+        for j in tree.query(face, predicate="intersects"):
+            if j == i:
+                continue
+            common = face.boundary.intersection(faces[j].boundary)
+            if fence is not None:
+                common = common.difference(fence)
+            if common.length > 1.0:
+                shared.append(int(j))
         neighbours.append(sorted(shared))
     return neighbours
 
@@ -698,7 +827,9 @@ def _compounds(
         drawn = _compounds_in(rng, face.difference(barrier))
         shapes.extend(drawn)
         face_of.extend([i] * len(drawn))
-    households = _assign_households(rng, np.array([c.area for c in shapes]))
+    areas = np.array([c.area for c in shapes])
+    households = _assign_households(rng, areas)
+    households = _fit_barrier_parts(households, areas, _barrier_parts(network, shapes))
     per_person = np.clip(rng.normal(_PERSONS_PER_HOUSEHOLD, 0.15, len(shapes)), 2.5, 3.5)
     residents = (households * per_person).round().astype(np.int64)
     return shapes, face_of, households, residents

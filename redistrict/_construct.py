@@ -58,10 +58,7 @@ def _split(
             hs = int(sub_hh[v])
             for k1 in (k // 2, k - k // 2, *range(1, k)):
                 k2 = k - k1
-                if (
-                    k1 * band.lo <= hs <= k1 * band.hi
-                    and k2 * band.lo <= total - hs <= k2 * band.hi
-                ):
+                if k1 * band.lo <= hs <= k1 * band.hi and k2 * band.lo <= total - hs <= k2 * band.hi:
                     score = abs(hs / k1 - band.goal) + abs((total - hs) / k2 - band.goal)
                     score += 0.0 if k1 in (k // 2, k - k // 2) else band.goal
                     if best is None or score < best[0]:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from redistrict.errors import SolverError
 from redistrict.model import solve_region
-from redistrict.problem import IntArray, Problem
+from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["boundary_moves", "lns"]
+__all__ = ["boundary_moves", "lns", "locate_allocate"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,76 @@ def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> In
             if time.perf_counter() >= deadline:
                 break
     return st.labels
+
+
+def locate_allocate(
+    problem: Problem,
+    region: IntArray,
+    k: int,
+    opening: FloatArray,
+    *,
+    solver: str,
+    deadline: float,
+    max_iter: int = 8,
+) -> IntArray | None:
+    """Location-allocation from the LP relaxation's opened centres.
+
+    The ``k`` atoms most opened by the LP (:mod:`redistrict.bound`) become
+    centres; atoms are allocated to them by the integer program with fixed
+    centres (band, SP contiguity); each unit then moves its centre to its best
+    atom, and allocation repeats until the centres stop moving (Hess et al.
+    1965, with the LP as a guide to the starting centres).
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    region : array of int
+        Atom positions of one connected component.
+    k : int
+        Number of units.
+    opening : array of float
+        LP opening ``y_j`` per atom of ``region``.
+    solver : {"highs", "cbc"}
+        MIP solver.
+    deadline : float
+        ``time.perf_counter()`` value at which to stop.
+    max_iter : int
+        Allocation rounds at most.
+
+    Returns
+    -------
+    ndarray of int or None
+        Labels over all atoms (-1 outside ``region``), or None if no allocation
+        was found.
+    """
+    if k < 1 or k > len(region) or not np.any(opening > 0):
+        return None
+    order = np.argsort(-np.asarray(opening), kind="stable")
+    centres = sorted(int(c) for c in region[order[:k]])
+    best: tuple[float, IntArray] | None = None
+    for _ in range(max_iter):
+        limit = deadline - time.perf_counter()
+        if limit <= 0.2:
+            break
+        sol = solve_region(
+            problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
+            contiguity="sp", centres=np.array(centres), max_nodes=2000,
+        )  # fmt: skip
+        if sol.centres is None:
+            break
+        labels = np.full(problem.n, -1, dtype=np.int64)
+        _, inv = np.unique(sol.centres, return_inverse=True)
+        labels[region] = inv
+        cost = problem.plan_cost(labels)
+        if best is not None and cost >= best[0] - 1e-9 * max(abs(best[0]), 1.0):
+            break
+        best = (cost, labels)
+        moved = sorted(problem.unit_cost(np.flatnonzero(labels == u))[1] for u in range(len(centres)))
+        if moved == centres:
+            break
+        centres = moved
+    return None if best is None else best[1]
 
 
 def _unit_graph(problem: Problem, labels: IntArray) -> dict[int, dict[int, float]]:
@@ -215,10 +286,14 @@ def _reoptimise(
     limit = min(sub_time, deadline - time.perf_counter())
     if limit <= 0.2:
         return None
-    sol = solve_region(
-        problem, region, kmin=kmin, kmax=kmax, solver=solver, time_limit=limit,
-        contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500,
-    )  # fmt: skip
+    try:
+        sol = solve_region(
+            problem, region, kmin=kmin, kmax=kmax, solver=solver, time_limit=limit,
+            contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500,
+        )  # fmt: skip
+    except SolverError as exc:
+        log.warning("neighbourhood search stopped: %s", exc)
+        raise
     if sol.centres is None:
         return None
     centres = region[sol.centres]

@@ -61,8 +61,8 @@ def check_solver(name: str) -> None:
     """Raise :class:`InputError` unless ``name`` is a usable solver."""
     if name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
-    if name == "cbc" and not pulp.PULP_CBC_CMD(msg=False).available():
-        raise SolverError("PuLP's bundled CBC binary is not available: use --solver highs")
+    if name == "cbc" and _cbc_api() is None:
+        raise SolverError("no CBC binary found (PuLP's bundled one or `cbc` on PATH): use --solver highs")
     if name == "highs" and not pulp.HiGHS(msg=False).available():
         raise SolverError("highspy is not installed: `pip install highspy` or use --solver cbc")
 
@@ -129,6 +129,17 @@ def _run_highs(
     return SolveOutcome("feasible" if has_sol else "no_solution", objective, bound, seconds)
 
 
+def _cbc_api() -> pulp.COIN_CMD | None:
+    """A COIN_CMD pointing at PuLP's bundled CBC binary (or one on PATH)."""
+    from pulp.apis import coin_api
+
+    for path in (coin_api.COIN_CMD.executableExtension(coin_api.pulp_cbc_path), "cbc"):
+        api = pulp.COIN_CMD(path=path, msg=False)
+        if api.available():
+            return api
+    return None
+
+
 def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -140,7 +151,9 @@ def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
 def _run_cbc(
     prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
 ) -> SolveOutcome:
-    api = pulp.PULP_CBC_CMD(msg=False)
+    api = _cbc_api()
+    if api is None:  # pragma: no cover - checked by check_solver
+        raise SolverError("no CBC binary found: use --solver highs")
     with tempfile.TemporaryDirectory(prefix="redistrict-cbc-") as tmp:
         mps = str(Path(tmp) / "model.mps")
         sol = str(Path(tmp) / "model.sol")
@@ -158,7 +171,7 @@ def _run_cbc(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
-            preexec_fn=_set_pdeathsig if os.name == "posix" else None,  # noqa: PLW1509
+            preexec_fn=_set_pdeathsig if os.name == "posix" else None,
             start_new_session=True,
         ) as proc:
             try:
@@ -180,7 +193,8 @@ def _run_cbc(
         return SolveOutcome("infeasible", None, None, seconds)
     if sol_status == pulp.LpSolutionOptimal and "Optimal solution found" in out:
         obj = float(objective) if objective is not None else None
-        return SolveOutcome("optimal", obj, obj if bound is None else bound, seconds)
+        # CBC proved optimality within ``mip_gap``; its log's "best possible" may be stale.
+        return SolveOutcome("optimal", obj, obj, seconds)
     if objective is None:
         return SolveOutcome("no_solution", None, bound, seconds)
     return SolveOutcome("feasible", float(objective), bound, seconds)

@@ -5,10 +5,13 @@ Two ways of cutting the study area into atoms are offered:
 ``mode="roads"``
     The road lines clipped to the study area are noded together with the study
     area's boundary and the barrier lines (and the outlines of barrier polygons)
-    and polygonized, so the *faces* tile the study area exactly; faces lying in
-    a barrier polygon (a river) are dropped. Slivers -- faces smaller than
-    ``min_area_m2`` or thinner than :data:`SLIVER_WIDTH_M` everywhere -- are merged
-    into the neighbour with which they share the longest boundary. Faces without
+    on a :data:`GRID_M` grid (so road ends missing a junction by less than that
+    still close their faces) and polygonized: the *faces* tile the study area;
+    faces lying in a barrier polygon (a river) are dropped. Slivers -- faces
+    smaller than ``min_area_m2`` or thinner than :data:`SLIVER_WIDTH_M`
+    everywhere -- are merged into the neighbour with which they share the
+    longest boundary; a long sliver touching several faces (a road running just
+    inside the study-area boundary) is first cut between them. Faces without
     households (parks, water edges) are kept so that units tile the area.
 ``mode="blocks"``
     Every population block polygon is an atom (census blocks are already bounded
@@ -19,13 +22,18 @@ the atoms: a point block goes to the face containing it (or the nearest face whe
 it lies on a road line or outside every face), a polygon block is shared between
 the faces it overlaps in proportion to the overlap area, with integer
 largest-remainder apportionment so that totals are conserved to the household.
-Shares below :data:`MINOR_SHARE` of a block (digitising noise along the roads)
-are given to the block's main faces instead.
+Overlaps thinner than 0.5 m along a block's edge, and shares below
+:data:`MINOR_SHARE` of a block, are digitising noise: they go to the block's main
+faces instead (unless the block has no main face).
 
 An atom holding more than ``max_households`` is subdivided by its population
 blocks (the block pieces inside it, or the Voronoi cells of point blocks clipped
-to it); a single block that alone exceeds the limit is kept whole and reported in
+to it; the rest of the atom joins the piece it shares most boundary with); a
+single block that alone exceeds the limit is kept whole and reported in
 :attr:`Atoms.notes`.
+
+Atoms are numbered by their representative point (south to north, then west to
+east); ``community_id`` is the community covering most of an atom's area.
 """
 
 from __future__ import annotations
@@ -43,10 +51,13 @@ from numpy.typing import NDArray
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 
-__all__ = ["MINOR_SHARE", "SLIVER_WIDTH_M", "Atoms", "build_atoms"]
+__all__ = ["GRID_M", "MINOR_SHARE", "SLIVER_WIDTH_M", "Atoms", "build_atoms"]
 
 _LOG = logging.getLogger(__name__)
 
+#: Road faces and the pieces cut from them have coordinates on this grid (metres),
+#: so that faces merged or cut in separate steps still share exact boundaries.
+GRID_M = 1e-3
 #: A polygon block's overlap with a face below this share of the block is noise.
 MINOR_SHARE = 0.05
 #: Faces thinner than this everywhere (metres) are slivers.
@@ -55,6 +66,8 @@ SLIVER_WIDTH_M = 4.0
 _NOISE_M = 0.5
 #: Distance (metres) under which two boundaries are taken as the same line.
 _EPS_M = 0.01
+#: Rounds of sliver merging (each round merges the slivers touching regular faces).
+_SLIVER_ROUNDS = 50
 #: Coordinates of point blocks closer than this (metres) are one location.
 _SAME_POINT_M = 1e-3
 #: At most this many feature labels are quoted in one note or problem.
@@ -348,7 +361,7 @@ def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomAr
         if polygonal.any():
             barrier_polys = shapely.union_all(shapely.make_valid(bgeoms[polygonal]))
             linework.append(_clip_lines(_lines_of(barrier_polys), area))
-    noded = shapely.union_all(np.concatenate(linework))
+    noded = shapely.union_all(np.concatenate(linework), grid_size=GRID_M)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > 0]
     reps = shapely.point_on_surface(faces)
@@ -360,6 +373,13 @@ def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomAr
         raise InputError(
             "the study area leaves no face once roads and barriers are drawn: "
             "check that the study area is not covered by barrier polygons"
+        )
+    if len(linework[0]) and len(faces) <= len(shapely.get_parts(area)):
+        notes.append(
+            f"the {len(linework[0])} road lines inside the study area close no block (their "
+            "ends do not meet other roads or the study-area boundary), so the roads do not cut "
+            "the area into atoms and units cannot follow them: snap the road ends together "
+            "(e.g. QGIS 'Snap geometries to layer') or use atoms from blocks (--atoms blocks)"
         )
     return _merge_slivers(faces, min_area_m2, notes)
 
@@ -389,31 +409,47 @@ def _merge_slivers(faces: _GeomArray, min_area_m2: float, notes: list[str]) -> _
     several (typically a long strip between a road and the study-area boundary
     they almost follow) is first cut between them, each part going to the
     nearest of them, so that no face grows a long arm along its neighbours.
-    Slivers touching only slivers wait for those to be merged.
+    Slivers (and cut parts) touching only slivers wait for those to be merged;
+    cut parts still waiting at the end join the nearest face.
     """
     thin = shapely.is_empty(shapely.buffer(faces, -SLIVER_WIDTH_M / 2, quad_segs=2))
     pending = (shapely.area(faces) < min_area_m2) | thin
     if not pending.any() or pending.all():
         return faces
+    n = len(faces)
     faces = faces.copy()
-    alive = np.ones(len(faces), dtype=bool)
-    merged = 0
-    while pending.any():
+    alive = np.ones(n, dtype=bool)
+    for _ in range(_SLIVER_ROUNDS):
         i, j, _ = _touching(faces, pending, alive & ~pending)
         if len(i) == 0:
             break
         gains: dict[int, list[Any]] = {}
+        waiting: list[Any] = []
         for s in np.unique(i):
             targets = np.unique(j[i == s])
             for k, part in _share_sliver(faces[s], faces[targets]):
-                gains.setdefault(int(targets[k]), []).append(part)
+                if k < 0:
+                    waiting.append(part)
+                else:
+                    gains.setdefault(int(targets[k]), []).append(part)
             alive[s] = pending[s] = False
-            merged += 1
         for t, extra in gains.items():
-            faces[t] = shapely.union_all([faces[t], *extra])
+            faces[t] = shapely.union_all([faces[t], *extra], grid_size=GRID_M)
+        if waiting:
+            faces = np.concatenate([faces, np.asarray([*waiting, None], dtype=object)[:-1]])
+            alive = np.r_[alive, np.ones(len(waiting), dtype=bool)]
+            pending = np.r_[pending, np.ones(len(waiting), dtype=bool)]
+    left = np.flatnonzero(pending[n:]) + n
+    if len(left):
+        regular = np.flatnonzero(alive & ~pending)
+        nearest = shapely.STRtree(faces[regular]).query_nearest(faces[left], all_matches=False)
+        for part, t in zip(left[nearest[0]], regular[nearest[1]], strict=True):
+            faces[t] = shapely.union(faces[t], faces[part], grid_size=GRID_M)
+            alive[part] = False
+    merged = int(np.sum(~alive[:n]))
     if merged:
         notes.append(f"{merged} sliver faces merged into their neighbours")
-    _LOG.debug("merged %d slivers, kept %d stranded", merged, int(pending.sum()))
+    _LOG.debug("merged %d slivers, kept %d stranded", merged, int(pending[:n].sum()))
     return faces[alive]
 
 
@@ -450,7 +486,8 @@ def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
 
     Every point of the sliver goes to the neighbour whose shared boundary is
     nearest (Voronoi cells of points spaced 1 m along the shared boundaries);
-    each resulting part then joins the neighbour it shares most boundary with.
+    each resulting part then joins the neighbour it shares most boundary with,
+    or gets position -1 when it shares no boundary with any of them.
     """
     if len(neighbours) == 1:
         return [(0, sliver)]
@@ -470,16 +507,13 @@ def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
         label = np.full(len(cells), -1, dtype=np.int64)
         label[ci[first]] = owner[si[first]]
         pieces = [
-            shapely.intersection(shapely.union_all(cells[label == k]), sliver)
+            shapely.intersection(shapely.union_all(cells[label == k]), sliver, grid_size=GRID_M)
             for k in np.unique(label[label >= 0])
         ]
     out: list[tuple[int, Any]] = []
     for part in (p for piece in pieces for p in _polygon_parts(piece)):
         length = _shared_length(part, neighbours)
-        if length.max() > 2 * _EPS_M:
-            out.append((int(np.argmax(length)), part))
-        else:
-            out.append((int(np.argmin(shapely.distance(part, neighbours))), part))
+        out.append((int(np.argmax(length)) if length.max() > 2 * _EPS_M else -1, part))
     return out
 
 
@@ -644,15 +678,19 @@ def _subdivide(
 
 def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntArray] | None:
     """Cut ``cell`` into the pieces of the (row-wise) ``blocks`` inside it."""
-    raw = shapely.intersection(blocks, cell)
+    raw = shapely.intersection(blocks, cell, grid_size=GRID_M)
     mains: list[Any] = []
     claimed: Any = None
     for piece in raw:
         if claimed is not None and shapely.area(shapely.intersection(piece, claimed)) > _EPS_M:
-            piece = shapely.difference(piece, claimed)
+            piece = shapely.difference(piece, claimed, grid_size=GRID_M)
         mains.append(_largest_polygon(piece))
         if mains[-1] is not None:
-            claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1])
+            claimed = (
+                mains[-1]
+                if claimed is None
+                else shapely.union(claimed, mains[-1], grid_size=GRID_M)
+            )
     return _finish_split(cell, mains, blocks)
 
 
@@ -674,7 +712,7 @@ def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArra
     keep = np.r_[True, si[1:] != si[:-1]]
     region = np.empty(len(sites), dtype=object)
     region[si[keep]] = voronoi[vj[keep]]
-    clipped = shapely.intersection(region, cell)
+    clipped = shapely.intersection(region, cell, grid_size=GRID_M)
     mains: list[Any] = []
     for site, piece in zip(sites, clipped, strict=True):
         parts = _polygon_parts(piece)
@@ -700,14 +738,14 @@ def _finish_split(
         return None
     pieces = np.empty(len(have), dtype=object)
     pieces[:] = [mains[k] for k in have]
-    rest = shapely.difference(cell, shapely.union_all(pieces))
+    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
     leftovers = _polygon_parts(rest)
     if leftovers:
         groups: dict[int, list[Any]] = {}
         for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
             groups.setdefault(k, []).append(part)
         for k, extra in groups.items():
-            pieces[k] = shapely.union_all([pieces[k], *extra])
+            pieces[k] = shapely.union_all([pieces[k], *extra], grid_size=GRID_M)
     row_piece = np.empty(len(mains), dtype=np.int64)
     position = {k: p for p, k in enumerate(have)}
     for k in range(len(mains)):

@@ -44,6 +44,9 @@ class LowerBound:
         Valid lower bound on the objective of any plan of the region.
     per_k : dict of int to float
         Bound for each number of units tried (``-1`` when a range was bounded at once).
+    opening : dict of int to ndarray
+        For each ``k`` of ``per_k``, the LP's fractional opening ``y_j`` of a
+        unit centred on each atom of the region: a guide to good centres.
     rounds : int
         Column-generation rounds performed.
     columns : int
@@ -54,6 +57,7 @@ class LowerBound:
 
     value: float
     per_k: dict[int, float]
+    opening: dict[int, np.ndarray]
     rounds: int
     columns: int
     seconds: float
@@ -67,7 +71,7 @@ def _lp_bound(
     deadline: float,
     start_cols: int,
     max_rounds: int,
-) -> tuple[float, int, int]:
+) -> tuple[float, int, int, np.ndarray]:
     m = len(region)
     h = problem.households[region].astype(float)
     cost = problem.assign_cost[np.ix_(region, region)]
@@ -77,12 +81,15 @@ def _lp_bound(
     dev_ub = max(band.hi - goal, goal - band.lo)
     off = ~np.eye(m, dtype=bool)
     # Initial columns: nearest candidate centres of each atom.
-    order = np.argsort(np.where(off, cost, np.inf), axis=1, kind="stable")[:, : max(0, min(start_cols, m - 1))]
+    order = np.argsort(np.where(off, cost, np.inf), axis=1, kind="stable")[
+        :, : max(0, min(start_cols, m - 1))
+    ]
     present = np.zeros((m, m), dtype=bool)
     present[np.repeat(np.arange(m), order.shape[1]), order.ravel()] = True
     present &= off
     best = -np.inf
     rounds = 0
+    y_val = np.zeros(m)
     while True:
         rounds += 1
         pi, pj = np.nonzero(present)
@@ -112,7 +119,14 @@ def _lp_bound(
         b_ub: list[float] = []
         r0 = 0
 
-        def add(r: np.ndarray, cc: np.ndarray, v: np.ndarray) -> None:
+        def add(
+            r: np.ndarray,
+            cc: np.ndarray,
+            v: np.ndarray,
+            rows: list[np.ndarray] = rows,
+            cols: list[np.ndarray] = cols,
+            vals: list[np.ndarray] = vals,
+        ) -> None:
             rows.append(r)
             cols.append(cc)
             vals.append(v)
@@ -122,7 +136,10 @@ def _lp_bound(
         add(r0 + np.arange(npairs), pj, -np.ones(npairs))
         b_ub += [0.0] * npairs
         r0 += npairs
-        blocks = [("hi", 1.0, -band.hi, 0.0), ("lo", -1.0, band.lo, 0.0)]
+        blocks: list[tuple[str, float, float, float]] = [
+            ("hi", 1.0, -float(band.hi), 0.0),
+            ("lo", -1.0, float(band.lo), 0.0),
+        ]
         if nd:
             blocks += [("devp", 1.0, -goal, -1.0), ("devm", -1.0, goal, -1.0)]
         for _name, sign, ycoef, devcoef in blocks:
@@ -155,10 +172,11 @@ def _lp_bound(
             options={"time_limit": float(budget), "presolve": True},
         )
         if res.status == 2:  # infeasible relaxation: no plan with this k
-            return np.inf, rounds, npairs
+            return np.inf, rounds, npairs, y_val
         if res.status != 0 or res.eqlin is None:
             log.debug("bound LP stopped: %s", res.message)
             break
+        y_val = np.asarray(res.x[:m], dtype=float)
         mu = np.asarray(res.eqlin.marginals, dtype=float)
         nu = np.minimum(np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
         b_ub_arr = np.array(b_ub)
@@ -185,7 +203,7 @@ def _lp_bound(
         cc2 = top.ravel()
         sel = neg[rr, cc2]
         present[rr[sel], cc2[sel]] = True
-    return best, rounds, int(present.sum())
+    return best, rounds, int(present.sum()), y_val
 
 
 def lower_bound(
@@ -224,20 +242,19 @@ def lower_bound(
     region = np.asarray(region, dtype=np.int64)
     ks = problem.band.unit_counts(int(problem.households[region].sum()))
     if len(ks) == 0:
-        return LowerBound(np.inf, {}, 0, 0, 0.0)
+        return LowerBound(np.inf, {}, {}, 0, 0, 0.0)
     per_k: dict[int, float] = {}
+    opening: dict[int, np.ndarray] = {}
     rounds = cols = 0
-    if len(ks) <= per_k_limit:
-        groups = [(k, k) for k in ks]
-    else:
-        groups = [(ks.start, ks.stop - 1)]
+    groups = [(k, k) for k in ks] if len(ks) <= per_k_limit else [(ks.start, ks.stop - 1)]
     for i, (kmin, kmax) in enumerate(groups):
         # Share the remaining time among the remaining relaxations.
         left = time_limit - (time.perf_counter() - start)
         deadline = time.perf_counter() + left / (len(groups) - i)
-        val, r, cnum = _lp_bound(problem, region, kmin, kmax, deadline, start_cols, max_rounds)
+        val, r, cnum, y_val = _lp_bound(problem, region, kmin, kmax, deadline, start_cols, max_rounds)
         per_k[kmin if kmin == kmax else -1] = val
+        opening[kmin if kmin == kmax else -1] = y_val
         rounds += r
         cols = max(cols, cnum)
     value = min(per_k.values())
-    return LowerBound(float(value), per_k, rounds, cols, time.perf_counter() - start)
+    return LowerBound(float(value), per_k, opening, rounds, cols, time.perf_counter() - start)

@@ -8,12 +8,14 @@ clear message and exits with the code of its
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from redistrict.errors import InputError, RedistrictError
@@ -33,9 +35,13 @@ out = Console()
 
 # ----------------------------------------------------------------- option types
 RoadsOpt = Annotated[str, typer.Option("--roads", help="Road lines, FILE[:LAYER] (any format GDAL reads).")]
-BlocksOpt = Annotated[str, typer.Option("--blocks", help="Population blocks (polygons or points), FILE[:LAYER].")]
+BlocksOpt = Annotated[
+    str, typer.Option("--blocks", help="Population blocks (polygons or points), FILE[:LAYER].")
+]
 HouseholdsOpt = Annotated[str, typer.Option("--households", help="Column of the blocks holding households.")]
-ResidentsOpt = Annotated[str | None, typer.Option("--residents", help="Column of the blocks holding residents.")]
+ResidentsOpt = Annotated[
+    str | None, typer.Option("--residents", help="Column of the blocks holding residents.")
+]
 RoadClassOpt = Annotated[
     str | None,
     typer.Option("--road-class", help="Road class column (default: OSM 'highway' when present)."),
@@ -51,27 +57,35 @@ CommunitiesOpt = Annotated[
     str | None, typer.Option("--communities", help="Existing communities (polygons), FILE[:LAYER].")
 ]
 CommunityIdOpt = Annotated[str | None, typer.Option("--community-id", help="Id column of the communities.")]
-CommunityNameOpt = Annotated[str | None, typer.Option("--community-name", help="Name column of the communities.")]
+CommunityNameOpt = Annotated[
+    str | None, typer.Option("--community-name", help="Name column of the communities.")
+]
 BarriersOpt = Annotated[
     list[str] | None,
     typer.Option("--barriers", help="Barriers no unit may cross (rivers, rail), FILE[:LAYER]; repeatable."),
 ]
-OfficesOpt = Annotated[str | None, typer.Option("--offices", help="Existing committee offices (points), FILE[:LAYER].")]
+OfficesOpt = Annotated[
+    str | None, typer.Option("--offices", help="Existing committee offices (points), FILE[:LAYER].")
+]
 OfficeIdOpt = Annotated[str | None, typer.Option("--office-id", help="Id column of the offices.")]
-OfficeAreaOpt = Annotated[str | None, typer.Option("--office-area", help="Floor-area column (m²) of the offices.")]
+OfficeAreaOpt = Annotated[
+    str | None, typer.Option("--office-area", help="Floor-area column (m²) of the offices.")
+]
 StudyAreaOpt = Annotated[
     str | None,
     typer.Option("--study-area", help="Study area polygon(s), FILE[:LAYER] (default: union of the blocks)."),
 ]
 WhereOpt = Annotated[
     str | None,
-    typer.Option("--where", help="Select blocks with a pandas query, e.g. \"ONS_ID_gen3 == 3024\"."),
+    typer.Option("--where", help='Select blocks with a pandas query, e.g. "ONS_ID_gen3 == 3024".'),
 ]
 BandOpt = Annotated[
     tuple[int, int],
     typer.Option("--band", help="Households per unit: LO HI.", show_default=True),
 ]
-TargetOpt = Annotated[int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")]
+TargetOpt = Annotated[
+    int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")
+]
 SolverOpt = Annotated[str, typer.Option("--solver", help="MIP solver: highs or cbc.")]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="Seconds for the optimiser.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the randomised constructor.")]
@@ -95,7 +109,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: RedistrictError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -104,10 +118,39 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
+def _check_time_limit(seconds: float) -> None:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(
+            f"--time-limit must be a positive number of seconds, not {seconds:g}: e.g. --time-limit 60"
+        )
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse an ``--out`` that is a file, or a folder with content redistrict did not write."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(
+            f"--out {out_dir} is an existing file, not a folder: give the path of a new folder "
+            "(the output folder is replaced as a whole)"
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "run.json").is_file():
+        raise InputError(
+            f"--out {out_dir} is a folder holding other files (no run.json of an earlier plan): "
+            "give a new or empty folder, since the output folder is replaced as a whole"
+        )
+
+
+def _print_notes(result: Any) -> None:
+    """Print the run's notes on stderr; the solver's (units out of band ...) as warnings."""
+    warnings = set(result.solution.notes)
+    for note in result.notes:
+        kind = "[bold yellow]warning:[/]" if note in warnings else "[dim]note:[/]"
+        err.print(f"{kind} {escape(note)}", markup=True, highlight=False, soft_wrap=True)
+
+
 def _summary(result: Any, out_dir: Path) -> None:
     sol = result.solution
     units = result.units
-    table = Table(title=f"redistrict plan -> {out_dir}")
+    table = Table(title=escape(f"redistrict plan -> {out_dir}"))
     for col in ("unit", "households", "area km²", "staff", "office m²", "status"):
         table.add_column(col, justify="right" if col != "status" else "left")
     for row in units.itertuples():
@@ -142,7 +185,9 @@ def demo_path() -> Path:
     for candidate in (here / "_data" / "demo.gpkg", here.parent / "data" / "demo.gpkg"):
         if candidate.exists():
             return candidate
-    raise InputError("the embedded demo data (data/demo.gpkg) is missing: rebuild it with python data/make_demo.py")
+    raise InputError(
+        "the embedded demo data (data/demo.gpkg) is missing: rebuild it with python data/make_demo.py"
+    )
 
 
 def _plan_and_write(
@@ -167,6 +212,8 @@ def _plan_and_write(
     _check_choice("--method", method, ("auto", "exact", "lns"))
     _check_choice("--atoms", atoms, ("roads", "blocks"))
     _check_choice("--lang", lang, ("zh", "en"))
+    _check_time_limit(time_limit)
+    _check_out_dir(out_dir)
     opts = PlanOptions(
         band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
         time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
@@ -175,6 +222,7 @@ def _plan_and_write(
     result = run_plan(inputs, opts, progress=_progress(True))
     write_outputs(result, out_dir, title=title, lang=lang, tiles=tiles)
     _summary(result, out_dir)
+    _print_notes(result)
 
 
 @app.command()
@@ -182,7 +230,7 @@ def demo(
     out_dir: OutOpt = Path("redistrict-demo"),
     band: BandOpt = (2000, 3000),
     solver: SolverOpt = "highs",
-    time_limit: TimeOpt = 30.0,
+    time_limit: TimeOpt = 40.0,
     seed: SeedOpt = 0,
     lang: LangOpt = "zh",
     verbose: VerboseOpt = False,
@@ -250,6 +298,115 @@ def plan(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem,
         )  # fmt: skip
+    except RedistrictError as exc:
+        raise _fail(exc) from None
+
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Dask worker processes of the local cluster (default: every core)."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of an existing Dask scheduler (tcp://HOST:PORT; redistrict installed on its "
+        "workers), or 'synchronous' to solve in this process without Dask.",
+    ),
+]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Folder of finished subproblems, reused on a rerun (default: OUT.cache)."),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the subproblem cache.")]
+PartitionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--partition-by", help="Column of the blocks naming areas no unit may cross (e.g. a district)."
+    ),
+]
+CityTimeOpt = Annotated[
+    float, typer.Option("--time-limit", help="Seconds for the optimiser, per subproblem.")
+]
+
+
+@app.command()
+def city(
+    roads: RoadsOpt,
+    blocks: BlocksOpt,
+    households: HouseholdsOpt,
+    out_dir: OutOpt,
+    residents: ResidentsOpt = None,
+    road_class: RoadClassOpt = None,
+    major_classes: MajorOpt = None,
+    communities: CommunitiesOpt = None,
+    community_id: CommunityIdOpt = None,
+    community_name: CommunityNameOpt = None,
+    barriers: BarriersOpt = None,
+    offices: OfficesOpt = None,
+    office_id: OfficeIdOpt = None,
+    office_area: OfficeAreaOpt = None,
+    study_area: StudyAreaOpt = None,
+    where: WhereOpt = None,
+    band: BandOpt = (2000, 3000),
+    target: TargetOpt = None,
+    solver: SolverOpt = "highs",
+    time_limit: CityTimeOpt = 20.0,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "auto",
+    atoms: AtomsOpt = "roads",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    partition_by: PartitionOpt = None,
+    lang: LangOpt = "zh",
+    tiles: TilesOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Plan a whole city: every community in independent subproblems solved in parallel with Dask."""
+    _setup_logging(verbose)
+    try:
+        from redistrict.city import plan_city
+
+        _check_choice("--solver", solver, ("highs", "cbc"))
+        _check_choice("--method", method, ("auto", "exact", "lns"))
+        _check_choice("--atoms", atoms, ("roads", "blocks"))
+        _check_choice("--lang", lang, ("zh", "en"))
+        _check_time_limit(time_limit)
+        _check_out_dir(out_dir)
+        load_kwargs: dict[str, Any] = {
+            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
+            "road_class": road_class,
+            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
+            "communities": communities, "community_id": community_id, "community_name": community_name,
+            "barriers": barriers or None, "offices": offices, "office_id": office_id,
+            "office_area": office_area, "study_area": study_area, "where": where,
+        }  # fmt: skip
+        from redistrict.pipeline import PlanOptions
+
+        opts = PlanOptions(
+            band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
+            time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
+        )  # fmt: skip
+        cache_dir = None if no_cache else (cache or out_dir.with_name(out_dir.name + ".cache"))
+        result = plan_city(
+            load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
+            partition_by=partition_by, lang=lang, tiles=tiles, title=Path(blocks.split(":")[0]).stem,
+            progress=err.is_terminal,
+        )  # fmt: skip
+        plan_ = result.plan
+        units, rep = plan_.units, result.report
+        gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
+        out.print(
+            f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
+            f"{rep.cached} from the cache, {rep.workers} workers, {escape(rep.scheduler)}), "
+            f"{len(units)} units ({int(units['in_band'].sum())} in band), "
+            f"{int(units['households'].sum()):,} households, status {plan_.solution.status}, "
+            f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",
+            highlight=False,
+        )
+        _print_notes(plan_)
     except RedistrictError as exc:
         raise _fail(exc) from None
 

@@ -43,14 +43,16 @@ OFFICE_M2_MIN = 300.0
 
 def staff_needed(households: pd.Series, per: int = STAFF_PER_HOUSEHOLDS) -> pd.Series:
     """Community workers needed: one per ``per`` households, rounded up."""
-    return np.ceil(households.astype(float) / per).astype("int64").rename("staff_needed")
+    values = np.ceil(households.to_numpy(dtype=float) / per).astype("int64")
+    return pd.Series(values, index=households.index, name="staff_needed")
 
 
 def office_space(
     households: pd.Series, per_100: float = OFFICE_M2_PER_100, minimum: float = OFFICE_M2_MIN
 ) -> pd.Series:
     """Office and service space needed in m²: ``per_100`` per 100 households, at least ``minimum``."""
-    return np.maximum(minimum, households.astype(float) * per_100 / 100.0).rename("office_m2")
+    values = np.maximum(minimum, households.to_numpy(dtype=float) * per_100 / 100.0)
+    return pd.Series(values, index=households.index, name="office_m2")
 
 
 def unit_status(households: pd.Series, band: Band) -> pd.Series:

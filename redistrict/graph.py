@@ -5,16 +5,18 @@ metres; meeting at a corner does not count. The shared boundary of atoms ``a``
 and ``b`` is measured from both sides and the shorter measure is kept:
 
 * *exact contact* -- the part of ``a``'s boundary within :data:`CONTACT_M` of
-  ``b`` (this also covers the part of ``a``'s boundary lying inside ``b`` where
-  census blocks overlap). Road faces and census blocks that tile the area meet
-  exactly, so this is their shared edge to the centimetre.
+  ``b``. Road faces and census blocks that tile the area meet exactly, so this is
+  their shared edge to the centimetre. Where census blocks overlap, the part of
+  ``a``'s boundary lying inside ``b`` counts too, each stretch shortened by four
+  times the mean width of the overlap (which is what a corner overlap puts there).
 * *gap bridging* -- census blocks can leave gaps of a few metres between them.
   The *free* part of ``a``'s boundary (the part on the outline of the union of all
   atoms, i.e. facing a gap or the outside) counts where it lies within
   ``snap_m / 2`` of ``b``. Each connected stretch found this way is shortened by
   ``snap_m`` (``snap_m / 2`` at each end), which removes the stretch that any
   boundary running into a corner picks up; only boundaries that run *along* each
-  other across the gap remain. Gaps wider than ``snap_m / 2`` are not bridged.
+  other across the gap remain. Gaps wider than ``snap_m / 2`` are not bridged,
+  and a shared boundary across a gap comes out up to about ``snap_m`` short.
 
 Each edge carries ``length`` (shared boundary, metres), ``major_length`` (the part
 of it along a major road) and ``road_class`` (class of the road running along

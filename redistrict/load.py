@@ -302,8 +302,12 @@ def load_inputs(
     road_frame = frames["roads"]
     if report.problems or area is None or road_frame is None:
         raise InputError(report.problems or ["the study area is empty"])
+    read_roads = road_frame
     if where is not None or study_area is not None:
         road_frame = _clip_roads(road_frame, area, layers["roads"].source, report)
+    problems = _check_roads_reach(road_frame, area, read_roads, layers["roads"].source)
+    if problems:
+        raise InputError(problems)
     kept = {
         role: _keep_intersecting(frames.get(role), area, layers[role].source, report)
         for role in ("communities", "barriers", "offices")
@@ -908,6 +912,25 @@ def _clip_roads(
         ]
     )
     return lines
+
+
+def _check_roads_reach(
+    roads: gpd.GeoDataFrame,
+    area: shapely.Polygon | shapely.MultiPolygon,
+    read: gpd.GeoDataFrame,
+    source: str,
+) -> list[str]:
+    """Report a road layer none of whose lines reaches the study area."""
+    if len(roads) and len(roads.sindex.query(area, predicate="intersects")):
+        return []
+    ax0, ay0, ax1, ay1 = area.bounds
+    rx0, ry0, rx1, ry1 = read.total_bounds
+    return [
+        f"{source}: none of its {len(read)} road lines reaches the study area, so no road can "
+        f"bound a unit (study area ({ax0:.0f}, {ay0:.0f}) .. ({ax1:.0f}, {ay1:.0f}), roads "
+        f"({rx0:.0f}, {ry0:.0f}) .. ({rx1:.0f}, {ry1:.0f})): give the roads of the same place, "
+        f"and check that each layer declares the CRS its coordinates are really in"
+    ]
 
 
 def _keep_intersecting(

@@ -79,19 +79,30 @@ def _local_distance(problem: Problem, region: IntArray) -> FloatArray:
 
 
 def _allowed_pairs(
-    problem: Problem, region: IntArray, local: FloatArray, radius: float, sp: bool
+    problem: Problem,
+    region: IntArray,
+    local: FloatArray,
+    radius: float,
+    sp: bool,
+    fixed: IntArray | None = None,
 ) -> tuple[np.ndarray, dict[tuple[int, int], list[int]]]:
     """Which (atom, centre) pairs may be used, and each pair's closer neighbours."""
     m = len(region)
     cost_d = problem.distance[np.ix_(region, region)]
     allowed = np.isfinite(local) & (cost_d <= radius)
     np.fill_diagonal(allowed, True)
+    if fixed is not None:
+        keep = np.zeros(m, bool)
+        keep[fixed] = True
+        allowed[:, ~keep] = False
+        allowed[np.ix_(fixed, fixed)] = False
+        allowed[fixed, fixed] = True
     closer: dict[tuple[int, int], list[int]] = {}
     if not sp:
         return allowed, closer
     pos = {int(v): i for i, v in enumerate(region)}
     nbrs = [[pos[w] for w in problem.adjacency[int(v)] if w in pos] for v in region]
-    for j in range(m):
+    for j in range(m) if fixed is None else fixed.tolist():
         order = np.argsort(local[:, j], kind="stable")
         ok = np.zeros(m, bool)
         ok[j] = True
@@ -122,21 +133,22 @@ def _build(
     prob = pulp.LpProblem("redistrict_region", pulp.LpMinimize)
     x: dict[tuple[int, int], pulp.LpVariable] = {}
     for i, j in zip(*np.nonzero(allowed), strict=True):
-        x[(int(i), int(j))] = pulp.LpVariable(f"x_{i}_{j}", cat=pulp.LpBinary)
+        x[(int(i), int(j))] = prob.add_variable(f"x_{i}_{j}", 0, 1, cat=pulp.LpBinary)
     dev_w = problem.weights.deviation
-    dev = {j: pulp.LpVariable(f"dev_{j}", lowBound=0) for j in range(m)} if dev_w > 0 else {}
+    opened = [j for j in range(m) if (j, j) in x]
+    dev = {j: prob.add_variable(f"dev_{j}", 0) for j in opened} if dev_w > 0 else {}
     obj = [(var, float(cost[i, j])) for (i, j), var in x.items() if i != j and cost[i, j] != 0]
     obj += [(d, dev_w) for d in dev.values()]
     prob += pulp.LpAffineExpression(obj)
     by_atom: dict[int, list[pulp.LpVariable]] = {i: [] for i in range(m)}
-    by_centre: dict[int, list[tuple[int, pulp.LpVariable]]] = {j: [] for j in range(m)}
+    by_centre: dict[int, list[tuple[int, pulp.LpVariable]]] = {j: [] for j in opened}
     for (i, j), var in x.items():
         by_atom[i].append(var)
         by_centre[j].append((i, var))
     for i in range(m):
         prob += pulp.lpSum(by_atom[i]) == 1, f"assign_{i}"
-    y = {j: x[(j, j)] for j in range(m)}
-    for j in range(m):
+    y = {j: x[(j, j)] for j in opened}
+    for j in opened:
         load = pulp.LpAffineExpression([(var, h[i]) for i, var in by_centre[j]])
         prob += load - band.hi * y[j] <= 0, f"hi_{j}"
         prob += load - band.lo * y[j] >= 0, f"lo_{j}"
@@ -167,7 +179,9 @@ def _read_centres(x: dict[tuple[int, int], pulp.LpVariable], m: int) -> IntArray
     return centres
 
 
-def _disconnected_pieces(problem: Problem, region: IntArray, centres: IntArray) -> list[tuple[int, list[int]]]:
+def _disconnected_pieces(
+    problem: Problem, region: IntArray, centres: IntArray
+) -> list[tuple[int, list[int]]]:
     """Pieces of units cut off from their centre: (centre, local atoms)."""
     pos = {int(v): i for i, v in enumerate(region)}
     g = nx.Graph()
@@ -195,6 +209,7 @@ def solve_region(
     radius: float = math.inf,
     mip_gap: float = 1e-6,
     max_nodes: int | None = None,
+    centres: IntArray | None = None,
 ) -> RegionSolution:
     """Solve the integer program on ``region`` with ``kmin..kmax`` units.
 
@@ -219,6 +234,9 @@ def solve_region(
         Relative gap at which the solver may stop.
     max_nodes : int, optional
         Deterministic branch-and-bound node limit per solver call.
+    centres : array of int, optional
+        Fix the unit centres to these atom positions (a subset of ``region``):
+        the model then only allocates atoms to them (location-allocation).
 
     Returns
     -------
@@ -230,7 +248,11 @@ def solve_region(
     region = np.asarray(region, dtype=np.int64)
     m = len(region)
     local = _local_distance(problem, region)
-    allowed, closer = _allowed_pairs(problem, region, local, radius, sp=contiguity == "sp")
+    fixed = None
+    if centres is not None:
+        pos = {int(v): i for i, v in enumerate(region)}
+        fixed = np.array(sorted(pos[int(c)] for c in centres), dtype=np.int64)
+    allowed, closer = _allowed_pairs(problem, region, local, radius, sp=contiguity == "sp", fixed=fixed)
     prob, x = _build(problem, region, kmin, kmax, allowed, closer)
     cuts = 0
     while True:

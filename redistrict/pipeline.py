@@ -17,12 +17,15 @@ import networkx as nx
 import pandas as pd
 
 from redistrict.atoms import build_atoms
+from redistrict.continuity import annotate_units
 from redistrict.errors import InputError
 from redistrict.evaluate import plan_metrics, unit_table
 from redistrict.graph import build_graph
 from redistrict.load import Inputs
+from redistrict.locks import Locks, fixed_groups, locked_only, solve_locked
 from redistrict.problem import Band, Problem, Weights
-from redistrict.solve import Solution, solve
+from redistrict.scenario import Scenario
+from redistrict.solve import Solution
 
 __all__ = ["PlanOptions", "PlanResult", "run_plan"]
 
@@ -51,6 +54,12 @@ class PlanOptions:
         Atoms from polygonized roads or from the block polygons themselves.
     target_gap : float
         The search stops early at this gap.
+    scenario : Scenario, optional
+        The scenario run (allowed changes, band in residents, service radius,
+        costs); ``band`` and ``weights`` must be the scenario's (see
+        :meth:`redistrict.scenario.Scenario.plan_options`).
+    locks : Locks, optional
+        Locked atoms or units (:func:`redistrict.locks.read_locks`).
     """
 
     band: Band = field(default_factory=Band)
@@ -61,6 +70,8 @@ class PlanOptions:
     method: str = "auto"
     atoms: Literal["roads", "blocks"] = "roads"
     target_gap: float = 0.005
+    scenario: Scenario | None = None
+    locks: Locks | None = None
 
 
 @dataclass
@@ -154,8 +165,10 @@ def run_plan(
 
     t = time.perf_counter()
     say("solve")
-    solution = solve(
-        problem, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
+    fixed, lock_notes = fixed_groups(atoms, problem, locks=opts.locks, scenario=opts.scenario)
+    notes += lock_notes
+    solution = solve_locked(
+        problem, fixed, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
         method=opts.method, target_gap=opts.target_gap,
     )  # fmt: skip
     notes += solution.notes
@@ -166,6 +179,10 @@ def run_plan(
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    units, unit_notes = annotate_units(
+        units, atoms, problem, inputs, scenario=opts.scenario, locked=locked_only(fixed)
+    )
+    notes += unit_notes
     metrics = plan_metrics(problem, solution.labels)
     _check_conservation(inputs, atoms, units)
     seconds["evaluate"] = time.perf_counter() - t

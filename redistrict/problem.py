@@ -106,7 +106,7 @@ class Weights:
 
     major_road: float = 1.0
     continuity: float = 0.0
-    deviation: float = 20.0
+    deviation: float = 100.0
     area: float = 0.1
 
 
@@ -207,12 +207,8 @@ class Problem:
         e = np.sort(e, axis=1)
         keep = e[:, 0] != e[:, 1]
         e = e[keep]
-        major = (
-            np.zeros(len(e)) if edge_major is None else np.asarray(edge_major, float)[keep]
-        )
-        length = (
-            np.ones(len(e)) if edge_length is None else np.asarray(edge_length, float)[keep]
-        )
+        major = np.zeros(len(e)) if edge_major is None else np.asarray(edge_major, float)[keep]
+        length = np.ones(len(e)) if edge_length is None else np.asarray(edge_length, float)[keep]
         # Deduplicate edges deterministically (keep the first occurrence).
         order = np.lexsort((e[:, 1], e[:, 0]))
         e, major, length = e[order], major[order], length[order]

@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from redistrict._construct import bisect_plan
-from redistrict._local import boundary_moves, lns
+from redistrict._local import boundary_moves, lns, locate_allocate
 from redistrict._solvers import check_solver
 from redistrict.bound import lower_bound
+from redistrict.errors import SolverError
 from redistrict.model import solve_region
 from redistrict.problem import Band, IntArray, Problem
 
@@ -205,73 +206,33 @@ def solve(
             row.update(units=0, method="excluded", status="excluded", reason="no households")
             rows.append(row)
             continue
-        ks = band.unit_counts(total)
-        time_share = max(0.5, (deadline - time.perf_counter()) / (len(comps) - ci))
-        comp_deadline = time.perf_counter() + time_share
-        sub = problem
-        reason = ""
-        if len(ks) == 0:
-            sub, ks, reason = _relax(problem, total)
-            notes.append(f"component {ci} ({len(region)} atoms, {total} households): {reason}")
-        use_exact = method == "exact" or (method == "auto" and len(region) <= exact_max)
-        lab: IntArray | None = None
-        comp_bound: float | None = None
-        status = "heuristic"
-        if use_exact:
-            methods.add("exact")
-            sol = solve_region(
-                sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
-                time_limit=max(0.5, comp_deadline - time.perf_counter()), contiguity="cuts",
-            )  # fmt: skip
-            if sol.centres is not None:
-                lab = _labels_from_centres(sol.centres)
-            if sol.outcome.bound is not None:
-                comp_bound = sol.outcome.bound
-            if lab is None:
-                notes.append(f"component {ci}: the exact model found no plan in time; using the heuristic")
-        if lab is None:
-            methods.add("lns")
-            t0 = time.perf_counter()
-            lab = _construct(sub, region, ks, seed)
-            if lab is None:
-                sol = solve_region(
-                    sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
-                    time_limit=max(1.0, comp_deadline - time.perf_counter()), contiguity="sp",
-                )  # fmt: skip
-                lab = None if sol.centres is None else _labels_from_centres(sol.centres)
-            if lab is None:
-                sub, ks, why = _relax(problem, total, strict=False)
-                reason = reason or (
-                    f"no split of {total} households into contiguous units of {band.lo}-{band.hi} "
-                    f"was found (atoms too coarse or badly placed); {why}"
-                )
-                notes.append(f"component {ci}: {reason}")
-                lab = _construct(sub, region, ks, seed)
-            if lab is None:  # pragma: no cover - relaxed band always admits a split
-                lab = np.zeros(len(region), dtype=np.int64)
-            full = _embed(problem.n, region, lab)
-            construct_seconds += time.perf_counter() - t0
-            full = boundary_moves(sub, full, deadline=min(comp_deadline, time.perf_counter() + 0.3 * time_share))
-            lb = lower_bound(sub, region, time_limit=max(0.5, 0.3 * (comp_deadline - time.perf_counter())))
-            comp_bound = lb.value if math.isfinite(lb.value) else None
-            cost = sub.plan_cost(full)
-            if comp_bound is None or _gap(cost, comp_bound) > target_gap:
-                full = lns(sub, full, solver=solver, deadline=comp_deadline)
-            lab = full[region]
-        cost = sub.plan_cost(_embed(problem.n, region, lab))
-        if comp_bound is not None and not reason:
+        # Share the time left in proportion to the atoms still to plan.
+        left_atoms = sum(len(c) for c in comps[ci:])
+        time_share = max(0.5, (deadline - time.perf_counter()) * len(region) / left_atoms)
+        comp = _solve_component(
+            problem, region, solver=solver, deadline=time.perf_counter() + time_share, seed=seed,
+            use_exact=method == "exact" or (method == "auto" and len(region) <= exact_max),
+            target_gap=target_gap, notes=notes,
+            label=f"component {ci} ({len(region)} atoms, {total} households)",
+        )  # fmt: skip
+        construct_seconds += comp.construct_seconds
+        methods.add(comp.method)
+        lab = comp.labels
+        cost = comp.problem.plan_cost(_embed(problem.n, region, lab))
+        comp_bound = comp.bound
+        if comp_bound is not None and not comp.reason:
             comp_bound = min(comp_bound, cost)
             status = "optimal" if _gap(cost, comp_bound) <= optimal_gap else "feasible"
-        elif reason:
+        else:
             comp_bound = None
             status = "heuristic"
         comp_labels.append((region, lab))
         objectives.append(cost)
         bounds.append(comp_bound)
         row.update(
-            units=int(len(np.unique(lab))), method="exact" if use_exact else "lns", status=status,
+            units=len(np.unique(lab)), method=comp.method, status=status,
             objective=cost / problem.scale, bound=None if comp_bound is None else comp_bound / problem.scale,
-            reason=reason,
+            reason=comp.reason,
         )  # fmt: skip
         rows.append(row)
 
@@ -290,10 +251,7 @@ def solve(
     else:
         bound_total = None
     gap = None if bound_total is None else _gap(objective, bound_total)
-    if gap is None:
-        status = "heuristic"
-    else:
-        status = "optimal" if gap <= optimal_gap else "feasible"
+    status = "heuristic" if gap is None else "optimal" if gap <= optimal_gap else "feasible"
     scale = problem.scale
     unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
     unit_ids = unit_ids.where(unit_ids >= 0).astype("Int64") + 1
@@ -314,6 +272,93 @@ def solve(
         notes=notes,
         history=history,
     )
+
+
+@dataclass
+class _Component:
+    labels: IntArray
+    bound: float | None
+    method: str
+    reason: str
+    problem: Problem
+    construct_seconds: float
+
+
+def _solve_component(
+    problem: Problem,
+    region: IntArray,
+    *,
+    solver: str,
+    deadline: float,
+    seed: int,
+    use_exact: bool,
+    target_gap: float,
+    notes: list[str],
+    label: str,
+) -> _Component:
+    """Plan one connected component; never raises for solver trouble if any plan exists."""
+    total = int(problem.households[region].sum())
+    ks = problem.band.unit_counts(total)
+    sub, reason = problem, ""
+    if len(ks) == 0:
+        sub, ks, reason = _relax(problem, total)
+        notes.append(f"{label}: {reason}")
+    bound: float | None = None
+    if use_exact:
+        try:
+            sol = solve_region(
+                sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
+                time_limit=max(0.5, deadline - time.perf_counter()), contiguity="cuts",
+            )  # fmt: skip
+        except SolverError as exc:
+            notes.append(f"{label}: the exact model failed ({exc}); using the heuristic plan")
+        else:
+            bound = sol.outcome.bound
+            if sol.centres is not None:
+                return _Component(_labels_from_centres(sol.centres), bound, "exact", reason, sub, 0.0)
+            notes.append(f"{label}: the exact model found no plan in time; using the heuristic")
+    t0 = time.perf_counter()
+    lab = _construct(sub, region, ks, seed)
+    construct_seconds = time.perf_counter() - t0
+    span = max(0.0, deadline - time.perf_counter())
+    best: IntArray | None = None
+    if lab is not None:
+        best = boundary_moves(sub, _embed(problem.n, region, lab), deadline=time.perf_counter() + 0.1 * span)
+    lb = lower_bound(sub, region, time_limit=max(0.5, 0.5 * span))
+    if math.isfinite(lb.value):
+        bound = lb.value
+    best_cost = math.inf if best is None else sub.plan_cost(best)
+    try:
+        for k in sorted(lb.per_k, key=lambda k: lb.per_k[k]):
+            if lb.per_k[k] >= best_cost or time.perf_counter() >= deadline:
+                continue
+            kk = k if k > 0 else int(np.clip(round(float(lb.opening[k].sum())), ks.start, ks.stop - 1))
+            la = locate_allocate(sub, region, kk, lb.opening[k], solver=solver, deadline=deadline)
+            if la is not None and (cost := sub.plan_cost(la)) < best_cost:
+                best, best_cost = la, cost
+        if best is None:
+            sol = solve_region(
+                sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
+                time_limit=max(1.0, deadline - time.perf_counter()), contiguity="sp",
+            )  # fmt: skip
+            if sol.centres is not None:
+                best = _embed(problem.n, region, _labels_from_centres(sol.centres))
+        if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
+            best = lns(sub, best, solver=solver, deadline=deadline)
+    except SolverError as exc:
+        notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
+    if best is None:
+        sub, ks, why = _relax(problem, total, strict=False)
+        reason = reason or (
+            f"no split of {total} households into contiguous units of {problem.band.lo}-"
+            f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
+        )
+        notes.append(f"{label}: {reason}")
+        lab = _construct(sub, region, ks, seed)
+        if lab is None:
+            raise SolverError(f"{label}: no plan could be built, even with the lower bound dropped")
+        best = _embed(problem.n, region, lab)
+    return _Component(best[region], bound, "lns", reason, sub, construct_seconds)
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from redistrict.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 OTTAWA_DIR = Path(os.environ.get("REDISTRICT_SHARED", REPO.parent / "shared")) / "data" / "ottawa"
@@ -36,3 +39,29 @@ def ottawa_city() -> Path:
 def demo_gpkg() -> Path:
     """The embedded synthetic Yueyang-like demo data."""
     return _require(DEMO_GPKG)
+
+
+def run_cli(args: list[str]) -> None:
+    """Run the command line in-process and fail with its output unless it succeeds."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory: pytest.TempPathFactory, demo_gpkg: Path) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    run_cli(["demo", "--out", str(out)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def centretown_out(tmp_path_factory: pytest.TempPathFactory, ottawa_testcase: Path) -> Path:
+    out = tmp_path_factory.mktemp("centretown") / "out"
+    f = str(ottawa_testcase)
+    run_cli([
+        "plan", "--roads", f"{f}:roads", "--blocks", f"{f}:dissemination_blocks",
+        "--households", "dburdwell2021", "--residents", "dbpop2021", "--road-class", "RANK",
+        "--where", "ONS_ID_gen3 == 3024", "--time-limit", "20", "--out", str(out),
+    ])  # fmt: skip
+    return out

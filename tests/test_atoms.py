@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
-from redistrict.atoms import Atoms, build_atoms
+from redistrict.atoms import GRID_M, Atoms, build_atoms
 from redistrict.errors import InputError
 from redistrict.load import Inputs
 
@@ -81,9 +81,11 @@ def atom_at(result: Atoms, x: float, y: float) -> int:
 
 
 def assert_tiles(result: Atoms, area: shapely.Geometry) -> None:
+    """The atoms cover ``area`` without overlap, up to the 1 mm coordinate grid."""
     geoms = result.atoms.geometry
-    assert geoms.area.sum() == pytest.approx(area.area, rel=1e-9)
-    assert shapely.union_all(geoms.values).symmetric_difference(area).area < 1e-6 * area.area
+    slack = area.length * GRID_M
+    assert geoms.area.sum() == pytest.approx(area.area, abs=slack)
+    assert shapely.union_all(geoms.values).symmetric_difference(area).area < slack
 
 
 # ------------------------------------------------------------------ roads mode, point blocks
@@ -472,11 +474,11 @@ def test_ottawa_atoms(
 
 def test_ottawa_centretown_subdivides_to_a_small_limit(ottawa_testcase: Path) -> None:
     inputs = ottawa_inputs(ottawa_testcase, "3024")
-    result = build_atoms(inputs, max_households=400)
+    result = build_atoms(inputs, max_households=150)
     atoms = result.atoms
     assert atoms["households"].sum() == 20_333
-    assert (atoms["kind"] == "block").any()
-    over = atoms[atoms["households"] > 400]
+    assert (atoms["kind"] == "block").sum() >= 4
+    over = atoms[atoms["households"] > 150]
     # only atoms made of a single block above the limit may stay above it
     assert (over["n_blocks"] == 1).all()
     assert len([n for n in result.notes if "cannot be split further" in n]) == len(over)

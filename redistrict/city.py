@@ -1,0 +1,1186 @@
+"""City scale: split a territory into independent subproblems and solve them with Dask.
+
+A whole city holds hundreds or thousands of existing communities. Planning it
+as one instance is neither needed nor tractable, so :func:`run_city`
+
+1. loads once, builds the atoms and the adjacency graph once (in the driver);
+2. cuts the atom graph into *groups* along boundaries that must not be crossed
+   (:func:`decompose`): the user's higher-level areas (``partition_by``, e.g. a
+   district column of the blocks), barriers (no graph edge crosses them) and the
+   existing communities. Every community is a group of its own unless its
+   households cannot form units in the band (undersized, empty, or in a gap such
+   as 3,100 for a 2,000-3,000 band): such a group is merged, smallest first, with
+   the neighbouring group of the same higher-level area that shares the longest
+   boundary, until every group can be planned. Atoms without a community join
+   the neighbour they share the longest boundary with;
+3. solves each group as a geometry-free :class:`~redistrict.problem.Problem` with
+   :func:`redistrict.solve.solve` in a Dask task (:func:`solve_groups`): on a
+   ``LocalCluster`` of worker processes by default, or on an existing cluster
+   (``scheduler="tcp://host:port"``). ``time_limit`` applies to *each*
+   subproblem. Finished subproblems are cached on disk, one JSON file per group,
+   keyed by a hash of the group's arrays and the parameters, so an interrupted
+   run resumes where it stopped;
+4. merges the plans in group order (:func:`merge_solutions`) into one
+   :class:`~redistrict.pipeline.PlanResult`, written by
+   :func:`write_city_outputs` as ``plan.gpkg``, ``summary.csv``, ``run.json``,
+   ``map.html`` and a per-subproblem ``subproblems.csv``.
+
+Each group's plan depends only on the group's own arrays and the seed, and units
+are numbered in group order, so the merged plan does not depend on the number
+of workers or on the order in which tasks finish -- as long as no subproblem is
+cut short by its time limit (the optimiser stops at a wall-clock deadline, and
+how far it got by then depends on the machine's speed and load).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import heapq
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from redistrict.atoms import build_atoms
+from redistrict.errors import InputError
+from redistrict.evaluate import plan_metrics, unit_table
+from redistrict.graph import build_graph
+from redistrict.load import Inputs
+from redistrict.pipeline import PlanOptions, PlanResult
+from redistrict.problem import Band, IntArray, Problem, Weights
+from redistrict.solve import Solution, solve
+
+__all__ = [
+    "SYNCHRONOUS",
+    "CacheReport",
+    "CityResult",
+    "Group",
+    "GroupSolution",
+    "decompose",
+    "default_workers",
+    "merge_solutions",
+    "plan_city",
+    "run_city",
+    "solve_groups",
+    "subproblem_table",
+    "write_city_outputs",
+]
+
+log = logging.getLogger(__name__)
+
+#: ``scheduler`` value that solves the subproblems one after the other in this
+#: process, without Dask (for debugging and as the reference in tests).
+SYNCHRONOUS = "synchronous"
+#: Version of the cache file format and of the decomposition; part of every key.
+_CACHE_FORMAT = 1
+#: Seconds to wait for an existing Dask scheduler to answer.
+_CONNECT_TIMEOUT_S = 20
+
+
+# ---------------------------------------------------------------------- groups
+@dataclass(frozen=True)
+class Group:
+    """One independent subproblem: a connected set of atoms planned on its own.
+
+    Attributes
+    ----------
+    index : int
+        Position of the group (groups are ordered by their first atom).
+    positions : ndarray of int
+        Sorted positions of the group's atoms in the city :class:`Problem`.
+    households : int
+        Households of the group.
+    communities : tuple of str
+        Existing communities (sorted) whose atoms the group holds.
+    partition : str or None
+        The user-given higher-level area of the group, if any.
+    note : str
+        How the group was formed (merges and why), empty for a plain community.
+
+    """
+
+    index: int
+    positions: IntArray
+    households: int
+    communities: tuple[str, ...]
+    partition: str | None
+    note: str = ""
+
+
+@dataclass
+class _Piece:
+    """A group under construction."""
+
+    ident: int
+    positions: list[int]
+    households: int
+    communities: set[str]
+    partition: str | None
+    orphan: bool
+    fragment: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value)
+
+
+def _initial_pieces(
+    problem: Problem,
+    community: Sequence[str | None],
+    partition: Sequence[str | None] | None,
+) -> tuple[list[_Piece], IntArray]:
+    """Connected pieces of atoms sharing (partition, community); piece id per atom."""
+    n = problem.n
+    comm = [str(c) if _present(c) else None for c in community]
+    part = [None] * n if partition is None else [str(p) if _present(p) else None for p in partition]
+    if len(comm) != n or len(part) != n:
+        raise ValueError("community and partition need one value per atom of the problem")
+    keys = list(zip(part, comm, strict=True))
+    same = np.array([keys[a] == keys[b] for a, b in problem.edges.tolist()], dtype=bool)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in problem.edges[same].tolist() if len(same) else []:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    # Roots are the smallest atom of each piece: piece ids follow the first atom.
+    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+    first, piece_of = np.unique(roots, return_inverse=True)
+    piece_of = piece_of.astype(np.int64)
+    order = np.argsort(piece_of, kind="stable")
+    bounds = np.searchsorted(piece_of[order], np.arange(len(first) + 1))
+    per_key: dict[tuple[str | None, str | None], int] = {}
+    for atom in first.tolist():
+        per_key[keys[atom]] = per_key.get(keys[atom], 0) + 1
+    h = problem.households
+    pieces: list[_Piece] = []
+    for pid, atom in enumerate(first.tolist()):
+        members = order[bounds[pid] : bounds[pid + 1]]
+        p, c = keys[atom]
+        pieces.append(
+            _Piece(
+                ident=pid,
+                positions=members.tolist(),
+                households=int(h[members].sum()),
+                communities=set() if c is None else {c},
+                partition=p,
+                orphan=c is None or (partition is not None and p is None),
+                fragment=per_key[(p, c)] > 1,
+            )
+        )
+    return pieces, piece_of
+
+
+def _piece_borders(problem: Problem, piece_of: IntArray) -> dict[int, dict[int, float]]:
+    """Length of the boundary shared by every pair of adjacent pieces."""
+    borders: dict[int, dict[int, float]] = {}
+    e = problem.edges
+    pa, pb = piece_of[e[:, 0]], piece_of[e[:, 1]]
+    cross = pa != pb
+    for a, b, ln in zip(
+        pa[cross].tolist(), pb[cross].tolist(), problem.edge_length[cross].tolist(), strict=True
+    ):
+        borders.setdefault(a, {})[b] = borders.setdefault(a, {}).get(b, 0.0) + ln
+        borders.setdefault(b, {})[a] = borders.setdefault(b, {}).get(a, 0.0) + ln
+    return borders
+
+
+def _label(piece: _Piece) -> str:
+    if len(piece.communities) == 1 and piece.fragment:
+        return f"a part of community {next(iter(piece.communities))}"
+    if piece.communities:
+        names = sorted(piece.communities)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return f"communit{'y' if len(names) == 1 else 'ies'} {shown}"
+    return f"{len(piece.positions)} atoms without a community"
+
+
+def _absorb(pieces: dict[int, _Piece], borders: dict[int, dict[int, float]], src: int, dst: int) -> None:
+    """Merge piece ``src`` into piece ``dst``."""
+    s, d = pieces.pop(src), pieces[dst]
+    d.positions.extend(s.positions)
+    d.households += s.households
+    d.communities |= s.communities
+    d.notes.extend(s.notes)
+    if d.partition is None:
+        d.partition = s.partition
+    d.orphan = d.orphan and s.orphan
+    d.fragment = d.fragment or s.fragment
+    for nb, ln in borders.pop(src, {}).items():
+        if nb == dst:
+            borders[dst].pop(src, None)
+            continue
+        borders[nb].pop(src, None)
+        borders[nb][dst] = borders[nb].get(dst, 0.0) + ln
+        borders.setdefault(dst, {})[nb] = borders.setdefault(dst, {}).get(nb, 0.0) + ln
+
+
+def _best_neighbour(
+    piece: _Piece,
+    pieces: dict[int, _Piece],
+    borders: dict[int, dict[int, float]],
+    *,
+    avoid_orphans: bool,
+) -> int | None:
+    """Neighbour sharing the longest boundary within the same higher-level area."""
+    best: tuple[float, int] | None = None
+    for nb, ln in sorted(borders.get(piece.ident, {}).items()):
+        other = pieces[nb]
+        if avoid_orphans and other.orphan:
+            continue
+        if piece.partition is not None and other.partition not in (None, piece.partition):
+            continue
+        if best is None or ln > best[0]:
+            best = (ln, nb)
+    return None if best is None else best[1]
+
+
+def decompose(
+    problem: Problem,
+    community: Sequence[str | None],
+    partition: Sequence[str | None] | None = None,
+) -> list[Group]:
+    """Cut the atoms into independent, connected groups that can each be planned.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole territory (only households, edges and boundary lengths are used).
+    community : sequence of str or None
+        Existing community per atom position (None = no community).
+    partition : sequence of str or None, optional
+        Higher-level area per atom position (e.g. a district); groups never
+        cross these boundaries. Atoms with None join a neighbouring area.
+
+    Returns
+    -------
+    list of Group
+        Ordered by first atom. Every atom is in exactly one group. A group whose
+        households cannot form units in the band is left so (and explained in
+        :attr:`Group.note`) only when it has no neighbour to merge with.
+
+    Notes
+    -----
+    Deterministic: atoms without a community (or area) first join, in piece
+    order, the neighbour with the longest shared boundary; then the piece with
+    the fewest households that cannot form units (``band.unit_counts`` empty) is
+    merged with the neighbour of the same area sharing the longest boundary,
+    repeatedly, ties going to the lower piece id.
+
+    """
+    band = problem.band
+    initial, piece_of = _initial_pieces(problem, community, partition)
+    pieces = {p.ident: p for p in initial}
+    borders = _piece_borders(problem, piece_of)
+
+    def feasible(p: _Piece) -> bool:
+        return len(band.unit_counts(p.households)) > 0
+
+    # 1. Orphans (no community or no area) join their best non-orphan neighbour.
+    changed = True
+    while changed:
+        changed = False
+        for pid in sorted(pieces):
+            piece = pieces.get(pid)
+            if piece is None or not piece.orphan:
+                continue
+            target = _best_neighbour(piece, pieces, borders, avoid_orphans=True)
+            if target is not None:
+                _absorb(pieces, borders, pid, target)
+                changed = True
+    # 2. Pieces that cannot form units merge with a neighbour, smallest first.
+    heap = [(p.households, p.ident) for p in pieces.values() if not feasible(p)]
+    heapq.heapify(heap)
+    while heap:
+        hh, pid = heapq.heappop(heap)
+        piece = pieces.get(pid)
+        if piece is None or piece.households != hh or feasible(piece):
+            continue
+        target = _best_neighbour(piece, pieces, borders, avoid_orphans=False)
+        if target is None:
+            piece.notes.append(
+                f"{_label(piece)} ({piece.households} households) cannot form units of "
+                f"{band.lo}-{band.hi} and has no neighbour to merge with"
+            )
+            continue
+        why = "below the band" if hh < band.lo else "in a gap of the band"
+        piece.notes.append(f"{_label(piece)} ({hh} households, {why}) merged with {_label(pieces[target])}")
+        _absorb(pieces, borders, pid, target)
+        merged = pieces[target]
+        if not feasible(merged):
+            heapq.heappush(heap, (merged.households, target))
+    # 3. Groups ordered by their first atom.
+    final = sorted(pieces.values(), key=lambda p: min(p.positions))
+    return [
+        Group(
+            index=k,
+            positions=np.array(sorted(p.positions), dtype=np.int64),
+            households=p.households,
+            communities=tuple(sorted(p.communities)),
+            partition=p.partition,
+            note="; ".join(p.notes),
+        )
+        for k, p in enumerate(final)
+    ]
+
+
+# --------------------------------------------------------------------- solving
+@dataclass(frozen=True)
+class GroupSolution:
+    """The plan of one group.
+
+    Attributes
+    ----------
+    index : int
+        Group index.
+    key : str
+        Cache key (hash of the group's arrays and the parameters).
+    labels : ndarray of int
+        Local unit (0..k-1) per atom of the group, -1 for atoms in no unit.
+    flags : tuple of str
+        Status of each local unit (``ok``, ``below band`` ...).
+    status : str
+        ``optimal``, ``feasible`` or ``heuristic``.
+    objective : float
+        Objective of the group's plan (metres, scaled by the group's weight).
+    bound : float or None
+        Lower bound on the group's objective, same scale.
+    gap : float or None
+        Relative gap of the group.
+    scale : float
+        Total atom weight of the group (objective * scale = unscaled cost).
+    seconds : float
+        Solve time of the group (as measured when it was solved).
+    method : str
+        Method used by the solver.
+    notes : tuple of str
+        Notes of the solver.
+    reason : str
+        Why units of the group are outside the band, if they are.
+    cached : bool
+        Whether the plan was read from the cache.
+
+    """
+
+    index: int
+    key: str
+    labels: IntArray
+    flags: tuple[str, ...]
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    scale: float
+    seconds: float
+    method: str
+    notes: tuple[str, ...]
+    reason: str
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    """What :func:`solve_groups` did.
+
+    Attributes
+    ----------
+    solved : int
+        Subproblems solved in this run.
+    cached : int
+        Subproblems read from the cache.
+    directory : Path or None
+        The cache folder (None = no cache).
+    workers : int
+        Worker processes (1 for the synchronous scheduler).
+    scheduler : str
+        ``synchronous``, ``local`` or the address of the cluster used.
+    seconds : float
+        Wall-clock time of the solve stage.
+
+    """
+
+    solved: int
+    cached: int
+    directory: Path | None
+    workers: int
+    scheduler: str
+    seconds: float
+
+
+def default_workers() -> int:
+    """Number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("redistrict")
+    except metadata.PackageNotFoundError:  # pragma: no cover - source tree only
+        return "source"
+
+
+def _payload(problem: Problem, group: Group, params: dict[str, Any]) -> dict[str, Any]:
+    """Everything a worker needs to solve one group: numpy arrays and plain values."""
+    pos = group.positions
+    local = np.full(problem.n, -1, dtype=np.int64)
+    local[pos] = np.arange(len(pos), dtype=np.int64)
+    e = problem.edges
+    keep = (local[e[:, 0]] >= 0) & (local[e[:, 1]] >= 0)
+    community = None
+    if problem.community is not None:
+        codes = problem.community[pos]
+        community = np.full(len(pos), -1, dtype=np.int64)
+        has = codes >= 0
+        community[has] = np.unique(codes[has], return_inverse=True)[1]
+    nodes = np.array([int(problem.nodes[i]) for i in pos.tolist()], dtype=np.int64)
+    return {
+        "index": group.index,
+        "nodes": nodes,
+        "households": problem.households[pos].copy(),
+        "xy": problem.xy[pos].copy(),
+        "edges": local[e[keep]],
+        "edge_major": problem.edge_major[keep].copy(),
+        "edge_length": problem.edge_length[keep].copy(),
+        "community": community,
+        "area": problem.area[pos].copy(),
+        **params,
+    }
+
+
+def _key(payload: dict[str, Any]) -> str:
+    """Hash of the group's arrays and the parameters."""
+    digest = hashlib.sha256(f"redistrict-city-{_CACHE_FORMAT}-{_version()}".encode())
+    for name in sorted(payload):
+        if name == "index":
+            continue
+        value = payload[name]
+        digest.update(name.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(str(value.dtype).encode() + str(value.shape).encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(json.dumps(value, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Solve one group (runs in a Dask worker); returns plain values only."""
+    sub = Problem.from_arrays(
+        payload["households"],
+        payload["xy"],
+        payload["edges"],
+        nodes=payload["nodes"].tolist(),
+        edge_major=payload["edge_major"],
+        edge_length=payload["edge_length"],
+        community=payload["community"],
+        area=payload["area"],
+        band=Band(**payload["band"]),
+        weights=Weights(**payload["weights"]),
+    )
+    t0 = time.perf_counter()
+    sol = solve(
+        sub, solver=payload["solver"], time_limit=payload["time_limit"], seed=payload["seed"],
+        method=payload["method"], target_gap=payload["target_gap"],
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    labels = sol.labels.fillna(0).to_numpy(dtype=np.int64) - 1
+    k = int(labels.max()) + 1 if len(labels) else 0
+    flags = [str(sol.unit_flags.get(u + 1, "ok")) for u in range(k)]
+    reasons: list[str] = []
+    if "reason" in sol.components.columns:
+        reasons = sorted({str(r) for r in sol.components["reason"].dropna() if str(r)})
+    return {
+        "labels": labels.tolist(),
+        "flags": flags,
+        "status": sol.status,
+        "objective": float(sol.objective),
+        "bound": None if sol.bound is None else float(sol.bound),
+        "gap": None if sol.gap is None else float(sol.gap),
+        "scale": float(sub.scale),
+        "seconds": seconds,
+        "method": sol.method,
+        "notes": list(sol.notes),
+        "reason": "; ".join(reasons),
+    }
+
+
+def _from_record(index: int, key: str, record: dict[str, Any], cached: bool) -> GroupSolution:
+    return GroupSolution(
+        index=index,
+        key=key,
+        labels=np.asarray(record["labels"], dtype=np.int64),
+        flags=tuple(str(f) for f in record["flags"]),
+        status=str(record["status"]),
+        objective=float(record["objective"]),
+        bound=None if record["bound"] is None else float(record["bound"]),
+        gap=None if record["gap"] is None else float(record["gap"]),
+        scale=float(record["scale"]),
+        seconds=float(record["seconds"]),
+        method=str(record["method"]),
+        notes=tuple(str(s) for s in record["notes"]),
+        reason=str(record["reason"]),
+        cached=cached,
+    )
+
+
+def _read_cache(directory: Path | None, key: str, size: int) -> dict[str, Any] | None:
+    if directory is None:
+        return None
+    path = directory / f"{key}.json"
+    try:
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("key") != key or len(record.get("labels", ())) != size:
+        log.warning("ignoring unreadable cache file %s", path)
+        return None
+    return record
+
+
+def _write_cache(directory: Path | None, key: str, record: dict[str, Any]) -> None:
+    if directory is None:
+        return
+    path = directory / f"{key}.json"
+    tmp = directory / f".{key}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"key": key, **record}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _prepare_cache(directory: str | Path | None) -> Path | None:
+    if directory is None:
+        return None
+    path = Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"the cache folder {path} cannot be written ({exc.strerror or exc}): "
+            "give a writable folder with --cache"
+        ) from None
+    return path
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client on a new local cluster, or on the cluster at ``scheduler``."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(
+                f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}): start one with "
+                "`dask scheduler` and `dask worker ADDRESS` (with redistrict installed on every "
+                "worker), "
+                "or leave out --scheduler to use a local cluster"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with warnings.catch_warnings():
+        # The scheduler's HTTP server moves to a free port when 8787 is taken: harmless.
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _progress_bar(enabled: bool, total: int) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (inactive when not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, disable=not (enabled and console.is_terminal),
+    )  # fmt: skip
+    task = bar.add_task("subproblems", total=total)
+    return bar, task
+
+
+def solve_groups(
+    problem: Problem,
+    groups: Sequence[Group],
+    *,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    seed: int = 0,
+    method: str = "auto",
+    target_gap: float = 0.005,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+    on_result: Callable[[GroupSolution], None] | None = None,
+) -> tuple[list[GroupSolution], CacheReport]:
+    """Solve every group, in parallel with Dask, reusing cached plans.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole territory.
+    groups : sequence of Group
+        Output of :func:`decompose`.
+    solver, method, seed, target_gap
+        Passed to :func:`redistrict.solve.solve` for every group.
+    time_limit : float
+        Seconds for *each* subproblem.
+    workers : int, optional
+        Worker processes of the local cluster (default: every core). Ignored
+        with an existing cluster.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:port``), or
+        ``"synchronous"`` to solve in this process without Dask.
+    cache_dir : str or Path, optional
+        Folder of the subproblem cache (None = no cache).
+    progress : bool
+        Show a progress bar on stderr when it is a terminal.
+    on_result : callable, optional
+        Called with each group's solution as it becomes available.
+
+    Returns
+    -------
+    solutions : list of GroupSolution
+        In group order.
+    report : CacheReport
+        Counts of solved and cached subproblems.
+
+    """
+    start = time.perf_counter()
+    n_workers = workers if workers is not None else default_workers()
+    if n_workers < 1:
+        raise InputError(f"--workers must be at least 1, not {n_workers}")
+    directory = _prepare_cache(cache_dir)
+    band = problem.band
+    params: dict[str, Any] = {
+        "band": {"lo": band.lo, "hi": band.hi, "target": band.target},
+        "weights": asdict(problem.weights),
+        "solver": solver,
+        "time_limit": float(time_limit),
+        "seed": int(seed),
+        "method": method,
+        "target_gap": float(target_gap),
+    }
+    payloads = [_payload(problem, g, params) for g in groups]
+    keys = [_key(p) for p in payloads]
+    results: dict[int, GroupSolution] = {}
+    todo: list[int] = []
+    for g, key in zip(groups, keys, strict=True):
+        record = _read_cache(directory, key, len(g.positions))
+        if record is None:
+            todo.append(g.index)
+        else:
+            results[g.index] = _from_record(g.index, key, record, cached=True)
+    cached = len(results)
+    # Largest subproblems first: the long ones do not end up alone at the tail.
+    todo.sort(key=lambda i: (-len(groups[i].positions), i))
+    bar, task = _progress_bar(progress, len(groups))
+
+    def finish(i: int, record: dict[str, Any]) -> None:
+        _write_cache(directory, keys[i], record)
+        results[i] = _from_record(i, keys[i], record, cached=False)
+        if on_result is not None:
+            on_result(results[i])
+        bar.advance(task)
+
+    with bar:
+        bar.advance(task, cached)
+        if scheduler == SYNCHRONOUS:
+            label, used = SYNCHRONOUS, 1
+            for i in todo:
+                finish(i, _solve_payload(payloads[i]))
+        elif todo:
+            from dask.distributed import as_completed
+
+            with _dask_client(n_workers, scheduler) as client:
+                label = scheduler or "local"
+                used = len(client.scheduler_info().get("workers", {})) or n_workers
+                futures = []
+                owner: dict[str, int] = {}
+                for rank, i in enumerate(todo):
+                    fut = client.submit(
+                        _solve_payload, payloads[i], key=f"redistrict-group-{keys[i][:24]}",
+                        priority=len(todo) - rank, pure=False,
+                    )  # fmt: skip
+                    futures.append(fut)
+                    owner[fut.key] = i
+                for fut in as_completed(futures):
+                    finish(owner[fut.key], fut.result())
+        else:
+            label, used = scheduler or "local", 0
+    report = CacheReport(
+        solved=len(todo), cached=cached, directory=directory, workers=used,
+        scheduler=label, seconds=time.perf_counter() - start,
+    )  # fmt: skip
+    return [results[g.index] for g in groups], report
+
+
+# --------------------------------------------------------------------- merging
+def merge_solutions(
+    problem: Problem,
+    groups: Sequence[Group],
+    solutions: Sequence[GroupSolution],
+    *,
+    solver: str = "highs",
+    seconds: float = 0.0,
+) -> Solution:
+    """Join the groups' plans into one plan of the whole territory.
+
+    Units are numbered in group order, then in each group's own order, so the
+    numbering does not depend on which subproblem finished first.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole territory.
+    groups : sequence of Group
+        The groups, in order.
+    solutions : sequence of GroupSolution
+        One per group, same order.
+    solver : str
+        Solver name recorded in the result.
+    seconds : float
+        Wall-clock time of the solve stage.
+
+    Returns
+    -------
+    Solution
+        ``objective`` and ``bound`` are the weight-averaged group values (the
+        sum of the groups' unscaled costs over the sum of their weights);
+        ``components`` is the per-subproblem table.
+
+    """
+    labels = np.full(problem.n, -1, dtype=np.int64)
+    flags: dict[int, str] = {}
+    notes: list[str] = []
+    offset = 0
+    for g, s in zip(groups, solutions, strict=True):
+        if len(s.labels) != len(g.positions):
+            raise RuntimeError(f"subproblem {g.index}: plan does not match its atoms; please report this bug")
+        has = s.labels >= 0
+        labels[g.positions[has]] = s.labels[has] + offset
+        for u, flag in enumerate(s.flags):
+            flags[offset + u + 1] = flag
+        offset += len(s.flags)
+        notes += [f"subproblem {g.index} ({_group_label(g)}): {note}" for note in s.notes]
+    merged = sum(1 for g in groups if g.note)
+    if merged:
+        notes.append(
+            f"{merged} subproblems join communities that could not form units of "
+            f"{problem.band.lo}-{problem.band.hi} on their own "
+            "(see subproblems.csv, column 'formed')"
+        )
+    cost = sum(s.objective * s.scale for s in solutions)
+    scale = sum(s.scale for s in solutions) or 1.0
+    bounds = [s.bound for s in solutions]
+    bound = None
+    if bounds and all(b is not None for b in bounds):
+        bound = sum(float(b) * s.scale for b, s in zip(bounds, solutions, strict=True) if b is not None)
+        bound /= scale
+    objective = cost / scale
+    gap = None if bound is None else (max(0.0, (objective - bound) / objective) if objective > 0 else 0.0)
+    if solutions and all(s.status == "optimal" for s in solutions):
+        status = "optimal"
+    elif bound is not None:
+        status = "feasible"
+    else:
+        status = "heuristic"
+    methods = sorted({m for s in solutions for m in s.method.split("/") if m and m != "none"})
+    unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
+    unit_ids = unit_ids.where(unit_ids >= 0).astype("Int64") + 1
+    unit_flags = pd.Series(flags, name="status", dtype=object)
+    unit_flags.index.name = "unit_id"
+    return Solution(
+        labels=unit_ids, status=status, objective=objective, bound=bound, gap=gap,
+        seconds=seconds, seconds_first=seconds, solver=solver, method="/".join(methods) or "none",
+        unit_flags=unit_flags, components=subproblem_table(problem, groups, solutions), notes=notes,
+    )  # fmt: skip
+
+
+def _group_label(group: Group) -> str:
+    names = group.communities
+    if not names:
+        return f"{len(group.positions)} atoms"
+    shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    return f"communit{'y' if len(names) == 1 else 'ies'} {shown}"
+
+
+def subproblem_table(
+    problem: Problem, groups: Sequence[Group], solutions: Sequence[GroupSolution]
+) -> pd.DataFrame:
+    """One row per subproblem: size, units, status, gap, seconds, cache use, how it was formed.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole territory.
+    groups : sequence of Group
+        The groups.
+    solutions : sequence of GroupSolution
+        Their plans, same order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subproblem``, ``communities``, ``partition``, ``atoms``,
+        ``households``, ``units``, ``units_in_band``, ``status``, ``gap``,
+        ``objective``, ``seconds``, ``cached``, ``method``, ``formed``,
+        ``reason``.
+
+    """
+    band = problem.band
+    rows: list[dict[str, object]] = []
+    for g, s in zip(groups, solutions, strict=True):
+        h = problem.households[g.positions]
+        loads = np.bincount(s.labels[s.labels >= 0], weights=h[s.labels >= 0], minlength=len(s.flags))
+        rows.append(
+            {
+                "subproblem": g.index,
+                "communities": ";".join(g.communities),
+                "partition": g.partition,
+                "atoms": len(g.positions),
+                "households": g.households,
+                "units": len(s.flags),
+                "units_in_band": int(((loads >= band.lo) & (loads <= band.hi)).sum()),
+                "status": s.status,
+                "gap": s.gap,
+                "objective": s.objective,
+                "seconds": round(s.seconds, 3),
+                "cached": s.cached,
+                "method": s.method,
+                "formed": g.note,
+                "reason": s.reason,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------- pipeline
+@dataclass
+class CityResult:
+    """A city-scale run.
+
+    Attributes
+    ----------
+    plan : PlanResult
+        The merged plan, written like a single-community plan.
+    groups : list of Group
+        The subproblems.
+    solutions : list of GroupSolution
+        Their plans.
+    subproblems : pandas.DataFrame
+        Per-subproblem table (:func:`subproblem_table`).
+    report : CacheReport
+        Solved and cached counts, workers and scheduler used.
+
+    """
+
+    plan: PlanResult
+    groups: list[Group]
+    solutions: list[GroupSolution]
+    subproblems: pd.DataFrame
+    report: CacheReport
+
+
+def _atom_communities(atoms: gpd.GeoDataFrame, nodes: Sequence[Hashable]) -> list[str | None]:
+    if "community_id" not in atoms.columns:
+        return [None] * len(nodes)
+    values = atoms["community_id"].reindex(pd.Index(list(nodes), dtype=object))
+    return [str(v) if _present(v) and not pd.isna(v) else None for v in values.tolist()]
+
+
+def _atom_partition(
+    blocks: gpd.GeoDataFrame,
+    block_atom: pd.Series,
+    column: str,
+    nodes: Sequence[Hashable],
+    notes: list[str],
+) -> list[str | None]:
+    """Higher-level area of each atom: the value of the blocks holding most of its households."""
+    values = blocks[column]
+    missing = int(values.isna().sum())
+    if missing:
+        notes.append(
+            f"{missing} blocks have no value in column {column!r}: their atoms join the "
+            "neighbouring area they share the longest boundary with"
+        )
+    frame = pd.DataFrame(
+        {
+            "atom": block_atom.reindex(blocks.index).to_numpy(),
+            "value": values.to_numpy(dtype=object),
+            "households": blocks["households"].to_numpy(),
+        }
+    )
+    frame = frame[frame["atom"].notna() & frame["value"].notna()]
+    frame = frame.assign(value=frame["value"].map(_text_value))
+    totals = pd.DataFrame(frame.groupby(["atom", "value"])["households"].sum().reset_index())
+    totals = totals.sort_values(["atom", "households", "value"], ascending=[True, False, True])
+    best = totals.drop_duplicates("atom")
+    mapping = dict(zip(best["atom"].astype(np.int64).tolist(), best["value"].tolist(), strict=True))
+    return [mapping.get(int(str(v))) for v in nodes]
+
+
+def _text_value(value: object) -> str:
+    """An area value as text (``3.0`` -> ``"3"``)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | None) -> None:
+    problems: list[str] = []
+    total = int(inputs.blocks["households"].sum())
+    if total < options.band.lo:
+        problems.append(
+            f"the blocks hold {total} households in all, fewer than the band's lower bound "
+            f"{options.band.lo}: no unit can be formed; lower the band (--band) or select a "
+            "larger area"
+        )
+    if partition_by is not None and partition_by not in inputs.blocks.columns:
+        usable = sorted(str(c) for c in inputs.blocks.columns if c != "geometry")
+        problems.append(
+            f"--partition-by {partition_by!r}: the blocks "
+            f"({inputs.sources.get('blocks', 'blocks')}) have no such column; "
+            f"choose one of {', '.join(usable)}"
+        )
+    if inputs.communities is None and partition_by is None:
+        log.warning(
+            "no --communities and no --partition-by: every connected part of the territory is one "
+            "subproblem, which is slow for a whole city"
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def run_city(
+    inputs: Inputs,
+    options: PlanOptions | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    partition_by: str | None = None,
+    progress: bool = False,
+) -> CityResult:
+    """Plan a whole city (or district) as independent subproblems solved with Dask.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Output of :func:`redistrict.load.load_inputs`, normally with communities.
+    options : PlanOptions, optional
+        Run parameters; ``time_limit`` is the budget of *each* subproblem.
+    workers : int, optional
+        Worker processes of the local Dask cluster (default: every core).
+    scheduler : str, optional
+        Address of an existing Dask scheduler, or ``"synchronous"`` for an
+        in-process run without Dask.
+    cache_dir : str or Path, optional
+        Folder where finished subproblems are kept so that a rerun resumes.
+    partition_by : str, optional
+        Column of the blocks naming higher-level areas no unit may cross.
+    progress : bool
+        Show a progress bar over subproblems on stderr (when a terminal).
+
+    Returns
+    -------
+    CityResult
+
+    """
+    opts = options or PlanOptions()
+    _check_request(inputs, opts, partition_by)
+    seconds: dict[str, float] = {}
+    notes = list(inputs.notes)
+
+    t = time.perf_counter()
+    built = build_atoms(inputs, max_households=opts.band.hi, mode=opts.atoms)
+    atoms = built.atoms
+    notes += built.notes
+    seconds["atoms"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    graph = build_graph(atoms, inputs.roads, inputs.barriers)
+    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights)
+    seconds["graph"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    community = _atom_communities(atoms, problem.nodes)
+    partition = None
+    if partition_by is not None:
+        partition = _atom_partition(inputs.blocks, built.block_atom, partition_by, problem.nodes, notes)
+    groups = decompose(problem, community, partition)
+    seconds["decompose"] = time.perf_counter() - t
+    log.info("%d atoms in %d subproblems", problem.n, len(groups))
+
+    solutions, report = solve_groups(
+        problem, groups, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
+        method=opts.method, target_gap=opts.target_gap, workers=workers, scheduler=scheduler,
+        cache_dir=cache_dir, progress=progress,
+    )  # fmt: skip
+    seconds["solve"] = report.seconds
+    solution = merge_solutions(problem, groups, solutions, solver=opts.solver, seconds=report.seconds)
+    notes += solution.notes
+
+    t = time.perf_counter()
+    labels = solution.labels.reindex(atoms.index)
+    atoms = atoms.assign(unit_id=labels)
+    units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    metrics = plan_metrics(problem, solution.labels)
+    _check_conservation(inputs, atoms, units)
+    seconds["evaluate"] = time.perf_counter() - t
+    plan = PlanResult(
+        inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem, solution=solution,
+        metrics=metrics, options=opts, notes=notes, stage_seconds=seconds,
+    )  # fmt: skip
+    return CityResult(
+        plan=plan,
+        groups=groups,
+        solutions=solutions,
+        subproblems=solution.components,
+        report=report,
+    )
+
+
+def _check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
+    """Every household of the input is in exactly one unit; fail loudly otherwise."""
+    total_in = int(inputs.blocks["households"].sum())
+    total_atoms = int(atoms["households"].sum())
+    total_units = int(units["households"].sum())
+    excluded = int(atoms.loc[atoms["unit_id"].isna(), "households"].sum())
+    if not total_in == total_atoms == total_units or excluded:
+        raise RuntimeError(
+            f"household conservation violated: input {total_in}, atoms {total_atoms}, "
+            f"units {total_units}, in no unit {excluded}; please report this bug"
+        )
+
+
+def write_city_outputs(
+    result: CityResult,
+    out_dir: str | Path,
+    *,
+    title: str = "redistrict",
+    lang: str = "zh",
+    tiles: str | None = None,
+) -> Path:
+    """Write the merged plan like a single plan, plus ``subproblems.csv``.
+
+    Parameters
+    ----------
+    result : CityResult
+        Output of :func:`run_city`.
+    out_dir : str or Path
+        Output folder; replaced as a whole.
+    title : str
+        Map title.
+    lang : {"zh", "en"}
+        Map language.
+    tiles : str, optional
+        URL template of a tile server for an optional base layer.
+
+    Returns
+    -------
+    Path
+        The output folder.
+
+    """
+    from redistrict.report import write_outputs
+
+    rep = result.report
+    extra = {
+        "city": {
+            "subproblems": len(result.groups),
+            "solved": rep.solved,
+            "cached": rep.cached,
+            "workers": rep.workers,
+            "scheduler": rep.scheduler,
+            "cache": None if rep.directory is None else str(rep.directory),
+            "time_limit_per_subproblem": result.plan.options.time_limit,
+            "subproblem_seconds_total": float(result.subproblems["seconds"].sum()),
+        }
+    }
+
+    def more(tmp: Path) -> None:
+        result.subproblems.to_csv(tmp / "subproblems.csv", index=False)
+
+    return write_outputs(result.plan, out_dir, title=title, lang=lang, tiles=tiles, extra=extra, more=more)
+
+
+def plan_city(
+    load_kwargs: dict[str, Any],
+    options: PlanOptions,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | Path | None = None,
+    partition_by: str | None = None,
+    lang: str = "zh",
+    tiles: str | None = None,
+    title: str = "redistrict",
+    progress: bool = False,
+) -> CityResult:
+    """Load the inputs, plan the city and write the outputs (the ``redistrict city`` command).
+
+    Parameters
+    ----------
+    load_kwargs : dict
+        Keyword arguments of :func:`redistrict.load.load_inputs`.
+    options : PlanOptions
+        Run parameters (``time_limit`` per subproblem).
+    out_dir : str or Path
+        Output folder.
+    workers, scheduler, cache_dir, partition_by, progress
+        See :func:`run_city`.
+    lang, tiles, title
+        See :func:`write_city_outputs`.
+
+    Returns
+    -------
+    CityResult
+
+    """
+    from redistrict.load import load_inputs
+
+    inputs = load_inputs(**load_kwargs)
+    result = run_city(
+        inputs, options, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
+        partition_by=partition_by, progress=progress,
+    )  # fmt: skip
+    write_city_outputs(result, out_dir, title=title, lang=lang, tiles=tiles)
+    return result

@@ -1,0 +1,459 @@
+"""What each new unit inherits from the existing communities, and whom it serves.
+
+Definitions used throughout (and in the map, CSV and comparison):
+
+* **classification** of an existing community: ``oversized``, ``undersized`` or
+  ``in band`` by the households (or residents, for a band in residents) of the
+  atoms assigned to it inside the study area;
+* **sources** of a unit: the existing communities its households come from, as
+  ``"八字门社区 2,310; 北港社区 120"`` (largest first);
+* **main community** of a unit: the community contributing most households;
+* **households moved**: households of a unit that do not come from its main
+  community, i.e. that change to another community. Splitting an oversized
+  community moves nobody (every part has it as main community); merging an
+  undersized community into a neighbour moves all of its households;
+* **office kept**: of the existing offices lying in the unit, the one whose
+  community contributes most households to the unit (ties: smallest office id);
+  a unit keeps at most one office and every office lies in one unit. Without an
+  offices layer, each existing committee continues in the unit holding most of
+  its households (largest pairs first, one committee per unit);
+* **new committee**: a unit that keeps no existing office (committee);
+* **service radius** of a unit: the largest straight-line distance from the
+  centre of one of its atoms to the centre of its centre atom (the atom that
+  minimises the objective's distance term).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Hashable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from redistrict.costs import CostParams, unit_costs
+from redistrict.load import Inputs
+from redistrict.problem import Band, Problem
+from redistrict.scenario import Scenario, ScenarioBand
+
+__all__ = [
+    "annotate_units",
+    "classify_communities",
+    "committees",
+    "office_atoms",
+    "service_radius",
+    "unit_sources",
+]
+
+log = logging.getLogger(__name__)
+
+_NO_COMMUNITY = "(no community)"
+_PAIR_COLUMNS = ["unit_id", "community_id", "households"]
+_MAX_LISTED = 10
+
+
+def _labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Display label (name, else id) of each community id."""
+    if communities is None or "community_id" not in communities.columns:
+        return {}
+    ids = communities["community_id"].astype(str)
+    if "name" in communities.columns:
+        names = communities["name"].fillna("").astype(str).str.strip()
+        return {i: (n or i) for i, n in zip(ids, names, strict=True)}
+    return {i: i for i in ids}
+
+
+def _pairs(atoms: pd.DataFrame) -> pd.DataFrame:
+    """Households per (unit, community), largest first within each unit."""
+    df = pd.DataFrame(
+        {
+            "unit_id": atoms["unit_id"],
+            "community_id": atoms["community_id"].fillna("").astype(str),
+            "households": atoms["households"].astype("int64"),
+        }
+    )
+    df = df[df["unit_id"].notna()].astype({"unit_id": "int64"})
+    pairs = df.groupby(["unit_id", "community_id"], sort=True)["households"].sum().reset_index()
+    pairs = pairs[pairs["households"] > 0]
+    return pairs.sort_values(
+        ["unit_id", "households", "community_id"], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def classify_communities(
+    atoms: pd.DataFrame,
+    band: Band | ScenarioBand,
+    communities: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Classify the existing communities as oversized, undersized or in band.
+
+    Parameters
+    ----------
+    atoms : pandas.DataFrame
+        Atoms with ``community_id``, ``households`` and (for a band in
+        residents) ``residents``.
+    band : Band or ScenarioBand
+        The band; a :class:`~redistrict.scenario.ScenarioBand` in residents
+        classifies by residents.
+    communities : geopandas.GeoDataFrame, optional
+        The communities layer, for names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community id found in ``atoms`` (sorted): ``community_id``,
+        ``name``, ``households``, ``residents`` (when known), ``atoms``,
+        ``size`` (the measure compared with the band) and ``class``. Empty
+        when the atoms carry no communities.
+
+    """
+    cols = ["community_id", "name", "households", "atoms", "size", "class"]
+    if "community_id" not in atoms.columns:
+        return pd.DataFrame(columns=cols)
+    ids = atoms["community_id"].fillna("").astype(str)
+    agg: dict[str, tuple[str, str]] = {
+        "households": ("households", "sum"),
+        "atoms": ("households", "size"),
+    }
+    has_res = "residents" in atoms.columns
+    if has_res:
+        agg["residents"] = ("residents", "sum")
+    table = pd.DataFrame(
+        atoms.assign(community_id=ids).groupby("community_id", sort=True).agg(**agg)
+    )  # type: ignore[call-overload]
+    table = table.reset_index()
+    table = table[table["community_id"] != ""].reset_index(drop=True)
+    labels = _labels(communities)
+    table.insert(1, "name", table["community_id"].map(lambda c: labels.get(c, c)))
+    measure = getattr(band, "unit", "households")
+    if measure == "residents" and not has_res:
+        measure = "households"
+    table["size"] = table[measure].astype(float)
+    cls = np.where(
+        table["size"] < band.lo,
+        "undersized",
+        np.where(table["size"] > band.hi, "oversized", "in band"),
+    )
+    table["class"] = cls
+    table["households"] = table["households"].astype("int64")
+    return table
+
+
+def unit_sources(atoms: pd.DataFrame, communities: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Source communities and households moved of each unit.
+
+    Parameters
+    ----------
+    atoms : pandas.DataFrame
+        Atoms with ``unit_id`` (``<NA>`` = in no unit), ``households`` and
+        ``community_id``.
+    communities : geopandas.GeoDataFrame, optional
+        The communities layer, for names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``unit_id`` (every unit of ``atoms``): ``sources`` (text),
+        ``main_community`` (id, empty when the unit has no households) and
+        ``households_moved`` (int).
+
+    """
+    units = np.sort(atoms["unit_id"].dropna().astype("int64").unique())
+    out = pd.DataFrame(
+        {"sources": "", "main_community": "", "households_moved": 0},
+        index=pd.Index(units, name="unit_id"),
+    )
+    if "community_id" not in atoms.columns or not len(units):
+        return out
+    labels = _labels(communities)
+    pairs = _pairs(atoms)
+    for unit, group in pairs.groupby("unit_id", sort=True):
+        text = "; ".join(
+            f"{labels.get(c, c) if c else _NO_COMMUNITY} {int(h):,}"
+            for c, h in zip(group["community_id"], group["households"], strict=True)
+        )
+        hh = group["households"].to_numpy()
+        out.loc[unit, "sources"] = text
+        out.loc[unit, "main_community"] = str(group["community_id"].iloc[0])
+        out.loc[unit, "households_moved"] = int(hh.sum() - hh[0])
+    out["households_moved"] = out["households_moved"].astype("int64")
+    return out
+
+
+def office_atoms(atoms: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> pd.Series:
+    """The atom each office lies in.
+
+    An office on the boundary of several atoms goes to the smallest atom id;
+    one outside every atom goes to the nearest atom.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms (index = atom ids).
+    offices : geopandas.GeoDataFrame
+        Offices with ``office_id``, same CRS.
+
+    Returns
+    -------
+    pandas.Series
+        Atom id per ``office_id`` (index), sorted by office id.
+
+    """
+    geoms = np.asarray(atoms.geometry.array, dtype=object)
+    points = np.asarray(offices.to_crs(atoms.crs).geometry.array, dtype=object)
+    points = shapely.point_on_surface(points)
+    tree = shapely.STRtree(geoms)
+    oi, ai = tree.query(points, predicate="intersects")
+    found = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((ai, oi))
+    for o, a in zip(oi[order].tolist(), ai[order].tolist(), strict=True):
+        if found[o] < 0:
+            found[o] = a
+    loose = np.flatnonzero(found < 0)
+    if len(loose):
+        li, la = tree.query_nearest(points[loose], all_matches=True)
+        for o, a in sorted(zip(loose[li].tolist(), la.tolist(), strict=True)):
+            if found[o] < 0:
+                found[o] = a
+    ids = offices["office_id"].astype(str).to_numpy()
+    out = pd.Series(
+        atoms.index.to_numpy()[found], index=pd.Index(ids, name="office_id"), name="atom_id"
+    )
+    return out.sort_index(kind="stable")
+
+
+def committees(
+    atoms: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The office (or existing committee) each unit keeps.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id`` and ``households``, optional ``community_id``.
+    offices : geopandas.GeoDataFrame, optional
+        Existing offices: ``office_id``, optional ``area_m2``, point geometry.
+    communities : geopandas.GeoDataFrame, optional
+        The communities layer, for names.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Indexed by ``unit_id``: ``office`` (office id kept, empty if none),
+        ``office_area_m2`` (its floor area, NaN when unknown or none),
+        ``committee`` (the existing community whose committee the unit
+        continues, empty if none) and ``new_committee`` (bool).
+    notes : list of str
+        Offices left without a unit to serve.
+
+    """
+    units = np.sort(atoms["unit_id"].dropna().astype("int64").unique())
+    notes: list[str] = []
+    has_comm = "community_id" in atoms.columns
+    labels = _labels(communities)
+    pairs = _pairs(atoms) if has_comm else pd.DataFrame(columns=_PAIR_COLUMNS)
+    kept: dict[int, tuple[str, float, str]] = {}  # unit -> (office, area, committee)
+    if offices is not None and len(offices):
+        kept, released = _kept_offices(atoms, offices, pairs, labels)
+        if released:
+            notes.append(
+                f"{len(released)} existing office(s) lie in a unit that keeps another office and "
+                f"are free for other uses: {'; '.join(released[:_MAX_LISTED])}"
+            )
+    elif has_comm and len(pairs):
+        kept, gone = _continued_committees(pairs, labels)
+        if gone:
+            notes.append(
+                f"{len(gone)} existing committee(s) continue in no unit (their households join "
+                f"other units' committees): {', '.join(gone[:_MAX_LISTED])}"
+            )
+    empty = ("", math.nan, "")
+    rows = [kept.get(int(u), empty) for u in units]
+    return pd.DataFrame(
+        {
+            "office": [r[0] for r in rows],
+            "office_area_m2": np.array([r[1] for r in rows], dtype=float),
+            "committee": [r[2] for r in rows],
+            "new_committee": np.array([int(u) not in kept for u in units], dtype=bool),
+        },
+        index=pd.Index(units, name="unit_id"),
+    ), notes
+
+
+def _kept_offices(
+    atoms: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame,
+    pairs: pd.DataFrame,
+    labels: dict[str, str],
+) -> tuple[dict[int, tuple[str, float, str]], list[str]]:
+    """Office kept per unit, and the offices released."""
+    share = {(int(u), str(c)): int(h) for u, c, h in pairs.itertuples(index=False)}
+    where = office_atoms(atoms, offices)
+    unit_of = atoms["unit_id"]
+    comm_of = atoms["community_id"].fillna("").astype(str) if "community_id" in atoms else None
+    area: dict[str, float] = {}
+    if "area_m2" in offices.columns:
+        values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
+        area = dict(zip(offices["office_id"].astype(str), values.tolist(), strict=True))
+    rows = []
+    for office, atom in where.items():
+        unit = unit_of.loc[atom]
+        if pd.isna(unit):
+            continue
+        comm = "" if comm_of is None else str(comm_of.loc[atom])
+        rows.append((int(unit), -share.get((int(unit), comm), 0), str(office), comm))
+    rows.sort()
+    kept: dict[int, tuple[str, float, str]] = {}
+    released = []
+    for unit, _neg, office, comm in rows:
+        if unit in kept:
+            released.append(f"{office} (in unit {unit}, which keeps {kept[unit][0]})")
+            continue
+        committee = labels.get(comm, comm) if comm else ""
+        kept[unit] = (office, area.get(office, math.nan), committee)
+    return kept, released
+
+
+def _continued_committees(
+    pairs: pd.DataFrame, labels: dict[str, str]
+) -> tuple[dict[int, tuple[str, float, str]], list[str]]:
+    """Without offices: each committee continues where most of its households go."""
+    ranked = pairs.sort_values(
+        ["households", "community_id", "unit_id"], ascending=[False, True, True], kind="stable"
+    )
+    kept: dict[int, tuple[str, float, str]] = {}
+    done: set[str] = set()
+    for unit, comm, _h in ranked.itertuples(index=False):
+        if comm in done or int(unit) in kept or not comm:
+            continue
+        kept[int(unit)] = ("", math.nan, labels.get(comm, comm))
+        done.add(comm)
+    gone = sorted(set(pairs["community_id"]) - done - {""})
+    return kept, [labels.get(c, c) for c in gone]
+
+
+def service_radius(problem: Problem, labels: pd.Series) -> pd.Series:
+    """Service radius of each unit in metres (see the module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance (atom centres and the objective's centre choice).
+    labels : pandas.Series
+        Unit id per atom, on the problem's node labels.
+
+    Returns
+    -------
+    pandas.Series
+        ``radius_m`` per unit id (sorted).
+
+    """
+    pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
+    lab = np.full(problem.n, -1, dtype=np.int64)
+    for node, unit in labels.items():
+        if node in pos and pd.notna(unit):
+            lab[pos[node]] = int(unit)
+    out: dict[int, float] = {}
+    for u in np.unique(lab[lab >= 0]).tolist():
+        members = np.flatnonzero(lab == u)
+        _cost, centre = problem.unit_cost(members)
+        d = np.hypot(*(problem.xy[members] - problem.xy[centre]).T)
+        out[int(u)] = float(d.max()) if len(d) else 0.0
+    s = pd.Series(out, name="radius_m", dtype=float)
+    s.index.name = "unit_id"
+    return s
+
+
+def annotate_units(
+    units: gpd.GeoDataFrame,
+    atoms: gpd.GeoDataFrame,
+    problem: Problem,
+    inputs: Inputs,
+    *,
+    scenario: Scenario | None = None,
+    locked: pd.Series | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Add continuity, office, cost, service-radius and lock columns to a units table.
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        Output of :func:`redistrict.evaluate.unit_table`.
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id``.
+    problem : Problem
+        The optimisation instance.
+    inputs : Inputs
+        The loaded inputs (communities and offices).
+    scenario : Scenario, optional
+        The scenario (cost parameters, band in residents, service radius).
+    locked : pandas.Series, optional
+        Lock group per locked atom id (see :mod:`redistrict.locks`).
+
+    Returns
+    -------
+    units : geopandas.GeoDataFrame
+        ``units`` with ``staff_needed`` and ``office_m2`` recomputed with the
+        scenario's cost parameters and further columns: ``sources``,
+        ``main_community``, ``households_moved`` (with communities);
+        ``office``, ``office_area_m2``, ``committee``, ``new_committee``,
+        ``office_shortfall_m2``, ``one_time_yuan``, ``annual_yuan``,
+        ``radius_m``; ``radius_ok`` (with a service radius); ``locked`` (with
+        locks). ``in_band``/``status`` follow a band in residents, and a unit
+        beyond the service radius has status ``beyond service radius``.
+    notes : list of str
+        Remarks for the run log.
+
+    """
+    notes: list[str] = []
+    params = scenario.costs if scenario is not None else CostParams()
+    out = units.copy()
+    ids = out["unit_id"].astype("int64")
+    if "community_id" in atoms.columns:
+        src = unit_sources(atoms, inputs.communities).reindex(ids)
+        for col in src.columns:
+            out[col] = src[col].to_numpy()
+    kept, office_notes = committees(atoms, inputs.offices, inputs.communities)
+    notes += office_notes
+    kept = kept.reindex(ids)
+    for col in kept.columns:
+        out[col] = kept[col].to_numpy()
+    out["new_committee"] = out["new_committee"].fillna(True).astype(bool)
+
+    costs = unit_costs(out, params)
+    for col in ("staff_needed", "office_m2", "office_shortfall_m2", "one_time_yuan", "annual_yuan"):
+        out[col] = costs[col].to_numpy()
+
+    if scenario is not None and scenario.band.unit == "residents" and "residents" in out.columns:
+        b = scenario.band
+        res = out["residents"].astype(float)
+        out["in_band"] = res.between(b.lo, b.hi)
+        plain = out["status"].isin(["ok", "below band", "above band"])
+        out.loc[plain & (res < b.lo), "status"] = "below band"
+        out.loc[plain & (res > b.hi), "status"] = "above band"
+        out.loc[plain & out["in_band"], "status"] = "ok"
+
+    radius = service_radius(problem, atoms["unit_id"]).reindex(ids)
+    out["radius_m"] = radius.to_numpy()
+    if scenario is not None and scenario.service_radius_m is not None:
+        cap = scenario.service_radius_m
+        ok = out["radius_m"].fillna(0.0) <= cap
+        out["radius_ok"] = ok
+        out.loc[~ok & (out["status"] == "ok"), "status"] = "beyond service radius"
+        bad = out.loc[~ok, "unit_id"].astype(int).tolist()
+        if bad:
+            notes.append(
+                f"{len(bad)} unit(s) reach beyond the service radius of {cap:,.0f} m: units "
+                f"{', '.join(map(str, bad[:_MAX_LISTED]))}; they are flagged in the map and table"
+            )
+    if locked is not None and len(locked):
+        locked_units = set(atoms.loc[locked.index, "unit_id"].dropna().astype(int).tolist())
+        out["locked"] = ids.isin(locked_units).to_numpy()
+    geometry = out.geometry.name
+    cols = [c for c in out.columns if c != geometry] + [geometry]
+    return gpd.GeoDataFrame(out[cols], geometry=geometry, crs=units.crs), notes

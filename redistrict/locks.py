@@ -1,0 +1,675 @@
+"""Fixed parts of the map: locked atoms, locked units and unchanged communities.
+
+A *lock group* is a set of atoms that must form one unit of the plan, exactly
+as given. Groups come from
+
+* a lock file (``--lock``): a CSV whose header names the column ``atom_id``
+  (atoms of this run, grouped by an optional ``unit_id`` column, otherwise all
+  in one unit; an optional ``households`` column is checked against the
+  atoms) or only ``unit_id`` (units of a previous plan given with
+  ``--lock-plan``: each becomes the atoms whose interior point lies inside that
+  unit's polygon, so the lock survives a change of atoms);
+* a scenario with ``allow_change = "oversized_undersized"``: every existing
+  community inside the band keeps its atoms as one unit (a *soft* lock), and
+  every oversized community that can be divided into units of the band on its
+  own is *sealed*: it is split within its own boundary, so that nobody moves.
+
+Soft locks and seals are released where an undersized neighbour (a free area
+too small or too awkward for the band) cannot be merged otherwise: the smallest
+adjacent soft lock or seal is released until every free area can form units of
+the band, or none is left. The released area is then planned together with the
+undersized one, the continuity weight keeping moves few.
+
+Free areas without households between groups join the adjacent group sharing
+the longest boundary, so that the units still tile the study area.
+
+:func:`solve_locked` removes the locked atoms, solves the remaining
+sub-problem (with the edges between sealed communities and their neighbours
+cut) with :func:`redistrict.solve.solve` (distances and atom weights taken from
+the full problem, so that costs are those of the full problem) and merges the
+labels; the objective, bound and gap are those of the whole plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from redistrict.continuity import classify_communities
+from redistrict.errors import InputError
+from redistrict.problem import IntArray, Problem
+from redistrict.scenario import Scenario
+from redistrict.solve import Solution, solve
+
+__all__ = [
+    "SEAL",
+    "Locks",
+    "fixed_groups",
+    "locked_only",
+    "read_locks",
+    "solve_locked",
+    "subproblem",
+]
+
+log = logging.getLogger(__name__)
+
+_MAX_LISTED = 10
+_SOFT = "community "
+_LOCK = "lock "
+#: Prefix of the group name of a sealed community (split within itself, not locked).
+SEAL = "seal "
+
+
+@dataclass(frozen=True, eq=False)
+class Locks:
+    """A parsed lock file.
+
+    Attributes
+    ----------
+    source : str
+        The lock file (for messages).
+    atom_groups : pandas.Series or None
+        Lock group per atom id (atom lock files).
+    atom_households : pandas.Series or None
+        Households per atom id stated in the file, to check against the atoms.
+    units : geopandas.GeoDataFrame or None
+        Locked unit polygons of a previous plan (``unit_id``, geometry).
+    unit_households : pandas.Series or None
+        Households of those units in the previous plan, by unit id.
+
+    """
+
+    source: str
+    atom_groups: pd.Series | None = None
+    atom_households: pd.Series | None = None
+    units: gpd.GeoDataFrame | None = None
+    unit_households: pd.Series | None = None
+
+
+def _listed(values: list[Any]) -> str:
+    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
+    return shown + (f" and {len(values) - _MAX_LISTED} more" if len(values) > _MAX_LISTED else "")
+
+
+def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.Series:
+    values = pd.to_numeric(column.str.strip(), errors="coerce")
+    bad = values.isna() | (values != values.round())
+    if bad.any():
+        lines = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
+        problems.append(
+            f"{where}: column {name} must hold whole numbers; lines {_listed(lines)} do not"
+        )
+    return values.where(~bad).astype("Int64")
+
+
+def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
+    """Read a lock file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (or text) file with a header line: ``atom_id`` (optionally
+        ``unit_id`` and ``households``) or ``unit_id`` alone.
+    plan : str or Path, optional
+        A previous plan (its folder or ``plan.gpkg``) whose unit ids the file
+        lists.
+
+    Returns
+    -------
+    Locks
+
+    Raises
+    ------
+    InputError
+        Listing every problem with the file.
+
+    """
+    p = Path(path)
+    where = f"lock file {p}"
+    if not p.is_file():
+        raise InputError(
+            f"{where}: does not exist or is not a file; give a CSV of atom or unit ids"
+        )
+    try:
+        table = pd.read_csv(p, dtype=str, comment="#", skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise InputError(
+            f"{where}: cannot be read as CSV ({exc}); write a header line (atom_id or unit_id) "
+            "and one id per line"
+        ) from None
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    problems: list[str] = []
+    if "atom_id" in cols:
+        ids = _ints(table[cols["atom_id"]].fillna(""), "atom_id", where, problems)
+        groups = pd.Series("all", index=table.index, dtype=object)
+        if "unit_id" in cols:
+            uid = _ints(table[cols["unit_id"]].fillna(""), "unit_id", where, problems)
+            groups = uid.astype(str)
+        hh = None
+        if "households" in cols:
+            hh = _ints(table[cols["households"]].fillna(""), "households", where, problems)
+        dup = ids[ids.duplicated(keep=False) & ids.notna()]
+        if len(dup):
+            twice = sorted(set(dup.astype(int)))
+            problems.append(
+                f"{where}: atom ids listed more than once: {_listed(twice)}; list each atom once"
+            )
+        if not len(ids):
+            problems.append(f"{where}: lists no atom; add one atom id per line under the header")
+        if problems:
+            raise InputError(problems)
+        index = pd.Index(ids.astype("int64"), name="atom_id")
+        atom_groups = pd.Series(
+            [f"{_LOCK}{g}" for g in groups], index=index, name="group", dtype=object
+        )
+        atom_hh = None if hh is None else pd.Series(hh.to_numpy(), index=index, name="households")
+        return Locks(source=str(p), atom_groups=atom_groups, atom_households=atom_hh)
+    if "unit_id" in cols:
+        uid = _ints(table[cols["unit_id"]].fillna(""), "unit_id", where, problems)
+        if plan is None:
+            problems.append(
+                f"{where}: lists unit ids, so give the plan they belong to with --lock-plan "
+                "(its folder or plan.gpkg)"
+            )
+        if not len(uid):
+            problems.append(f"{where}: lists no unit; add one unit id per line under the header")
+        if problems or plan is None:
+            raise InputError(problems)
+        units = _read_plan_units(Path(plan))
+        wanted = sorted(set(uid.astype(int).tolist()))
+        have = set(units["unit_id"].astype(int).tolist())
+        missing = [u for u in wanted if u not in have]
+        if missing:
+            raise InputError(
+                f"{where}: units {_listed(missing)} are not in {plan} (it has units "
+                f"{min(have)}-{max(have)}); check the ids or the --lock-plan"
+            )
+        chosen = units[units["unit_id"].astype(int).isin(wanted)].sort_values("unit_id")
+        chosen = chosen.reset_index(drop=True)
+        hh = None
+        if "households" in chosen.columns:
+            hh = pd.Series(
+                chosen["households"].astype("int64").to_numpy(),
+                index=chosen["unit_id"].astype(int).to_numpy(),
+            )
+        frame = gpd.GeoDataFrame(
+            {"unit_id": chosen["unit_id"].astype(int)}, geometry=chosen.geometry, crs=chosen.crs
+        )
+        return Locks(source=str(p), units=frame, unit_households=hh)
+    raise InputError(
+        f"{where}: the first line must be a header naming atom_id (optionally with unit_id) "
+        f"or unit_id; found {', '.join(map(str, table.columns)) or 'nothing'}"
+    )
+
+
+def _read_plan_units(plan: Path) -> gpd.GeoDataFrame:
+    gpkg = plan / "plan.gpkg" if plan.is_dir() else plan
+    if not gpkg.is_file():
+        raise InputError(f"--lock-plan {plan}: no plan.gpkg there; give a folder written by plan")
+    try:
+        units = gpd.read_file(gpkg, layer="units", engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several unrelated types
+        raise InputError(
+            f"--lock-plan {gpkg}: cannot read its 'units' layer ({exc}); give a plan.gpkg "
+            "written by redistrict plan"
+        ) from None
+    if "unit_id" not in units.columns or units.crs is None:
+        raise InputError(f"--lock-plan {gpkg}: the units layer has no unit_id column or no CRS")
+    return units
+
+
+# ------------------------------------------------------------------------ lock groups
+
+
+def fixed_groups(
+    atoms: gpd.GeoDataFrame,
+    problem: Problem,
+    *,
+    locks: Locks | None = None,
+    scenario: Scenario | None = None,
+) -> tuple[pd.Series, list[str]]:
+    """Lock group (or seal) of every fixed atom.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms of the run (index = atom ids), with ``households`` and
+        optionally ``community_id``.
+    problem : Problem
+        The instance built from the atoms' graph.
+    locks : Locks, optional
+        A parsed lock file.
+    scenario : Scenario, optional
+        With ``allow_change = "oversized_undersized"``, in-band communities
+        are locked and oversized ones sealed (both softly).
+
+    Returns
+    -------
+    groups : pandas.Series
+        Group name per locked or sealed atom id (sorted); names of seals start
+        with :data:`SEAL`. Empty when nothing is locked.
+    notes : list of str
+        What was locked or released, and why.
+
+    Raises
+    ------
+    InputError
+        When the lock file does not fit the atoms (unknown ids, household
+        mismatch, a group that is not contiguous, an empty unit).
+
+    """
+    notes: list[str] = []
+    pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
+    group = np.full(problem.n, "", dtype=object)
+    if locks is not None:
+        hard = _hard_groups(atoms, locks)
+        for atom, name in hard.items():
+            if atom in pos:
+                group[pos[atom]] = name
+        _check_contiguous(problem, group, locks.source)
+        count = len({g for g in group if g})
+        notes.append(f"{count} unit(s) locked by {locks.source} ({int((group != '').sum())} atoms)")
+    soft: dict[str, int] = {}
+    if scenario is not None and scenario.allow_change == "oversized_undersized":
+        if "community_id" not in atoms.columns:
+            notes.append(
+                f"scenario {scenario.name!r}: allow_change = oversized_undersized has no effect "
+                "without existing communities (--communities)"
+            )
+        else:
+            soft = _soft_groups(atoms, problem, scenario, group, pos, notes)
+    _settle(problem, group, soft, notes)
+    mask = group != ""
+    nodes = [problem.nodes[i] for i in np.flatnonzero(mask)]
+    out = pd.Series(group[mask], index=pd.Index(nodes, name="atom_id"), name="group", dtype=object)
+    return out.sort_index(kind="stable"), notes
+
+
+def locked_only(groups: pd.Series) -> pd.Series:
+    """The entries of :func:`fixed_groups` that lock atoms into one unit (seals dropped)."""
+    if not len(groups):
+        return groups
+    return groups[~groups.astype(str).str.startswith(SEAL)]
+
+
+def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
+    where = f"lock file {locks.source}"
+    problems: list[str] = []
+    if locks.atom_groups is not None:
+        groups = locks.atom_groups
+        unknown = [int(a) for a in groups.index if a not in atoms.index]
+        if unknown:
+            problems.append(
+                f"{where}: atom ids {_listed(unknown)} are not atoms of this run (it has "
+                f"{len(atoms)} atoms, ids {atoms.index.min()}-{atoms.index.max()}); atom ids only "
+                "apply to the same inputs and --atoms mode: lock unit ids with --lock-plan instead"
+            )
+        if locks.atom_households is not None:
+            known = locks.atom_households.dropna()
+            known = known[known.index.isin(atoms.index)]
+            actual = atoms.loc[known.index, "households"].astype("int64")
+            diff = [int(a) for a in known.index if int(known.loc[a]) != int(actual.loc[a])]
+            if diff:
+                problems.append(
+                    f"{where}: atoms {_listed(diff)} hold other household counts than the file "
+                    "says: the file was made from other inputs; export a fresh one from plan.gpkg"
+                )
+        if problems:
+            raise InputError(problems)
+        return groups
+    if locks.units is None:
+        raise InputError(f"{where}: locks neither atoms nor units; list atom_id or unit_id")
+    polys = locks.units.to_crs(atoms.crs)
+    points = shapely.point_on_surface(np.asarray(atoms.geometry.array, dtype=object))
+    tree = shapely.STRtree(np.asarray(polys.geometry.array, dtype=object))
+    ai, ui = tree.query(points, predicate="within")
+    pairs = pd.DataFrame({"atom": ai, "unit": polys["unit_id"].to_numpy()[ui]}).sort_values(
+        ["atom", "unit"]
+    )
+    pairs = pairs.drop_duplicates("atom")
+    index = pd.Index(atoms.index.to_numpy()[pairs["atom"].to_numpy()], name="atom_id")
+    groups = pd.Series([f"{_LOCK}{u}" for u in pairs["unit"]], index=index, dtype=object)
+    empty = sorted(set(polys["unit_id"].astype(int)) - set(pairs["unit"].astype(int)))
+    if empty:
+        raise InputError(
+            f"{where}: units {_listed(empty)} of the previous plan contain no atom of this run "
+            "(outside the study area?); remove them from the lock file"
+        )
+    if locks.unit_households is not None:
+        now = atoms.loc[groups.index, "households"].groupby(pairs["unit"].to_numpy()).sum()
+        for unit, before in locks.unit_households.items():
+            if int(now.get(unit, 0)) != int(before):
+                log.info(
+                    "locked unit %s held %s households, now %s", unit, before, now.get(unit, 0)
+                )
+    return groups
+
+
+def _check_contiguous(problem: Problem, group: np.ndarray, source: str) -> None:
+    bad = []
+    for name in sorted({g for g in group if g}):
+        members = np.flatnonzero(group == name)
+        if not problem.is_contiguous(members):
+            bad.append(name.removeprefix(_LOCK))
+    if bad:
+        raise InputError(
+            f"lock file {source}: locked unit(s) {_listed(bad)} are not contiguous pieces of the "
+            "map; list atoms that touch each other for every unit_id"
+        )
+
+
+def _soft_groups(
+    atoms: gpd.GeoDataFrame,
+    problem: Problem,
+    scenario: Scenario,
+    group: np.ndarray,
+    pos: dict[Hashable, int],
+    notes: list[str],
+) -> dict[str, int]:
+    """Lock in-band and seal oversized communities (not touched by a hard lock)."""
+    table = classify_communities(
+        atoms, scenario.band if scenario.band.unit == "residents" else problem.band
+    )
+    ids = atoms["community_id"].fillna("").astype(str)
+    soft: dict[str, int] = {}
+    skipped = []
+    kept = sealed = 0
+    for comm, cls in zip(table["community_id"], table["class"], strict=True):
+        if cls == "undersized":
+            continue
+        members = np.array(
+            sorted(pos[a] for a in ids.index[ids == comm] if a in pos), dtype=np.int64
+        )
+        load = int(problem.households[members].sum())
+        if not len(members) or (cls == "oversized" and not len(problem.band.unit_counts(load))):
+            continue
+        if np.any(group[members] != "") or not problem.is_contiguous(members):
+            skipped.append(comm)
+            continue
+        name = f"{_SOFT}{comm}" if cls == "in band" else f"{SEAL}{comm}"
+        group[members] = name
+        soft[name] = load
+        kept += cls == "in band"
+        sealed += cls == "oversized"
+    counts = table["class"].value_counts()
+    notes.append(
+        f"existing communities: {int(counts.get('oversized', 0))} oversized, "
+        f"{int(counts.get('undersized', 0))} undersized, {int(counts.get('in band', 0))} in band; "
+        f"{kept} kept as they are, {sealed} split within their own boundary"
+    )
+    if skipped:
+        notes.append(
+            f"communities not kept whole (split by the atoms or by a lock): {_listed(skipped)}"
+        )
+    return soft
+
+
+def _region_of(group: np.ndarray) -> np.ndarray:
+    """Region per atom: ``""`` free, a seal name, or ``None`` for locked atoms."""
+    region = group.copy()
+    locked = np.array([bool(g) and not str(g).startswith(SEAL) for g in group], dtype=bool)
+    region[locked] = None
+    return region
+
+
+def _components(problem: Problem, region: np.ndarray) -> list[tuple[str, IntArray]]:
+    """Connected pieces of each region (edges between regions cut), by first atom."""
+    open_ = np.array([r is not None for r in region], dtype=bool)
+    g = nx.Graph()
+    g.add_nodes_from(np.flatnonzero(open_).tolist())
+    e = problem.edges
+    m = open_[e[:, 0]] & open_[e[:, 1]]
+    same = np.array([region[a] == region[b] for a, b in e[m].tolist()], dtype=bool)
+    g.add_edges_from(e[m][same].tolist() if len(same) else [])
+    comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
+    comps.sort(key=lambda c: int(c[0]))
+    return [(str(region[c[0]]), c) for c in comps]
+
+
+def _neighbour_groups(problem: Problem, group: np.ndarray, comp: IntArray) -> dict[str, float]:
+    """Shared boundary length between a free component and each adjacent group."""
+    inside = np.zeros(problem.n, dtype=bool)
+    inside[comp] = True
+    e = problem.edges
+    out: dict[str, float] = {}
+    for (a, b), length in zip(e.tolist(), problem.edge_length.tolist(), strict=True):
+        if inside[a] and group[b]:
+            out[group[b]] = out.get(group[b], 0.0) + length
+        elif inside[b] and group[a]:
+            out[group[a]] = out.get(group[a], 0.0) + length
+    return out
+
+
+def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: list[str]) -> None:
+    """Release soft groups around infeasible free areas; give empty free areas to a group."""
+    if not (group != "").any():
+        return
+    band = problem.band
+    released: list[str] = []
+    for _ in range(problem.n + 1):
+        changed = False
+        for name, comp in _components(problem, _region_of(group)):
+            if name:
+                continue
+            total = int(problem.households[comp].sum())
+            near = _neighbour_groups(problem, group, comp)
+            if total == 0:
+                if near:
+                    group[comp] = min(near, key=lambda g: (-near[g], g))
+                    changed = True
+                continue
+            if len(band.unit_counts(total)) > 0:
+                continue
+            options = [g for g in near if g in soft]
+            if not options:
+                continue
+            pick = min(options, key=lambda g: (soft[g], g))
+            group[group == pick] = ""
+            del soft[pick]
+            released.append(pick.removeprefix(_SOFT).removeprefix(SEAL))
+            changed = True
+            break
+        if not changed:
+            break
+    stuck = [
+        f"{len(comp)} atoms holding {int(problem.households[comp].sum()):,} households"
+        for name, comp in _components(problem, _region_of(group))
+        if not name
+        and problem.households[comp].sum()
+        and not len(band.unit_counts(int(problem.households[comp].sum())))
+    ]
+    if released:
+        notes.append(f"communities opened to absorb undersized neighbours: {_listed(released)}")
+    if stuck:
+        notes.append(
+            "free areas between locked units cannot form units of "
+            f"{band.lo:,}-{band.hi:,} households: {_listed(stuck)}; they are flagged"
+        )
+
+
+# ---------------------------------------------------------------------------- solving
+
+
+def subproblem(problem: Problem, keep: IntArray, region: np.ndarray | None = None) -> Problem:
+    """The problem restricted to the atoms at positions ``keep``.
+
+    Distances (through the whole map) and compactness weights are those of the
+    full problem, so a unit costs the same in both.
+
+    Parameters
+    ----------
+    problem : Problem
+        The full instance.
+    keep : array of int
+        Sorted positions to keep.
+    region : array, optional
+        Region label per atom of ``problem``; edges between atoms of
+        different regions are dropped, so no unit spans two regions.
+
+    Returns
+    -------
+    Problem
+
+    """
+    keep = np.asarray(keep, dtype=np.int64)
+    index = np.full(problem.n, -1, dtype=np.int64)
+    index[keep] = np.arange(len(keep))
+    e = problem.edges
+    m = (index[e[:, 0]] >= 0) & (index[e[:, 1]] >= 0)
+    if region is not None:
+        m &= np.array([region[a] == region[b] for a, b in e.tolist()], dtype=bool)
+    sub = Problem.from_arrays(
+        problem.households[keep],
+        problem.xy[keep],
+        index[e[m]].reshape(-1, 2),
+        nodes=[problem.nodes[i] for i in keep.tolist()],
+        edge_major=problem.edge_major[m],
+        edge_length=problem.edge_length[m],
+        community=None if problem.community is None else problem.community[keep],
+        area=problem.area[keep],
+        band=problem.band,
+        weights=problem.weights,
+    )
+    # Seed the caches so that costs match the full problem (see Problem.distance/weight).
+    cache = {"dist": problem.distance[np.ix_(keep, keep)], "weight": problem.weight[keep].copy()}
+    return dataclasses.replace(sub, _cache=cache)
+
+
+def _status(load: int, size: int, problem: Problem) -> str:
+    band = problem.band
+    if size == 1 and load > band.hi:
+        return "oversize atom"
+    if load < band.lo:
+        return "below band"
+    if load > band.hi:
+        return "above band"
+    return "ok"
+
+
+def solve_locked(
+    problem: Problem,
+    fixed: pd.Series,
+    *,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    seed: int = 0,
+    method: str = "auto",
+    target_gap: float = 0.005,
+) -> Solution:
+    """Solve a problem in which some atoms are locked into given units.
+
+    Parameters
+    ----------
+    problem : Problem
+        The full instance.
+    fixed : pandas.Series
+        Lock group (or seal) per atom (from :func:`fixed_groups`); empty =
+        plain :func:`~redistrict.solve.solve`. Sealed atoms are planned, but
+        no unit crosses the boundary of a seal.
+    solver, time_limit, seed, method, target_gap
+        As for :func:`redistrict.solve.solve`.
+
+    Returns
+    -------
+    Solution
+        The whole plan: unit ids 1..k numbered by first atom, locked groups
+        included; ``components`` gains one ``locked`` row per group.
+
+    """
+    kwargs: dict[str, Any] = {
+        "solver": solver, "time_limit": time_limit, "seed": seed, "method": method,
+        "target_gap": target_gap,
+    }  # fmt: skip
+    if fixed is None or not len(fixed):
+        return solve(problem, **kwargs)
+    pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
+    group = np.full(problem.n, "", dtype=object)
+    for atom, name in fixed.items():
+        if atom in pos:
+            group[pos[atom]] = str(name)
+    region = _region_of(group)
+    free = np.flatnonzero(np.array([r is not None for r in region], dtype=bool))
+    names = sorted({str(g) for g, r in zip(group, region, strict=True) if r is None})
+    raw = np.full(problem.n, -1, dtype=np.int64)
+    flags: dict[int, str] = {}
+    for k, name in enumerate(names):
+        raw[group == name] = k
+    offset = len(names)
+    sub_sol: Solution | None = None
+    sub: Problem | None = None
+    if len(free):
+        sub = subproblem(problem, free, region)
+        sub_sol = solve(sub, **kwargs)
+        sub_lab = sub_sol.labels.to_numpy(dtype="float64", na_value=np.nan)
+        ok = ~np.isnan(sub_lab)
+        raw[free[ok]] = sub_lab[ok].astype(np.int64) - 1 + offset
+        for unit, flag in zip(
+            sub_sol.unit_flags.index.astype(int), sub_sol.unit_flags.astype(str), strict=True
+        ):
+            flags[int(unit) - 1 + offset] = flag
+    # Renumber by first atom position (as solve does).
+    final = np.full(problem.n, -1, dtype=np.int64)
+    seen: dict[int, int] = {}
+    for i, u in enumerate(raw.tolist()):
+        if u >= 0:
+            final[i] = seen.setdefault(u, len(seen))
+    unit_flags: dict[int, str] = {}
+    locked_cost = 0.0
+    rows: list[dict[str, object]] = []
+    for old, new in seen.items():
+        members = np.flatnonzero(final == new)
+        if old < offset:
+            load = int(problem.households[members].sum())
+            unit_flags[new + 1] = _status(load, len(members), problem)
+            cost = problem.unit_cost(members)[0]
+            locked_cost += cost
+            scaled = cost / problem.scale
+            rows.append({
+                "atoms": len(members), "households": load, "units": 1, "method": "locked",
+                "status": "locked", "objective": scaled, "bound": scaled, "reason": names[old],
+            })  # fmt: skip
+        else:
+            unit_flags[new + 1] = flags.get(old, "ok")
+    objective = problem.plan_cost(final) / problem.scale
+    labels = pd.Series(final, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
+    labels = labels.where(labels >= 0).astype("Int64") + 1
+    flag_series = pd.Series(unit_flags, name="status", dtype=object).sort_index()
+    flag_series.index.name = "unit_id"
+    comps = pd.DataFrame(rows)
+    if sub_sol is not None and sub is not None:
+        start = len(sub_sol.components)
+        comps.insert(0, "component", range(start, start + len(comps)))
+        comps = pd.concat([sub_sol.components, comps], ignore_index=True)
+        bound = None
+        if sub_sol.bound is not None:
+            bound = (sub_sol.bound * sub.scale + locked_cost) / problem.scale
+        gap = None if bound is None else _gap(objective, bound)
+        history = [(t, (o * sub.scale + locked_cost) / problem.scale) for t, o in sub_sol.history]
+        return dataclasses.replace(
+            sub_sol, labels=labels, objective=objective, bound=bound, gap=gap,
+            unit_flags=flag_series, components=comps, history=history,
+        )  # fmt: skip
+    comps.insert(0, "component", range(len(comps)))
+    return Solution(
+        labels=labels, status="optimal", objective=objective, bound=objective, gap=0.0,
+        seconds=0.0, seconds_first=0.0, solver=solver, method="locked", unit_flags=flag_series,
+        components=comps, notes=["every atom is locked: nothing was optimised"],
+        history=[(0.0, objective)],
+    )  # fmt: skip
+
+
+def _gap(objective: float, bound: float) -> float:
+    if objective <= 0:
+        return 0.0 if bound >= objective - 1e-9 else math.inf
+    return max(0.0, (objective - bound) / abs(objective))

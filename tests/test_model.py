@@ -1,0 +1,136 @@
+"""The integer program and the solver on hand-made graphs, no geometry at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from redistrict.bound import lower_bound
+from redistrict.evaluate import check_plan, plan_metrics
+from redistrict.model import solve_region
+from redistrict.problem import Band, Problem, Weights
+from redistrict.solve import solve
+
+
+def grid(
+    nx_: int, ny: int, households: list[int] | np.ndarray, *, major_cols: tuple[int, ...] = ()
+) -> Problem:
+    """An nx_ x ny grid of atoms 100 m apart; vertical boundaries after ``major_cols`` are major roads."""
+    xy = [(100.0 * i, 100.0 * j) for j in range(ny) for i in range(nx_)]
+    edges, major = [], []
+    for j in range(ny):
+        for i in range(nx_):
+            v = j * nx_ + i
+            if i + 1 < nx_:
+                edges.append((v, v + 1))
+                major.append(1.0 if i in major_cols else 0.0)
+            if j + 1 < ny:
+                edges.append((v, v + nx_))
+                major.append(0.0)
+    return Problem.from_arrays(households, xy, edges, edge_major=major)
+
+
+def test_three_by_three_exact_is_optimal_contiguous_and_in_band() -> None:
+    p = grid(3, 3, [1000] * 9)
+    sol = solve(p, method="exact", time_limit=30)
+    assert sol.status == "optimal"
+    assert sol.gap is not None and sol.gap <= 1e-4
+    assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
+    assert check_plan(p, sol.labels) == []
+    assert sol.labels.notna().all()
+    assert sorted(sol.labels.value_counts().tolist()) in ([3, 3, 3], [2, 2, 2, 3])
+
+
+def test_units_follow_a_major_road() -> None:
+    # 4x2 grid, 8 x 500 households, band 2000: two units of 4 atoms. A major road runs
+    # between columns 1 and 2: the best split is left half / right half.
+    p = grid(4, 2, [500] * 8, major_cols=(1,))
+    p = Problem.from_arrays(
+        p.households,
+        p.xy,
+        p.edges,
+        edge_major=p.edge_major,
+        band=Band(2000, 2000),
+        weights=Weights(major_road=3.0),
+    )
+    sol = solve(p, method="exact", time_limit=30)
+    labels = sol.labels.to_numpy()
+    left = {labels[0], labels[1], labels[4], labels[5]}
+    right = {labels[2], labels[3], labels[6], labels[7]}
+    assert len(left) == 1 and len(right) == 1 and left != right
+    metrics = plan_metrics(p, sol.labels)
+    assert metrics["major_boundary_share"] == pytest.approx(1.0)
+
+
+def test_lower_bound_never_exceeds_exact_optimum() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        h = rng.integers(200, 900, size=16)
+        p = grid(4, 4, h)
+        region = np.arange(p.n)
+        exact = solve_region(
+            p,
+            region,
+            kmin=min(p.band.unit_counts(p.total)),
+            kmax=max(p.band.unit_counts(p.total)),
+            contiguity="cuts",
+            time_limit=60,
+        )
+        assert exact.outcome.status == "optimal"
+        assert exact.outcome.objective is not None
+        lb = lower_bound(p, region, time_limit=30)
+        assert lb.value <= exact.outcome.objective + 1e-6
+
+
+def test_cut_contiguity_repairs_a_disconnected_unit() -> None:
+    # A path 0-1-2-3-4 where the ends are heavy: without contiguity the cheapest 2-unit plan
+    # may pair the two ends; with cuts every unit is connected.
+    p = Problem.from_arrays(
+        [1000, 10, 10, 10, 1000, 1000],
+        [(0, 0), (100, 0), (200, 0), (300, 0), (400, 0), (0, 100)],
+        [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5)],
+        band=Band(1000, 2100),
+    )
+    sol = solve_region(p, np.arange(6), kmin=2, kmax=3, contiguity="cuts", time_limit=30)
+    assert sol.centres is not None
+    labels = pd.Series(sol.centres, index=p.nodes)
+    assert check_plan(p, labels) == []
+
+
+def test_lns_method_on_larger_grid_is_valid_and_bounded() -> None:
+    rng = np.random.default_rng(7)
+    p = grid(8, 8, rng.integers(100, 500, size=64))
+    sol = solve(p, method="lns", time_limit=20, seed=1)
+    assert check_plan(p, sol.labels) == []
+    assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
+    assert sol.status in ("optimal", "feasible")
+    assert sol.seconds_first <= sol.seconds
+
+
+def test_cbc_solver_gives_the_same_optimum() -> None:
+    p = grid(3, 3, [1000] * 9)
+    a = solve(p, method="exact", solver="highs", time_limit=30)
+    b = solve(p, method="exact", solver="cbc", time_limit=30)
+    assert b.status == "optimal"
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+
+
+def test_oversize_atom_and_small_component_are_flagged() -> None:
+    # Atoms 0-1-2 connected (3,600 households with an oversize atom of 3,100); atom 3 isolated (500).
+    p = Problem.from_arrays([3100, 300, 200, 500], [(0, 0), (100, 0), (200, 0), (900, 0)], [(0, 1), (1, 2)])
+    sol = solve(p, time_limit=10)
+    flags = sol.unit_flags
+    assert (flags == "oversize atom").sum() == 1
+    assert (flags == "below band").sum() >= 1
+    assert sol.status == "heuristic"
+    assert any("3100 households" in n for n in sol.notes)
+    assert int(p.households.sum()) == 4100
+    assert sol.labels.notna().all()
+
+
+def test_band_validation() -> None:
+    from redistrict.errors import InputError
+
+    with pytest.raises(InputError, match="swap them"):
+        Band(3000, 2000)
