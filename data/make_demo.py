@@ -31,6 +31,10 @@ same seed write the same features in the same order with the same coordinates (r
 ``railway``
     A railway crossing the north-east of the area (``name``, ``railway``), noded with
     the roads.
+
+Units never cross the railway or the lake, so every part of the area they separate holds
+either no households or a number that splits into units of 2,000-3,000; compound sizes
+are traded between parts until it does (see :func:`_fit_barrier_parts`).
 """
 
 from __future__ import annotations
@@ -151,9 +155,7 @@ _COMMUNITIES = (
     _CommunitySpec("jineshan", "金鹗山社区", (_WIDTH, 0.0), (2_300, 2_700), (220, 320)),
     _CommunitySpec("dongmaoling", "东茅岭社区", (_WIDTH, _HEIGHT), (3_300, 4_100), (260, 400)),
 )
-_SUPER = _CommunitySpec(
-    "bazimen", "八字门社区", (_WIDTH / 2, _HEIGHT / 2), (22_000, 25_000), (120, 140)
-)
+_SUPER = _CommunitySpec("bazimen", "八字门社区", (_WIDTH / 2, _HEIGHT / 2), (22_000, 25_000), (120, 140))
 
 _DESCRIPTIONS = {
     "communities": "SYNTHETIC demo modelled on Yueyang 八字门: existing residents' committees",
@@ -448,9 +450,7 @@ def _drop_stubs(edges: Sequence[LineString]) -> list[bool]:
     """
     keep = [True] * len(edges)
     while True:
-        ends = Counter(
-            c for e, k in zip(edges, keep, strict=True) if k for c in (e.coords[0], e.coords[-1])
-        )
+        ends = Counter(c for e, k in zip(edges, keep, strict=True) if k for c in (e.coords[0], e.coords[-1]))
         stubs = [
             i
             for i, e in enumerate(edges)
@@ -579,9 +579,7 @@ def _assign_households(rng: np.random.Generator, areas: np.ndarray) -> np.ndarra
     noisy = areas * rng.lognormal(0.0, 0.3, len(areas))
     by_area = sorted(range(len(areas)), key=lambda i: (-float(areas[i]), i))
     big = by_area[:3]
-    rest = sorted(
-        (i for i in range(len(areas)) if i not in big), key=lambda i: (-float(noisy[i]), i)
-    )
+    rest = sorted((i for i in range(len(areas)) if i not in big), key=lambda i: (-float(noisy[i]), i))
     households = np.zeros(len(areas), dtype=np.int64)
     households[big + rest] = sizes
     return households
@@ -646,9 +644,7 @@ def _nearest_splittable(households: int) -> int:
     return below if households - below < above - households else above
 
 
-def _fit_barrier_parts(
-    households: np.ndarray, areas: np.ndarray, parts: Sequence[int]
-) -> np.ndarray:
+def _fit_barrier_parts(households: np.ndarray, areas: np.ndarray, parts: Sequence[int]) -> np.ndarray:
     """Trade compound sizes until every barrier part can be split into 2,000-3,000 units.
 
     The redistricting never crosses the railway or the lake, so a part they cut off that
@@ -814,10 +810,7 @@ def _compounds(
 ) -> tuple[list[Polygon], list[int], np.ndarray, np.ndarray]:
     """Return compounds, their street block, households and residents."""
     barrier = shapely.union_all(
-        [
-            e.buffer(_SETBACK[w.highway], cap_style="square", join_style="mitre")
-            for e, w in network.roads
-        ]
+        [e.buffer(_SETBACK[w.highway], cap_style="square", join_style="mitre") for e, w in network.roads]
         + [e.buffer(_RAILWAY_SETBACK, cap_style="flat") for e in network.railway]
         + [network.river]
     )

@@ -256,5 +256,6 @@ def lower_bound(
         opening[kmin if kmin == kmax else -1] = y_val
         rounds += r
         cols = max(cols, cnum)
-    value = min(per_k.values())
+    # Every cost of the model is non-negative, so 0 is always a valid bound.
+    value = max(0.0, min(per_k.values()))
     return LowerBound(float(value), per_k, opening, rounds, cols, time.perf_counter() - start)

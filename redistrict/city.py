@@ -46,20 +46,22 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from redistrict.atoms import build_atoms
 from redistrict.errors import InputError
-from redistrict.evaluate import plan_metrics, unit_table
-from redistrict.graph import build_graph
-from redistrict.load import Inputs
-from redistrict.pipeline import PlanOptions, PlanResult
 from redistrict.problem import Band, IntArray, Problem, Weights
 from redistrict.solve import Solution, solve
+
+if TYPE_CHECKING:
+    # Geometry modules are imported where used, so that Dask workers, which only
+    # solve geometry-free subproblems, start quickly.
+    import geopandas as gpd
+
+    from redistrict.load import Inputs
+    from redistrict.pipeline import PlanOptions, PlanResult
 
 __all__ = [
     "SYNCHRONOUS",
@@ -585,8 +587,27 @@ def _prepare_cache(directory: str | Path | None) -> Path | None:
 
 
 @contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep Dask's start/stop messages out of the output unless redistrict logs at INFO."""
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    if not log.isEnabledFor(logging.INFO):
+        dask_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        dask_log.setLevel(level)
+
+
+@contextlib.contextmanager
 def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client on a new local cluster, or on the cluster at ``scheduler``."""
+    with _quiet_dask(), _dask_client_inner(workers, scheduler) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _dask_client_inner(workers: int, scheduler: str | None) -> Iterator[Any]:
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -1023,6 +1044,11 @@ def run_city(
     CityResult
 
     """
+    from redistrict.atoms import build_atoms
+    from redistrict.evaluate import plan_metrics, unit_table
+    from redistrict.graph import build_graph
+    from redistrict.pipeline import PlanOptions, PlanResult
+
     opts = options or PlanOptions()
     _check_request(inputs, opts, partition_by)
     seconds: dict[str, float] = {}

@@ -98,6 +98,29 @@ TilesOpt = Annotated[
     typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scenario",
+        help="Scenario TOML file (band, weights, allowed changes, costs), e.g. "
+        "data/scenarios/minimal-change.toml; replaces --band/--target.",
+    ),
+]
+LockOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lock",
+        help="CSV of what to keep fixed: atom ids (header atom_id[,unit_id]) or unit ids of a "
+        "previous plan (header unit_id, with --lock-plan).",
+    ),
+]
+LockPlanOpt = Annotated[
+    Path | None,
+    typer.Option("--lock-plan", help="Previous plan (folder or plan.gpkg) whose unit ids --lock lists."),
+]
+ScenarioFilesArg = Annotated[
+    list[Path], typer.Argument(help="Scenario TOML files, e.g. data/scenarios/*.toml.", show_default=False)
+]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -203,10 +226,16 @@ def _plan_and_write(
     lang: str,
     tiles: str | None,
     title: str,
+    *,
+    scenario: Path | None = None,
+    lock: Path | None = None,
+    lock_plan: Path | None = None,
 ) -> None:
+    from redistrict.compare import write_plan
     from redistrict.load import load_inputs
+    from redistrict.locks import read_locks
     from redistrict.pipeline import PlanOptions, run_plan
-    from redistrict.report import write_outputs
+    from redistrict.scenario import load_scenario
 
     _check_choice("--solver", solver, ("highs", "cbc"))
     _check_choice("--method", method, ("auto", "exact", "lns"))
@@ -214,13 +243,26 @@ def _plan_and_write(
     _check_choice("--lang", lang, ("zh", "en"))
     _check_time_limit(time_limit)
     _check_out_dir(out_dir)
+    chosen = None if scenario is None else load_scenario(scenario)
+    if chosen is not None and (tuple(band) != (2000, 3000) or target is not None):
+        raise InputError(
+            f"--band/--target and --scenario {scenario} both set the band: give it in one place "
+            "(the scenario's [band] table, or drop --scenario)"
+        )
+    if lock_plan is not None and lock is None:
+        raise InputError("--lock-plan names the plan a --lock file refers to: give --lock FILE too")
+    locks = None if lock is None else read_locks(lock, plan=lock_plan)
     opts = PlanOptions(
         band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
         time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
+        locks=locks,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
+    if chosen is not None:
+        opts = chosen.plan_options(inputs, opts)
+        title = f"{title} · {chosen.name}"
     result = run_plan(inputs, opts, progress=_progress(True))
-    write_outputs(result, out_dir, title=title, lang=lang, tiles=tiles)
+    write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     _summary(result, out_dir)
     _print_notes(result)
 
@@ -281,6 +323,9 @@ def plan(
     atoms: AtomsOpt = "roads",
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
+    scenario: ScenarioOpt = None,
+    lock: LockOpt = None,
+    lock_plan: LockPlanOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan road-bounded units of LO-HI households for the given roads and blocks."""
@@ -296,7 +341,8 @@ def plan(
         }  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
-            tiles, Path(blocks.split(":")[0]).stem,
+            tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
+            lock_plan=lock_plan,
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
@@ -409,6 +455,108 @@ def city(
         _print_notes(plan_)
     except RedistrictError as exc:
         raise _fail(exc) from None
+
+
+@app.command()
+def compare(
+    scenarios: ScenarioFilesArg,
+    roads: RoadsOpt,
+    blocks: BlocksOpt,
+    households: HouseholdsOpt,
+    out_dir: OutOpt,
+    residents: ResidentsOpt = None,
+    road_class: RoadClassOpt = None,
+    major_classes: MajorOpt = None,
+    communities: CommunitiesOpt = None,
+    community_id: CommunityIdOpt = None,
+    community_name: CommunityNameOpt = None,
+    barriers: BarriersOpt = None,
+    offices: OfficesOpt = None,
+    office_id: OfficeIdOpt = None,
+    office_area: OfficeAreaOpt = None,
+    study_area: StudyAreaOpt = None,
+    where: WhereOpt = None,
+    solver: SolverOpt = "highs",
+    time_limit: TimeOpt = 60.0,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "auto",
+    atoms: AtomsOpt = "roads",
+    lock: LockOpt = None,
+    lock_plan: LockPlanOpt = None,
+    lang: LangOpt = "zh",
+    tiles: TilesOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run several scenarios on the same inputs; write comparison.csv/.md/.html and map.html.
+
+    The time limit applies to each scenario. Each scenario's plan is written to a sub-folder.
+    """
+    _setup_logging(verbose)
+    try:
+        from redistrict.compare import check_out_dir, load_scenarios, run_scenarios, write_comparison
+        from redistrict.load import load_inputs
+        from redistrict.locks import read_locks
+        from redistrict.pipeline import PlanOptions
+
+        _check_choice("--solver", solver, ("highs", "cbc"))
+        _check_choice("--method", method, ("auto", "exact", "lns"))
+        _check_choice("--atoms", atoms, ("roads", "blocks"))
+        _check_choice("--lang", lang, ("zh", "en"))
+        _check_time_limit(time_limit)
+        check_out_dir(out_dir)
+        chosen = load_scenarios(scenarios)
+        if lock_plan is not None and lock is None:
+            raise InputError("--lock-plan names the plan a --lock file refers to: give --lock FILE too")
+        locks = None if lock is None else read_locks(lock, plan=lock_plan)
+        load_kwargs: dict[str, Any] = {
+            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
+            "road_class": road_class,
+            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
+            "communities": communities, "community_id": community_id, "community_name": community_name,
+            "barriers": barriers or None, "offices": offices, "office_id": office_id,
+            "office_area": office_area, "study_area": study_area, "where": where,
+        }  # fmt: skip
+        base = PlanOptions(
+            solver=solver, time_limit=time_limit, seed=seed, method=method,
+            atoms=atoms, locks=locks,  # type: ignore[arg-type]
+        )  # fmt: skip
+        inputs = load_inputs(**load_kwargs)
+        runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
+        title = f"{Path(blocks.split(':')[0]).stem}: scenario comparison"
+        table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles)
+        _compare_summary(table, out_dir)
+        for run in runs:
+            if run.failure is not None:
+                err.print(
+                    f"[bold yellow]warning:[/] scenario {escape(run.scenario.name)} failed: "
+                    f"{escape(run.error)}", markup=True, highlight=False, soft_wrap=True,
+                )  # fmt: skip
+    except RedistrictError as exc:
+        raise _fail(exc) from None
+
+
+def _compare_summary(table: Any, out_dir: Path) -> None:
+    shown = Table(title=escape(f"redistrict compare -> {out_dir}"))
+    cols = {"scenario": "scenario", "units": "units", "units_in_band": "in band",
+            "households_moved": "moved", "new_committees": "new", "one_time_cost_yuan": "once M¥",
+            "annual_cost_yuan": "yearly M¥", "staff_needed": "staff", "status": "status"}  # fmt: skip
+    for col, head in cols.items():
+        shown.add_column(head, justify="left" if col in ("scenario", "status") else "right")
+    for row in table.to_dict(orient="records"):
+        cells = []
+        for col in cols:
+            value = row[col]
+            if col in ("scenario", "status"):
+                cells.append(escape(str(value)))
+            elif value is None or value != value:
+                cells.append("–")
+            elif col.endswith("_yuan"):
+                cells.append(f"{float(value) / 1e6:,.2f}")
+            else:
+                cells.append(f"{float(value):,.0f}")
+        shown.add_row(*cells)
+    out.print(shown)
+    out.print(f"see {escape(str(out_dir / 'comparison.html'))} and map.html", highlight=False)
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "annotate_units",
     "classify_communities",
     "committees",
+    "community_report",
     "office_atoms",
     "service_radius",
     "unit_sources",
@@ -121,9 +122,7 @@ def classify_communities(
     has_res = "residents" in atoms.columns
     if has_res:
         agg["residents"] = ("residents", "sum")
-    table = pd.DataFrame(
-        atoms.assign(community_id=ids).groupby("community_id", sort=True).agg(**agg)
-    )  # type: ignore[call-overload]
+    table = pd.DataFrame(atoms.assign(community_id=ids).groupby("community_id", sort=True).agg(**agg))  # type: ignore[call-overload]
     table = table.reset_index()
     table = table[table["community_id"] != ""].reset_index(drop=True)
     labels = _labels(communities)
@@ -219,9 +218,7 @@ def office_atoms(atoms: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> pd.Serie
             if found[o] < 0:
                 found[o] = a
     ids = offices["office_id"].astype(str).to_numpy()
-    out = pd.Series(
-        atoms.index.to_numpy()[found], index=pd.Index(ids, name="office_id"), name="atom_id"
-    )
+    out = pd.Series(atoms.index.to_numpy()[found], index=pd.Index(ids, name="office_id"), name="atom_id")
     return out.sort_index(kind="stable")
 
 
@@ -457,3 +454,44 @@ def annotate_units(
     geometry = out.geometry.name
     cols = [c for c in out.columns if c != geometry] + [geometry]
     return gpd.GeoDataFrame(out[cols], geometry=geometry, crs=units.crs), notes
+
+
+def community_report(
+    atoms: pd.DataFrame,
+    band: Band | ScenarioBand,
+    communities: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Classification of each existing community and where its households went.
+
+    Parameters
+    ----------
+    atoms : pandas.DataFrame
+        Atoms with ``unit_id``, ``households`` and ``community_id``.
+    band : Band or ScenarioBand
+        The band (see :func:`classify_communities`).
+    communities : geopandas.GeoDataFrame, optional
+        The communities layer, for names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`classify_communities` plus ``units`` (text ``"unit 3: 2,100;
+        unit 5: 400"``, largest first) and ``n_units``.
+
+    """
+    table = classify_communities(atoms, band, communities)
+    if table.empty:
+        return table
+    pairs = _pairs(atoms).sort_values(
+        ["community_id", "households", "unit_id"], ascending=[True, False, True], kind="stable"
+    )
+    text: dict[str, str] = {}
+    count: dict[str, int] = {}
+    for comm, group in pairs.groupby("community_id", sort=True):
+        text[str(comm)] = "; ".join(
+            f"unit {int(u)}: {int(h):,}" for u, h in zip(group["unit_id"], group["households"], strict=True)
+        )
+        count[str(comm)] = len(group)
+    table["n_units"] = table["community_id"].map(count).fillna(0).astype("int64")
+    table["units"] = table["community_id"].map(text).fillna("")
+    return table

@@ -310,7 +310,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def parse_scenario(
-    data: Mapping[str, Any], *, source: str = "", default_name: str = ""
+    data: Mapping[str, Any], *, source: str = "", default_name: str = "scenario"
 ) -> Scenario:
     """Validate a scenario given as a mapping (the parsed TOML).
 

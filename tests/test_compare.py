@@ -1,0 +1,163 @@
+"""Scenario comparison: the compare command on real Ottawa data, tables and pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from redistrict.cli import app
+from redistrict.compare import (
+    COMPARISON_COLUMNS,
+    ScenarioRun,
+    comparison_html,
+    comparison_markdown,
+    comparison_table,
+)
+from redistrict.errors import SolverError
+from redistrict.scenario import parse_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+NAMES = ("band-2000-3000", "target-2500", "minimal-change")
+runner = CliRunner()
+
+
+def _inputs(path: Path) -> list[str]:
+    f = str(path)
+    return [
+        "--roads", f"{f}:roads", "--blocks", f"{f}:dissemination_blocks",
+        "--households", "dburdwell2021", "--residents", "dbpop2021", "--road-class", "RANK",
+        "--communities", f"{f}:ons_neighbourhoods", "--community-id", "ONS_ID",
+        "--community-name", "ONS_Name",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory, ottawa_testcase: Path) -> Path:
+    out = tmp_path_factory.mktemp("compare") / "out"
+    files = [str(SCENARIOS / f"{n}.toml") for n in NAMES]
+    result = runner.invoke(
+        app, ["compare", *files, *_inputs(ottawa_testcase), "--out", str(out), "--time-limit", "8"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return out
+
+
+def test_comparison_table(compared: Path) -> None:
+    table = pd.read_csv(compared / "comparison.csv")
+    assert table.columns[0] == "scenario"
+    assert list(table.columns) == list(COMPARISON_COLUMNS)
+    assert table["scenario"].tolist() == list(NAMES)
+    moved = table.set_index("scenario")["households_moved"]
+    # Every neighbourhood is oversized and divisible on its own: minimal change moves nobody.
+    assert moved["minimal-change"] == 0
+    assert moved["minimal-change"] < moved["band-2000-3000"]
+    assert (table["units_in_band"] <= table["units"]).all()
+    assert table["error"].isna().all()
+    # default policy costs: 3,000,000 yuan per new committee
+    assert (table["one_time_cost_yuan"] == 3_000_000 * table["new_committees"]).all()
+    assert (table["annual_cost_yuan"] >= 200_000 * table["units"]).all()
+
+
+def test_scenario_plans_and_units(compared: Path, ottawa_testcase: Path) -> None:
+    table = pd.read_csv(compared / "comparison.csv").set_index("scenario")
+    for name in NAMES:
+        folder = compared / name
+        for f in ("plan.gpkg", "summary.csv", "run.json", "map.html", "communities.csv"):
+            assert (folder / f).is_file(), (name, f)
+        units = gpd.read_file(folder / "plan.gpkg", layer="units")
+        assert int(units["households"].sum()) == 32_843
+        assert units["households_moved"].sum() == table.loc[name, "households_moved"]
+        assert len(units) == table.loc[name, "units"]
+        assert units["sources"].str.len().gt(0).all()
+        # three neighbourhoods, no offices layer: each committee continues in one unit
+        assert (~units["new_committee"].astype(bool)).sum() == 3
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert record["scenario"]["name"] == name
+        assert record["costs"]["one_time_yuan"] == table.loc[name, "one_time_cost_yuan"]
+        communities = pd.read_csv(folder / "communities.csv")
+        assert communities["class"].tolist() == ["oversized"] * 3
+    minimal = gpd.read_file(compared / "minimal-change" / "plan.gpkg", layer="units")
+    assert (minimal["households_moved"] == 0).all()
+    assert minimal["sources"].str.count(";").eq(0).all()
+
+
+def test_pages_and_map(compared: Path) -> None:
+    page = (compared / "comparison.html").read_text(encoding="utf-8")
+    markdown = (compared / "comparison.md").read_text(encoding="utf-8")
+    page_map = (compared / "map.html").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f'<a href="{name}/map.html">{name}</a>' in page
+        assert f"| {name} |" in markdown
+        assert name in page_map
+    assert "Households moved" in markdown and "Households moved" in page
+    assert "http://" not in page and "https://" not in page
+
+
+def test_bad_scenarios_are_all_reported(tmp_path: Path, ottawa_testcase: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[band]\nlo = 3000\nhi = 2000\n[weights]\ncontinuty = 5\n", encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[band\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["compare", str(bad), str(broken), *_inputs(ottawa_testcase), "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "band.lo 3000 is above band.hi 2000" in text
+    assert "did you mean weights.continuity" in text
+    assert "not valid TOML" in text
+    assert not out.exists()
+    same = [str(SCENARIOS / "band-2000-3000.toml")] * 2
+    result = runner.invoke(app, ["compare", *same, *_inputs(ottawa_testcase), "--out", str(out)])
+    assert result.exit_code == 2 and "both named" in result.output
+    assert not out.exists()
+
+
+def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> None:
+    west = [*_inputs(ottawa_testcase), "--where", "ONS_ID_gen3 == 3115", "--time-limit", "5"]
+    first = tmp_path / "first"
+    scenario = str(SCENARIOS / "minimal-change.toml")
+    result = runner.invoke(app, ["plan", *west, "--scenario", scenario, "--out", str(first)])
+    assert result.exit_code == 0, result.output
+    old = gpd.read_file(first / "plan.gpkg", layer="units")
+    assert (old["households_moved"] == 0).all()
+    record = json.loads((first / "run.json").read_text(encoding="utf-8"))
+    assert record["scenario"]["allow_change"] == "oversized_undersized"
+
+    lock = tmp_path / "lock.csv"
+    lock.write_text("unit_id\n1\n", encoding="utf-8")
+    second = tmp_path / "second"
+    args = ["plan", *west, "--lock", str(lock), "--lock-plan", str(first), "--out", str(second)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    new = gpd.read_file(second / "plan.gpkg", layer="units")
+    kept = new[new["locked"].astype(bool)]
+    assert len(kept) == 1
+    before = old.loc[old["unit_id"] == 1].iloc[0]
+    assert int(kept["households"].iloc[0]) == int(before["households"])
+    assert kept.geometry.iloc[0].symmetric_difference(before.geometry).area < 1.0
+
+    result = runner.invoke(
+        app, ["plan", *west, "--scenario", scenario, "--band", "1800", "2600", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "both set the band" in result.output
+
+
+def test_failed_scenario_is_a_row() -> None:
+    s = parse_scenario({"name": "a|b", "band": {"lo": 2000, "hi": 3000}})
+    table = comparison_table([ScenarioRun(s, None, SolverError("no plan <found>"))])
+    assert table.loc[0, "scenario"] == "a|b"
+    assert table.loc[0, "status"] == "failed"
+    assert "no plan <found>" in table.loc[0, "error"]
+    assert pd.isna(table.loc[0, "units"])
+    md = comparison_markdown(table)
+    assert "| a\\|b |" in md and "Error" in md
+    page = comparison_html(table)
+    assert "no plan &lt;found&gt;" in page and 'class="failed"' in page

@@ -1,0 +1,176 @@
+"""Locked atoms and units, in-band communities kept, oversized ones sealed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from redistrict.errors import InputError
+from redistrict.locks import SEAL, fixed_groups, locked_only, read_locks, solve_locked, subproblem
+from redistrict.problem import Band, Problem
+from redistrict.scenario import parse_scenario
+
+CRS = "EPSG:32189"
+
+
+def _row(
+    households: list[int], communities: list[str] | None = None
+) -> tuple[gpd.GeoDataFrame, Problem, Band]:
+    """Atoms 0..n-1 as 100 m squares in a row, and their problem."""
+    n = len(households)
+    data: dict[str, object] = {"households": households}
+    if communities is not None:
+        data["community_id"] = communities
+    atoms = gpd.GeoDataFrame(
+        data,
+        geometry=[shapely.box(100 * i, 0, 100 * i + 100, 100) for i in range(n)],
+        crs=CRS,
+        index=pd.Index(range(n), name="atom_id"),
+    )
+    comm = None
+    if communities is not None:
+        codes = {c: k for k, c in enumerate(sorted(set(communities)))}
+        comm = [codes[c] for c in communities]
+    band = Band(2000, 3000) if max(households) > 10 else Band(2, 3)
+    problem = Problem.from_arrays(
+        households,
+        [(100 * i + 50, 50) for i in range(n)],
+        [(i, i + 1) for i in range(n - 1)],
+        nodes=list(range(n)),
+        community=comm,
+        band=band,
+    )
+    return atoms, problem, band
+
+
+def _lock_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "locks.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_read_atom_locks(tmp_path: Path) -> None:
+    locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id\n1,5\n2,5\n3,6\n"))
+    assert locks.atom_groups is not None
+    assert locks.atom_groups.to_dict() == {1: "lock 5", 2: "lock 5", 3: "lock 6"}
+    single = read_locks(_lock_file(tmp_path, "# kept by hand\nATOM_ID\n4\n7\n"))
+    assert single.atom_groups is not None and set(single.atom_groups) == {"lock all"}
+
+
+def test_bad_lock_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        read_locks(_lock_file(tmp_path, "atom_id\n1\nx\n2.5\n1\n"))
+    text = str(info.value)
+    assert "lines 3, 4 do not" in text and "listed more than once: 1" in text
+    with pytest.raises(InputError, match="--lock-plan"):
+        read_locks(_lock_file(tmp_path, "unit_id\n3\n"))
+    with pytest.raises(InputError, match="first line must be a header"):
+        read_locks(_lock_file(tmp_path, "5\n6\n"))
+    with pytest.raises(InputError, match="does not exist"):
+        read_locks(tmp_path / "missing.csv")
+
+
+def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
+    atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
+    locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id,households\n2,9,1\n3,9,1\n"))
+    groups, notes = fixed_groups(atoms, problem, locks=locks)
+    assert groups.to_dict() == {2: "lock 9", 3: "lock 9"}
+    assert "1 unit(s) locked" in notes[0]
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    assert sol.labels.tolist() == [1, 1, 2, 2, 3, 3]
+    assert sol.unit_flags.to_dict() == {1: "ok", 2: "ok", 3: "ok"}
+    lab = sol.labels.to_numpy(dtype=np.int64) - 1
+    assert sol.objective == pytest.approx(problem.plan_cost(lab) / problem.scale)
+    assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
+    assert (sol.components["method"] == "locked").sum() == 1
+
+
+def test_lock_file_must_fit_the_atoms(tmp_path: Path) -> None:
+    atoms, problem, _ = _row([1, 1, 1, 1])
+    with pytest.raises(InputError) as info:
+        fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id\n1\n17\n")))
+    assert "atom ids 17 are not atoms of this run" in str(info.value)
+    with pytest.raises(InputError, match="other household counts"):
+        fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id,households\n1,5\n")))
+    with pytest.raises(InputError, match="not contiguous"):
+        fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id\n0\n2\n")))
+
+
+def test_empty_and_infeasible_free_areas(tmp_path: Path) -> None:
+    atoms, problem, _ = _row([0, 1, 1, 1, 1])
+    groups, _ = fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id\n1\n2\n")))
+    # atom 0 (no households) joins the lock it touches; atoms 3-4 stay free
+    assert groups.to_dict() == {0: "lock all", 1: "lock all", 2: "lock all"}
+    atoms, problem, _ = _row([1, 1, 1, 1, 1])
+    groups, notes = fixed_groups(
+        atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id\n0\n1\n2\n3\n"))
+    )
+    assert "cannot form units" in notes[-1]
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    assert sol.unit_flags.to_dict() == {1: "above band", 2: "below band"}
+
+
+def test_unit_locks_from_a_previous_plan(tmp_path: Path) -> None:
+    plan = tmp_path / "old"
+    plan.mkdir()
+    units = gpd.GeoDataFrame(
+        {"unit_id": [1, 2], "households": [2, 2]},
+        geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)],
+        crs=CRS,
+    )
+    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    locks = read_locks(_lock_file(tmp_path, "unit_id\n2\n"), plan=plan)
+    atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
+    groups, _ = fixed_groups(atoms, problem, locks=locks)
+    assert groups.to_dict() == {2: "lock 2", 3: "lock 2"}
+    with pytest.raises(InputError, match="units 7 are not in"):
+        read_locks(_lock_file(tmp_path, "unit_id\n7\n"), plan=plan / "plan.gpkg")
+    with pytest.raises(InputError, match=r"no plan\.gpkg"):
+        read_locks(_lock_file(tmp_path, "unit_id\n1\n"), plan=tmp_path / "nothing")
+
+
+def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
+    # X (atoms 0-1, 2,000 households) is in band, Y (atom 2, 1,000) undersized,
+    # Z (atoms 3-7, 5,000) oversized but divisible into two units on its own.
+    atoms, problem, _ = _row([1000] * 8, ["X", "X", "Y", "Z", "Z", "Z", "Z", "Z"])
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    groups, notes = fixed_groups(atoms, problem, scenario=scenario)
+    # Y alone cannot form a unit: the smaller neighbour X is opened; Z stays sealed
+    assert groups.to_dict() == {i: f"{SEAL}Z" for i in range(3, 8)}
+    assert locked_only(groups).empty
+    assert any("opened to absorb undersized neighbours: X" in n for n in notes)
+    assert any("1 oversized, 1 undersized, 1 in band" in n for n in notes)
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    lab = sol.labels.tolist()
+    assert lab[0] == lab[1] == lab[2]
+    assert len(set(lab[3:])) == 2 and lab[0] not in lab[3:]
+    # with everything allowed the same instance needs no lock at all
+    free = parse_scenario({"band": {"lo": 2000, "hi": 3000}})
+    assert fixed_groups(atoms, problem, scenario=free)[0].empty
+
+
+def test_in_band_community_is_kept_as_it_is() -> None:
+    atoms, problem, _ = _row([1000] * 6, ["X", "X", "Z", "Z", "Z", "Z"])
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    groups, _ = fixed_groups(atoms, problem, scenario=scenario)
+    assert groups.to_dict() == {0: "community X", 1: "community X"} | {i: f"{SEAL}Z" for i in range(2, 6)}
+    assert locked_only(groups).to_dict() == {0: "community X", 1: "community X"}
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    assert sol.labels.tolist() == [1, 1, 2, 2, 3, 3]
+
+
+def test_subproblem_keeps_full_costs() -> None:
+    _atoms, problem, _ = _row([1, 2, 3, 4, 5])
+    keep = np.array([0, 1, 3, 4])
+    region = np.array(["a", "a", None, "b", "b"], dtype=object)
+    sub = subproblem(problem, keep, region)
+    assert sub.nodes == (0, 1, 3, 4)
+    # the distance between atoms 1 and 3 still runs through atom 2
+    assert np.allclose(sub.distance, problem.distance[np.ix_(keep, keep)])
+    assert np.allclose(sub.weight, problem.weight[keep])
+    assert sub.edges.tolist() == [[0, 1], [2, 3]]
