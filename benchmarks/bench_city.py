@@ -24,6 +24,7 @@ The first worker count's run is the one whose plan is reported (and written to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import math
 import os
@@ -63,10 +64,8 @@ class PeakMemory:
         me = psutil.Process()
         total = me.memory_info().rss
         for child in me.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += child.memory_info().rss
-            except psutil.Error:
-                pass
         return total
 
     def _run(self) -> None:
@@ -191,11 +190,20 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"wall time, {run.workers} worker(s)",
                 f"{run.wall:.1f} s (atoms {st['atoms']:.1f}, graph {st['graph']:.1f}, "
-                f"solve {st['solve']:.1f}, evaluate {st['evaluate']:.1f})",
+                f"solve {st['solve']:.1f}, evaluate {st['evaluate']:.1f}, "
+                f"load + write {run.wall - sum(st.values()):.1f})",
             )
         )
         rows.append(
             (f"peak memory, {run.workers} worker(s) (process tree)", f"{run.peak_bytes / 2**30:.2f} GB")
+        )
+        sp = run.result.subproblems
+        rows.append(
+            (
+                f"subproblems, {run.workers} worker(s): seconds sum / max, CPU share",
+                f"{sp['seconds'].sum():.1f} / {sp['seconds'].max():.1f}, "
+                f"{sp['cpu_seconds'].sum() / sp['seconds'].sum():.2f} (< 1: cores shared with others)",
+            )
         )
     rows += [
         ("units / in band", f"{n_units} / {n_in} ({100 * n_in / n_units:.1f}%)"),
@@ -205,16 +213,12 @@ def main(argv: list[str] | None = None) -> int:
             + ("OK" if hh_units == TOTAL_HOUSEHOLDS else "MISMATCH"),
         ),
         (
-            "subproblem seconds: sum / mean / max",
-            f"{sub['seconds'].sum():.1f} / {sub['seconds'].mean():.1f} / {sub['seconds'].max():.1f}",
-        ),
-        (
             "subproblem status counts",
             ", ".join(f"{k} {v}" for k, v in sub["status"].value_counts().sort_index().items()),
         ),
         (
-            "resource maxrss self / largest child",
-            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB / {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20:.2f} GB",
+            "getrusage maxrss: driver / largest child",
+            f"{_maxrss_gb(resource.RUSAGE_SELF):.2f} GB / {_maxrss_gb(resource.RUSAGE_CHILDREN):.2f} GB",
         ),
     ]
     if len(runs) > 1:
@@ -268,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             why = reasons.get(gi, "") if gi is not None else ""
             print(f"- unit {row.unit_id}: {row.households} households, {row.status}; subproblem {gi}: {why}")
     return 0
+
+
+def _maxrss_gb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 2**20  # KiB on Linux
 
 
 def _unit_groups(result: CityResult) -> dict[int, int]:

@@ -31,7 +31,8 @@ def _tree_cuts(
     b = np.array([local[int(v)] for v in sub[:, 1]], dtype=np.int64)
     # Random weights biased towards short, minor-road edges keep pieces compact.
     length = np.hypot(*(problem.xy[sub[:, 0]] - problem.xy[sub[:, 1]]).T)
-    w = rng.random(len(a)) + 0.25 * length / max(float(length.mean()), 1e-9) + 1e-6
+    mean_len = float(length.mean()) if len(length) else 1.0
+    w = rng.random(len(a)) + 0.25 * length / max(mean_len, 1e-9) + 1e-6
     m = len(region)
     tree = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(m, m)).tocsr())
     order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
@@ -93,7 +94,7 @@ def bisect_plan(
     k: int,
     *,
     seed: int = 0,
-    tries: int = 200,
+    tries: int | None = None,
 ) -> IntArray | None:
     """Partition a connected region into ``k`` contiguous units in the band.
 
@@ -107,8 +108,9 @@ def bisect_plan(
         Number of units wanted.
     seed : int
         Seed of the random spanning trees.
-    tries : int
-        Spanning trees drawn in all (over every level of the recursion) before giving up.
+    tries : int, optional
+        Spanning trees drawn in all (over every level of the recursion) before
+        giving up; default ``100 + 20 k``.
 
     Returns
     -------
@@ -116,7 +118,8 @@ def bisect_plan(
         Unit label (0..k-1) per atom of ``region``, or None when no plan was found.
     """
     rng = np.random.default_rng(seed)
-    parts = _split(problem, np.asarray(region, dtype=np.int64), k, rng, [tries])
+    budget = [100 + 20 * k if tries is None else tries]
+    parts = _split(problem, np.asarray(region, dtype=np.int64), k, rng, budget)
     if parts is None:
         return None
     pos = {int(v): i for i, v in enumerate(region)}

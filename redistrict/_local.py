@@ -100,13 +100,13 @@ def locate_allocate(
     deadline: float,
     max_iter: int = 8,
 ) -> IntArray | None:
-    """Location-allocation from the LP relaxation's opened centres.
+    """Location-allocation from the relaxation's best centres.
 
-    The ``k`` atoms most opened by the LP (:mod:`redistrict.bound`) become
-    centres; atoms are allocated to them by the integer program with fixed
+    The ``k`` atoms with the best centre scores of the Lagrangian relaxation
+    (:mod:`redistrict.bound`) become centres; atoms are allocated to them by the integer program with fixed
     centres (band, SP contiguity); each unit then moves its centre to its best
     atom, and allocation repeats until the centres stop moving (Hess et al.
-    1965, with the LP as a guide to the starting centres).
+    1965, with the relaxation as a guide to the starting centres).
 
     Parameters
     ----------
@@ -117,7 +117,8 @@ def locate_allocate(
     k : int
         Number of units.
     opening : array of float
-        LP opening ``y_j`` per atom of ``region``.
+        Score per atom of ``region``, higher for better centres (from
+        :func:`redistrict.bound.lower_bound`).
     solver : {"highs", "cbc"}
         MIP solver.
     deadline : float
@@ -131,10 +132,9 @@ def locate_allocate(
         Labels over all atoms (-1 outside ``region``), or None if no allocation
         was found.
     """
-    if k < 1 or k > len(region) or not np.any(opening > 0):
+    if k < 1 or k > len(region) or len(opening) != len(region):
         return None
-    order = np.argsort(-np.asarray(opening), kind="stable")
-    centres = sorted(int(c) for c in region[order[:k]])
+    centres = _spread_centres(problem, region, k, np.asarray(opening, dtype=float))
     best: tuple[float, IntArray] | None = None
     for _ in range(max_iter):
         limit = deadline - time.perf_counter()
@@ -142,8 +142,14 @@ def locate_allocate(
             break
         sol = solve_region(
             problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
-            contiguity="sp", centres=np.array(centres), max_nodes=2000,
+            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=4.0,
         )  # fmt: skip
+        if sol.centres is None and sol.outcome.status == "infeasible":
+            # The reach restriction may leave atoms out of every centre's reach.
+            sol = solve_region(
+                problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
+                contiguity="sp", centres=np.array(centres), max_nodes=2000,
+            )  # fmt: skip
         if sol.centres is None:
             break
         labels = np.full(problem.n, -1, dtype=np.int64)
@@ -158,6 +164,23 @@ def locate_allocate(
             break
         centres = moved
     return None if best is None else best[1]
+
+
+def _spread_centres(problem: Problem, region: IntArray, k: int, score: FloatArray) -> list[int]:
+    """The ``k`` best-scored atoms, kept apart by about a unit's radius."""
+    order = region[np.argsort(-score, kind="stable")]
+    sep = float(np.sqrt(problem.area[region].sum() / (k * np.pi)))
+    dist = problem.distance
+    while True:
+        chosen: list[int] = []
+        for c in order.tolist():
+            if all(dist[c, d] >= sep for d in chosen):
+                chosen.append(int(c))
+                if len(chosen) == k:
+                    return sorted(chosen)
+        sep *= 0.8
+        if sep < 1e-6:
+            return sorted(int(c) for c in order[:k])
 
 
 def _unit_graph(problem: Problem, labels: IntArray) -> dict[int, dict[int, float]]:
@@ -232,8 +255,12 @@ def lns(
                 if new is not None:
                     labels = new
                     improved = True
+                    cost = problem.plan_cost(labels)
+                    log.info(
+                        "neighbourhood search: %d units re-optimised -> %.1f", size, cost / problem.scale
+                    )
                     if on_improve is not None:
-                        on_improve(problem.plan_cost(labels))
+                        on_improve(cost)
                     break
     return _renumber(labels)
 

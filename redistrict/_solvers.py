@@ -112,8 +112,8 @@ def _run_highs(
     api = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1, random_seed=0, **extra)
     try:
         prob.solve(api)
-    except pulp.PulpSolverError as exc:  # pragma: no cover - solver crash
-        raise SolverError(f"HiGHS failed: {exc}") from exc
+    except Exception as exc:  # any crash inside the solver becomes one clear error
+        raise SolverError(f"HiGHS failed: {type(exc).__name__}: {exc}") from exc
     h = prob.solverModel
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -165,15 +165,19 @@ def _run_cbc(
         if max_nodes is not None:
             args += ["-maxNodes", str(int(max_nodes))]
         args += ["-solve", "-printingOptions", "all", "-solution", sol]
-        with subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=_set_pdeathsig if os.name == "posix" else None,
-            start_new_session=True,
-        ) as proc:
+        try:
+            proc_cm = subprocess.Popen(
+                args,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                preexec_fn=_set_pdeathsig if os.name == "posix" else None,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SolverError(f"CBC could not be started: {exc}") from exc
+        with proc_cm as proc:
             try:
                 out, _ = proc.communicate(timeout=limit + 10.0)
             except subprocess.TimeoutExpired:

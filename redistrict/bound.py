@@ -1,20 +1,23 @@
 """A valid lower bound on the objective of any contiguous plan.
 
-The linear relaxation of the p-median model in :mod:`redistrict.model`
-(without contiguity, with integrality dropped) is solved by column generation:
-each atom starts with its nearest candidate centres, and pairs are added while
-their reduced cost is negative. Whatever the number of rounds, the bound
-returned is the Lagrangian value of the final duals over *all* pairs,
+Lagrangian relaxation of the p-median model in :mod:`redistrict.model`
+(Beasley 1993 for the capacitated p-median): the "every atom in one unit"
+rows are moved into the objective with multipliers ``mu``. What remains
+splits by candidate centre ``j``: open a unit at ``j`` (cost ``V_j``) and fill
+it, fractionally, with the atoms of lowest reduced cost ``c_ij - mu_i`` per
+household until its size is in the band, paying the deviation from the target.
+That fractional knapsack is solved exactly by sorting, and the ``k`` cheapest
+centres are opened. For *any* ``mu``
 
-    L(mu, nu) = b'mu + sum over every variable of min(0, reduced cost) * upper bound,
+    L(mu) = sum_i mu_i + min over k of (sum of the k smallest V_j(mu))
 
-which is a lower bound on every integer plan by weak duality, even if the
-pricing loop was cut short or the LP solution is slightly inaccurate. When the
-band allows few unit counts, one relaxation per count ``k`` is solved and the
-smallest bound kept, which also charges the unavoidable deviation
-``|H - k * target|`` from the target size.
+is a lower bound on every plan (contiguity is dropped, integrality of the
+knapsack too), so the bound is valid however early the subgradient ascent on
+``mu`` is stopped. At its best it equals the LP relaxation's value.
 
-The LP is solved with HiGHS through :func:`scipy.optimize.linprog`.
+No LP solver is needed, memory is a few ``m x m`` arrays, and each iteration is
+a handful of vectorised numpy operations, so the bound scales to thousands of
+atoms.
 """
 
 from __future__ import annotations
@@ -24,10 +27,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix
 
-from redistrict.problem import IntArray, Problem
+from redistrict.problem import FloatArray, IntArray, Problem
 
 __all__ = ["LowerBound", "lower_bound"]
 
@@ -41,169 +42,111 @@ class LowerBound:
     Attributes
     ----------
     value : float
-        Valid lower bound on the objective of any plan of the region.
+        Valid lower bound on the objective of any plan of the region
+        (``inf`` when no plan in the band exists).
     per_k : dict of int to float
-        Bound for each number of units tried (``-1`` when a range was bounded at once).
+        Bound for each admissible number of units at the best multipliers.
     opening : dict of int to ndarray
-        For each ``k`` of ``per_k``, the LP's fractional opening ``y_j`` of a
-        unit centred on each atom of the region: a guide to good centres.
-    rounds : int
-        Column-generation rounds performed.
-    columns : int
-        Assignment pairs in the final LP.
+        For each ``k``: a score per atom of the region, higher for atoms that
+        make cheap unit centres (the ``k`` best are the relaxation's centres).
+    iterations : int
+        Subgradient iterations performed.
     seconds : float
         Wall-clock time.
     """
 
     value: float
     per_k: dict[int, float]
-    opening: dict[int, np.ndarray]
-    rounds: int
-    columns: int
+    opening: dict[int, FloatArray]
+    iterations: int
     seconds: float
 
 
-def _lp_bound(
-    problem: Problem,
-    region: IntArray,
-    kmin: int,
-    kmax: int,
-    deadline: float,
-    start_cols: int,
-    max_rounds: int,
-) -> tuple[float, int, int, np.ndarray]:
-    m = len(region)
-    h = problem.households[region].astype(float)
-    cost = problem.assign_cost[np.ix_(region, region)]
-    band = problem.band
-    goal = band.goal
-    w_dev = problem.weights.deviation
-    dev_ub = max(band.hi - goal, goal - band.lo)
-    off = ~np.eye(m, dtype=bool)
-    # Initial columns: nearest candidate centres of each atom.
-    order = np.argsort(np.where(off, cost, np.inf), axis=1, kind="stable")[
-        :, : max(0, min(start_cols, m - 1))
-    ]
-    present = np.zeros((m, m), dtype=bool)
-    present[np.repeat(np.arange(m), order.shape[1]), order.ravel()] = True
-    present &= off
-    best = -np.inf
-    rounds = 0
-    y_val = np.zeros(m)
-    while True:
-        rounds += 1
-        pi, pj = np.nonzero(present)
-        npairs = len(pi)
-        # Variable layout: y (m), dev (m), x (npairs).
-        ny = m
-        nd = m if w_dev > 0 else 0
-        nv = ny + nd + npairs
-        xo = ny + nd
-        c = np.concatenate([np.zeros(ny), np.full(nd, w_dev), cost[pi, pj]])
-        ub = np.concatenate([np.ones(ny), np.full(nd, dev_ub), np.ones(npairs)])
-        # Equalities: assignment rows, then (if kmin == kmax) the count row.
-        eq_r = np.concatenate([np.arange(m), pi])
-        eq_c = np.concatenate([np.arange(m), xo + np.arange(npairs)])
-        eq_v = np.ones(len(eq_r))
-        b_eq = [1.0] * m
-        if kmin == kmax:
-            eq_r = np.concatenate([eq_r, np.full(m, m)])
-            eq_c = np.concatenate([eq_c, np.arange(m)])
-            eq_v = np.concatenate([eq_v, np.ones(m)])
-            b_eq.append(float(kmin))
-        a_eq = csr_matrix((eq_v, (eq_r, eq_c)), shape=(len(b_eq), nv))
-        # Inequalities (<= 0 unless noted): link, hi, lo, dev+, dev-, [count range].
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        b_ub: list[float] = []
-        r0 = 0
+class _Lagrangian:
+    """Evaluate ``L(mu)`` and a subgradient for one region."""
 
-        def add(
-            r: np.ndarray,
-            cc: np.ndarray,
-            v: np.ndarray,
-            rows: list[np.ndarray] = rows,
-            cols: list[np.ndarray] = cols,
-            vals: list[np.ndarray] = vals,
-        ) -> None:
-            rows.append(r)
-            cols.append(cc)
-            vals.append(v)
+    def __init__(self, problem: Problem, region: IntArray) -> None:
+        m = len(region)
+        self.m = m
+        self.h = problem.households[region].astype(float)
+        self.cost = problem.assign_cost[np.ix_(region, region)].astype(float)
+        band = problem.band
+        self.lo, self.hi, self.goal = float(band.lo), float(band.hi), band.goal
+        self.w = float(problem.weights.deviation)
+        self.pos = self.h > 0
+        self.ks = band.unit_counts(int(self.h.sum()))
 
-        # link: x_ij - y_j <= 0
-        add(r0 + np.arange(npairs), xo + np.arange(npairs), np.ones(npairs))
-        add(r0 + np.arange(npairs), pj, -np.ones(npairs))
-        b_ub += [0.0] * npairs
-        r0 += npairs
-        blocks: list[tuple[str, float, float, float]] = [
-            ("hi", 1.0, -float(band.hi), 0.0),
-            ("lo", -1.0, float(band.lo), 0.0),
-        ]
-        if nd:
-            blocks += [("devp", 1.0, -goal, -1.0), ("devm", -1.0, goal, -1.0)]
-        for _name, sign, ycoef, devcoef in blocks:
-            # sign * load_j + ycoef * y_j + devcoef * dev_j <= 0, load_j = h_j y_j + sum_i h_i x_ij
-            add(r0 + pj, xo + np.arange(npairs), sign * h[pi])
-            add(r0 + np.arange(m), np.arange(m), sign * h + ycoef)
-            if devcoef:
-                add(r0 + np.arange(m), ny + np.arange(m), np.full(m, devcoef))
-            b_ub += [0.0] * m
-            r0 += m
-        if kmin != kmax:
-            add(np.full(m, r0), np.arange(m), np.ones(m))
-            add(np.full(m, r0 + 1), np.arange(m), -np.ones(m))
-            b_ub += [float(kmax), -float(kmin)]
-            r0 += 2
-        a_ub = coo_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, nv)
-        ).tocsr()
-        budget = deadline - time.perf_counter()
-        if budget <= 0.05:
-            break
-        res = linprog(
-            c,
-            A_ub=a_ub,
-            b_ub=np.array(b_ub),
-            A_eq=a_eq,
-            b_eq=np.array(b_eq),
-            bounds=np.column_stack([np.zeros(nv), ub]),
-            method="highs",
-            options={"time_limit": float(budget), "presolve": True},
-        )
-        if res.status == 2:  # infeasible relaxation: no plan with this k
-            return np.inf, rounds, npairs, y_val
-        if res.status != 0 or res.eqlin is None:
-            log.debug("bound LP stopped: %s", res.message)
-            break
-        y_val = np.asarray(res.x[:m], dtype=float)
-        mu = np.asarray(res.eqlin.marginals, dtype=float)
-        nu = np.minimum(np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
-        b_ub_arr = np.array(b_ub)
-        rc_present = c - a_eq.T @ mu - a_ub.T @ nu
-        value = float(np.dot(np.array(b_eq), mu) + np.dot(b_ub_arr, nu))
-        value += float(np.minimum(rc_present, 0.0) @ ub)
-        # Reduced costs of every absent pair (its link row has multiplier 0).
-        nmult = 4 if nd else 2
-        blk = [nu[npairs + t * m : npairs + (t + 1) * m] for t in range(nmult)]
-        factor = blk[0] - blk[1]
-        if nd:
-            factor = factor + blk[2] - blk[3]
-        rc_all = cost - mu[:m, None] - h[:, None] * factor[None, :]
-        absent = off & ~present
-        neg = absent & (rc_all < -1e-7)
-        value += float(np.minimum(rc_all, 0.0)[absent].sum())
-        best = max(best, value)
-        if not neg.any() or rounds >= max_rounds:
-            break
-        # Add up to 15 most negative columns per atom.
-        masked = np.where(neg, rc_all, 0.0)
-        top = np.argsort(masked, axis=1, kind="stable")[:, :15]
-        rr = np.repeat(np.arange(m), top.shape[1])
-        cc2 = top.ravel()
-        sel = neg[rr, cc2]
-        present[rr[sel], cc2[sel]] = True
-    return best, rounds, int(present.sum()), y_val
+    def evaluate(
+        self, mu: FloatArray, k: int | None = None
+    ) -> tuple[dict[int, float], FloatArray, FloatArray, int]:
+        """Bounds per k, centre values ``V_j``, a subgradient (at ``k``, or the best k) and that k."""
+        m, h = self.m, self.h
+        red = self.cost - mu[:, None]
+        np.fill_diagonal(red, np.inf)  # the centre itself is y_j, handled below
+        # Atoms without households: take them whenever their reduced cost is negative.
+        zero = ~self.pos
+        free = np.where(zero[:, None], np.minimum(red, 0.0), 0.0)
+        free_cost = np.where(np.isfinite(free), free, 0.0).sum(axis=0)
+        # Fractional knapsack over atoms with households, cheapest per household first.
+        hp = h[self.pos]
+        ratio = red[self.pos] / hp[:, None]
+        order = np.argsort(ratio, axis=0, kind="stable")
+        hs = hp[order]
+        rs = np.take_along_axis(ratio, order, axis=0)
+        finite = np.isfinite(rs)
+        hs = np.where(finite, hs, 0.0)
+        cs = np.where(finite, rs, 0.0) * hs
+        base = h.copy()  # load of the centre atom itself
+        load = np.vstack([base[None, :], base[None, :] + np.cumsum(hs, axis=0)])
+        csum = np.vstack([np.zeros((1, m)), np.cumsum(cs, axis=0)])
+        # g(L) = f(L) + w |L - T| is convex piecewise linear: its minimum over [lo, hi]
+        # is at a breakpoint inside the band, at T, or at lo / hi.
+        inside = (load >= self.lo) & (load <= self.hi)
+        g_bp = np.where(inside, csum + self.w * np.abs(load - self.goal), np.inf)
+        extra = np.array([self.lo, self.hi, min(max(self.goal, self.lo), self.hi)])
+        g_ex = np.vstack([self._interp(v, load, csum) + self.w * abs(v - self.goal) for v in extra])
+        gval = np.vstack([g_bp, g_ex])
+        cand = np.vstack([load, np.repeat(extra[:, None], m, axis=1)])
+        reach = (load[0] <= self.hi) & (load[-1] >= self.lo)
+        best_row = np.argmin(gval, axis=0)
+        value = gval[best_row, np.arange(m)] + free_cost - mu
+        value = np.where(reach, value, np.inf)
+        # Bounds for every k: sum of the k smallest centre values.
+        sorted_v = np.sort(value)
+        prefix = np.concatenate([[0.0], np.cumsum(sorted_v)])
+        base_mu = float(mu.sum())
+        per_k = {k: base_mu + float(prefix[k]) if k <= m else np.inf for k in self.ks}
+        kbest = min(per_k, key=lambda kk: per_k[kk]) if k is None else k
+        # Subgradient at kbest: 1 - y_i - sum_j x_ij over the opened centres.
+        opened = np.argsort(value, kind="stable")[:kbest]
+        grad = np.ones(m)
+        grad[opened] -= 1.0
+        lstar = cand[best_row, np.arange(m)]
+        pos_idx = np.flatnonzero(self.pos)
+        for j in opened.tolist():
+            if not np.isfinite(value[j]):
+                continue
+            need = lstar[j] - base[j]
+            col_h = hs[:, j]
+            before = np.concatenate([[0.0], np.cumsum(col_h)[:-1]])
+            take = np.clip((need - before) / np.where(col_h > 0, col_h, 1.0), 0.0, 1.0)
+            take = np.where(col_h > 0, take, 0.0)
+            grad[pos_idx[order[:, j]]] -= take
+            grad[zero & (red[:, j] < 0)] -= 1.0
+        return per_k, value, grad, kbest
+
+    @staticmethod
+    def _interp(v: float, xp: FloatArray, fp: FloatArray) -> FloatArray:
+        """``f(v)`` per column, by linear interpolation of ``fp`` over increasing ``xp``."""
+        cols = np.arange(xp.shape[1])
+        idx = np.clip((xp < v).sum(axis=0), 1, xp.shape[0] - 1)
+        x0, x1 = xp[idx - 1, cols], xp[idx, cols]
+        f0, f1 = fp[idx - 1, cols], fp[idx, cols]
+        span = x1 - x0
+        t = np.where(span > 0, (v - x0) / np.where(span > 0, span, 1.0), 0.0)
+        out: FloatArray = f0 + np.clip(t, 0.0, 1.0) * (f1 - f0)
+        # Out of reach (v beyond every breakpoint): the caller masks these columns.
+        return out
 
 
 def lower_bound(
@@ -211,9 +154,8 @@ def lower_bound(
     region: IntArray,
     *,
     time_limit: float = 30.0,
-    start_cols: int = 30,
-    max_rounds: int = 12,
-    per_k_limit: int = 8,
+    upper: float | None = None,
+    max_iter: int = 400,
 ) -> LowerBound:
     """Lower bound for any plan of a connected region.
 
@@ -224,38 +166,78 @@ def lower_bound(
     region : array of int
         Atom positions of one connected component.
     time_limit : float
-        Wall-clock budget; the bound is valid (if weaker) when it runs out.
-    start_cols : int
-        Candidate centres per atom in the first round.
-    max_rounds : int
-        Column-generation rounds per relaxation.
-    per_k_limit : int
-        Bound each unit count separately when the band allows at most this many.
+        Wall-clock budget; the bound is valid (if weaker) whenever it stops.
+    upper : float, optional
+        Objective of a known plan, used for the step size (Polyak); without it
+        the step uses a guess that is refined as the bound improves.
+    max_iter : int
+        Subgradient iterations at most.
 
     Returns
     -------
     LowerBound
-        ``value`` is ``-inf`` when no relaxation finished in time, ``inf`` when
-        no plan in the band exists.
     """
     start = time.perf_counter()
     region = np.asarray(region, dtype=np.int64)
-    ks = problem.band.unit_counts(int(problem.households[region].sum()))
-    if len(ks) == 0:
-        return LowerBound(np.inf, {}, {}, 0, 0, 0.0)
+    lag = _Lagrangian(problem, region)
+    if len(lag.ks) == 0:
+        return LowerBound(np.inf, {}, {}, 0, 0.0)
+    m = lag.m
+    # Start from each atom's cheapest possible assignment cost (a common choice).
+    off = lag.cost + np.diag(np.full(m, np.inf))
+    mu0 = np.minimum(off.min(axis=1), np.median(off, axis=1))
+    mu0 = np.where(np.isfinite(mu0), mu0, 0.0)
     per_k: dict[int, float] = {}
-    opening: dict[int, np.ndarray] = {}
-    rounds = cols = 0
-    groups = [(k, k) for k in ks] if len(ks) <= per_k_limit else [(ks.start, ks.stop - 1)]
-    for i, (kmin, kmax) in enumerate(groups):
-        # Share the remaining time among the remaining relaxations.
-        left = time_limit - (time.perf_counter() - start)
-        deadline = time.perf_counter() + left / (len(groups) - i)
-        val, r, cnum, y_val = _lp_bound(problem, region, kmin, kmax, deadline, start_cols, max_rounds)
-        per_k[kmin if kmin == kmax else -1] = val
-        opening[kmin if kmin == kmax else -1] = y_val
-        rounds += r
-        cols = max(cols, cnum)
-    # Every cost of the model is non-negative, so 0 is always a valid bound.
-    value = max(0.0, min(per_k.values()))
-    return LowerBound(float(value), per_k, opening, rounds, cols, time.perf_counter() - start)
+    opening: dict[int, FloatArray] = {}
+    iterations = 0
+    ks = list(lag.ks)
+    # One ascent per unit count: each count gets its own multipliers (a stronger bound).
+    for i, k in enumerate(ks):
+        deadline = (
+            start
+            + (time_limit - (time.perf_counter() - start)) / (len(ks) - i)
+            + (time.perf_counter() - start)
+        )
+        val, score, its = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter)
+        per_k[k] = val
+        opening[k] = score
+        iterations += its
+    best_val = min(per_k.values())
+    value = max(0.0, best_val) if np.isfinite(best_val) else best_val
+    return LowerBound(float(value), per_k, opening, iterations, time.perf_counter() - start)
+
+
+def _ascent(
+    lag: _Lagrangian,
+    mu: FloatArray,
+    k: int,
+    upper: float | None,
+    deadline: float,
+    max_iter: int,
+) -> tuple[float, FloatArray, int]:
+    """Subgradient ascent on ``L_k(mu)``: best value, centre scores, iterations."""
+    best_val = -np.inf
+    score = np.zeros(lag.m)
+    step = 2.0
+    stall = 0
+    it = 0
+    for it in range(1, max_iter + 1):
+        per_k, value, grad, _ = lag.evaluate(mu, k)
+        cur = per_k[k]
+        if not np.isfinite(cur):
+            return cur, score, it
+        if not np.isfinite(best_val) or cur > best_val + 1e-9 * max(1.0, abs(best_val)):
+            best_val, stall = cur, 0
+            finite = np.isfinite(value)
+            worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
+            score = -np.where(finite, value, worst)
+        else:
+            stall += 1
+            if stall >= 15:
+                step, stall = step / 2.0, 0
+        norm = float(grad @ grad)
+        if norm < 1e-12 or step < 1e-4 or time.perf_counter() > deadline:
+            break
+        goal = upper if upper is not None and upper > best_val else best_val + 0.05 * abs(best_val) + 1.0
+        mu = mu + step * (goal - cur) / norm * grad
+    return best_val, score, it

@@ -311,16 +311,19 @@ def decompose(
     # 2. Pieces that cannot form units merge with a neighbour, smallest first.
     heap = [(p.households, p.ident) for p in pieces.values() if not feasible(p)]
     heapq.heapify(heap)
+    stuck: set[int] = set()
     while heap:
         hh, pid = heapq.heappop(heap)
         piece = pieces.get(pid)
-        if piece is None or piece.households != hh or feasible(piece):
+        if piece is None or piece.households != hh or feasible(piece) or pid in stuck:
             continue
         target = _best_neighbour(piece, pieces, borders, avoid_orphans=False)
         if target is None:
+            stuck.add(pid)
             piece.notes.append(
-                f"{_label(piece)} ({piece.households} households) cannot form units of "
-                f"{band.lo}-{band.hi} and has no neighbour to merge with"
+                f"{_label(piece)} ({hh} households) cannot form units of {band.lo}-{band.hi} "
+                "and touches no other group to merge with"
+                + (": its atoms hold no households and are in no unit" if hh == 0 else "")
             )
             continue
         why = "below the band" if hh < band.lo else "in a gap of the band"
@@ -371,6 +374,9 @@ class GroupSolution:
         Total atom weight of the group (objective * scale = unscaled cost).
     seconds : float
         Solve time of the group (as measured when it was solved).
+    cpu_seconds : float
+        CPU time of the worker process during the solve (below ``seconds``
+        when the worker had to share its core).
     method : str
         Method used by the solver.
     notes : tuple of str
@@ -392,6 +398,7 @@ class GroupSolution:
     gap: float | None
     scale: float
     seconds: float
+    cpu_seconds: float
     method: str
     notes: tuple[str, ...]
     reason: str
@@ -500,12 +507,12 @@ def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
         band=Band(**payload["band"]),
         weights=Weights(**payload["weights"]),
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sol = solve(
         sub, solver=payload["solver"], time_limit=payload["time_limit"], seed=payload["seed"],
         method=payload["method"], target_gap=payload["target_gap"],
     )  # fmt: skip
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     labels = sol.labels.fillna(0).to_numpy(dtype=np.int64) - 1
     k = int(labels.max()) + 1 if len(labels) else 0
     flags = [str(sol.unit_flags.get(u + 1, "ok")) for u in range(k)]
@@ -521,6 +528,7 @@ def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
         "gap": None if sol.gap is None else float(sol.gap),
         "scale": float(sub.scale),
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "method": sol.method,
         "notes": list(sol.notes),
         "reason": "; ".join(reasons),
@@ -539,6 +547,7 @@ def _from_record(index: int, key: str, record: dict[str, Any], cached: bool) -> 
         gap=None if record["gap"] is None else float(record["gap"]),
         scale=float(record["scale"]),
         seconds=float(record["seconds"]),
+        cpu_seconds=float(record.get("cpu_seconds", float("nan"))),
         method=str(record["method"]),
         notes=tuple(str(s) for s in record["notes"]),
         reason=str(record["reason"]),
@@ -881,7 +890,7 @@ def subproblem_table(
     pandas.DataFrame
         Columns ``subproblem``, ``communities``, ``partition``, ``atoms``,
         ``households``, ``units``, ``units_in_band``, ``status``, ``gap``,
-        ``objective``, ``seconds``, ``cached``, ``method``, ``formed``,
+        ``objective``, ``seconds``, ``cpu_seconds``, ``cached``, ``method``, ``formed``,
         ``reason``.
 
     """
@@ -903,6 +912,7 @@ def subproblem_table(
                 "gap": s.gap,
                 "objective": s.objective,
                 "seconds": round(s.seconds, 3),
+                "cpu_seconds": round(s.cpu_seconds, 3),
                 "cached": s.cached,
                 "method": s.method,
                 "formed": g.note,

@@ -262,7 +262,13 @@ def _plan_and_write(
         opts = chosen.plan_options(inputs, opts)
         title = f"{title} · {chosen.name}"
     result = run_plan(inputs, opts, progress=_progress(True))
-    write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
+    try:
+        write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
+    except OSError as exc:
+        raise RedistrictError(
+            f"cannot write the plan to {out_dir}: {exc}; free some space or choose a folder you "
+            "can write to with --out (nothing was changed there)"
+        ) from exc
     _summary(result, out_dir)
     _print_notes(result)
 

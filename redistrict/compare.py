@@ -421,6 +421,7 @@ table { border-collapse: collapse; font-size: 14px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; }
 th { background: #f1f1ee; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td:first-child { white-space: nowrap; }
 tr.failed td { color: #a50f15; }
 p.note { max-width: 60em; color: #555; font-size: 13px; }
 """
@@ -617,11 +618,12 @@ def write_comparison(
         if done:
             base = done[0][1]
             inputs = base.inputs
+            statuses = sorted({result.solution.status for _, result in done})
             info = MapInfo(
                 title=title,
                 band=(base.options.band.lo, base.options.band.hi),
-                status=base.solution.status,
-                gap=base.solution.gap,
+                status=statuses[0] if len(statuses) == 1 else " / ".join(statuses),
+                gap=base.solution.gap if len(done) == 1 else None,
                 totals={"households": float(base.units["households"].sum())},
                 date=dt.date.today().isoformat(),
             )

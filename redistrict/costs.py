@@ -89,9 +89,7 @@ class CostParams:
             value = getattr(self, f.name)
             if f.name == "community_kind":
                 if value not in ("urban", "township"):
-                    problems.append(
-                        f"costs.community_kind must be 'urban' or 'township', not {value!r}"
-                    )
+                    problems.append(f"costs.community_kind must be 'urban' or 'township', not {value!r}")
                 continue
             if not _is_number(value):
                 problems.append(f"costs.{f.name} must be a number, not {value!r}")
@@ -99,9 +97,7 @@ class CostParams:
                 problems.append(f"costs.{f.name} must be a non-negative number, not {value!r}")
         per = self.households_per_staff
         if _is_number(per) and (per < 1 or per != int(per)):
-            problems.append(
-                f"costs.households_per_staff must be a whole number of at least 1, not {per!r}"
-            )
+            problems.append(f"costs.households_per_staff must be a whole number of at least 1, not {per!r}")
         if problems:
             raise InputError(problems)
 
@@ -164,9 +160,7 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
         np.isnan(area), np.nan, np.maximum(0.0, out["office_m2"].to_numpy() - area)
     )
     out["new_committee"] = new
-    extension = (
-        np.nan_to_num(out["office_shortfall_m2"].to_numpy()) * p.office_extension_yuan_per_m2
-    )
+    extension = np.nan_to_num(out["office_shortfall_m2"].to_numpy()) * p.office_extension_yuan_per_m2
     out["one_time_yuan"] = np.where(new, p.new_committee_yuan, 0.0) + extension
     out["working_funds_yuan"] = p.working_funds_yuan
     out["salaries_yuan"] = out["staff_needed"].astype(float) * p.staff_salary_yuan

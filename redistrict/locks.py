@@ -48,7 +48,7 @@ import shapely
 
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
-from redistrict.problem import IntArray, Problem
+from redistrict.problem import Band, IntArray, Problem
 from redistrict.scenario import Scenario
 from redistrict.solve import Solution, solve
 
@@ -58,6 +58,7 @@ __all__ = [
     "fixed_groups",
     "locked_only",
     "read_locks",
+    "sized_problem",
     "solve_locked",
     "subproblem",
 ]
@@ -107,9 +108,7 @@ def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.S
     bad = values.isna() | (values != values.round())
     if bad.any():
         lines = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
-        problems.append(
-            f"{where}: column {name} must hold whole numbers; lines {_listed(lines)} do not"
-        )
+        problems.append(f"{where}: column {name} must hold whole numbers; lines {_listed(lines)} do not")
     return values.where(~bad).astype("Int64")
 
 
@@ -138,9 +137,7 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
     p = Path(path)
     where = f"lock file {p}"
     if not p.is_file():
-        raise InputError(
-            f"{where}: does not exist or is not a file; give a CSV of atom or unit ids"
-        )
+        raise InputError(f"{where}: does not exist or is not a file; give a CSV of atom or unit ids")
     try:
         table = pd.read_csv(p, dtype=str, comment="#", skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
@@ -162,17 +159,13 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
         dup = ids[ids.duplicated(keep=False) & ids.notna()]
         if len(dup):
             twice = sorted(set(dup.astype(int)))
-            problems.append(
-                f"{where}: atom ids listed more than once: {_listed(twice)}; list each atom once"
-            )
+            problems.append(f"{where}: atom ids listed more than once: {_listed(twice)}; list each atom once")
         if not len(ids):
             problems.append(f"{where}: lists no atom; add one atom id per line under the header")
         if problems:
             raise InputError(problems)
         index = pd.Index(ids.astype("int64"), name="atom_id")
-        atom_groups = pd.Series(
-            [f"{_LOCK}{g}" for g in groups], index=index, name="group", dtype=object
-        )
+        atom_groups = pd.Series([f"{_LOCK}{g}" for g in groups], index=index, name="group", dtype=object)
         atom_hh = None if hh is None else pd.Series(hh.to_numpy(), index=index, name="households")
         return Locks(source=str(p), atom_groups=atom_groups, atom_households=atom_hh)
     if "unit_id" in cols:
@@ -270,6 +263,7 @@ def fixed_groups(
 
     """
     notes: list[str] = []
+    problem = sized_problem(problem, atoms, scenario)
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
     group = np.full(problem.n, "", dtype=object)
     if locks is not None:
@@ -334,9 +328,7 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
     points = shapely.point_on_surface(np.asarray(atoms.geometry.array, dtype=object))
     tree = shapely.STRtree(np.asarray(polys.geometry.array, dtype=object))
     ai, ui = tree.query(points, predicate="within")
-    pairs = pd.DataFrame({"atom": ai, "unit": polys["unit_id"].to_numpy()[ui]}).sort_values(
-        ["atom", "unit"]
-    )
+    pairs = pd.DataFrame({"atom": ai, "unit": polys["unit_id"].to_numpy()[ui]}).sort_values(["atom", "unit"])
     pairs = pairs.drop_duplicates("atom")
     index = pd.Index(atoms.index.to_numpy()[pairs["atom"].to_numpy()], name="atom_id")
     groups = pd.Series([f"{_LOCK}{u}" for u in pairs["unit"]], index=index, dtype=object)
@@ -350,9 +342,7 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
         now = atoms.loc[groups.index, "households"].groupby(pairs["unit"].to_numpy()).sum()
         for unit, before in locks.unit_households.items():
             if int(now.get(unit, 0)) != int(before):
-                log.info(
-                    "locked unit %s held %s households, now %s", unit, before, now.get(unit, 0)
-                )
+                log.info("locked unit %s held %s households, now %s", unit, before, now.get(unit, 0))
     return groups
 
 
@@ -378,9 +368,7 @@ def _soft_groups(
     notes: list[str],
 ) -> dict[str, int]:
     """Lock in-band and seal oversized communities (not touched by a hard lock)."""
-    table = classify_communities(
-        atoms, scenario.band if scenario.band.unit == "residents" else problem.band
-    )
+    table = classify_communities(atoms, scenario.band if scenario.band.unit == "residents" else problem.band)
     ids = atoms["community_id"].fillna("").astype(str)
     soft: dict[str, int] = {}
     skipped = []
@@ -388,9 +376,7 @@ def _soft_groups(
     for comm, cls in zip(table["community_id"], table["class"], strict=True):
         if cls == "undersized":
             continue
-        members = np.array(
-            sorted(pos[a] for a in ids.index[ids == comm] if a in pos), dtype=np.int64
-        )
+        members = np.array(sorted(pos[a] for a in ids.index[ids == comm] if a in pos), dtype=np.int64)
         load = int(problem.households[members].sum())
         if not len(members) or (cls == "oversized" and not len(problem.band.unit_counts(load))):
             continue
@@ -409,9 +395,7 @@ def _soft_groups(
         f"{kept} kept as they are, {sealed} split within their own boundary"
     )
     if skipped:
-        notes.append(
-            f"communities not kept whole (split by the atoms or by a lock): {_listed(skipped)}"
-        )
+        notes.append(f"communities not kept whole (split by the atoms or by a lock): {_listed(skipped)}")
     return soft
 
 
@@ -501,6 +485,42 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
 # ---------------------------------------------------------------------------- solving
 
 
+def sized_problem(problem: Problem, atoms: pd.DataFrame, scenario: Scenario | None) -> Problem:
+    """The problem sized by residents when the scenario's band is in residents.
+
+    The optimiser then counts residents (each atom's residents rounded to a
+    whole number) against the band in residents, and weighs compactness by
+    residents; edges, distances and communities are unchanged.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance in households.
+    atoms : pandas.DataFrame
+        Atoms (index = the problem's nodes) with ``residents``.
+    scenario : Scenario or None
+        The scenario.
+
+    Returns
+    -------
+    Problem
+        ``problem`` itself unless the band is in residents and the atoms have
+        residents.
+
+    """
+    if scenario is None or scenario.band.unit != "residents" or "residents" not in atoms:
+        return problem
+    residents = pd.to_numeric(atoms["residents"], errors="coerce").reindex(list(problem.nodes))
+    sizes = np.round(residents.fillna(0.0).clip(lower=0.0).to_numpy(dtype=float)).astype(np.int64)
+    b = scenario.band
+    sized = Problem.from_arrays(
+        sizes, problem.xy, problem.edges, nodes=problem.nodes, edge_major=problem.edge_major,
+        edge_length=problem.edge_length, community=problem.community, area=problem.area,
+        band=Band(b.lo, b.hi, b.target), weights=problem.weights,
+    )  # fmt: skip
+    return dataclasses.replace(sized, _cache={"dist": problem.distance})
+
+
 def subproblem(problem: Problem, keep: IntArray, region: np.ndarray | None = None) -> Problem:
     """The problem restricted to the atoms at positions ``keep``.
 
@@ -566,6 +586,8 @@ def solve_locked(
     seed: int = 0,
     method: str = "auto",
     target_gap: float = 0.005,
+    atoms: pd.DataFrame | None = None,
+    scenario: Scenario | None = None,
 ) -> Solution:
     """Solve a problem in which some atoms are locked into given units.
 
@@ -579,18 +601,26 @@ def solve_locked(
         no unit crosses the boundary of a seal.
     solver, time_limit, seed, method, target_gap
         As for :func:`redistrict.solve.solve`.
+    atoms : pandas.DataFrame, optional
+        Atoms with ``residents``, for a scenario with a band in residents.
+    scenario : Scenario, optional
+        With a band in residents, units are sized by residents (see
+        :func:`sized_problem`).
 
     Returns
     -------
     Solution
         The whole plan: unit ids 1..k numbered by first atom, locked groups
-        included; ``components`` gains one ``locked`` row per group.
+        included; ``components`` gains one ``locked`` row per group. With a
+        band in residents, flags and objective count residents.
 
     """
     kwargs: dict[str, Any] = {
         "solver": solver, "time_limit": time_limit, "seed": seed, "method": method,
         "target_gap": target_gap,
     }  # fmt: skip
+    if atoms is not None:
+        problem = sized_problem(problem, atoms, scenario)
     if fixed is None or not len(fixed):
         return solve(problem, **kwargs)
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}

@@ -85,6 +85,7 @@ def _allowed_pairs(
     radius: float,
     sp: bool,
     fixed: IntArray | None = None,
+    reach: float | None = None,
 ) -> tuple[np.ndarray, dict[tuple[int, int], list[int]]]:
     """Which (atom, centre) pairs may be used, and each pair's closer neighbours."""
     m = len(region)
@@ -97,6 +98,16 @@ def _allowed_pairs(
         allowed[:, ~keep] = False
         allowed[np.ix_(fixed, fixed)] = False
         allowed[fixed, fixed] = True
+        if reach is not None:
+            h = problem.households[region].astype(float)
+            limit = reach * problem.band.hi
+            for j in fixed.tolist():
+                order = np.argsort(local[:, j], kind="stable")
+                cum = np.cumsum(h[order])
+                cut = int(np.searchsorted(cum, limit)) + 1
+                reachable = np.zeros(m, bool)
+                reachable[order[:cut]] = True
+                allowed[:, j] &= reachable
     closer: dict[tuple[int, int], list[int]] = {}
     if not sp:
         return allowed, closer
@@ -210,6 +221,7 @@ def solve_region(
     mip_gap: float = 1e-6,
     max_nodes: int | None = None,
     centres: IntArray | None = None,
+    reach: float | None = None,
 ) -> RegionSolution:
     """Solve the integer program on ``region`` with ``kmin..kmax`` units.
 
@@ -237,6 +249,10 @@ def solve_region(
     centres : array of int, optional
         Fix the unit centres to these atom positions (a subset of ``region``):
         the model then only allocates atoms to them (location-allocation).
+    reach : float, optional
+        With ``centres``: a centre may only take the atoms nearest to it that
+        together hold ``reach`` times the band's upper bound (a restriction
+        that keeps allocation models small).
 
     Returns
     -------
@@ -252,7 +268,9 @@ def solve_region(
     if centres is not None:
         pos = {int(v): i for i, v in enumerate(region)}
         fixed = np.array(sorted(pos[int(c)] for c in centres), dtype=np.int64)
-    allowed, closer = _allowed_pairs(problem, region, local, radius, sp=contiguity == "sp", fixed=fixed)
+    allowed, closer = _allowed_pairs(
+        problem, region, local, radius, sp=contiguity == "sp", fixed=fixed, reach=reach
+    )
     prob, x = _build(problem, region, kmin, kmax, allowed, closer)
     cuts = 0
     while True:

@@ -169,7 +169,7 @@ def run_plan(
     notes += lock_notes
     solution = solve_locked(
         problem, fixed, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
-        method=opts.method, target_gap=opts.target_gap,
+        method=opts.method, target_gap=opts.target_gap, atoms=atoms, scenario=opts.scenario,
     )  # fmt: skip
     notes += solution.notes
     seconds["solve"] = time.perf_counter() - t

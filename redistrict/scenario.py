@@ -24,12 +24,14 @@ A scenario states what a plan must achieve and what it may change::
     community_kind = "urban"
     staff_salary_yuan = 60000
 
-**Bands in residents.** The optimiser counts households. A band in residents is
-converted to households with the mean household size of the loaded blocks
-(residents / households, rounded to the nearest household); afterwards every
-unit is checked against the band in residents, and the ``in_band`` and
-``status`` columns of the plan say whether it holds (see
-:func:`redistrict.continuity.annotate_units`).
+**Bands in residents.** With ``unit = "residents"`` the optimiser sizes units by
+residents: each atom's residents (rounded) are counted against the band in
+residents, and compactness is weighted by residents (see
+:func:`redistrict.locks.sized_problem`); ``in_band`` and ``status`` of the plan
+refer to residents (see :func:`redistrict.continuity.annotate_units`). The
+stages that need a size in households (subdividing large atoms, the first
+feasibility check) use the band converted with the mean household size of the
+loaded blocks (:meth:`Scenario.household_band`).
 
 **Weights.** The objective is measured in metres of the compactness term, so
 ``continuity`` and ``deviation`` are divided by ``compactness``; ``major_road``
@@ -309,9 +311,7 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data, source=str(p), default_name=p.stem)
 
 
-def parse_scenario(
-    data: Mapping[str, Any], *, source: str = "", default_name: str = "scenario"
-) -> Scenario:
+def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: str = "scenario") -> Scenario:
     """Validate a scenario given as a mapping (the parsed TOML).
 
     Parameters
@@ -348,15 +348,12 @@ def parse_scenario(
     allow = data.get("allow_change", "all")
     if allow not in ALLOW_CHANGE:
         problems.append(
-            f"{where}: allow_change must be one of {', '.join(repr(a) for a in ALLOW_CHANGE)}, "
-            f"not {allow!r}"
+            f"{where}: allow_change must be one of {', '.join(repr(a) for a in ALLOW_CHANGE)}, not {allow!r}"
         )
         allow = "all"
     radius = data.get("service_radius_m")
     if radius is not None and (not _is_number(radius) or not math.isfinite(radius) or radius <= 0):
-        problems.append(
-            f"{where}: service_radius_m must be a positive number of metres, not {radius!r}"
-        )
+        problems.append(f"{where}: service_radius_m must be a positive number of metres, not {radius!r}")
         radius = None
 
     band = _parse_band(data.get("band"), where, problems)
@@ -376,9 +373,7 @@ def parse_scenario(
 
 def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | None:
     if raw is None:
-        problems.append(
-            f"{where}: the [band] table is missing; add e.g. [band] lo = 2000, hi = 3000"
-        )
+        problems.append(f"{where}: the [band] table is missing; add e.g. [band] lo = 2000, hi = 3000")
         return None
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: band must be a table: [band] lo = 2000, hi = 3000")
@@ -393,14 +388,10 @@ def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | Non
         value = raw.get(key)
         if value is None:
             if key != "target":
-                problems.append(
-                    f"{where}: band.{key} is missing; give a whole number, e.g. {key} = 2000"
-                )
+                problems.append(f"{where}: band.{key} is missing; give a whole number, e.g. {key} = 2000")
             values[key] = None
         elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            problems.append(
-                f"{where}: band.{key} must be a non-negative whole number, not {value!r}"
-            )
+            problems.append(f"{where}: band.{key} must be a non-negative whole number, not {value!r}")
             values[key] = None
         else:
             values[key] = value
@@ -411,9 +402,7 @@ def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | Non
         if lo > hi:
             problems.append(f"{where}: band.lo {lo} is above band.hi {hi}: swap them")
         elif target is not None and not lo <= target <= hi:
-            problems.append(
-                f"{where}: band.target {target} lies outside [{lo}, {hi}]: move it inside"
-            )
+            problems.append(f"{where}: band.target {target} lies outside [{lo}, {hi}]: move it inside")
     if len(problems) > n or lo is None or hi is None:
         return None
     return ScenarioBand(lo=lo, hi=hi, target=target, unit=unit)
@@ -436,13 +425,9 @@ def _parse_weights(raw: Any, where: str, problems: list[str]) -> ScenarioWeights
             continue
         values[key] = float(value)
     if values.get("compactness", 1.0) <= 0:
-        problems.append(
-            f"{where}: weights.compactness must be positive (it is the unit of the others)"
-        )
+        problems.append(f"{where}: weights.compactness must be positive (it is the unit of the others)")
     if values.get("area", 0.0) > 1:
-        problems.append(
-            f"{where}: weights.area is a share and must lie in 0..1, not {values['area']}"
-        )
+        problems.append(f"{where}: weights.area is a share and must lie in 0..1, not {values['area']}")
     if len(problems) > n:
         return None
     return ScenarioWeights(**values)

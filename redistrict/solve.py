@@ -10,8 +10,10 @@ Per connected component of the atom graph:
 3. larger ones get a first plan by recursive spanning-tree bisection for each
    admissible number of units, improved by boundary moves, then by
    large-neighbourhood search (:func:`redistrict._local.lns`);
-4. a lower bound from the column-generated LP relaxation
-   (:func:`redistrict.bound.lower_bound`) turns the plan's objective into a gap.
+4. a lower bound from the Lagrangian relaxation
+   (:func:`redistrict.bound.lower_bound`) turns the plan's objective into a gap;
+   its best centres also seed location-allocation
+   (:func:`redistrict._local.locate_allocate`).
 
 A plan is called ``"optimal"`` only when its gap to a valid lower bound is at
 most ``optimal_gap``; otherwise it is ``"feasible"`` (bound known) or
@@ -164,7 +166,13 @@ def solve(
     -------
     Solution
     """
-    check_solver(solver)
+    notes: list[str] = []
+    mip = True
+    try:
+        check_solver(solver)
+    except SolverError as exc:
+        mip = False
+        notes.append(f"{exc}; the plan is built without the MIP solver (heuristic only)")
     if method not in ("auto", "exact", "lns"):
         raise ValueError(f"unknown method {method!r}: use auto, exact or lns")
     start = time.perf_counter()
@@ -173,7 +181,6 @@ def solve(
     h = problem.households
     labels = np.full(problem.n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
-    notes: list[str] = []
     rows: list[dict[str, object]] = []
     next_unit = 0
 
@@ -211,9 +218,9 @@ def solve(
         time_share = max(0.5, (deadline - time.perf_counter()) * len(region) / left_atoms)
         comp = _solve_component(
             problem, region, solver=solver, deadline=time.perf_counter() + time_share, seed=seed,
-            use_exact=method == "exact" or (method == "auto" and len(region) <= exact_max),
-            target_gap=target_gap, notes=notes,
-            label=f"component {ci} ({len(region)} atoms, {total} households)",
+            use_exact=mip and (method == "exact" or (method == "auto" and len(region) <= exact_max)),
+            target_gap=target_gap, notes=notes, mip=mip,
+            label=_label(problem, ci, region, total),
         )  # fmt: skip
         construct_seconds += comp.construct_seconds
         methods.add(comp.method)
@@ -274,6 +281,17 @@ def solve(
     )
 
 
+class _NoSolverError(Exception):
+    """Internal signal: no MIP solver is available, skip the MIP phases."""
+
+
+def _label(problem: Problem, ci: int, region: IntArray, total: int) -> str:
+    """How a component is named in notes: its size and its first atoms."""
+    first = ", ".join(str(problem.nodes[i]) for i in region[:5].tolist())
+    more = ", ..." if len(region) > 5 else ""
+    return f"component {ci} ({len(region)} atoms: {first}{more}; {total} households)"
+
+
 @dataclass
 class _Component:
     labels: IntArray
@@ -295,6 +313,7 @@ def _solve_component(
     target_gap: float,
     notes: list[str],
     label: str,
+    mip: bool = True,
 ) -> _Component:
     """Plan one connected component; never raises for solver trouble if any plan exists."""
     total = int(problem.households[region].sum())
@@ -316,7 +335,12 @@ def _solve_component(
             bound = sol.outcome.bound
             if sol.centres is not None:
                 return _Component(_labels_from_centres(sol.centres), bound, "exact", reason, sub, 0.0)
-            notes.append(f"{label}: the exact model found no plan in time; using the heuristic")
+            why = (
+                "proved no contiguous plan exists"
+                if sol.outcome.status == "infeasible"
+                else ("found no plan in time")
+            )
+            notes.append(f"{label}: the exact model {why}; using the heuristic")
     t0 = time.perf_counter()
     lab = _construct(sub, region, ks, seed)
     construct_seconds = time.perf_counter() - t0
@@ -324,18 +348,28 @@ def _solve_component(
     best: IntArray | None = None
     if lab is not None:
         best = boundary_moves(sub, _embed(problem.n, region, lab), deadline=time.perf_counter() + 0.1 * span)
-    lb = lower_bound(sub, region, time_limit=max(0.5, 0.5 * span))
+    best_cost = math.inf if best is None else sub.plan_cost(best)
+    lb = lower_bound(
+        sub, region, time_limit=max(0.5, 0.2 * span), upper=best_cost if math.isfinite(best_cost) else None
+    )
     if math.isfinite(lb.value):
         bound = lb.value
-    best_cost = math.inf if best is None else sub.plan_cost(best)
+    log.info("%s: first plan %.1f, bound %.1f after %.1f s", label, best_cost / sub.scale,
+             lb.value / sub.scale, span - (deadline - time.perf_counter()))  # fmt: skip
     try:
-        for k in sorted(lb.per_k, key=lambda k: lb.per_k[k]):
-            if lb.per_k[k] >= best_cost or time.perf_counter() >= deadline:
+        if not mip:
+            raise _NoSolverError
+        # Location-allocation from the relaxation's best centres for the two most promising
+        # unit counts, within a fifth of the time; the neighbourhood search gets the rest.
+        la_deadline = time.perf_counter() + 0.2 * span
+        for k in sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))[:2]:
+            if lb.per_k[k] >= best_cost or time.perf_counter() >= la_deadline:
                 continue
-            kk = k if k > 0 else int(np.clip(round(float(lb.opening[k].sum())), ks.start, ks.stop - 1))
-            la = locate_allocate(sub, region, kk, lb.opening[k], solver=solver, deadline=deadline)
+            la = locate_allocate(sub, region, k, lb.opening[k], solver=solver, deadline=la_deadline)
             if la is not None and (cost := sub.plan_cost(la)) < best_cost:
                 best, best_cost = la, cost
+            log.info("%s: location-allocation with %d units -> best %.1f (%.1f s left)", label, k,
+                     best_cost / sub.scale, deadline - time.perf_counter())  # fmt: skip
         if best is None:
             sol = solve_region(
                 sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
@@ -345,6 +379,8 @@ def _solve_component(
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
         if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
             best = lns(sub, best, solver=solver, deadline=deadline)
+    except _NoSolverError:
+        pass
     except SolverError as exc:
         notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
     if best is None:
@@ -355,8 +391,16 @@ def _solve_component(
         )
         notes.append(f"{label}: {reason}")
         lab = _construct(sub, region, ks, seed)
+        # Coarse atoms may need more, smaller units than ceil(total / hi).
+        k = ks.start
+        while lab is None and k < len(region) and (k == ks.start or time.perf_counter() < deadline):
+            k += 1
+            sub = _with_band(problem, Band(0, problem.band.hi, max(1, total // k)))
+            lab = bisect_plan(sub, region, k, seed=seed)
         if lab is None:
-            raise SolverError(f"{label}: no plan could be built, even with the lower bound dropped")
+            # Last resort: every atom a unit of its own (each is within the upper bound).
+            lab = np.arange(len(region), dtype=np.int64)
+            notes.append(f"{label}: no grouping of its atoms was found; every atom is a unit of its own")
         best = _embed(problem.n, region, lab)
     return _Component(best[region], bound, "lns", reason, sub, construct_seconds)
 
@@ -385,12 +429,13 @@ def _relax(problem: Problem, total: int, strict: bool = True) -> tuple[Problem, 
     if total < band.lo:
         why = (
             f"its {total} households are fewer than the band's lower bound {band.lo}: it forms one "
-            "undersized unit (merge it across the barrier by hand, or lower the band)"
+            "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
         why = (
             f"{total} households cannot be divided into units of {band.lo}-{band.hi} "
-            f"({k - 1} units hold at most {(k - 1) * band.hi}, {k} units need at least {k * band.lo}): "
+            f"({k - 1} unit{'s' if k - 1 != 1 else ''} hold{'' if k - 1 != 1 else 's'} at most "
+            f"{(k - 1) * band.hi}, {k} units need at least {k * band.lo}): "
             f"it is split into {k} units below the band"
         )
     else:

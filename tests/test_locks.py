@@ -11,7 +11,15 @@ import pytest
 import shapely
 
 from redistrict.errors import InputError
-from redistrict.locks import SEAL, fixed_groups, locked_only, read_locks, solve_locked, subproblem
+from redistrict.locks import (
+    SEAL,
+    fixed_groups,
+    locked_only,
+    read_locks,
+    sized_problem,
+    solve_locked,
+    subproblem,
+)
 from redistrict.problem import Band, Problem
 from redistrict.scenario import parse_scenario
 
@@ -174,3 +182,18 @@ def test_subproblem_keeps_full_costs() -> None:
     assert np.allclose(sub.distance, problem.distance[np.ix_(keep, keep)])
     assert np.allclose(sub.weight, problem.weight[keep])
     assert sub.edges.tolist() == [[0, 1], [2, 3]]
+
+
+def test_band_in_residents_sizes_units_by_residents() -> None:
+    atoms, problem, _ = _row([1, 1, 1, 1])
+    atoms["residents"] = [100.0, 100.4, 300.0, 299.6]
+    scenario = parse_scenario({"band": {"unit": "residents", "lo": 200, "hi": 400}})
+    sized = sized_problem(problem, atoms, scenario)
+    assert sized.households.tolist() == [100, 100, 300, 300]
+    assert (sized.band.lo, sized.band.hi) == (200, 400)
+    assert np.allclose(sized.distance, problem.distance)
+    # 100+100 | 300 | 300 is the only split into 200-400 residents
+    sol = solve_locked(problem, pd.Series(dtype=object), atoms=atoms, scenario=scenario, method="exact")
+    assert sol.labels.tolist() == [1, 1, 2, 3]
+    assert set(sol.unit_flags) == {"ok"}
+    assert sized_problem(problem, atoms, None) is problem

@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import Delaunay
 
-from redistrict.errors import SolverError
 from redistrict.evaluate import check_plan
 from redistrict.problem import Band, Problem
 from redistrict.solve import Solution, solve
@@ -40,6 +39,7 @@ OPTIMAL_GAP = 1e-4
 COMMON = settings(
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -83,9 +83,7 @@ def _grid(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[tuple[int,
     return xy, sorted((min(pos[u], pos[v]), max(pos[u], pos[v])) for u, v in graph.edges())
 
 
-def _planted_households(
-    rng: np.random.Generator, n: int, edges: list[tuple[int, int]]
-) -> np.ndarray:
+def _planted_households(rng: np.random.Generator, n: int, edges: list[tuple[int, int]]) -> np.ndarray:
     """Households such that a random contiguous split into units of the band exists."""
     adjacency: list[list[int]] = [[] for _ in range(n)]
     for a, b in edges:
@@ -121,9 +119,7 @@ def instances(draw: st.DrawFn, *, planted: bool, max_atoms: int = 24) -> Instanc
     n = len(xy)
     # Free draws: some instances cannot be split in the band at all, and an atom
     # may alone exceed the band; the plan must still be valid and flagged.
-    households = (
-        _planted_households(rng, n, edges) if planted else rng.integers(0, 1300, size=n)
-    )
+    households = _planted_households(rng, n, edges) if planted else rng.integers(0, 1300, size=n)
     problem = Problem.from_arrays(households, xy, edges, band=BAND)
     return Instance(problem, kind, planted, seed)
 
@@ -163,19 +159,6 @@ def _assert_invariants(instance: Instance, solution: Solution) -> None:
         assert (solution.status == "optimal") == (solution.gap <= OPTIMAL_GAP)
 
 
-#: solve() raises SolverError "no plan could be built, even with the lower bound
-#: dropped" on instances with no split in the band where the relaxed band (lower
-#: bound dropped, ceil(total / hi) units) has no contiguous split either, e.g. the
-#: 3 x 3 grid with households 360, 1060, 872, 3, 512, 1114, 720, 43, 994 (5,678 in
-#: all): a plan with 3 flagged units exists. Remove the marks once solve.py tries
-#: more units (or drops the upper bound) before giving up.
-RELAX_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=SolverError,
-    reason="BUG(solve.py): relaxed band with ceil(total/hi) units can have no contiguous split",
-)
-
-
 @settings(COMMON, max_examples=25)
 @given(instance=instances(planted=True))
 def test_exact_plans_keep_the_invariants(instance: Instance) -> None:
@@ -184,13 +167,15 @@ def test_exact_plans_keep_the_invariants(instance: Instance) -> None:
 
 
 @settings(COMMON, max_examples=10)
-@given(instance=instances(planted=True, max_atoms=40), seed=st.integers(0, 1000))
+@given(instance=instances(planted=True, max_atoms=32), seed=st.integers(0, 1000))
 def test_heuristic_plans_keep_the_invariants(instance: Instance, seed: int) -> None:
-    solution = solve(instance.problem, time_limit=1.5, seed=seed, method="lns")
+    # A generous limit, so that the plans found do not depend on the machine's load.
+    solution = solve(instance.problem, time_limit=4.0, seed=seed, method="lns")
     _assert_invariants(instance, solution)
 
 
-@RELAX_BUG
+# No shrinking: a failure is reported with its (seeded) instance at once, without
+# minutes of re-solving.
 @settings(COMMON, max_examples=12, phases=[Phase.explicit, Phase.generate])
 @given(instance=instances(planted=False), method=st.sampled_from(["exact", "lns"]))
 def test_plans_of_instances_without_a_split_in_the_band_keep_the_invariants(

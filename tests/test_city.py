@@ -1,0 +1,277 @@
+"""City scale: decomposition into subproblems, Dask solving, cache, merged outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from redistrict import city
+from redistrict.city import (
+    SYNCHRONOUS,
+    CacheReport,
+    Group,
+    decompose,
+    merge_solutions,
+    solve_groups,
+)
+from redistrict.cli import app
+from redistrict.errors import InputError
+from redistrict.problem import Band, Problem
+
+
+def grid(
+    rows: int, cols: int, households: np.ndarray | int, community: list[str | None]
+) -> tuple[Problem, list[str | None]]:
+    """A rows x cols grid of 100 m squares, atom ``r * cols + c``."""
+    n = rows * cols
+    h = np.full(n, households) if np.isscalar(households) else np.asarray(households)
+    xy = [(100.0 * (i % cols), 100.0 * (i // cols)) for i in range(n)]
+    edges = [(i, i + 1) for i in range(n) if i % cols < cols - 1]
+    edges += [(i, i + cols) for i in range(n - cols)]
+    problem = Problem.from_arrays(h, xy, edges, edge_length=np.full(len(edges), 100.0), band=Band(2000, 3000))
+    return problem, community
+
+
+def layout(rows: int, cols: int, spec: dict[str, list[tuple[int, int]]]) -> list[str | None]:
+    out: list[str | None] = [None] * (rows * cols)
+    for name, cells in spec.items():
+        for r, c in cells:
+            out[r * cols + c] = name
+    return out
+
+
+def cells(rows: range, cols: range) -> list[tuple[int, int]]:
+    return [(r, c) for r in rows for c in cols]
+
+
+def groups_as_sets(groups: list[Group]) -> list[tuple[str, ...]]:
+    return [g.communities for g in groups]
+
+
+def check_partition_of_atoms(problem: Problem, groups: list[Group]) -> None:
+    allpos = np.concatenate([g.positions for g in groups])
+    assert sorted(allpos.tolist()) == list(range(problem.n))
+    for g in groups:
+        assert problem.is_contiguous(g.positions)
+        assert g.households == int(problem.households[g.positions].sum())
+
+
+# ------------------------------------------------------------------ decompose
+def test_undersized_community_merges_with_longest_boundary_neighbour() -> None:
+    # 4 x 9 grid of 250 households: A (cols 0-2) and B (cols 3-5) hold 3,000 each;
+    # C (col 6, rows 0-1) holds 500 and touches B along 200 m and D along 300 m.
+    spec = {
+        "A": cells(range(4), range(0, 3)),
+        "B": cells(range(4), range(3, 6)),
+        "C": [(0, 6), (1, 6)],
+        "D": [(2, 6), (3, 6), *cells(range(4), range(7, 9))],
+    }
+    problem, community = grid(4, 9, 250, layout(4, 9, spec))
+    groups = decompose(problem, community)
+    check_partition_of_atoms(problem, groups)
+    assert groups_as_sets(groups) == [("A",), ("B",), ("C", "D")]
+    assert [g.households for g in groups] == [3000, 3000, 3000]
+    assert "community C (500 households, below the band) merged with community D" in groups[2].note
+    assert groups[0].note == groups[1].note == ""
+
+
+def test_gap_community_is_merged_and_oversized_stays_alone() -> None:
+    # A: 12 atoms x 300 = 3,600 households (between 1 x 3,000 and 2 x 2,000): must merge.
+    # B: 24 atoms x 300 = 7,200 (3 units): feasible, stays alone when nothing joins it.
+    # E: 8 atoms x 300 = 2,400, in band.
+    spec = {
+        "A": cells(range(4), range(0, 3)),
+        "E": cells(range(4), range(3, 5)),
+        "B": cells(range(4), range(5, 11)),
+    }
+    problem, community = grid(4, 11, 300, layout(4, 11, spec))
+    groups = decompose(problem, community)
+    check_partition_of_atoms(problem, groups)
+    assert groups_as_sets(groups) == [("A", "E"), ("B",)]
+    assert "in a gap of the band" in groups[0].note
+    for g in groups:
+        assert len(problem.band.unit_counts(g.households)) > 0
+
+
+def test_atoms_without_community_join_longest_boundary_neighbour() -> None:
+    # Column 3 has no community: it touches A and B along 400 m each, and the tie goes
+    # to the piece with the lower first atom (A). The lone atom (3, 7) touches only B.
+    spec = {
+        "A": cells(range(4), range(0, 3)),
+        "B": [*cells(range(4), range(4, 7)), (0, 7), (1, 7), (2, 7)],
+    }
+    problem, community = grid(4, 8, 250, layout(4, 8, spec))
+    groups = decompose(problem, community)
+    check_partition_of_atoms(problem, groups)
+    assert groups_as_sets(groups) == [("A",), ("B",)]
+    assert 3 in groups[0].positions.tolist()  # (0, 3) went to A
+    assert 31 in groups[1].positions.tolist()  # (3, 7) went to B
+    assert [g.households for g in groups] == [4000, 4000]
+
+
+def test_partition_boundaries_are_never_crossed() -> None:
+    # A chain B B B B - C - D D D D: C (500 households) shares 200 m with B (district
+    # west) and 100 m with D (district east, like C): it must merge with D.
+    h = [625] * 4 + [500] + [625] * 4
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8)]
+    length = [100, 100, 100, 200, 100, 100, 100, 100]
+    xy = [(100.0 * i, 0.0) for i in range(9)]
+    problem = Problem.from_arrays(h, xy, edges, edge_length=length, band=Band(2000, 3000))
+    community = ["B"] * 4 + ["C"] + ["D"] * 4
+    district = ["west"] * 4 + ["east"] * 5
+    groups = decompose(problem, community, district)
+    check_partition_of_atoms(problem, groups)
+    assert groups_as_sets(groups) == [("B",), ("C", "D")]
+    assert [g.partition for g in groups] == ["west", "east"]
+    # Without districts C joins B, with which it shares the longer boundary.
+    assert groups_as_sets(decompose(problem, community)) == [("B", "C"), ("D",)]
+
+
+def test_isolated_infeasible_piece_is_kept_and_explained() -> None:
+    h = [900, 900, 2500]
+    problem = Problem.from_arrays(h, [(0, 0), (100, 0), (5000, 0)], [(0, 1)], band=Band(2000, 3000))
+    groups = decompose(problem, ["X", "X", "Y"])
+    assert groups_as_sets(groups) == [("X",), ("Y",)]
+    assert "touches no other group to merge with" in groups[0].note
+    assert groups[0].households == 1800
+
+
+def test_decompose_rejects_wrong_lengths() -> None:
+    problem, community = grid(2, 2, 500, ["A"] * 4)
+    with pytest.raises(ValueError, match="one value per atom"):
+        decompose(problem, community[:3])
+
+
+# -------------------------------------------------------------------- solving
+def random_city() -> tuple[Problem, list[Group]]:
+    """4 x 12 grid, seeded households, eight 2 x 3 communities, one of them undersized."""
+    rng = np.random.default_rng(7)
+    rows, cols = 4, 12
+    h = rng.integers(600, 900, size=rows * cols)
+    community = [f"c{(r // 2) * 4 + (c // 3):02d}" for r in range(rows) for c in range(cols)]
+    h[[i for i, c in enumerate(community) if c == "c03"]] = 150
+    problem, _ = grid(rows, cols, h, community)
+    return problem, decompose(problem, community)
+
+
+def plan_labels(problem: Problem, groups: list[Group], **kwargs: Any) -> tuple[pd.Series, CacheReport]:
+    sols, report = solve_groups(problem, groups, time_limit=30.0, seed=3, **kwargs)
+    merged = merge_solutions(problem, groups, sols)
+    return merged.labels, report
+
+
+def test_two_dask_workers_give_the_single_process_plan() -> None:
+    problem, groups = random_city()
+    assert [g.communities for g in groups if len(g.communities) > 1] == [("c03", "c07")]
+    assert all(len(g.positions) <= 30 for g in groups)  # exact model: deterministic
+    reference, rep1 = plan_labels(problem, groups, scheduler=SYNCHRONOUS)
+    dask_labels, rep2 = plan_labels(problem, groups, workers=2)
+    assert rep1.scheduler == "synchronous"
+    assert rep2.scheduler == "local" and rep2.workers == 2
+    assert rep2.solved == len(groups)
+    pd.testing.assert_series_equal(dask_labels, reference)
+    # Every household is in exactly one unit, units are numbered 1..k.
+    assert reference.notna().all()
+    assert sorted(reference.unique().tolist()) == list(range(1, reference.max() + 1))
+    loads = pd.Series(problem.households, index=reference.index).groupby(reference).sum()
+    assert int(loads.sum()) == problem.total
+
+
+def test_units_are_numbered_in_group_order() -> None:
+    problem, groups = random_city()
+    labels, _ = plan_labels(problem, groups, scheduler=SYNCHRONOUS)
+    first_unit = [int(labels.iloc[g.positions].min()) for g in groups]
+    assert first_unit == sorted(first_unit)
+    for g in groups:  # no unit spans two groups
+        inside = set(labels.iloc[g.positions].tolist())
+        outside = set(labels.drop(labels.index[g.positions]).tolist())
+        assert not inside & outside
+
+
+def test_cache_resumes_without_solving(tmp_path: Path) -> None:
+    problem, groups = random_city()
+    cache = tmp_path / "cache"
+    first, rep1 = plan_labels(problem, groups, scheduler=SYNCHRONOUS, cache_dir=cache)
+    assert (rep1.solved, rep1.cached) == (len(groups), 0)
+    files = sorted(cache.glob("*.json"))
+    assert len(files) == len(groups)
+    again, rep2 = plan_labels(problem, groups, scheduler=SYNCHRONOUS, cache_dir=cache)
+    assert (rep2.solved, rep2.cached) == (0, len(groups))
+    pd.testing.assert_series_equal(again, first)
+    # An interrupted run: one subproblem missing, one cache file damaged.
+    files[0].unlink()
+    files[1].write_text("{not json", encoding="utf-8")
+    resumed, rep3 = plan_labels(problem, groups, scheduler=SYNCHRONOUS, cache_dir=cache)
+    assert (rep3.solved, rep3.cached) == (2, len(groups) - 2)
+    pd.testing.assert_series_equal(resumed, first)
+    # Other parameters, other keys: nothing reused.
+    sols, rep4 = solve_groups(
+        problem, groups, time_limit=30.0, seed=4, scheduler=SYNCHRONOUS, cache_dir=cache
+    )
+    assert rep4.solved == len(groups) and not any(s.cached for s in sols)
+
+
+def test_bad_worker_count_and_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem, groups = random_city()
+    with pytest.raises(InputError, match="--workers must be at least 1"):
+        solve_groups(problem, groups, workers=0)
+    monkeypatch.setattr(city, "_CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(InputError, match="cannot connect to the Dask scheduler"):
+        solve_groups(problem, groups, scheduler="tcp://127.0.0.1:9")
+
+
+# ------------------------------------------------------------------- real data
+def test_city_command_on_ottawa_testcase(ottawa_testcase: Path, tmp_path: Path) -> None:
+    src = str(ottawa_testcase)
+    out = tmp_path / "plan"
+    args = [
+        "city", "--roads", f"{src}:roads", "--blocks", f"{src}:dissemination_blocks",
+        "--households", "dburdwell2021", "--residents", "dbpop2021", "--road-class", "RANK",
+        "--communities", f"{src}:ons_neighbourhoods", "--community-id", "ONS_ID",
+        "--partition-by", "ONS_ID_gen3", "--atoms", "blocks", "--time-limit", "2",
+        "--scheduler", "synchronous", "--out", str(out), "--lang", "en",
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for name in ("plan.gpkg", "summary.csv", "map.html", "run.json", "subproblems.csv"):
+        assert (out / name).is_file(), name
+    summary = pd.read_csv(out / "summary.csv")
+    assert int(summary["households"].sum()) == 32_843
+    sub = pd.read_csv(out / "subproblems.csv", dtype={"communities": str, "partition": str})
+    assert sorted(sub["communities"]) == ["3024", "3104", "3115"]
+    assert (sub["communities"] == sub["partition"]).all()
+    assert int(sub["households"].sum()) == 32_843
+    assert int(sub["units"].sum()) == len(summary)
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["city"]["subproblems"] == 3 and record["city"]["solved"] == 3
+    assert (tmp_path / "plan.cache").is_dir()
+    # Rerun: everything from the cache, same plan.
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 solved, 3 from the cache" in " ".join(again.output.split())
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), summary)
+
+
+def test_unknown_partition_column_is_reported(ottawa_testcase: Path, tmp_path: Path) -> None:
+    src = str(ottawa_testcase)
+    args = [
+        "city", "--roads", f"{src}:roads", "--blocks", f"{src}:dissemination_blocks",
+        "--households", "dburdwell2021", "--partition-by", "district", "--band", "9000", "8000",
+        "--out", str(tmp_path / "x"),
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "lower bound 9000 is above the upper bound 8000" in text
+    assert not (tmp_path / "x").exists()
+    args[args.index("9000") : args.index("8000") + 1] = ["2000", "3000"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "--partition-by 'district'" in text and "ONS_ID_gen3" in text
