@@ -462,7 +462,11 @@ def _payload(problem: Problem, group: Group, params: dict[str, Any]) -> dict[str
         community = np.full(len(pos), -1, dtype=np.int64)
         has = codes >= 0
         community[has] = np.unique(codes[has], return_inverse=True)[1]
-    nodes = np.array([int(problem.nodes[i]) for i in pos.tolist()], dtype=np.int64)
+    labels = [problem.nodes[i] for i in pos.tolist()]
+    if all(isinstance(v, int | np.integer) for v in labels):
+        nodes = np.asarray(labels, dtype=np.int64)
+    else:  # atoms named otherwise are referred to by position in notes
+        nodes = pos.copy()
     return {
         "index": group.index,
         "nodes": nodes,
@@ -727,19 +731,22 @@ def solve_groups(
         "method": method,
         "target_gap": float(target_gap),
     }
-    payloads = [_payload(problem, g, params) for g in groups]
-    keys = [_key(p) for p in payloads]
+    if len({g.index for g in groups}) != len(groups):
+        raise ValueError("groups must have distinct indices")
+    size = {g.index: len(g.positions) for g in groups}
+    payloads = {g.index: _payload(problem, g, params) for g in groups}
+    keys = {i: _key(p) for i, p in payloads.items()}
     results: dict[int, GroupSolution] = {}
     todo: list[int] = []
-    for g, key in zip(groups, keys, strict=True):
-        record = _read_cache(directory, key, len(g.positions))
+    for g in groups:
+        record = _read_cache(directory, keys[g.index], size[g.index])
         if record is None:
             todo.append(g.index)
         else:
-            results[g.index] = _from_record(g.index, key, record, cached=True)
+            results[g.index] = _from_record(g.index, keys[g.index], record, cached=True)
     cached = len(results)
     # Largest subproblems first: the long ones do not end up alone at the tail.
-    todo.sort(key=lambda i: (-len(groups[i].positions), i))
+    todo.sort(key=lambda i: (-size[i], i))
     bar, task = _progress_bar(progress, len(groups))
 
     def finish(i: int, record: dict[str, Any]) -> None:
@@ -968,7 +975,8 @@ def _atom_partition(
     missing = int(values.isna().sum())
     if missing:
         notes.append(
-            f"{missing} blocks have no value in column {column!r}: their atoms join the "
+            f"{missing} block{'s have' if missing > 1 else ' has'} no value in column "
+            f"{column!r}: their atoms join the "
             "neighbouring area they share the longest boundary with"
         )
     frame = pd.DataFrame(

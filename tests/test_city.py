@@ -275,3 +275,15 @@ def test_unknown_partition_column_is_reported(ottawa_testcase: Path, tmp_path: P
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "--partition-by 'district'" in text and "ONS_ID_gen3" in text
+
+
+def test_area_of_an_atom_is_that_of_most_of_its_households() -> None:
+    blocks = pd.DataFrame(
+        {"households": [10, 30, 5, 0, 7], "district": [1.0, 2.0, 2.0, 3.0, None]},
+        index=pd.Index([100, 101, 102, 103, 104]),
+    )
+    block_atom = pd.Series([0, 0, 1, 2, 3], index=blocks.index)
+    notes: list[str] = []
+    got = city._atom_partition(blocks, block_atom, "district", [0, 1, 2, 3, 4], notes)  # type: ignore[arg-type]
+    assert got == ["2", "2", "3", None, None]
+    assert len(notes) == 1 and "1 block has no value in column 'district'" in notes[0]
