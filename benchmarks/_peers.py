@@ -195,6 +195,11 @@ def run_recom(
     new unit lies in ``[lo, hi]``; merged pairs that cannot be split are reselected.
     Every state is scored by :class:`MeanDistance` and the best one is kept.
 
+    ``recursive_tree_part`` draws every seed unit within ``epsilon`` of the mean
+    size, a window symmetric about it and so narrower than the band: an atom larger
+    than the window's top makes seeding impossible, and a :class:`RuntimeError` is
+    raised at once (as it is, by GerryChain, when no balanced cut is found).
+
     Parameters
     ----------
     graph : networkx.Graph
@@ -213,6 +218,11 @@ def run_recom(
     Returns
     -------
     PeerRun
+
+    Raises
+    ------
+    RuntimeError
+        When no seed plan with the requested unit counts is found.
     """
     from gerrychain import Graph, MarkovChain, Partition
     from gerrychain.partition import recursive_tree_part
@@ -243,6 +253,12 @@ def run_recom(
                 f"in [{lo}, {hi}]; seeded with a 5% tolerance"
             )
             eps = 0.05
+        biggest = max(int(graph.nodes[v]["households"]) for v in comp.nodes)
+        if biggest > target * (1 + eps):
+            raise RuntimeError(
+                f"component {ci}: an atom of {biggest} households exceeds the seed window "
+                f"{target:.0f} +/- {100 * eps:.1f}% of recursive_tree_part for {comp.units} units"
+            )
         sub = Graph.from_networkx(graph.subgraph(comp.nodes).copy())
         parts = list(range(next_part, next_part + comp.units))
         seeded = recursive_tree_part(sub, parts, target, "households", eps, rng=rng)

@@ -18,6 +18,9 @@ from redistrict.problem import IntArray, Problem
 
 __all__ = ["bisect_plan"]
 
+#: Spanning trees drawn for one region before giving the problem back to the parent cut.
+_TRIES_PER_LEVEL = 25
+
 
 def _tree_cuts(
     problem: Problem, region: IntArray, rng: np.random.Generator
@@ -49,8 +52,12 @@ def _split(
     total = int(problem.households[region].sum())
     if k == 1:
         return [region] if band.lo <= total <= band.hi else None
-    while budget[0] > 0:
+    # A few trees per level: a region that cannot be cut sends the search back up,
+    # where the parent tries another cut, instead of exhausting the whole budget.
+    local = 0
+    while budget[0] > 0 and local < _TRIES_PER_LEVEL:
         budget[0] -= 1
+        local += 1
         order, parent, sub_hh = _tree_cuts(problem, region, rng)
         if len(order) < len(region):
             return None  # region is not connected

@@ -17,6 +17,10 @@ __all__ = ["boundary_moves", "lns", "locate_allocate"]
 
 log = logging.getLogger(__name__)
 
+#: In a neighbourhood, candidate centres lie within this share of the units' radius
+#: of a current centre.
+_CENTRE_MOVE = 0.6
+
 
 class _Plan:
     """Mutable plan state restricted to labelled atoms (label >= 0)."""
@@ -304,19 +308,27 @@ def _reoptimise(
     kmin, kmax = max(ks.start, k - 1), min(ks.stop - 1, k + 1)
     if kmin > kmax:
         return None
-    # Allow centres a little further than the current units reach.
+    # Allow centres a little further than the current units reach, and only near
+    # the current centres (a unit's best centre rarely moves far in one step).
     radius = 0.0
+    current = []
     for u in group:
         members = np.flatnonzero(labels == u)
         _, c = problem.unit_cost(members)
+        current.append(c)
         radius = max(radius, float(problem.distance[members, c].max()))
+    near = (
+        problem.distance[np.ix_(region, np.array(current, dtype=np.int64))].min(axis=1)
+        <= _CENTRE_MOVE * radius
+    )
+    candidates = region[near] if near.sum() > kmax else None
     limit = min(sub_time, deadline - time.perf_counter())
     if limit <= 0.2:
         return None
     try:
         sol = solve_region(
             problem, region, kmin=kmin, kmax=kmax, solver=solver, time_limit=limit,
-            contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500,
+            contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500, centres=candidates,
         )  # fmt: skip
     except SolverError as exc:
         log.warning("neighbourhood search stopped: %s", exc)

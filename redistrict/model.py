@@ -96,8 +96,6 @@ def _allowed_pairs(
         keep = np.zeros(m, bool)
         keep[fixed] = True
         allowed[:, ~keep] = False
-        allowed[np.ix_(fixed, fixed)] = False
-        allowed[fixed, fixed] = True
         if reach is not None:
             h = problem.households[region].astype(float)
             limit = reach * problem.band.hi
@@ -247,8 +245,9 @@ def solve_region(
     max_nodes : int, optional
         Deterministic branch-and-bound node limit per solver call.
     centres : array of int, optional
-        Fix the unit centres to these atom positions (a subset of ``region``):
-        the model then only allocates atoms to them (location-allocation).
+        Candidate centres (a subset of ``region``): units may only be centred
+        on these atoms. With ``kmin == kmax == len(centres)`` every candidate
+        opens and the model only allocates atoms (location-allocation).
     reach : float, optional
         With ``centres``: a centre may only take the atoms nearest to it that
         together hold ``reach`` times the band's upper bound (a restriction

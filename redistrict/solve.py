@@ -68,8 +68,8 @@ class Solution:
     seconds : float
         Wall-clock time of the solve.
     seconds_first : float
-        Time spent building first valid plans (constructors only); equal to
-        ``seconds`` when only the exact model ran.
+        Time until every component had a first valid plan (summed over the
+        components, which are planned one after the other).
     solver : str
         MIP solver used.
     method : str
@@ -202,7 +202,7 @@ def solve(
     objectives: list[float] = []
     methods: set[str] = set()
     history: list[tuple[float, float]] = []
-    construct_seconds = 0.0
+    first_seconds = 0.0
     comp_labels: list[tuple[IntArray, IntArray]] = []
 
     # 2. Solve each component (largest first), sharing the time left.
@@ -222,7 +222,7 @@ def solve(
             target_gap=target_gap, notes=notes, mip=mip,
             label=_label(problem, ci, region, total),
         )  # fmt: skip
-        construct_seconds += comp.construct_seconds
+        first_seconds += comp.first_seconds
         methods.add(comp.method)
         lab = comp.labels
         cost = comp.problem.plan_cost(_embed(problem.n, region, lab))
@@ -271,7 +271,7 @@ def solve(
         bound=None if bound_total is None else bound_total / scale,
         gap=gap,
         seconds=seconds,
-        seconds_first=min(seconds, construct_seconds) if "lns" in methods else seconds,
+        seconds_first=min(seconds, first_seconds),
         solver=solver,
         method="/".join(sorted(methods)) or "none",
         unit_flags=unit_flags,
@@ -299,7 +299,7 @@ class _Component:
     method: str
     reason: str
     problem: Problem
-    construct_seconds: float
+    first_seconds: float
 
 
 def _solve_component(
@@ -323,6 +323,7 @@ def _solve_component(
         sub, ks, reason = _relax(problem, total)
         notes.append(f"{label}: {reason}")
     bound: float | None = None
+    t_exact = time.perf_counter()
     if use_exact:
         try:
             sol = solve_region(
@@ -334,7 +335,8 @@ def _solve_component(
         else:
             bound = sol.outcome.bound
             if sol.centres is not None:
-                return _Component(_labels_from_centres(sol.centres), bound, "exact", reason, sub, 0.0)
+                first = time.perf_counter() - t_exact
+                return _Component(_labels_from_centres(sol.centres), bound, "exact", reason, sub, first)
             why = (
                 "proved no contiguous plan exists"
                 if sol.outcome.status == "infeasible"
@@ -343,7 +345,7 @@ def _solve_component(
             notes.append(f"{label}: the exact model {why}; using the heuristic")
     t0 = time.perf_counter()
     lab = _construct(sub, region, ks, seed)
-    construct_seconds = time.perf_counter() - t0
+    first_seconds = time.perf_counter() - t0 if lab is not None else math.nan
     span = max(0.0, deadline - time.perf_counter())
     best: IntArray | None = None
     if lab is not None:
@@ -360,14 +362,19 @@ def _solve_component(
         if not mip:
             raise _NoSolverError
         # Location-allocation from the relaxation's best centres for the two most promising
-        # unit counts, within a fifth of the time; the neighbourhood search gets the rest.
-        la_deadline = time.perf_counter() + 0.2 * span
-        for k in sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))[:2]:
-            if lb.per_k[k] >= best_cost or time.perf_counter() >= la_deadline:
+        # unit counts, within half of the time; the neighbourhood search gets the rest.
+        la_deadline = time.perf_counter() + 0.45 * span
+        promising = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))[:2]
+        for i, k in enumerate(promising):
+            now = time.perf_counter()
+            if lb.per_k[k] >= best_cost or now >= la_deadline:
                 continue
-            la = locate_allocate(sub, region, k, lb.opening[k], solver=solver, deadline=la_deadline)
+            k_deadline = now + (la_deadline - now) / (len(promising) - i)
+            la = locate_allocate(sub, region, k, lb.opening[k], solver=solver, deadline=k_deadline)
             if la is not None and (cost := sub.plan_cost(la)) < best_cost:
                 best, best_cost = la, cost
+                if math.isnan(first_seconds):
+                    first_seconds = time.perf_counter() - t0
             log.info("%s: location-allocation with %d units -> best %.1f (%.1f s left)", label, k,
                      best_cost / sub.scale, deadline - time.perf_counter())  # fmt: skip
         if best is None:
@@ -377,6 +384,7 @@ def _solve_component(
             )  # fmt: skip
             if sol.centres is not None:
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
+                first_seconds = time.perf_counter() - t0
         if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
             best = lns(sub, best, solver=solver, deadline=deadline)
     except _NoSolverError:
@@ -402,7 +410,9 @@ def _solve_component(
             lab = np.arange(len(region), dtype=np.int64)
             notes.append(f"{label}: no grouping of its atoms was found; every atom is a unit of its own")
         best = _embed(problem.n, region, lab)
-    return _Component(best[region], bound, "lns", reason, sub, construct_seconds)
+    if math.isnan(first_seconds):
+        first_seconds = time.perf_counter() - t0
+    return _Component(best[region], bound, "lns", reason, sub, first_seconds)
 
 
 def _gap(objective: float, bound: float) -> float:
