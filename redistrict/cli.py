@@ -202,6 +202,34 @@ def _progress(enabled: bool) -> Any:
     return say
 
 
+def _load_kwargs(
+    roads: str,
+    blocks: str,
+    households: str,
+    residents: str | None,
+    road_class: str | None,
+    major_classes: str | None,
+    communities: str | None,
+    community_id: str | None,
+    community_name: str | None,
+    barriers: list[str] | None,
+    offices: str | None,
+    office_id: str | None,
+    office_area: str | None,
+    study_area: str | None,
+    where: str | None,
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`redistrict.load.load_inputs` from the shared input options."""
+    return {
+        "roads": roads, "blocks": blocks, "households": households, "residents": residents,
+        "road_class": road_class,
+        "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
+        "communities": communities, "community_id": community_id, "community_name": community_name,
+        "barriers": barriers or None, "offices": offices, "office_id": office_id,
+        "office_area": office_area, "study_area": study_area, "where": where,
+    }  # fmt: skip
+
+
 def demo_path() -> Path:
     """Location of the embedded demo GeoPackage (installed or in the source tree)."""
     here = Path(__file__).resolve().parent
@@ -337,14 +365,10 @@ def plan(
     """Plan road-bounded units of LO-HI households for the given roads and blocks."""
     _setup_logging(verbose)
     try:
-        load_kwargs: dict[str, Any] = {
-            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
-            "road_class": road_class,
-            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
-            "communities": communities, "community_id": community_id, "community_name": community_name,
-            "barriers": barriers or None, "offices": offices, "office_id": office_id,
-            "office_area": office_area, "study_area": study_area, "where": where,
-        }  # fmt: skip
+        load_kwargs: dict[str, Any] = _load_kwargs(
+            roads, blocks, households, residents, road_class, major_classes, communities,
+            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+        )  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
@@ -427,14 +451,10 @@ def city(
         _check_choice("--lang", lang, ("zh", "en"))
         _check_time_limit(time_limit)
         _check_out_dir(out_dir)
-        load_kwargs: dict[str, Any] = {
-            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
-            "road_class": road_class,
-            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
-            "communities": communities, "community_id": community_id, "community_name": community_name,
-            "barriers": barriers or None, "offices": offices, "office_id": office_id,
-            "office_area": office_area, "study_area": study_area, "where": where,
-        }  # fmt: skip
+        load_kwargs: dict[str, Any] = _load_kwargs(
+            roads, blocks, households, residents, road_class, major_classes, communities,
+            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+        )  # fmt: skip
         from redistrict.pipeline import PlanOptions
 
         opts = PlanOptions(
@@ -514,14 +534,10 @@ def compare(
         if lock_plan is not None and lock is None:
             raise InputError("--lock-plan names the plan a --lock file refers to: give --lock FILE too")
         locks = None if lock is None else read_locks(lock, plan=lock_plan)
-        load_kwargs: dict[str, Any] = {
-            "roads": roads, "blocks": blocks, "households": households, "residents": residents,
-            "road_class": road_class,
-            "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
-            "communities": communities, "community_id": community_id, "community_name": community_name,
-            "barriers": barriers or None, "offices": offices, "office_id": office_id,
-            "office_area": office_area, "study_area": study_area, "where": where,
-        }  # fmt: skip
+        load_kwargs: dict[str, Any] = _load_kwargs(
+            roads, blocks, households, residents, road_class, major_classes, communities,
+            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+        )  # fmt: skip
         base = PlanOptions(
             solver=solver, time_limit=time_limit, seed=seed, method=method,
             atoms=atoms, locks=locks,  # type: ignore[arg-type]
