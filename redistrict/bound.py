@@ -156,6 +156,7 @@ def lower_bound(
     time_limit: float = 30.0,
     upper: float | None = None,
     max_iter: int = 400,
+    per_k_limit: int = 8,
 ) -> LowerBound:
     """Lower bound for any plan of a connected region.
 
@@ -171,7 +172,9 @@ def lower_bound(
         Objective of a known plan, used for the step size (Polyak); without it
         the step uses a guess that is refined as the bound improves.
     max_iter : int
-        Subgradient iterations at most.
+        Subgradient iterations at most (per unit count).
+    per_k_limit : int
+        With more admissible unit counts than this, one ascent serves them all.
 
     Returns
     -------
@@ -191,17 +194,18 @@ def lower_bound(
     opening: dict[int, FloatArray] = {}
     iterations = 0
     ks = list(lag.ks)
-    # One ascent per unit count: each count gets its own multipliers (a stronger bound).
-    for i, k in enumerate(ks):
-        deadline = (
-            start
-            + (time_limit - (time.perf_counter() - start)) / (len(ks) - i)
-            + (time.perf_counter() - start)
-        )
-        val, score, its = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter)
-        per_k[k] = val
-        opening[k] = score
-        iterations += its
+    if len(ks) > per_k_limit:
+        # Many admissible counts (large regions): one ascent on the weakest count.
+        _, score, iterations, per_k = _ascent(lag, mu0, None, upper, start + time_limit, max_iter)
+        opening = dict.fromkeys(per_k, score)
+    else:
+        # One ascent per unit count: each count gets its own multipliers (a stronger bound).
+        for i, k in enumerate(ks):
+            deadline = time.perf_counter() + (time_limit - (time.perf_counter() - start)) / (len(ks) - i)
+            val, score, its, _ = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter)
+            per_k[k] = val
+            opening[k] = score
+            iterations += its
     best_val = min(per_k.values())
     value = max(0.0, best_val) if np.isfinite(best_val) else best_val
     return LowerBound(float(value), per_k, opening, iterations, time.perf_counter() - start)
@@ -210,24 +214,29 @@ def lower_bound(
 def _ascent(
     lag: _Lagrangian,
     mu: FloatArray,
-    k: int,
+    k: int | None,
     upper: float | None,
     deadline: float,
     max_iter: int,
-) -> tuple[float, FloatArray, int]:
-    """Subgradient ascent on ``L_k(mu)``: best value, centre scores, iterations."""
+) -> tuple[float, FloatArray, int, dict[int, float]]:
+    """Subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
+
+    Returns the best value, the centre scores at the best multipliers, the
+    number of iterations and the bounds per k at the best multipliers.
+    """
     best_val = -np.inf
+    best_per_k: dict[int, float] = {}
     score = np.zeros(lag.m)
     step = 2.0
     stall = 0
     it = 0
     for it in range(1, max_iter + 1):
-        per_k, value, grad, _ = lag.evaluate(mu, k)
-        cur = per_k[k]
+        per_k, value, grad, kk = lag.evaluate(mu, k)
+        cur = per_k[kk]
         if not np.isfinite(cur):
-            return cur, score, it
+            return cur, score, it, per_k
         if not np.isfinite(best_val) or cur > best_val + 1e-9 * max(1.0, abs(best_val)):
-            best_val, stall = cur, 0
+            best_val, stall, best_per_k = cur, 0, dict(per_k)
             finite = np.isfinite(value)
             worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
             score = -np.where(finite, value, worst)
@@ -240,4 +249,4 @@ def _ascent(
             break
         goal = upper if upper is not None and upper > best_val else best_val + 0.05 * abs(best_val) + 1.0
         mu = mu + step * (goal - cur) / norm * grad
-    return best_val, score, it
+    return best_val, score, it, best_per_k
