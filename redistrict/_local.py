@@ -13,7 +13,7 @@ from redistrict.errors import SolverError
 from redistrict.model import solve_region
 from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["boundary_moves", "lns", "locate_allocate"]
+__all__ = ["boundary_moves", "lns", "locate_allocate", "renumber"]
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def lns(
                     if on_improve is not None:
                         on_improve(cost)
                     break
-    return _renumber(labels)
+    return renumber(labels)
 
 
 def _groups(adj: dict[int, dict[int, float]], size: int) -> list[list[int]]:
@@ -347,7 +347,7 @@ def _reoptimise(
     return None
 
 
-def _renumber(labels: IntArray) -> IntArray:
+def renumber(labels: IntArray) -> IntArray:
     """Renumber units 0..k-1 in order of their smallest atom (-1 stays)."""
     out = np.full_like(labels, -1)
     seen: dict[int, int] = {}

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from redistrict._construct import bisect_plan
-from redistrict._local import boundary_moves, lns, locate_allocate
+from redistrict._local import boundary_moves, lns, locate_allocate, renumber
 from redistrict._solvers import check_solver
 from redistrict.bound import lower_bound
 from redistrict.errors import SolverError
@@ -82,7 +82,8 @@ class Solution:
     notes : list of str
         Things the planner should know (infeasible components, limits hit).
     history : list of tuple
-        ``(seconds, objective)`` each time the plan improved.
+        ``(seconds, objective)`` of the final plan (each improvement is also
+        logged at INFO level).
     """
 
     labels: pd.Series
@@ -248,7 +249,7 @@ def solve(
         for u in np.unique(lab):
             labels[region[lab == u]] = next_unit
             next_unit += 1
-    labels = _renumber_all(labels)
+    labels = renumber(labels)
     seconds = time.perf_counter() - start
     objective = float(sum(objectives))
     if oversize.size:
@@ -467,17 +468,6 @@ def _components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:
     comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
     comps.sort(key=lambda c: (-len(c), int(c[0])))
     return comps
-
-
-def _renumber_all(labels: IntArray) -> IntArray:
-    out = np.full_like(labels, -1)
-    seen: dict[int, int] = {}
-    for i, u in enumerate(labels.tolist()):
-        if u >= 0 and u not in seen:
-            seen[u] = len(seen)
-        if u >= 0:
-            out[i] = seen[u]
-    return out
 
 
 def _flags(problem: Problem, labels: IntArray, flags_oversize: IntArray) -> pd.Series:
