@@ -302,11 +302,25 @@ def run_benchmark(args: argparse.Namespace) -> list[Row]:
 # ----------------------------------------------------------------------------- targets
 
 
-def _get(rows: Sequence[Row], instance: str, method: str) -> Row | None:
+def _find(rows: Sequence[Row], instance: str, method: str) -> Row | None:
     for r in rows:
-        if r.instance == instance and r.method == method and r.units is not None:
+        if r.instance == instance and r.method == method:
             return r
     return None
+
+
+def _get(rows: Sequence[Row], instance: str, method: str) -> Row | None:
+    """The row of ``method`` on ``instance`` if it produced a plan."""
+    r = _find(rows, instance, method)
+    return r if r is not None and r.units is not None else None
+
+
+def _no_plan(rows: Sequence[Row], instance: str, method: str) -> tuple[str, str]:
+    """Verdict when a target's row has no plan: ``not run`` or ``NOT met`` with the reason."""
+    r = _find(rows, instance, method)
+    if r is None or r.status == "skipped":
+        return "not run", ""
+    return "NOT met", f"{method}: {r.status} ({r.notes})"
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -336,7 +350,7 @@ def target_checks(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
     ct = _get(rows, "centretown", "redistrict")
     name = "Centretown: all units in band and contiguous, gap <= 1% within 20 s"
     if ct is None:
-        out.append((name, "not run", ""))
+        out.append((name, *_no_plan(rows, "centretown", "redistrict")))
     else:
         ok = bool(ct.valid) and ct.gap is not None and ct.gap <= 0.01
         ok = ok and ct.seconds_total is not None and ct.seconds_total <= 20.0
@@ -345,20 +359,24 @@ def target_checks(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
     o3 = _get(rows, "ottawa3", "redistrict")
     name = "Three neighbourhoods: gap <= 2% within 60 s"
     if o3 is None:
-        out.append((name, "not run", ""))
+        out.append((name, *_no_plan(rows, "ottawa3", "redistrict")))
     else:
         ok = o3.gap is not None and o3.gap <= 0.02 and (o3.seconds_total or math.inf) <= 60.0
         out.append((name, verdict(ok), f"gap={_num(_pct(o3.gap), '.2f')}%, "
                     f"{_num(o3.seconds_total, '.1f')} s"))  # fmt: skip
     for inst in dict.fromkeys(r.instance for r in rows):
         recom = _get(rows, inst, "recom")
-        fast = _get(rows, inst, EQUAL_TIME) or _get(rows, inst, "redistrict")
-        if fast is None or recom is None:
+        quick = EQUAL_TIME if _find(rows, inst, EQUAL_TIME) is not None else "redistrict"
+        fast = _get(rows, inst, quick)
+        if recom is None or _find(rows, inst, quick) is None:
             continue
         name = (
-            f"{inst}: at equal units, redistrict within ReCom's time ({fast.method}): "
+            f"{inst}: at equal units, redistrict within ReCom's time ({quick}): "
             "distance <= ReCom's best, more boundary on major roads"
         )
+        if fast is None:
+            out.append((name, *_no_plan(rows, inst, quick)))
+            continue
         same = fast.units == recom.units
         dist = (fast.mean_distance_m or math.inf) <= (recom.mean_distance_m or math.inf)
         faster = (fast.seconds_total or math.inf) <= (recom.seconds_total or math.inf)
@@ -372,7 +390,7 @@ def target_checks(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
     s3 = _get(rows, "synth-3000", "redistrict")
     name = "3,000 synthetic atoms: valid plan within 120 s, memory < 4 GB"
     if s3 is None:
-        out.append((name, "not run", ""))
+        out.append((name, *_no_plan(rows, "synth-3000", "redistrict")))
     else:
         ok = bool(s3.valid) and (s3.seconds_total or math.inf) <= 120.0
         ok = ok and (s3.peak_mb or math.inf) < 4096.0
@@ -464,6 +482,31 @@ def _write_csv(rows: Sequence[Row], path: Path) -> None:
             writer.writerow(asdict(r))
 
 
+_INT_FIELDS = frozenset({"atoms", "households", "units", "units_in_band", "split_units", "steps"})
+_TEXT_FIELDS = frozenset({"instance", "method", "status", "notes"})
+
+
+def _read_csv(path: Path) -> list[Row]:
+    """Rows written by ``--out`` (to print the table and targets again)."""
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for record in csv.DictReader(fh):
+            values: dict[str, Any] = {}
+            for key, text in record.items():
+                if key in _TEXT_FIELDS:
+                    values[key] = text
+                elif text == "":
+                    values[key] = None
+                elif key == "valid":
+                    values[key] = text == "True"
+                elif key in _INT_FIELDS:
+                    values[key] = int(text)
+                else:
+                    values[key] = float(text)
+            rows.append(Row(**values))
+    return rows
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.bench_optimizer",
@@ -515,6 +558,12 @@ def _parser() -> argparse.ArgumentParser:
         help="spopt max-p simulated-annealing rounds per start (spopt default 10; "
         "default here 1, see benchmarks/README.md)",
     )
+    p.add_argument(
+        "--from-csv",
+        type=Path,
+        default=None,
+        help="run nothing: print the table and targets of an earlier --out CSV",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     return p  # fmt: skip
 
@@ -532,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         _parser().error(f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}")
     args.methods = [m for m in METHODS if m in args.methods]  # redistrict first: the reference
-    rows = run_benchmark(args)
+    rows = _read_csv(args.from_csv) if args.from_csv is not None else run_benchmark(args)
     checks = target_checks(rows)
     _print_table(rows, checks)
     if args.out is not None:

@@ -142,3 +142,15 @@ def test_target_checks_judge_the_issue_targets() -> None:
     # Centretown ok; ottawa3 gap too big; centretown vs ReCom ok; ottawa3 vs ReCom: the units
     # differ; synth-3000 missing.
     assert verdicts == ["met", "NOT met", "met", "NOT met", "not run"]
+
+
+def test_rows_survive_the_csv_round_trip(tmp_path: Path) -> None:
+    from benchmarks.bench_optimizer import Row, _read_csv, _write_csv
+
+    rows = [
+        Row("synth-100", 100, 19970, "recom", status="2000 states", units=8, valid=True, gap=None,
+            mean_distance_m=152.9, steps=2000, notes="a; b"),
+        Row("synth-3000", 3000, 615703, "redistrict", status="timeout", valid=False),
+    ]  # fmt: skip
+    _write_csv(rows, tmp_path / "rows.csv")
+    assert _read_csv(tmp_path / "rows.csv") == rows
