@@ -1065,7 +1065,7 @@ def run_city(
     from redistrict.atoms import build_atoms
     from redistrict.evaluate import plan_metrics, unit_table
     from redistrict.graph import build_graph
-    from redistrict.pipeline import PlanOptions, PlanResult
+    from redistrict.pipeline import PlanOptions, PlanResult, check_conservation
 
     opts = options or PlanOptions()
     _check_request(inputs, opts, partition_by)
@@ -1106,7 +1106,7 @@ def run_city(
     atoms = atoms.assign(unit_id=labels)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     metrics = plan_metrics(problem, solution.labels)
-    _check_conservation(inputs, atoms, units)
+    check_conservation(inputs, atoms, units)
     seconds["evaluate"] = time.perf_counter() - t
     plan = PlanResult(
         inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem, solution=solution,
@@ -1119,19 +1119,6 @@ def run_city(
         subproblems=solution.components,
         report=report,
     )
-
-
-def _check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
-    """Every household of the input is in exactly one unit; fail loudly otherwise."""
-    total_in = int(inputs.blocks["households"].sum())
-    total_atoms = int(atoms["households"].sum())
-    total_units = int(units["households"].sum())
-    excluded = int(atoms.loc[atoms["unit_id"].isna(), "households"].sum())
-    if not total_in == total_atoms == total_units or excluded:
-        raise RuntimeError(
-            f"household conservation violated: input {total_in}, atoms {total_atoms}, "
-            f"units {total_units}, in no unit {excluded}; please report this bug"
-        )
 
 
 def write_city_outputs(

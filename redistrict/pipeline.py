@@ -27,7 +27,7 @@ from redistrict.problem import Band, Problem, Weights
 from redistrict.scenario import Scenario
 from redistrict.solve import Solution
 
-__all__ = ["PlanOptions", "PlanResult", "run_plan"]
+__all__ = ["PlanOptions", "PlanResult", "check_conservation", "run_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def run_plan(
     )
     notes += unit_notes
     metrics = plan_metrics(problem, solution.labels)
-    _check_conservation(inputs, atoms, units)
+    check_conservation(inputs, atoms, units)
     seconds["evaluate"] = time.perf_counter() - t
     return PlanResult(
         inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem,
@@ -192,7 +192,7 @@ def run_plan(
     )  # fmt: skip
 
 
-def _check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
+def check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
     """Every household of the input is in exactly one unit; fail loudly otherwise."""
     total_in = int(inputs.blocks["households"].sum())
     total_atoms = int(atoms["households"].sum())
