@@ -43,9 +43,7 @@ _SOURCE_MAP = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
 #: Opening tags of elements that make a browser load a resource.
 _TAG = re.compile(r"<(script|link|img|iframe|embed|source|object)\b([^>]*)>", re.IGNORECASE)
 #: One attribute inside an opening tag.
-_ATTR = re.compile(
-    r"""\b(src|href|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
-)
+_ATTR = re.compile(r"""\b(src|href|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 #: CSS ``url(...)`` and ``@import`` references anywhere in the page.
 _CSS_URL = re.compile(r"""url\(\s*['"]?\s*((?:https?:)?//[^'")\s]+)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.IGNORECASE)
@@ -285,9 +283,7 @@ def external_references(html: str) -> list[str]:
             if not _is_local(value):
                 found.append(f"<{tag.group(1).lower()} {attr.group(1).lower()}={value}>")
     found.extend(f"css url({m.group(1)})" for m in _CSS_URL.finditer(html))
-    found.extend(
-        f"css @import {m.group(1)}" for m in _CSS_IMPORT.finditer(html) if not _is_local(m.group(1))
-    )
+    found.extend(f"css @import {m.group(1)}" for m in _CSS_IMPORT.finditer(html) if not _is_local(m.group(1)))
     return found
 
 

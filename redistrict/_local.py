@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 
+from redistrict._clock import BOUNDARY_MOVE, Clock, WallClock
 from redistrict.errors import SolverError
 from redistrict.model import solve_region
 from redistrict.problem import FloatArray, IntArray, Problem
@@ -39,7 +39,9 @@ class _Plan:
         return float(sum(self.cost.values()))
 
 
-def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> IntArray:
+def boundary_moves(
+    problem: Problem, labels: IntArray, *, deadline: float, clock: Clock | None = None
+) -> IntArray:
     """Move single boundary atoms between units while the objective improves.
 
     Moves keep every unit in the band and contiguous.
@@ -51,20 +53,24 @@ def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> In
     labels : array of int
         Unit per atom (-1 = not planned); not modified.
     deadline : float
-        ``time.perf_counter()`` value at which to stop.
+        Time of ``clock`` at which to stop.
+    clock : Clock, optional
+        Clock of ``deadline`` (default: wall clock); each move evaluated is
+        charged to it.
 
     Returns
     -------
     ndarray of int
         The improved labels.
     """
+    clock = clock or WallClock()
     st = _Plan(problem, labels)
     h = problem.households
     lo, hi = problem.band.lo, problem.band.hi
     tol = 1e-9 * max(st.total(), 1.0)
     edges = problem.edges.tolist()
     improved = True
-    while improved and time.perf_counter() < deadline:
+    while improved and clock.now() < deadline:
         improved = False
         for a, b in edges:
             ua, ub = int(st.labels[a]), int(st.labels[b])
@@ -75,6 +81,7 @@ def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> In
                     continue
                 if st.load[src] - h[v] < lo or st.load[dst] + h[v] > hi:
                     continue
+                clock.charge(BOUNDARY_MOVE)
                 new_src = np.array(sorted(st.members[src] - {v}))
                 new_dst = np.array(sorted(st.members[dst] | {v}))
                 c_src = problem.unit_cost(new_src)[0]
@@ -89,7 +96,7 @@ def boundary_moves(problem: Problem, labels: IntArray, *, deadline: float) -> In
                     st.labels[v] = dst
                     improved = True
                     break
-            if time.perf_counter() >= deadline:
+            if clock.now() >= deadline:
                 break
     return st.labels
 
@@ -103,6 +110,7 @@ def locate_allocate(
     solver: str,
     deadline: float,
     max_iter: int = 8,
+    clock: Clock | None = None,
 ) -> IntArray | None:
     """Location-allocation from the relaxation's best centres.
 
@@ -126,9 +134,11 @@ def locate_allocate(
     solver : {"highs", "cbc"}
         MIP solver.
     deadline : float
-        ``time.perf_counter()`` value at which to stop.
+        Time of ``clock`` at which to stop.
     max_iter : int
         Allocation rounds at most.
+    clock : Clock, optional
+        Clock of ``deadline`` (default: wall clock).
 
     Returns
     -------
@@ -138,21 +148,22 @@ def locate_allocate(
     """
     if k < 1 or k > len(region) or len(opening) != len(region):
         return None
+    clock = clock or WallClock()
     centres = _spread_centres(problem, region, k, np.asarray(opening, dtype=float))
     best: tuple[float, IntArray] | None = None
     for _ in range(max_iter):
-        limit = deadline - time.perf_counter()
+        limit = deadline - clock.now()
         if limit <= 0.2:
             break
         sol = solve_region(
             problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
-            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=4.0,
+            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=4.0, clock=clock,
         )  # fmt: skip
         if sol.centres is None and sol.outcome.status == "infeasible":
             # The reach restriction may leave atoms out of every centre's reach.
             sol = solve_region(
-                problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
-                contiguity="sp", centres=np.array(centres), max_nodes=2000,
+                problem, region, kmin=k, kmax=k, solver=solver, time_limit=deadline - clock.now(),
+                contiguity="sp", centres=np.array(centres), max_nodes=2000, clock=clock,
             )  # fmt: skip
         if sol.centres is None:
             break
@@ -209,6 +220,7 @@ def lns(
     sub_time: float = 5.0,
     max_size: int = 3,
     on_improve: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
 ) -> IntArray:
     """Large-neighbourhood search: re-optimise groups of adjacent units exactly.
 
@@ -226,36 +238,39 @@ def lns(
     solver : {"highs", "cbc"}
         MIP solver for the neighbourhoods.
     deadline : float
-        ``time.perf_counter()`` value at which to stop.
+        Time of ``clock`` at which to stop.
     sub_time : float
         Time limit of one neighbourhood solve.
     max_size : int
         Largest number of units re-optimised together.
     on_improve : callable, optional
         Called with the new objective after each improvement.
+    clock : Clock, optional
+        Clock of ``deadline`` and ``sub_time`` (default: wall clock).
 
     Returns
     -------
     ndarray of int
         The improved labels (units renumbered ``0..k-1`` by smallest atom).
     """
+    clock = clock or WallClock()
     labels = labels.copy()
     tried: set[frozenset[tuple[int, ...]]] = set()
     for size in range(2, max_size + 1):
         improved = True
-        while improved and time.perf_counter() < deadline:
+        while improved and clock.now() < deadline:
             improved = False
             adj = _unit_graph(problem, labels)
             groups = _groups(adj, size)
             for group in groups:
-                if time.perf_counter() >= deadline:
+                if clock.now() >= deadline:
                     break
                 region = np.flatnonzero(np.isin(labels, group))
                 key = frozenset(tuple(np.flatnonzero(labels == u).tolist()) for u in group)
                 if key in tried:
                     continue
                 tried.add(key)
-                new = _reoptimise(problem, labels, group, region, solver, deadline, sub_time)
+                new = _reoptimise(problem, labels, group, region, solver, deadline, sub_time, clock)
                 if new is not None:
                     labels = new
                     improved = True
@@ -300,6 +315,7 @@ def _reoptimise(
     solver: str,
     deadline: float,
     sub_time: float,
+    clock: Clock,
 ) -> IntArray | None:
     old = sum(problem.unit_cost(np.flatnonzero(labels == u))[0] for u in group)
     total = int(problem.households[region].sum())
@@ -322,13 +338,14 @@ def _reoptimise(
         <= _CENTRE_MOVE * radius
     )
     candidates = region[near] if near.sum() > kmax else None
-    limit = min(sub_time, deadline - time.perf_counter())
+    limit = min(sub_time, deadline - clock.now())
     if limit <= 0.2:
         return None
     try:
         sol = solve_region(
             problem, region, kmin=kmin, kmax=kmax, solver=solver, time_limit=limit,
             contiguity="sp", radius=1.6 * radius + 1.0, max_nodes=500, centres=candidates,
+            clock=clock,
         )  # fmt: skip
     except SolverError as exc:
         log.warning("neighbourhood search stopped: %s", exc)

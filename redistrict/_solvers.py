@@ -24,6 +24,7 @@ from typing import Literal
 
 import pulp
 
+from redistrict._clock import NODE_COLUMN, RUN_COLUMN, SIMPLEX_COLUMN
 from redistrict.errors import InputError, SolverError
 
 __all__ = ["SOLVERS", "SolveOutcome", "check_solver", "run_model"]
@@ -49,12 +50,25 @@ class SolveOutcome:
         Best proven lower bound, when the solver reports one.
     seconds : float
         Wall-clock time of the run.
+    iterations : int
+        Simplex iterations the solver reported (0 when unknown).
+    nodes : int
+        Branch-and-bound nodes the solver reported (0 when unknown).
+    columns : int
+        Variables of the model.
     """
 
     status: Status
     objective: float | None
     bound: float | None
     seconds: float
+    iterations: int = 0
+    nodes: int = 0
+    columns: int = 0
+
+    def work(self) -> float:
+        """Machine-independent work of the run in reference seconds (see :mod:`redistrict._clock`)."""
+        return self.columns * (RUN_COLUMN + SIMPLEX_COLUMN * self.iterations + NODE_COLUMN * self.nodes)
 
 
 def check_solver(name: str) -> None:
@@ -103,13 +117,29 @@ def run_model(
     return _run_cbc(prob, limit, mip_gap, max_nodes, start)
 
 
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's HiGHS API, tolerant of model statuses PuLP does not map.
+
+    PuLP raises ``KeyError`` for statuses such as ``kSolutionLimit`` (what HiGHS
+    reports when ``mip_max_nodes`` stops it) after it has already copied the
+    solution into the variables; the caller reads the real status from HiGHS.
+    """
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802 - PuLP's name
+        try:
+            out: tuple[int, int] = super().findSolutionValues(lp)
+        except KeyError:
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        return out
+
+
 def _run_highs(
     prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
 ) -> SolveOutcome:
     import highspy
 
     extra = {} if max_nodes is None else {"mip_max_nodes": int(max_nodes)}
-    api = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1, random_seed=0, **extra)
+    api = _HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1, random_seed=0, **extra)
     try:
         prob.solve(api)
     except Exception as exc:  # any crash inside the solver becomes one clear error
@@ -121,12 +151,17 @@ def _run_highs(
     seconds = time.perf_counter() - start
     objective = float(h.getObjectiveValue()) if has_sol else None
     bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    work = {
+        "iterations": max(0, int(info.simplex_iteration_count)),
+        "nodes": max(0, int(info.mip_node_count)),
+        "columns": int(h.getNumCol()),
+    }
     mstat = highspy.HighsModelStatus
     if ms == mstat.kOptimal:
-        return SolveOutcome("optimal", objective, objective if bound is None else bound, seconds)
+        return SolveOutcome("optimal", objective, objective if bound is None else bound, seconds, **work)
     if ms in (mstat.kInfeasible, mstat.kUnboundedOrInfeasible):
-        return SolveOutcome("infeasible", None, None, seconds)
-    return SolveOutcome("feasible" if has_sol else "no_solution", objective, bound, seconds)
+        return SolveOutcome("infeasible", None, None, seconds, **work)
+    return SolveOutcome("feasible" if has_sol else "no_solution", objective, bound, seconds, **work)
 
 
 def _cbc_api() -> pulp.COIN_CMD | None:
@@ -193,15 +228,32 @@ def _run_cbc(
     prob.assignStatus(status, sol_status)
     objective = pulp.value(prob.objective) if sol_status in (1, 2) else None
     bound = _cbc_bound(out)
+    work = {
+        "iterations": _cbc_count(out, "total iterations"),
+        "nodes": _cbc_count(out, "enumerated nodes"),
+        "columns": len(vs),
+    }
     if status == pulp.LpStatusInfeasible:
-        return SolveOutcome("infeasible", None, None, seconds)
+        return SolveOutcome("infeasible", None, None, seconds, **work)
     if sol_status == pulp.LpSolutionOptimal and "Optimal solution found" in out:
         obj = float(objective) if objective is not None else None
         # CBC proved optimality within ``mip_gap``; its log's "best possible" may be stale.
-        return SolveOutcome("optimal", obj, obj, seconds)
+        return SolveOutcome("optimal", obj, obj, seconds, **work)
     if objective is None:
-        return SolveOutcome("no_solution", None, bound, seconds)
-    return SolveOutcome("feasible", float(objective), bound, seconds)
+        return SolveOutcome("no_solution", None, bound, seconds, **work)
+    return SolveOutcome("feasible", float(objective), bound, seconds, **work)
+
+
+def _cbc_count(log_text: str, label: str) -> int:
+    """A count CBC prints as ``Label: N`` in its summary (0 when absent)."""
+    for line in reversed(log_text.splitlines()):
+        low = line.lower()
+        if low.strip().startswith(label):
+            try:
+                return int(float(low.split(":", 1)[1].split()[0]))
+            except (IndexError, ValueError):
+                return 0
+    return 0
 
 
 def _cbc_bound(log_text: str) -> float | None:

@@ -23,11 +23,11 @@ atoms.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from redistrict._clock import LAGRANGIAN_CELL, Clock, WallClock
 from redistrict.problem import FloatArray, IntArray, Problem
 
 __all__ = ["LowerBound", "lower_bound"]
@@ -52,7 +52,7 @@ class LowerBound:
     iterations : int
         Subgradient iterations performed.
     seconds : float
-        Wall-clock time.
+        Time taken, in seconds of the clock used.
     """
 
     value: float
@@ -157,6 +157,8 @@ def lower_bound(
     upper: float | None = None,
     max_iter: int = 400,
     per_k_limit: int = 8,
+    clock: Clock | None = None,
+    counts: range | None = None,
 ) -> LowerBound:
     """Lower bound for any plan of a connected region.
 
@@ -167,7 +169,8 @@ def lower_bound(
     region : array of int
         Atom positions of one connected component.
     time_limit : float
-        Wall-clock budget; the bound is valid (if weaker) whenever it stops.
+        Budget in seconds of ``clock``; the bound is valid (if weaker) whenever
+        it stops.
     upper : float, optional
         Objective of a known plan, used for the step size (Polyak); without it
         the step uses a guess that is refined as the bound improves.
@@ -175,14 +178,23 @@ def lower_bound(
         Subgradient iterations at most (per unit count).
     per_k_limit : int
         With more admissible unit counts than this, one ascent serves them all.
+    clock : Clock, optional
+        Clock of the budget (default: wall-clock seconds); a
+        :class:`~redistrict._clock.WorkClock` counts iterations instead.
+    counts : range, optional
+        Numbers of units allowed (default: every count the band admits); the
+        bound then holds for plans with one of these counts.
 
     Returns
     -------
     LowerBound
     """
-    start = time.perf_counter()
+    clock = clock or WallClock()
+    start = clock.now()
     region = np.asarray(region, dtype=np.int64)
     lag = _Lagrangian(problem, region)
+    if counts is not None:
+        lag.ks = range(max(counts.start, lag.ks.start), min(counts.stop, lag.ks.stop))
     if len(lag.ks) == 0:
         return LowerBound(np.inf, {}, {}, 0, 0.0)
     m = lag.m
@@ -196,19 +208,19 @@ def lower_bound(
     ks = list(lag.ks)
     if len(ks) > per_k_limit:
         # Many admissible counts (large regions): one ascent on the weakest count.
-        _, score, iterations, per_k = _ascent(lag, mu0, None, upper, start + time_limit, max_iter)
+        _, score, iterations, per_k = _ascent(lag, mu0, None, upper, start + time_limit, max_iter, clock)
         opening = dict.fromkeys(per_k, score)
     else:
         # One ascent per unit count: each count gets its own multipliers (a stronger bound).
         for i, k in enumerate(ks):
-            deadline = time.perf_counter() + (time_limit - (time.perf_counter() - start)) / (len(ks) - i)
-            val, score, its, _ = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter)
+            deadline = clock.now() + (time_limit - (clock.now() - start)) / (len(ks) - i)
+            val, score, its, _ = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter, clock)
             per_k[k] = val
             opening[k] = score
             iterations += its
     best_val = min(per_k.values())
     value = max(0.0, best_val) if np.isfinite(best_val) else best_val
-    return LowerBound(float(value), per_k, opening, iterations, time.perf_counter() - start)
+    return LowerBound(float(value), per_k, opening, iterations, clock.now() - start)
 
 
 def _ascent(
@@ -218,6 +230,7 @@ def _ascent(
     upper: float | None,
     deadline: float,
     max_iter: int,
+    clock: Clock,
 ) -> tuple[float, FloatArray, int, dict[int, float]]:
     """Subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
 
@@ -230,8 +243,10 @@ def _ascent(
     step = 2.0
     stall = 0
     it = 0
+    cells = LAGRANGIAN_CELL * lag.m * max(1, int(lag.pos.sum()))
     for it in range(1, max_iter + 1):
         per_k, value, grad, kk = lag.evaluate(mu, k)
+        clock.charge(cells)
         cur = per_k[kk]
         if not np.isfinite(cur):
             return cur, score, it, per_k
@@ -245,7 +260,7 @@ def _ascent(
             if stall >= 15:
                 step, stall = step / 2.0, 0
         norm = float(grad @ grad)
-        if norm < 1e-12 or step < 1e-4 or time.perf_counter() > deadline:
+        if norm < 1e-12 or step < 1e-4 or clock.now() > deadline:
             break
         goal = upper if upper is not None and upper > best_val else best_val + 0.05 * abs(best_val) + 1.0
         mu = mu + step * (goal - cur) / norm * grad

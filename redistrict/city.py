@@ -514,7 +514,7 @@ def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     sol = solve(
         sub, solver=payload["solver"], time_limit=payload["time_limit"], seed=payload["seed"],
-        method=payload["method"], target_gap=payload["target_gap"],
+        method=payload["method"], target_gap=payload["target_gap"], budget=payload["budget"],
     )  # fmt: skip
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     labels = sol.labels.fillna(0).to_numpy(dtype=np.int64) - 1
@@ -677,6 +677,7 @@ def solve_groups(
     seed: int = 0,
     method: str = "auto",
     target_gap: float = 0.005,
+    budget: str = "work",
     workers: int | None = None,
     scheduler: str | None = None,
     cache_dir: str | Path | None = None,
@@ -695,6 +696,10 @@ def solve_groups(
         Passed to :func:`redistrict.solve.solve` for every group.
     time_limit : float
         Seconds for *each* subproblem.
+    budget : {"work", "time"}
+        ``work`` (default) counts each subproblem's search work instead of
+        wall-clock time, so the plan is the same whatever the number of
+        workers, the machine or its load (see :func:`redistrict.solve.solve`).
     workers : int, optional
         Worker processes of the local cluster (default: every core). Ignored
         with an existing cluster.
@@ -730,6 +735,7 @@ def solve_groups(
         "seed": int(seed),
         "method": method,
         "target_gap": float(target_gap),
+        "budget": budget,
     }
     if len({g.index for g in groups}) != len(groups):
         raise ValueError("groups must have distinct indices")
@@ -1067,7 +1073,7 @@ def run_city(
     from redistrict.graph import build_graph
     from redistrict.pipeline import PlanOptions, PlanResult, check_conservation
 
-    opts = options or PlanOptions()
+    opts = options or PlanOptions(budget="work")
     _check_request(inputs, opts, partition_by)
     seconds: dict[str, float] = {}
     notes = list(inputs.notes)
@@ -1095,7 +1101,7 @@ def run_city(
     solutions, report = solve_groups(
         problem, groups, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
         method=opts.method, target_gap=opts.target_gap, workers=workers, scheduler=scheduler,
-        cache_dir=cache_dir, progress=progress,
+        cache_dir=cache_dir, progress=progress, budget=opts.budget,
     )  # fmt: skip
     seconds["solve"] = report.seconds
     solution = merge_solutions(problem, groups, solutions, solver=opts.solver, seconds=report.seconds)

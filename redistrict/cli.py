@@ -88,6 +88,14 @@ TargetOpt = Annotated[
 ]
 SolverOpt = Annotated[str, typer.Option("--solver", help="MIP solver: highs or cbc.")]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="Seconds for the optimiser.")]
+BudgetOpt = Annotated[
+    str,
+    typer.Option(
+        "--budget",
+        help="'time': stop at the wall-clock limit; 'work': count the search's work instead, so the "
+        "same inputs and seed give the same plan on any machine (the run may take longer or shorter).",
+    ),
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the randomised constructor.")]
 MethodOpt = Annotated[str, typer.Option("--method", help="auto, exact (small inputs) or lns.")]
 AtomsOpt = Annotated[str, typer.Option("--atoms", help="Atoms from 'roads' (polygonized) or 'blocks'.")]
@@ -258,6 +266,7 @@ def _plan_and_write(
     scenario: Path | None = None,
     lock: Path | None = None,
     lock_plan: Path | None = None,
+    budget: str = "time",
 ) -> None:
     from redistrict.compare import write_plan
     from redistrict.load import load_inputs
@@ -269,6 +278,7 @@ def _plan_and_write(
     _check_choice("--method", method, ("auto", "exact", "lns"))
     _check_choice("--atoms", atoms, ("roads", "blocks"))
     _check_choice("--lang", lang, ("zh", "en"))
+    _check_choice("--budget", budget, ("time", "work"))
     _check_time_limit(time_limit)
     _check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
@@ -283,7 +293,7 @@ def _plan_and_write(
     opts = PlanOptions(
         band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
         time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
-        locks=locks,
+        locks=locks, budget=budget,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
     if chosen is not None:
@@ -352,6 +362,7 @@ def plan(
     target: TargetOpt = None,
     solver: SolverOpt = "highs",
     time_limit: TimeOpt = 60.0,
+    budget: BudgetOpt = "time",
     seed: SeedOpt = 0,
     method: MethodOpt = "auto",
     atoms: AtomsOpt = "roads",
@@ -372,7 +383,7 @@ def plan(
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
-            lock_plan=lock_plan,
+            lock_plan=lock_plan, budget=budget,
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
@@ -428,6 +439,7 @@ def city(
     target: TargetOpt = None,
     solver: SolverOpt = "highs",
     time_limit: CityTimeOpt = 20.0,
+    budget: BudgetOpt = "work",
     seed: SeedOpt = 0,
     method: MethodOpt = "auto",
     atoms: AtomsOpt = "roads",
@@ -449,6 +461,7 @@ def city(
         _check_choice("--method", method, ("auto", "exact", "lns"))
         _check_choice("--atoms", atoms, ("roads", "blocks"))
         _check_choice("--lang", lang, ("zh", "en"))
+        _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
         _check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
@@ -460,6 +473,7 @@ def city(
         opts = PlanOptions(
             band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
             time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
+            budget=budget,
         )  # fmt: skip
         cache_dir = None if no_cache else (cache or out_dir.with_name(out_dir.name + ".cache"))
         result = plan_city(
@@ -504,6 +518,7 @@ def compare(
     where: WhereOpt = None,
     solver: SolverOpt = "highs",
     time_limit: TimeOpt = 60.0,
+    budget: BudgetOpt = "time",
     seed: SeedOpt = 0,
     method: MethodOpt = "auto",
     atoms: AtomsOpt = "roads",
@@ -528,6 +543,7 @@ def compare(
         _check_choice("--method", method, ("auto", "exact", "lns"))
         _check_choice("--atoms", atoms, ("roads", "blocks"))
         _check_choice("--lang", lang, ("zh", "en"))
+        _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
         check_out_dir(out_dir)
         chosen = load_scenarios(scenarios)
@@ -540,7 +556,7 @@ def compare(
         )  # fmt: skip
         base = PlanOptions(
             solver=solver, time_limit=time_limit, seed=seed, method=method,
-            atoms=atoms, locks=locks,  # type: ignore[arg-type]
+            atoms=atoms, locks=locks, budget=budget,  # type: ignore[arg-type]
         )  # fmt: skip
         inputs = load_inputs(**load_kwargs)
         runs = run_scenarios(inputs, chosen, base, progress=_progress(True))

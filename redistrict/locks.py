@@ -588,6 +588,7 @@ def solve_locked(
     target_gap: float = 0.005,
     atoms: pd.DataFrame | None = None,
     scenario: Scenario | None = None,
+    budget: str = "time",
 ) -> Solution:
     """Solve a problem in which some atoms are locked into given units.
 
@@ -599,7 +600,7 @@ def solve_locked(
         Lock group (or seal) per atom (from :func:`fixed_groups`); empty =
         plain :func:`~redistrict.solve.solve`. Sealed atoms are planned, but
         no unit crosses the boundary of a seal.
-    solver, time_limit, seed, method, target_gap
+    solver, time_limit, seed, method, target_gap, budget
         As for :func:`redistrict.solve.solve`.
     atoms : pandas.DataFrame, optional
         Atoms with ``residents``, for a scenario with a band in residents.
@@ -617,7 +618,7 @@ def solve_locked(
     """
     kwargs: dict[str, Any] = {
         "solver": solver, "time_limit": time_limit, "seed": seed, "method": method,
-        "target_gap": target_gap,
+        "target_gap": target_gap, "budget": budget,
     }  # fmt: skip
     if atoms is not None:
         problem = sized_problem(problem, atoms, scenario)

@@ -30,7 +30,6 @@ Contiguity is either
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import networkx as nx
@@ -39,10 +38,15 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from redistrict._clock import BUILD_COLUMN, NODE_COLUMN, Clock, WallClock, WorkClock
 from redistrict._solvers import SolveOutcome, run_model
 from redistrict.problem import FloatArray, IntArray, Problem
 
 __all__ = ["RegionSolution", "solve_region"]
+
+#: Node limit of every solver call under a work budget (a wall-clock limit would make
+#: the result depend on the machine).
+_WORK_MAX_NODES = 5000
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,7 @@ def solve_region(
     max_nodes: int | None = None,
     centres: IntArray | None = None,
     reach: float | None = None,
+    clock: Clock | None = None,
 ) -> RegionSolution:
     """Solve the integer program on ``region`` with ``kmin..kmax`` units.
 
@@ -252,6 +257,11 @@ def solve_region(
         With ``centres``: a centre may only take the atoms nearest to it that
         together hold ``reach`` times the band's upper bound (a restriction
         that keeps allocation models small).
+    clock : Clock, optional
+        Clock of ``time_limit`` (default: wall-clock seconds). With a
+        :class:`~redistrict._clock.WorkClock` the limit is counted work and
+        every solver call gets a node limit, so the result does not depend on
+        the machine.
 
     Returns
     -------
@@ -259,7 +269,10 @@ def solve_region(
         With ``contiguity="cuts"`` the bound is valid for contiguous plans even
         when the time limit stops the separation loop.
     """
-    start = time.perf_counter()
+    clock = clock or WallClock()
+    start = clock.now()
+    if clock.deterministic and max_nodes is None:
+        max_nodes = _WORK_MAX_NODES
     region = np.asarray(region, dtype=np.int64)
     m = len(region)
     local = _local_distance(problem, region)
@@ -271,10 +284,19 @@ def solve_region(
         problem, region, local, radius, sp=contiguity == "sp", fixed=fixed, reach=reach
     )
     prob, x = _build(problem, region, kmin, kmax, allowed, closer)
+    clock.charge(BUILD_COLUMN * len(x))
     cuts = 0
     while True:
-        remaining = time_limit - (time.perf_counter() - start)
-        outcome = run_model(prob, solver, remaining, mip_gap=mip_gap, max_nodes=max_nodes)
+        remaining = time_limit - (clock.now() - start)
+        limit = clock.solver_limit(remaining)
+        nodes = max_nodes
+        if clock.deterministic and nodes is not None:
+            # Nodes the remaining work budget pays for (a deterministic limit).
+            nodes = int(min(nodes, max(1.0, remaining / (NODE_COLUMN * max(len(x), 1)))))
+        outcome = run_model(prob, solver, limit, mip_gap=mip_gap, max_nodes=nodes)
+        clock.charge(outcome.work())
+        if isinstance(clock, WorkClock) and outcome.seconds >= limit:
+            clock.overruns += 1
         if outcome.status in ("infeasible", "no_solution"):
             return RegionSolution(None, outcome)
         centres = _read_centres(x, m)
@@ -285,7 +307,7 @@ def solve_region(
         pieces = _disconnected_pieces(problem, region, centres)
         if not pieces:
             return RegionSolution(centres, outcome)
-        if time.perf_counter() - start >= time_limit:
+        if clock.now() - start >= time_limit:
             # The incumbent is not contiguous: only the bound is usable.
             return RegionSolution(None, SolveOutcome("no_solution", None, outcome.bound, outcome.seconds))
         pos_nbrs = _region_neighbours(problem, region)

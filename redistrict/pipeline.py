@@ -45,7 +45,10 @@ class PlanOptions:
     solver : {"highs", "cbc"}
         MIP solver.
     time_limit : float
-        Seconds for the optimiser.
+        Seconds for the optimiser (wall-clock or counted work, see ``budget``).
+    budget : {"time", "work"}
+        ``work`` makes the plan independent of the machine's speed and load
+        (see :func:`redistrict.solve.solve`).
     seed : int
         Seed of the randomised constructor.
     method : {"auto", "exact", "lns"}
@@ -66,6 +69,7 @@ class PlanOptions:
     weights: Weights = field(default_factory=Weights)
     solver: str = "highs"
     time_limit: float = 60.0
+    budget: str = "time"
     seed: int = 0
     method: str = "auto"
     atoms: Literal["roads", "blocks"] = "roads"
@@ -170,6 +174,7 @@ def run_plan(
     solution = solve_locked(
         problem, fixed, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
         method=opts.method, target_gap=opts.target_gap, atoms=atoms, scenario=opts.scenario,
+        budget=opts.budget,
     )  # fmt: skip
     notes += solution.notes
     seconds["solve"] = time.perf_counter() - t

@@ -113,6 +113,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "weights": vars(opts.weights),
             "solver": opts.solver,
             "time_limit": opts.time_limit,
+            "budget": opts.budget,
             "seed": opts.seed,
             "method": sol.method,
             "atoms": opts.atoms,

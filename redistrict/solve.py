@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from redistrict._clock import TREE_ATOM, Clock, WorkClock, make_clock
 from redistrict._construct import bisect_plan
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber
 from redistrict._solvers import check_solver
@@ -46,6 +47,10 @@ __all__ = ["Solution", "solve"]
 log = logging.getLogger(__name__)
 
 STATUSES = ("optimal", "feasible", "heuristic")
+
+#: Largest component given the full integer program (SP contiguity) when no heuristic
+#: plan was found; beyond it the model would not fit in memory or time.
+_FULL_MODEL_MAX = 400
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def _with_band(problem: Problem, band: Band) -> Problem:
     return dataclasses.replace(problem, band=band, _cache=keep)
 
 
-def _construct(problem: Problem, region: IntArray, ks: range, seed: int) -> IntArray | None:
+def _construct(problem: Problem, region: IntArray, ks: range, seed: int, clock: Clock) -> IntArray | None:
     """Best first plan over the admissible unit counts (closest to target first)."""
     goal = problem.band.goal
     total = int(problem.households[region].sum())
@@ -115,6 +120,7 @@ def _construct(problem: Problem, region: IntArray, ks: range, seed: int) -> IntA
     found = 0
     for k in sorted(ks, key=lambda k: (abs(total / k - goal), k)):
         lab = bisect_plan(problem, region, k, seed=seed)
+        clock.charge(TREE_ATOM * len(region) * k)
         if lab is None:
             continue
         full = np.full(problem.n, -1, dtype=np.int64)
@@ -138,6 +144,8 @@ def solve(
     exact_max: int = 30,
     optimal_gap: float = 1e-4,
     target_gap: float = 0.005,
+    budget: str = "time",
+    units: int | None = None,
 ) -> Solution:
     """Find a plan for every component of the problem.
 
@@ -148,9 +156,8 @@ def solve(
     solver : {"highs", "cbc"}
         MIP solver for the exact model and the neighbourhood searches.
     time_limit : float
-        Wall-clock budget in seconds. Within it the search is deterministic
-        (node limits, seeded trees); a run cut by the limit may differ between
-        machines of different speed.
+        Budget in seconds: wall-clock seconds (``budget="time"``) or reference
+        seconds of counted work (``budget="work"``).
     seed : int
         Seed of the spanning-tree constructor.
     method : {"auto", "exact", "lns"}
@@ -162,6 +169,16 @@ def solve(
         Gap at or below which the plan is reported optimal.
     target_gap : float
         The search stops once the gap is at most this.
+    budget : {"time", "work"}
+        ``time``: stop at a wall-clock deadline, so a run cut by the limit may
+        differ between machines and loads. ``work``: count the search's work
+        (iterations, moves, solver nodes) instead, so the same inputs, seed
+        and budget give the same plan anywhere (see :mod:`redistrict._clock`);
+        the wall time then varies with the machine.
+    units : int, optional
+        Number of units wanted (only for a problem whose households lie in one
+        connected component, apart from oversize atoms); default: the search
+        chooses among the counts the band admits.
 
     Returns
     -------
@@ -176,8 +193,9 @@ def solve(
         notes.append(f"{exc}; the plan is built without the MIP solver (heuristic only)")
     if method not in ("auto", "exact", "lns"):
         raise ValueError(f"unknown method {method!r}: use auto, exact or lns")
+    clock = make_clock(budget)
     start = time.perf_counter()
-    deadline = start + time_limit
+    deadline = clock.now() + time_limit
     band = problem.band
     h = problem.households
     labels = np.full(problem.n, -1, dtype=np.int64)
@@ -198,6 +216,8 @@ def solve(
     rest_mask = np.ones(problem.n, bool)
     rest_mask[oversize] = False
     comps = _components_without(problem, rest_mask)
+    if units is not None:
+        _check_units(problem, comps, units)
 
     bounds: list[float | None] = []
     objectives: list[float] = []
@@ -216,12 +236,12 @@ def solve(
             continue
         # Share the time left in proportion to the atoms still to plan.
         left_atoms = sum(len(c) for c in comps[ci:])
-        time_share = max(0.5, (deadline - time.perf_counter()) * len(region) / left_atoms)
+        time_share = max(0.5, (deadline - clock.now()) * len(region) / left_atoms)
         comp = _solve_component(
-            problem, region, solver=solver, deadline=time.perf_counter() + time_share, seed=seed,
+            problem, region, solver=solver, deadline=clock.now() + time_share, seed=seed,
             use_exact=mip and (method == "exact" or (method == "auto" and len(region) <= exact_max)),
             target_gap=target_gap, notes=notes, mip=mip,
-            label=_label(problem, ci, region, total),
+            label=_label(problem, ci, region, total), clock=clock, units=units,
         )  # fmt: skip
         first_seconds += comp.first_seconds
         methods.add(comp.method)
@@ -251,6 +271,11 @@ def solve(
             next_unit += 1
     labels = renumber(labels)
     seconds = time.perf_counter() - start
+    if isinstance(clock, WorkClock) and clock.overruns:
+        notes.append(
+            f"{clock.overruns} solver run(s) hit the wall-clock safety limit of the work budget: "
+            "this plan may differ on another machine"
+        )
     objective = float(sum(objectives))
     if oversize.size:
         objective += float(sum(problem.unit_cost(np.array([i]))[0] for i in oversize.tolist()))
@@ -314,11 +339,15 @@ def _solve_component(
     target_gap: float,
     notes: list[str],
     label: str,
+    clock: Clock,
     mip: bool = True,
+    units: int | None = None,
 ) -> _Component:
     """Plan one connected component; never raises for solver trouble if any plan exists."""
     total = int(problem.households[region].sum())
     ks = problem.band.unit_counts(total)
+    if units is not None:
+        ks = range(units, units + 1)
     sub, reason = problem, ""
     if len(ks) == 0:
         sub, ks, reason = _relax(problem, total)
@@ -329,7 +358,7 @@ def _solve_component(
         try:
             sol = solve_region(
                 sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
-                time_limit=max(0.5, deadline - time.perf_counter()), contiguity="cuts",
+                time_limit=max(0.5, deadline - clock.now()), contiguity="cuts", clock=clock,
             )  # fmt: skip
         except SolverError as exc:
             notes.append(f"{label}: the exact model failed ({exc}); using the heuristic plan")
@@ -345,49 +374,54 @@ def _solve_component(
             )
             notes.append(f"{label}: the exact model {why}; using the heuristic")
     t0 = time.perf_counter()
-    lab = _construct(sub, region, ks, seed)
+    lab = _construct(sub, region, ks, seed, clock)
     first_seconds = time.perf_counter() - t0 if lab is not None else math.nan
-    span = max(0.0, deadline - time.perf_counter())
+    span = max(0.0, deadline - clock.now())
     best: IntArray | None = None
     if lab is not None:
-        best = boundary_moves(sub, _embed(problem.n, region, lab), deadline=time.perf_counter() + 0.1 * span)
+        best = boundary_moves(
+            sub, _embed(problem.n, region, lab), deadline=clock.now() + 0.1 * span, clock=clock
+        )
     best_cost = math.inf if best is None else sub.plan_cost(best)
     lb = lower_bound(
-        sub, region, time_limit=max(0.5, 0.2 * span), upper=best_cost if math.isfinite(best_cost) else None
-    )
+        sub, region, time_limit=max(0.5, 0.2 * span), clock=clock, counts=ks,
+        upper=best_cost if math.isfinite(best_cost) else None,
+    )  # fmt: skip
     if math.isfinite(lb.value):
         bound = lb.value
     log.info("%s: first plan %.1f, bound %.1f after %.1f s", label, best_cost / sub.scale,
-             lb.value / sub.scale, span - (deadline - time.perf_counter()))  # fmt: skip
+             lb.value / sub.scale, span - (deadline - clock.now()))  # fmt: skip
     try:
         if not mip:
             raise _NoSolverError
         # Location-allocation from the relaxation's best centres for the two most promising
         # unit counts, within half of the time; the neighbourhood search gets the rest.
-        la_deadline = time.perf_counter() + 0.45 * span
+        la_deadline = clock.now() + 0.45 * span
         promising = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))[:2]
         for i, k in enumerate(promising):
-            now = time.perf_counter()
+            now = clock.now()
             if lb.per_k[k] >= best_cost or now >= la_deadline:
                 continue
             k_deadline = now + (la_deadline - now) / (len(promising) - i)
-            la = locate_allocate(sub, region, k, lb.opening[k], solver=solver, deadline=k_deadline)
+            la = locate_allocate(
+                sub, region, k, lb.opening[k], solver=solver, deadline=k_deadline, clock=clock
+            )
             if la is not None and (cost := sub.plan_cost(la)) < best_cost:
                 best, best_cost = la, cost
                 if math.isnan(first_seconds):
                     first_seconds = time.perf_counter() - t0
             log.info("%s: location-allocation with %d units -> best %.1f (%.1f s left)", label, k,
-                     best_cost / sub.scale, deadline - time.perf_counter())  # fmt: skip
-        if best is None:
+                     best_cost / sub.scale, deadline - clock.now())  # fmt: skip
+        if best is None and len(region) <= _FULL_MODEL_MAX:
             sol = solve_region(
                 sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
-                time_limit=max(1.0, deadline - time.perf_counter()), contiguity="sp",
+                time_limit=max(1.0, deadline - clock.now()), contiguity="sp", clock=clock,
             )  # fmt: skip
             if sol.centres is not None:
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
                 first_seconds = time.perf_counter() - t0
         if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
-            best = lns(sub, best, solver=solver, deadline=deadline)
+            best = lns(sub, best, solver=solver, deadline=deadline, clock=clock)
     except _NoSolverError:
         pass
     except SolverError as exc:
@@ -399,13 +433,14 @@ def _solve_component(
             f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
         )
         notes.append(f"{label}: {reason}")
-        lab = _construct(sub, region, ks, seed)
+        lab = _construct(sub, region, ks, seed, clock)
         # Coarse atoms may need more, smaller units than ceil(total / hi).
         k = ks.start
-        while lab is None and k < len(region) and (k == ks.start or time.perf_counter() < deadline):
+        while lab is None and k < len(region) and (k == ks.start or clock.now() < deadline):
             k += 1
             sub = _with_band(problem, Band(0, problem.band.hi, max(1, total // k)))
             lab = bisect_plan(sub, region, k, seed=seed)
+            clock.charge(TREE_ATOM * len(region) * k)
         if lab is None:
             # Last resort: every atom a unit of its own (each is within the upper bound).
             lab = np.arange(len(region), dtype=np.int64)
@@ -414,6 +449,23 @@ def _solve_component(
     if math.isnan(first_seconds):
         first_seconds = time.perf_counter() - t0
     return _Component(best[region], bound, "lns", reason, sub, first_seconds)
+
+
+def _check_units(problem: Problem, comps: list[IntArray], units: int) -> None:
+    """Reject a unit count the problem cannot take, saying why."""
+    with_households = [c for c in comps if int(problem.households[c].sum()) > 0]
+    if len(with_households) != 1:
+        raise ValueError(
+            f"units={units} needs the households in one connected component, but there are "
+            f"{len(with_households)}: plan the components separately or leave units unset"
+        )
+    total = int(problem.households[with_households[0]].sum())
+    band = problem.band
+    if units < 1 or not units * band.lo <= total <= units * band.hi:
+        raise ValueError(
+            f"{total} households cannot form {units} units of {band.lo}-{band.hi} households: "
+            f"choose a count in {list(band.unit_counts(total)) or 'none (band too narrow)'}"
+        )
 
 
 def _gap(objective: float, bound: float) -> float:

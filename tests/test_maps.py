@@ -16,6 +16,7 @@ from folium.map import FitBounds
 from shapely.geometry import LineString, Point, box
 
 import redistrict.maps as maps
+from redistrict import _map_text
 from redistrict._assets import assert_self_contained, external_references, load_leaflet
 from redistrict.errors import InputError
 from redistrict.maps import MapInfo, compare_map, plan_map, save_map, unit_colours
@@ -32,9 +33,7 @@ PROBLEM = "#d7191c"
 
 
 def _cell(col: int, row: int, x_from: float = 0.0, x_to: float = 1.0) -> Any:
-    return box(
-        X0 + (col + x_from) * CELL, Y0 + row * CELL, X0 + (col + x_to) * CELL, Y0 + (row + 1) * CELL
-    )
+    return box(X0 + (col + x_from) * CELL, Y0 + row * CELL, X0 + (col + x_to) * CELL, Y0 + (row + 1) * CELL)
 
 
 @pytest.fixture
@@ -167,9 +166,7 @@ def _collections(page: str) -> list[dict[str, Any]]:
 
 
 def _unit_features(page: str) -> list[dict[str, Any]]:
-    units = [
-        c for c in _collections(page) if c["features"] and "st" in c["features"][0]["properties"]
-    ]
+    units = [c for c in _collections(page) if c["features"] and "st" in c["features"][0]["properties"]]
     assert len(units) == 1
     return units[0]["features"]
 
@@ -262,9 +259,7 @@ def test_chinese_by_default_english_on_request(
     info: MapInfo,
     tmp_path: Path,
 ) -> None:
-    zh = _unescaped(
-        _html(plan_map(grid_units, info=info, atoms=grid_atoms, roads=grid_roads), tmp_path)
-    )
+    zh = _unescaped(_html(plan_map(grid_units, info=info, atoms=grid_atoms, roads=grid_roads), tmp_path))
     for text in (
         "拟划单元",
         "单元标注",
@@ -294,9 +289,9 @@ def test_chinese_by_default_english_on_request(
 
 
 def test_every_language_defines_the_same_strings() -> None:
-    keys = {lang: set(strings) for lang, strings in maps._STRINGS.items()}
+    keys = {lang: set(strings) for lang, strings in _map_text.STRINGS.items()}
     assert keys["zh"] == keys["en"]
-    assert set(maps._TOTALS["zh"]) == set(maps._TOTALS["en"])
+    assert set(_map_text.TOTALS["zh"]) == set(_map_text.TOTALS["en"])
 
 
 def test_neighbouring_units_get_different_colours(
@@ -318,9 +313,7 @@ def test_unit_colours_is_deterministic_and_order_free(grid_units: gpd.GeoDataFra
     shuffled = grid_units.sample(frac=1.0, random_state=np.random.RandomState(7))
     assert unit_colours(shuffled) == colours
     # units 10 m apart are not neighbours and may share a colour; touching ones never
-    apart = gpd.GeoDataFrame(
-        {"unit_id": [1, 2]}, geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS
-    )
+    apart = gpd.GeoDataFrame({"unit_id": [1, 2]}, geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS)
     assert unit_colours(apart) == {1: maps.PALETTE[0], 2: maps.PALETTE[0]}
     touching = apart.assign(geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
     assert len(set(unit_colours(touching).values())) == 2
@@ -426,9 +419,7 @@ def test_map_fits_the_units(grid_map: folium.Map, grid_units: gpd.GeoDataFrame) 
     assert np.allclose(fits[0].bounds, [[south, west], [north, east]])
 
 
-def test_tile_server_is_optional(
-    grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
-) -> None:
+def test_tile_server_is_optional(grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path) -> None:
     url = "http://tiles.intranet.example/{z}/{x}/{y}.png"
     page = _html(plan_map(grid_units, info=info, tiles=url), tmp_path)
     assert "L.tileLayer(" in page and url in page
@@ -440,12 +431,8 @@ def test_compare_map_has_one_layer_per_scenario(
 ) -> None:
     merged = grid_units.iloc[:8].copy()
     merged.loc[merged["unit_id"] == 8, "geometry"] = _cell(1, 2).union(_cell(2, 2))
-    page = _html(
-        compare_map({"方案A": grid_units, "方案B": merged}, info=info, roads=grid_roads), tmp_path
-    )
-    unit_layers = [
-        c for c in _collections(page) if c["features"] and "st" in c["features"][0]["properties"]
-    ]
+    page = _html(compare_map({"方案A": grid_units, "方案B": merged}, info=info, roads=grid_roads), tmp_path)
+    unit_layers = [c for c in _collections(page) if c["features"] and "st" in c["features"][0]["properties"]]
     assert [len(c["features"]) for c in unit_layers] == [9, 8]
     radios = _unescaped(page).split("base_layers : {", 1)[1].split("}", 1)[0]
     assert '"方案：方案A"' in radios and '"方案：方案B"' in radios
@@ -559,9 +546,7 @@ def test_save_map_keeps_the_old_file_when_the_check_fails(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.html"]
 
 
-def test_save_map_rejects_bad_paths(
-    grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
-) -> None:
+def test_save_map_rejects_bad_paths(grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path) -> None:
     m = plan_map(grid_units, info=info)
     with pytest.raises(InputError, match="does not exist"):
         save_map(m, tmp_path / "missing" / "plan.html")
@@ -586,9 +571,7 @@ def test_centretown_map_is_self_contained(ottawa_testcase: Path, tmp_path: Path)
     roads["road_class"] = roads["RANK"].astype(str)
     m = plan_map(
         units,
-        info=MapInfo(
-            "Centretown", (2000, 3000), "heuristic", None, {"households": 32843.0}, "2024-05-01"
-        ),
+        info=MapInfo("Centretown", (2000, 3000), "heuristic", None, {"households": 32843.0}, "2024-05-01"),
         atoms=blocks[["unit_id", "households", "geometry"]],
         roads=roads[["road_class", "major", "geometry"]],
         communities=hoods.rename(columns={"ONS_ID": "community_id"}),
@@ -599,9 +582,7 @@ def test_centretown_map_is_self_contained(ottawa_testcase: Path, tmp_path: Path)
     assert external_references(page) == []
     assert len(_unit_features(page)) == len(units)
     collections = _collections(page)
-    assert sum(len(c["features"]) for c in collections) == len(units) + len(blocks) + len(
-        roads
-    ) + len(hoods)
+    assert sum(len(c["features"]) for c in collections) == len(units) + len(blocks) + len(roads) + len(hoods)
     assert path.stat().st_size < 3_000_000
     total = sum(int(c["properties"]["hh"].replace(",", "")) for c in _unit_features(page))
     assert total == int(blocks["households"].sum()) == 32843

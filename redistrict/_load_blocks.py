@@ -1,0 +1,158 @@
+"""Population blocks: ``--where`` selection, household and resident columns, geometry."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from redistrict import _validate as v
+from redistrict._load_crs import metric_crs, to_crs
+from redistrict._load_read import Layer, Report, attribute_columns, check_role_geometry
+
+__all__ = ["prepare_blocks"]
+
+
+def prepare_blocks(
+    layer: Layer,
+    households: str,
+    residents: str | None,
+    where: str | None,
+    report: Report,
+) -> tuple[gpd.GeoDataFrame | None, pyproj.CRS | None]:
+    """Select, reproject and validate the blocks; return them and the metric CRS."""
+    frame = layer.frame
+    source = layer.source
+    geometry_name = frame.geometry.name
+    columns = attribute_columns(frame)
+    required = {"--households": households}
+    if residents is not None:
+        required["--residents"] = residents
+    missing = v.check_columns(columns, required, source)
+    report.add(problems=missing)
+
+    if where is not None:
+        mask = _select(frame.drop(columns=geometry_name), where, source, report)
+        if mask is None:
+            return None, None
+        frame = frame[mask]
+
+    crs: pyproj.CRS | None = None
+    if frame.crs is not None:
+        crs = metric_crs(frame.geometry, source, report)
+        reprojected = to_crs(frame, crs, source, report)
+        if reprojected is None:
+            return None, crs
+        frame = reprojected
+
+    # Check every column that exists even when another one is missing.
+    counts = pd.Series(0, index=frame.index, dtype="int64")
+    if households in columns:
+        counts, problems, notes = v.coerce_households(frame[households], source, households)
+        report.add(problems, notes)
+    values: dict[str, pd.Series] = {"households": counts}
+    if residents is not None and residents in columns:
+        people, problems, notes = v.coerce_float(frame[residents], source, residents, "--residents")
+        report.add(problems, notes)
+        values["residents"] = people
+    for name, column in (("households", households), ("residents", residents)):
+        if name in columns and column not in (None, name):
+            report.add(notes=[f"{source}: input column {name!r} replaced by {column!r}"])
+
+    checked = check_role_geometry(
+        frame.geometry, source, "blocks", report, droppable=counts == 0, single_kind=True
+    )
+    if missing:
+        return None, crs
+    keep = frame.index.difference(checked.dropped, sort=False)
+    if keep.empty:
+        report.add(problems=[f"{source}: no block has a usable geometry; check the layer"])
+        return None, crs
+    extras = frame.loc[keep, [c for c in frame.columns if c not in (geometry_name, *values)]]
+    data = pd.DataFrame({name: series.loc[keep] for name, series in values.items()}, index=keep)
+    result = gpd.GeoDataFrame(
+        pd.concat([data, pd.DataFrame(extras)], axis=1),
+        geometry=checked.geometry.loc[keep].rename("geometry"),
+        crs=frame.crs,
+    )
+    return result, crs
+
+
+def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.Series | None:
+    """Evaluate ``where`` on the blocks' attributes; return a boolean mask."""
+    listing = ", ".join(str(c) for c in table.columns)
+    example = f"{table.columns[0]} == <value>" if len(table.columns) else "column == value"
+    error: Exception | None = None
+    mask = pd.Series(False, index=table.index)
+    try:
+        mask = _evaluate(table, where, report)
+    except Exception as exc:
+        error = exc
+    if error is not None or not mask.any():
+        # Identifiers are often stored as text ("3024"): retry comparing them as numbers.
+        numeric, converted = _numeric_text(table)
+        used = [c for c in converted if c in where]
+        if used:
+            try:
+                retry = _evaluate(numeric, where, report)
+            except Exception:
+                retry = None
+            if retry is not None and retry.any():
+                report.add(
+                    notes=[
+                        f"{source}: --where {where!r} compared the text column(s) "
+                        f"{', '.join(used)} as numbers"
+                    ]
+                )
+                mask, error = retry, None
+    if error is not None:
+        report.add(
+            problems=[
+                f"{source}: --where {where!r} cannot be evaluated: "
+                f"{type(error).__name__}: {error}; write a pandas query on the block columns "
+                f'({listing}), e.g. --where "{example}" (put names with spaces in `backticks`)'
+            ]
+        )
+        return None
+    if not mask.any():
+        report.add(
+            problems=[
+                f"{source}: --where {where!r} selects no block out of {len(table)}; "
+                f"check the column and the values (columns: {listing})"
+            ]
+        )
+        return None
+    report.add(notes=[f"{source}: --where {where!r} selected {int(mask.sum())} of {len(table)}"])
+    return mask
+
+
+def _evaluate(table: pd.DataFrame, where: str, report: Report) -> pd.Series:
+    """Evaluate a query to a boolean Series aligned with ``table``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = table.eval(where, engine="python")
+    report.add(notes=[f"--where {where!r}: {w.message}" for w in caught])
+    if (
+        not isinstance(result, pd.Series)
+        or not result.index.equals(table.index)
+        or not pd.api.types.is_bool_dtype(result.dtype)
+    ):
+        raise TypeError("the expression does not give True or False for each block")
+    return result.fillna(False).astype(bool)
+
+
+def _numeric_text(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Return ``table`` with text columns that hold only numbers converted to numbers."""
+    numeric = table.copy()
+    converted = []
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        if values.notna().any() and (numbers.notna() == values.notna()).all():
+            numeric[column] = numbers
+            converted.append(str(column))
+    return numeric, converted

@@ -1,0 +1,191 @@
+"""Roads, existing communities, barriers, offices and the study area as read and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from redistrict import _validate as v
+from redistrict._load_crs import to_crs
+from redistrict._load_read import (
+    Layer,
+    Report,
+    attribute_columns,
+    check_role_geometry,
+    has_column,
+)
+
+__all__ = [
+    "prepare_barriers",
+    "prepare_communities",
+    "prepare_offices",
+    "prepare_roads",
+    "prepare_study_area",
+]
+
+
+def prepare_roads(
+    layer: Layer,
+    crs: pyproj.CRS | None,
+    report: Report,
+    *,
+    road_class: str | None,
+    major_classes: Sequence[str] | None,
+) -> gpd.GeoDataFrame | None:
+    """Classify, validate, explode and reproject the roads."""
+    frame = layer.frame
+    source = layer.source
+    column = road_class
+    found = True
+    if column is not None:
+        found = has_column(frame, "--road-class", column, source, report)
+        column = column if found else None
+    elif "highway" in attribute_columns(frame):
+        column = "highway"
+    classes = v.classify_roads(frame, source, column, major_classes)
+    report.add(notes=classes.notes)
+    if layer.is_osm and column == "highway":
+        tagged = classes.road_class != ""
+        if not tagged.all():
+            report.add(
+                notes=[
+                    f"{source}: ignored {int((~tagged).sum())} OSM lines without a highway tag "
+                    f"(rivers, rail, power lines ...)"
+                ]
+            )
+        frame = frame[tagged]
+    checked = check_role_geometry(frame.geometry, source, "roads", report)
+    if checked.problems or not found:
+        return None
+    keep = checked.geometry.index
+    roads = gpd.GeoDataFrame(
+        {
+            "road_class": classes.road_class.loc[keep].astype(str),
+            "major": classes.major.loc[keep].astype(bool),
+        },
+        geometry=checked.geometry.rename("geometry"),
+        crs=frame.crs,
+    )
+    parts = roads.explode(index_parts=False, ignore_index=True)
+    if parts.empty:
+        report.add(problems=[f"{source} holds no usable road line; give the layer with the road network"])
+        return None
+    if len(parts) > len(roads):
+        report.add(notes=[f"{source}: split multi-part lines into {len(parts)} LineStrings"])
+    return to_crs(parts, crs, source, report)
+
+
+def _prepare_ids(
+    frame: gpd.GeoDataFrame,
+    source: str,
+    column: str | None,
+    default: str,
+    option: str,
+    report: Report,
+) -> pd.Series | None:
+    """Return identifiers as text (from ``column``, ``default`` or row numbers)."""
+    if column is not None:
+        if not has_column(frame, option, column, source, report):
+            return None
+    elif default in attribute_columns(frame):
+        column = default
+    else:
+        report.add(notes=[f"{source}: no {default!r} column; features numbered 1..N (use {option})"])
+        return pd.Series([str(i + 1) for i in range(len(frame))], index=frame.index, dtype=str)
+    ids = frame[column].map(v.as_text).astype(str)
+    problems = v.check_unique(ids, source, column, option)
+    report.add(problems)
+    return None if problems else ids
+
+
+def prepare_communities(
+    layer: Layer,
+    crs: pyproj.CRS | None,
+    report: Report,
+    *,
+    id_column: str | None,
+    name_column: str | None,
+) -> gpd.GeoDataFrame | None:
+    """Validate and reproject the existing communities."""
+    frame = layer.frame
+    source = layer.source
+    ids = _prepare_ids(frame, source, id_column, "community_id", "--community-id", report)
+    names = None
+    if name_column is None and "name" in attribute_columns(frame):
+        name_column = "name"
+    if name_column is not None and has_column(frame, "--community-name", name_column, source, report):
+        names = frame[name_column].map(lambda x: "" if v.as_text(x) == "" else str(x))
+    checked = check_role_geometry(frame.geometry, source, "communities", report)
+    if ids is None or checked.problems:
+        return None
+    keep = checked.geometry.index
+    data: dict[str, pd.Series] = {"community_id": ids.loc[keep]}
+    if names is not None:
+        data["name"] = names.loc[keep].astype(str)
+    return _reprojected(data, checked.geometry, layer, crs, report)
+
+
+def prepare_barriers(layer: Layer, crs: pyproj.CRS | None, report: Report) -> gpd.GeoDataFrame | None:
+    """Validate and reproject the barriers."""
+    checked = check_role_geometry(layer.frame.geometry, layer.source, "barriers", report)
+    if checked.problems:
+        return None
+    return _reprojected(None, checked.geometry, layer, crs, report)
+
+
+def prepare_offices(
+    layer: Layer,
+    crs: pyproj.CRS | None,
+    report: Report,
+    *,
+    id_column: str | None,
+    area_column: str | None,
+) -> gpd.GeoDataFrame | None:
+    """Validate and reproject the community offices."""
+    frame = layer.frame
+    source = layer.source
+    ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report)
+    area = None
+    if area_column is not None and has_column(frame, "--office-area", area_column, source, report):
+        area, problems, notes = v.coerce_float(
+            frame[area_column], source, area_column, "--office-area", allow_missing=True
+        )
+        report.add(problems, notes)
+    checked = check_role_geometry(frame.geometry, source, "offices", report)
+    if ids is None or checked.problems:
+        return None
+    geometry = checked.geometry
+    polygons = geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if polygons.any():
+        geometry = geometry.where(~polygons, geometry.representative_point())
+        report.add(notes=[f"{source}: {int(polygons.sum())} polygons reduced to a point inside"])
+    keep = geometry.index
+    data: dict[str, pd.Series] = {"office_id": ids.loc[keep]}
+    if area is not None:
+        data["area_m2"] = area.loc[keep].astype("float64")
+    return _reprojected(data, geometry, layer, crs, report)
+
+
+def prepare_study_area(layer: Layer, crs: pyproj.CRS | None, report: Report) -> gpd.GeoDataFrame | None:
+    """Validate and reproject the study-area polygons."""
+    checked = check_role_geometry(layer.frame.geometry, layer.source, "study_area", report)
+    if checked.problems or checked.geometry.empty:
+        if not checked.problems:
+            report.add(problems=[f"{layer.source} holds no usable polygon; draw the study area"])
+        return None
+    return _reprojected(None, checked.geometry, layer, crs, report)
+
+
+def _reprojected(
+    data: dict[str, pd.Series] | None,
+    geometry: gpd.GeoSeries,
+    layer: Layer,
+    crs: pyproj.CRS | None,
+    report: Report,
+) -> gpd.GeoDataFrame | None:
+    """Join checked attributes and geometry in the layer's CRS and reproject them to ``crs``."""
+    out = gpd.GeoDataFrame(data, geometry=geometry.rename("geometry"), crs=layer.frame.crs)
+    return to_crs(out, crs, layer.source, report)

@@ -1,0 +1,262 @@
+"""Reading the input layers of :func:`redistrict.load.load_inputs`.
+
+``FILE[:LAYER]`` specifications are parsed, the layer holding the geometry kind a
+role needs is chosen (OSM files by their GDAL layer names) and read. Problems and
+notes are gathered in a :class:`Report` shared by every step of one load.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from redistrict import _validate as v
+from redistrict.errors import InputError
+
+__all__ = [
+    "ROLE_KINDS",
+    "Layer",
+    "Report",
+    "attribute_columns",
+    "check_role_geometry",
+    "has_column",
+    "parse_source",
+    "read_layer",
+]
+
+#: Geometry kinds each role accepts.
+ROLE_KINDS: Final[dict[str, frozenset[str]]] = {
+    "roads": frozenset({"line"}),
+    "blocks": frozenset({"polygon", "point"}),
+    "communities": frozenset({"polygon"}),
+    "barriers": frozenset({"line", "polygon"}),
+    "offices": frozenset({"point", "polygon"}),
+    "study_area": frozenset({"polygon"}),
+}
+
+#: Layer of an OSM file (GDAL OSM driver) preferred for each geometry kind.
+_OSM_LAYERS: Final[dict[str, str]] = {
+    "line": "lines",
+    "polygon": "multipolygons",
+    "point": "points",
+}
+_OSM_SUFFIXES: Final[tuple[str, ...]] = (".osm", ".pbf", ".osm.pbf")
+
+
+@dataclass
+class Layer:
+    """One layer as read, before validation."""
+
+    role: str
+    path: Path
+    layer: str
+    frame: gpd.GeoDataFrame
+    is_osm: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.layer}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.role} ({self.label})"
+
+
+@dataclass
+class Report:
+    """Problems and notes gathered during one call of :func:`redistrict.load.load_inputs`."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, problems: Sequence[str] = (), notes: Sequence[str] = ()) -> None:
+        self.problems.extend(problems)
+        self.notes.extend(notes)
+
+
+def attribute_columns(frame: gpd.GeoDataFrame) -> list[str]:
+    """Return the names of a layer's columns other than its geometry, as text."""
+    return [str(c) for c in frame.columns if c != frame.geometry.name]
+
+
+def has_column(frame: gpd.GeoDataFrame, option: str, column: str, source: str, report: Report) -> bool:
+    """Tell whether the column asked for with ``option`` exists; report it when it does not."""
+    problems = v.check_columns(attribute_columns(frame), {option: column}, source)
+    report.add(problems)
+    return not problems
+
+
+def check_role_geometry(
+    geometry: gpd.GeoSeries,
+    source: str,
+    role: str,
+    report: Report,
+    *,
+    droppable: pd.Series | None = None,
+    single_kind: bool = False,
+) -> v.GeometryCheck:
+    """Check and repair the geometries of a layer for ``role``; report what was found.
+
+    See :func:`redistrict._validate.check_geometries` for the checks and repairs.
+    """
+    checked = v.check_geometries(
+        geometry, source, ROLE_KINDS[role], droppable=droppable, single_kind=single_kind
+    )
+    report.add(checked.problems, checked.notes)
+    return checked
+
+
+def parse_source(spec: str) -> tuple[Path, str | None]:
+    r"""Split a ``FILE[:LAYER]`` specification.
+
+    A colon belongs to the file name when the whole text names an existing file,
+    when it follows a Windows drive letter (``C:\data\x.shp``) or when what
+    follows it contains a path separator (URLs).
+
+    Parameters
+    ----------
+    spec : str
+        ``"roads.shp"``, ``"city.gpkg:roads"``, ``"C:\data\city.gpkg:roads"`` ...
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file.
+    layer : str or None
+        The layer, or None when not given.
+
+    Raises
+    ------
+    InputError
+        If ``spec`` is empty.
+
+    """
+    text = spec.strip()
+    if not text:
+        raise InputError("an input file was given as an empty string: give FILE or FILE:LAYER")
+    if Path(text).exists():
+        return Path(text), None
+    head, sep, tail = text.rpartition(":")
+    drive = len(head) == 1 and head.isalpha()
+    if not sep or not head or drive or "/" in tail or "\\" in tail:
+        return Path(text), None
+    return Path(head), (tail or None)
+
+
+def read_layer(role: str, spec: str, report: Report) -> Layer | None:
+    """Open ``spec`` for ``role``; report and return None when it cannot be read."""
+    option = "--" + role.replace("_", "-")
+    try:
+        path, layer = parse_source(spec)
+    except InputError as exc:
+        report.add(problems=[f"{option}: {p}" for p in exc.problems])
+        return None
+    if not path.exists() and not str(path).startswith("/vsi"):
+        report.add(
+            problems=[
+                f"{role}: file not found: {path} (given with {option}); check the path "
+                f"(use FILE:LAYER to choose a layer)"
+            ]
+        )
+        return None
+    is_osm = path.name.lower().endswith(_OSM_SUFFIXES)
+    try:
+        listing = pyogrio.list_layers(path)
+    except Exception as exc:
+        report.add(
+            problems=[
+                f"{role}: cannot open {path} (given with {option}): {_reason(exc)}; give a vector "
+                f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...)"
+            ]
+        )
+        return None
+    chosen = _choose_layer(role, path, layer, listing, is_osm, report)
+    if chosen is None:
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pyogrio.read_dataframe(path, layer=chosen)
+        except Exception as exc:
+            report.add(
+                problems=[
+                    f"{role}: cannot read layer {chosen!r} of {path}: {_reason(exc)}; "
+                    f"check that the file is complete and not corrupt, or export it again "
+                    f"(e.g. with ogr2ogr)"
+                ]
+            )
+            return None
+    read = Layer(role, path, chosen, frame, is_osm)
+    report.add(notes=[f"{read.source}: {w.message}" for w in caught])
+    if not isinstance(frame, gpd.GeoDataFrame):
+        report.add(
+            problems=[
+                f"{read.source} has no geometry column; give a layer with "
+                f"{v.kind_words(ROLE_KINDS[role])} (export it with its geometry, e.g. as GeoPackage)"
+            ]
+        )
+        return None
+    if frame.empty and role in ("roads", "blocks", "study_area"):
+        report.add(problems=[f"{read.source} has no features; give the layer holding the {role}"])
+        return None
+    return read
+
+
+def _reason(exc: Exception) -> str:
+    """Return an exception's message without trailing punctuation."""
+    return str(exc).strip().rstrip(".;") or type(exc).__name__
+
+
+def _choose_layer(
+    role: str,
+    path: Path,
+    layer: str | None,
+    listing: np.ndarray,
+    is_osm: bool,
+    report: Report,
+) -> str | None:
+    """Pick the layer to read from ``listing`` (rows of name, geometry type)."""
+    names = [str(row[0]) for row in listing]
+    types = [None if row[1] is None else str(row[1]) for row in listing]
+    described = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in zip(names, types, strict=True))
+    if layer is not None:
+        if layer in names:
+            return layer
+        report.add(
+            problems=[
+                f"{role}: {path} has no layer {layer!r}; its layers are: {described}; "
+                f"write FILE:LAYER with one of them"
+            ]
+        )
+        return None
+    if len(names) == 1:
+        return names[0]
+    kinds = ROLE_KINDS[role]
+    exact = [n for n, t in zip(names, types, strict=True) if v.geometry_kind(t) in kinds]
+    unknown = [n for n, t in zip(names, types, strict=True) if t is not None and v.geometry_kind(t) is None]
+    if is_osm:
+        preferred = [
+            _OSM_LAYERS[k] for k in ("polygon", "line", "point") if k in kinds and _OSM_LAYERS[k] in names
+        ]
+        exact = preferred[:1] or exact
+    candidates = exact if exact else unknown
+    if len(candidates) == 1:
+        report.add(notes=[f"{role}: read layer {candidates[0]!r} of {path} ({len(names)} layers)"])
+        return candidates[0]
+    example = candidates[0] if candidates else (names[0] if names else "LAYER")
+    report.add(
+        problems=[
+            f"{role}: {path} has {len(names)} layers and {len(candidates) or 'none'} of them "
+            f"hold {v.kind_words(ROLE_KINDS[role])}: {described}; choose one with FILE:LAYER, "
+            f"e.g. {path}:{example}"
+        ]
+    )
+    return None

@@ -1,0 +1,148 @@
+"""HTML of the fixed boxes of a map: the title block and the legend."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redistrict._map_style import BARRIER, COMMUNITY, MAJOR_ROAD, MINOR_ROAD, PALETTE
+from redistrict._map_text import STRINGS, TOTALS, fmt_number, fmt_total, is_missing, status_text
+from redistrict._map_types import Layers, MapInfo, UnitRow
+
+__all__ = ["legend_box", "title_box"]
+
+_OPEN_PROBLEMS = 6
+
+
+def title_box(info: MapInfo, lang: str) -> str:
+    """HTML of the fixed title block.
+
+    Parameters
+    ----------
+    info : MapInfo
+        Run description.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        A ``<div id="rd-title">``.
+
+    """
+    s = STRINGS[lang]
+    lo, hi = info.band
+    rows = [(s["band"], f"{fmt_number(lo)}–{fmt_number(hi)}{html.escape(s['hh_suffix'])}")]
+    rows += [
+        (html.escape(TOTALS[lang].get(key, key)), fmt_total(value)) for key, value in info.totals.items()
+    ]
+    solver = status_text(info.status, lang)
+    if info.gap is not None and not is_missing(info.gap):
+        solver += f" ({s['gap']} {100 * float(info.gap):.1f}%)"
+    rows += [(s["solver"], solver), (s["date"], html.escape(info.date))]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (
+        f'<div id="rd-title" class="rd-box"><div class="rd-title">{html.escape(info.title)}'
+        f"</div><table>{body}</table></div>"
+    )
+
+
+def _problem_items(rows: Sequence[UnitRow], lang: str) -> list[str]:
+    """Legend lines naming the problem units.
+
+    Parameters
+    ----------
+    rows : sequence of UnitRow
+        Units of one plan.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+        One escaped line per unit whose status is not ``"ok"``.
+
+    """
+    s = STRINGS[lang]
+    return [
+        s["problem_item"].format(
+            id=r.unit_id,
+            status=status_text(r.status, lang),
+            hh=fmt_number(r.households) + html.escape(s["hh_suffix"]),
+        )
+        for r in rows
+        if r.problem
+    ]
+
+
+def legend_box(plans: Mapping[str, Sequence[UnitRow]], layers: Layers, lang: str, *, compare: bool) -> str:
+    """HTML of the fixed legend box.
+
+    Parameters
+    ----------
+    plans : mapping of str to sequence of UnitRow
+        Display rows of each plan.
+    layers : Layers
+        Context layers (only those given get a legend entry).
+    lang : str
+        ``"zh"`` or ``"en"``.
+    compare : bool
+        Whether the legend also summarises each scenario.
+
+    Returns
+    -------
+    str
+        A ``<div id="rd-legend">``.
+
+    """
+    s = STRINGS[lang]
+    swatches = "".join(f'<span class="rd-sw" style="background:{c};opacity:0.8"></span>' for c in PALETTE[:4])
+    entries = [f'<div class="rd-row">{swatches}<span>{s["fill_note"]}</span></div>']
+    entries.append(
+        f'<div class="rd-row"><span class="rd-sw rd-sw-problem"></span>'
+        f"<span>{s['problem_style']}</span></div>"
+    )
+
+    def line(style: Mapping[str, Any], text: str, dashed: bool = False) -> str:
+        kind = "dashed" if dashed else "solid"
+        return (
+            f'<div class="rd-row"><span class="rd-line" style="border-top:'
+            f'{max(2, round(float(style["weight"])))}px {kind} {style["color"]}"></span>'
+            f"<span>{text}</span></div>"
+        )
+
+    if layers.roads is not None and len(layers.roads):
+        entries.append(line(MAJOR_ROAD, s["roads_major"]))
+        entries.append(line(MINOR_ROAD, s["roads_minor"]))
+    if layers.communities is not None and len(layers.communities):
+        entries.append(line(COMMUNITY, s["communities"], dashed=True))
+    if layers.barriers is not None and len(layers.barriers):
+        entries.append(line(BARRIER, s["barriers"]))
+    if layers.offices is not None and len(layers.offices):
+        entries.append(f'<div class="rd-row"><span class="rd-dot"></span>{s["offices"]}</div>')
+    if layers.atoms is not None and len(layers.atoms):
+        entries.append(f'<div class="rd-row"><span class="rd-sw rd-sw-atom"></span>{s["atoms"]}</div>')
+    parts = [*entries]
+    for name, rows in plans.items():
+        items = _problem_items(rows, lang)
+        if compare:
+            summary = s["scenario_summary"].format(units=len(rows), problems=len(items))
+            heading = f"{html.escape(name)}{s['colon']}{summary}"
+        elif items:
+            heading = f"{s['problems']} ({len(items)})"
+        else:
+            heading = f"{s['problems']}{s['colon']}{s['no_problems']}"
+        if not items:
+            parts.append(f"<h4>{heading}</h4>")
+            continue
+        listing = "".join(f"<li>{i}</li>" for i in items)
+        opened = " open" if len(items) <= _OPEN_PROBLEMS else ""
+        parts.append(
+            f"<details{opened}><summary>{heading}</summary>"
+            f'<ul class="rd-problem-list">{listing}</ul></details>'
+        )
+    return (
+        f'<div id="rd-legend" class="rd-box"><details open><summary>{s["legend"]}</summary>'
+        f"{''.join(parts)}</details></div>"
+    )

@@ -1,0 +1,267 @@
+"""Labels of the maps in Chinese and English, and how cells are shown in them.
+
+Every text that reaches the page goes through here: the translated UI strings,
+translated statuses and totals, and number/text formatting with HTML escaping.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STRINGS",
+    "TOTALS",
+    "fmt_number",
+    "fmt_text",
+    "fmt_total",
+    "is_missing",
+    "status_text",
+]
+
+STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "zh": MappingProxyType(
+            {
+                "units": "拟划单元",
+                "labels": "单元标注",
+                "communities": "现有社区边界",
+                "roads_major": "主要道路",
+                "roads_minor": "其他道路",
+                "barriers": "障碍（河流、铁路等）",
+                "offices": "现有办公用房",
+                "atoms": "基本地块",
+                "tiles": "底图瓦片",
+                "tiles_attr": "自定义瓦片服务",
+                "unit": "单元",
+                "households": "户数",
+                "hh_suffix": "户",
+                "residents": "人口",
+                "area": "面积",
+                "staff": "所需工作人员",
+                "staff_suffix": "人",
+                "office_space": "所需办公用房",
+                "sources": "来源社区",
+                "moved": "调整户数",
+                "office": "办公用房",
+                "office_kept": "保留现有 {id}",
+                "new_committee": "需新设居委会",
+                "status": "状态",
+                "band": "户数区间",
+                "solver": "求解状态",
+                "gap": "差距",
+                "date": "日期",
+                "legend": "图例",
+                "fill_note": "填充色仅用于区分相邻单元",
+                "problem_style": "问题单元（红色虚线）",
+                "problems": "问题单元",
+                "no_problems": "无",
+                "community": "社区",
+                "name": "名称",
+                "atom_unit": "所属单元",
+                "scenario": "方案",
+                "scenario_summary": "{units} 个单元，{problems} 个问题单元",
+                "problem_item": "单元 {id}：{status}（{hh}）",
+                "colon": "：",
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                "units": "Proposed units",
+                "labels": "Unit labels",
+                "communities": "Existing communities",
+                "roads_major": "Major roads",
+                "roads_minor": "Other roads",
+                "barriers": "Barriers (rivers, rail, ...)",
+                "offices": "Existing offices",
+                "atoms": "Atoms (blocks)",
+                "tiles": "Base map tiles",
+                "tiles_attr": "Custom tile server",
+                "unit": "Unit",
+                "households": "Households",
+                "hh_suffix": " hh",
+                "residents": "Residents",
+                "area": "Area",
+                "staff": "Staff needed",
+                "staff_suffix": "",
+                "office_space": "Office space needed",
+                "sources": "Source communities",
+                "moved": "Households moved",
+                "office": "Office",
+                "office_kept": "keeps existing office {id}",
+                "new_committee": "new committee needed",
+                "status": "Status",
+                "band": "Households band",
+                "solver": "Solver status",
+                "gap": "gap",
+                "date": "Date",
+                "legend": "Legend",
+                "fill_note": "Fill colours only tell neighbouring units apart",
+                "problem_style": "Problem unit (red dashed outline)",
+                "problems": "Problem units",
+                "no_problems": "none",
+                "community": "Community",
+                "name": "Name",
+                "atom_unit": "Unit",
+                "scenario": "Scenario",
+                "scenario_summary": "{units} units, {problems} with problems",
+                "problem_item": "unit {id}: {status} ({hh})",
+                "colon": ": ",
+            }
+        ),
+    }
+)
+
+_STATUS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "zh": MappingProxyType(
+            {
+                "ok": "在区间内",
+                "below band": "低于区间",
+                "above band": "超出区间",
+                "outside band": "不在区间内",
+                "oversize atom": "单个地块超限",
+                "optimal": "最优",
+                "feasible (not proven optimal)": "可行（未证明最优）",
+                "heuristic": "启发式",
+                "infeasible": "无可行解",
+                "time limit": "达到时间上限",
+            }
+        ),
+        "en": MappingProxyType({"ok": "within band"}),
+    }
+)
+
+TOTALS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "zh": MappingProxyType(
+            {
+                "households": "总户数",
+                "residents": "总人口",
+                "units": "单元数",
+                "units_in_band": "区间内单元",
+                "communities": "现有社区数",
+                "households_moved": "调整户数",
+                "new_committees": "需新设居委会",
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                "households": "Households",
+                "residents": "Residents",
+                "units": "Units",
+                "units_in_band": "Units in band",
+                "communities": "Existing communities",
+                "households_moved": "Households moved",
+                "new_committees": "New committees needed",
+            }
+        ),
+    }
+)
+
+
+def is_missing(value: object) -> bool:
+    """Tell whether a cell is empty (None, NaN, NA).
+
+    Parameters
+    ----------
+    value : object
+        A table cell.
+
+    Returns
+    -------
+    bool
+        True for missing values.
+
+    """
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def fmt_number(value: object, decimals: int = 0) -> str:
+    """Format a number with thousands separators, or a dash when missing.
+
+    Parameters
+    ----------
+    value : object
+        Number to show.
+    decimals : int, default 0
+        Decimal places.
+
+    Returns
+    -------
+    str
+        E.g. ``"2,310"``; ``"—"`` when missing or not numeric.
+
+    """
+    if is_missing(value):
+        return "—"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return html.escape(str(value))
+    return f"{number:,.{decimals}f}"
+
+
+def fmt_total(value: float) -> str:
+    """Format a title-block total: whole numbers without decimals.
+
+    Parameters
+    ----------
+    value : float
+        The total.
+
+    Returns
+    -------
+    str
+        Formatted number.
+
+    """
+    if is_missing(value):
+        return "—"
+    number = float(value)
+    return fmt_number(number, 0 if number == round(number) else 2)
+
+
+def fmt_text(value: object) -> str:
+    """HTML-escape a cell for display, with a dash when missing or empty.
+
+    Parameters
+    ----------
+    value : object
+        A table cell.
+
+    Returns
+    -------
+    str
+        Escaped text.
+
+    """
+    if is_missing(value) or str(value).strip() == "":
+        return "—"
+    return html.escape(str(value))
+
+
+def status_text(status: str, lang: str) -> str:
+    """Translate a unit or solver status.
+
+    Parameters
+    ----------
+    status : str
+        Status in English as produced by the pipeline.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Escaped display text.
+
+    """
+    return html.escape(_STATUS[lang].get(status, status))

@@ -1,0 +1,315 @@
+"""Checks and repairs of geometries; part of :mod:`redistrict._validate`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from redistrict._validate_columns import format_rows
+
+__all__ = [
+    "GeometryCheck",
+    "check_geometries",
+    "geometry_kind",
+    "kind_words",
+    "polygonal_part",
+]
+
+_KINDS: Final[dict[str, str]] = {
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "LinearRing": "line",
+    "MultiLineString": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+}
+
+_KIND_WORDS: Final[dict[str, str]] = {
+    "point": "points",
+    "line": "lines",
+    "polygon": "polygons",
+}
+
+#: Geometry type names indexed by :func:`shapely.get_type_id`.
+_TYPE_NAMES: Final[tuple[str, ...]] = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
+_MULTIPOINT_ID: Final[int] = _TYPE_NAMES.index("MultiPoint")
+
+
+def geometry_kind(geom_type: str | None) -> str | None:
+    """Map a geometry type name to ``"point"``, ``"line"`` or ``"polygon"``.
+
+    Parameters
+    ----------
+    geom_type : str or None
+        Shapely or OGR geometry type name (``"MultiPolygon"``, ``"3D LineString"``,
+        ``"Point Z"`` ...).
+
+    Returns
+    -------
+    str or None
+        The kind, or None for collections, unknown and missing types.
+
+    """
+    if not geom_type:
+        return None
+    name = geom_type.replace("3D ", "").split(" ")[0]
+    return _KINDS.get(name)
+
+
+def polygonal_part(
+    geom: BaseGeometry | None,
+) -> shapely.Polygon | shapely.MultiPolygon | None:
+    """Return the polygonal part of a geometry (None when it has none).
+
+    Parameters
+    ----------
+    geom : shapely geometry or None
+        Any geometry, e.g. the output of :func:`shapely.make_valid`.
+
+    Returns
+    -------
+    shapely.Polygon, shapely.MultiPolygon or None
+        The union of the polygons in ``geom``.
+
+    """
+    if geom is None or geom.is_empty:
+        return None
+    if isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
+        return geom
+    polygons: list[shapely.Polygon] = [
+        part
+        for part in shapely.get_parts(shapely.get_parts(geom))
+        if isinstance(part, shapely.Polygon) and not part.is_empty
+    ]
+    if not polygons:
+        return None
+    if len(polygons) == 1:
+        return polygons[0]
+    return shapely.MultiPolygon(polygons)
+
+
+@dataclass
+class GeometryCheck:
+    """Outcome of :func:`check_geometries`.
+
+    Attributes
+    ----------
+    geometry : geopandas.GeoSeries
+        Repaired geometries of the rows that are kept (same index labels).
+    dropped : pandas.Index
+        Labels of the rows dropped (missing geometry and nothing attached).
+    problems : list of str
+        Problems the user must fix.
+    notes : list of str
+        Non-fatal observations (drops, repairs).
+
+    """
+
+    geometry: gpd.GeoSeries
+    dropped: pd.Index
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _count_kind(count: int, kind: str) -> str:
+    return f"{count} {kind if count == 1 else _KIND_WORDS[kind]}"
+
+
+def kind_words(allowed: Collection[str]) -> str:
+    """Name geometry kinds in the plural, e.g. ``"lines or polygons"``.
+
+    Parameters
+    ----------
+    allowed : collection of str
+        Kinds among ``"point"``, ``"line"`` and ``"polygon"``.
+
+    Returns
+    -------
+    str
+        The plurals in alphabetical order joined by ``" or "``.
+
+    """
+    return " or ".join(_KIND_WORDS[k] for k in sorted(allowed))
+
+
+def check_geometries(
+    geometry: gpd.GeoSeries,
+    source: str,
+    allowed: Collection[str],
+    *,
+    droppable: pd.Series | None = None,
+    single_kind: bool = False,
+) -> GeometryCheck:
+    """Check and repair the geometries of a layer.
+
+    * Z/M coordinates are dropped.
+    * Null or empty geometries are dropped (with a note) where ``droppable`` is
+      True, otherwise reported as problems.
+    * Geometries of a kind not in ``allowed`` are reported; ``single_kind``
+      also reports layers mixing two allowed kinds (e.g. points and polygons).
+    * Invalid polygons are repaired with :func:`shapely.make_valid` keeping the
+      polygonal part; collections keep their part of an allowed kind; MultiPoints
+      of one point become Points; zero-length lines are dropped.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        The geometries to check.
+    source : str
+        Human description of the layer.
+    allowed : collection of str
+        Allowed kinds among ``"point"``, ``"line"`` and ``"polygon"``.
+    droppable : pandas.Series of bool, optional
+        Rows that may be dropped when their geometry is missing (e.g. blocks
+        without households). By default every row may be dropped.
+    single_kind : bool, default False
+        Require all geometries to be of the same kind.
+
+    Returns
+    -------
+    GeometryCheck
+        Repaired geometries, dropped rows, problems and notes.
+
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    values = np.asarray(geometry.values, dtype=object)
+    index = geometry.index
+    if bool(shapely.has_z(values).any()):
+        values = shapely.force_2d(values)
+        notes.append(f"{source}: dropped Z coordinates (heights are not used)")
+
+    missing = shapely.is_missing(values) | shapely.is_empty(values)
+    # Collections: keep the part of an allowed kind (e.g. polygons of a GeoJSON collection).
+    types = _type_names(values)
+    collection = ~missing & (types == "GeometryCollection")
+    if collection.any():
+        values = values.copy()
+        for i in np.flatnonzero(collection):
+            values[i] = _allowed_part(values[i], allowed)
+        became_empty = collection & shapely.is_missing(values)
+        if (collection & ~became_empty).any():
+            notes.append(
+                f"{source}: kept the {kind_words(allowed)} of "
+                f"{int((collection & ~became_empty).sum())} geometry collection(s)"
+            )
+        missing = missing | became_empty
+        types = _type_names(values)
+
+    kinds = np.array([geometry_kind(t) for t in types], dtype=object)
+    wrong = ~missing & ~np.isin(kinds, list(allowed))
+    if wrong.any():
+        found = sorted({str(t) for t in types[wrong]})
+        problems.append(
+            f"{source}: {format_rows(index[wrong])} with {', '.join(found)} geometry; "
+            f"this layer must hold {kind_words(allowed)}: choose the right file or layer "
+            f"(FILE:LAYER) or convert the geometries"
+        )
+    present = sorted({str(k) for k in kinds[~missing & ~wrong]})
+    if single_kind and len(present) > 1:
+        counts = ", ".join(_count_kind(int((kinds == k).sum()), k) for k in present)
+        problems.append(
+            f"{source}: mixes geometry kinds ({counts}); all features must be of one kind: "
+            f"split the layer or convert the geometries (e.g. points to polygons)"
+        )
+
+    values, repaired, collapsed, multipoints = _repair(values, kinds, missing | wrong)
+    if repaired:
+        noun = "geometry" if repaired == 1 else "geometries"
+        notes.append(f"{source}: repaired {repaired} invalid {noun} with make_valid")
+    if multipoints.any():
+        problems.append(
+            f"{source}: {format_rows(index[multipoints])} with MultiPoints of several "
+            f"points; each feature must be a single point: explode them "
+            f"(e.g. `ogr2ogr -explodecollections`)"
+        )
+    missing = missing | collapsed
+
+    allowed_drop = (
+        np.ones(len(values), dtype=bool)
+        if droppable is None
+        else droppable.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    )
+    must_keep = missing & ~allowed_drop
+    if must_keep.any():
+        problems.append(
+            f"{source}: {format_rows(index[must_keep])} without usable geometry "
+            f"(null, empty or degenerate) carry households: draw their shapes or "
+            f"remove these rows"
+        )
+    drop = missing & allowed_drop
+    if drop.any():
+        notes.append(f"{source}: dropped {format_rows(index[drop])} without usable geometry")
+    keep = ~drop
+    result = gpd.GeoSeries(values[keep], index=index[keep], crs=geometry.crs, name=geometry.name)
+    return GeometryCheck(result, index[drop], problems, notes)
+
+
+def _allowed_part(geom: BaseGeometry, allowed: Collection[str]) -> BaseGeometry | None:
+    """Return the part of a collection of the first allowed kind present."""
+    parts = [p for p in shapely.get_parts(geom) if not p.is_empty]
+    for kind in ("polygon", "line", "point"):
+        if kind not in allowed:
+            continue
+        chosen = [p for p in parts if geometry_kind(p.geom_type) == kind]
+        if not chosen:
+            continue
+        flat: list[BaseGeometry] = [q for p in chosen for q in shapely.get_parts(p)]
+        if len(flat) == 1:
+            return flat[0]
+        if kind == "polygon":
+            # Overlapping parts are repaired afterwards by the validity check.
+            return shapely.MultiPolygon([q for q in flat if isinstance(q, shapely.Polygon)])
+        if kind == "line":
+            return shapely.MultiLineString([q for q in flat if isinstance(q, shapely.LineString)])
+        return shapely.MultiPoint([q for q in flat if isinstance(q, shapely.Point)])
+    return None
+
+
+def _type_names(values: np.ndarray) -> np.ndarray:
+    """Return the geometry type name of each geometry (None where missing)."""
+    ids = shapely.get_type_id(values)
+    names = np.asarray(_TYPE_NAMES, dtype=object)[np.clip(ids, 0, None)]
+    names[ids < 0] = None
+    return names
+
+
+def _repair(
+    values: np.ndarray, kinds: np.ndarray, skip: np.ndarray
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Repair invalid geometries; return values, repair count, collapsed and multipoint masks."""
+    values = values.copy()
+    check = ~skip
+    valid = np.ones(len(values), dtype=bool)
+    valid[check] = shapely.is_valid(values[check])
+    parts = shapely.get_num_geometries(values)
+    multipoint = check & (shapely.get_type_id(values) == _MULTIPOINT_ID)
+    single = multipoint & (parts == 1)
+    if single.any():
+        values[single] = shapely.get_geometry(values[single], 0)
+    multipoints = multipoint & (parts > 1)
+    lines = check & (kinds == "line")
+    collapsed = (check & (kinds == "point") & ~valid) | (lines & (~valid | (shapely.length(values) == 0)))
+    broken = check & (kinds == "polygon") & ~valid
+    for i in np.flatnonzero(broken):
+        fixed = polygonal_part(shapely.make_valid(values[i]))
+        values[i] = fixed
+        collapsed[i] = fixed is None or fixed.area == 0
+    return values, int(broken.sum()), collapsed, multipoints

@@ -1,0 +1,95 @@
+"""Work budgets: the same plan whatever the machine's speed; unit counts on request."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+
+from redistrict._clock import WallClock, WorkClock, make_clock
+from redistrict.evaluate import check_plan
+from redistrict.model import solve_region
+from redistrict.problem import Band, Problem
+from redistrict.solve import solve
+
+
+def _grid(nx_: int, ny: int, seed: int) -> Problem:
+    rng = np.random.default_rng(seed)
+    xy = [(100.0 * i, 100.0 * j) for j in range(ny) for i in range(nx_)]
+    edges = [(v, v + 1) for v in range(nx_ * ny) if v % nx_ < nx_ - 1]
+    edges += [(v, v + nx_) for v in range(nx_ * (ny - 1))]
+    households = rng.integers(150, 450, nx_ * ny)
+    major = rng.random(len(edges)) < 0.2
+    return Problem.from_arrays(households, xy, edges, edge_major=major.astype(float), band=Band(2000, 3000))
+
+
+def _slow_machine(monkeypatch: pytest.MonkeyPatch, step: float) -> None:
+    """Make every reading of the wall clock advance ``step`` seconds (a very slow machine)."""
+    ticks = itertools.count()
+    base = time.perf_counter()
+    monkeypatch.setattr(time, "perf_counter", lambda: base + step * next(ticks))
+
+
+def test_work_budget_gives_the_same_plan_on_a_slow_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _grid(10, 10, seed=3)
+    normal = solve(p, time_limit=3.0, budget="work", method="lns")
+    _slow_machine(monkeypatch, step=0.5)
+    slow = solve(p, time_limit=3.0, budget="work", method="lns")
+    assert normal.labels.equals(slow.labels)
+    assert normal.objective == pytest.approx(slow.objective)
+    assert check_plan(p, slow.labels) == []
+
+
+def test_time_budget_is_cut_by_a_slow_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The control: with a wall-clock budget the slow machine stops the search early, so
+    # the plan is at best as good (the full search continues from where the cut one stops).
+    p = _grid(10, 10, seed=3)
+    normal = solve(p, time_limit=3.0, budget="work", method="lns")
+    _slow_machine(monkeypatch, step=0.5)
+    cut = solve(p, time_limit=3.0, budget="time", method="lns")
+    assert check_plan(p, cut.labels) == []
+    assert cut.objective >= normal.objective - 1e-9
+
+
+def test_work_clock_counts_only_what_is_charged() -> None:
+    clock = WorkClock()
+    assert clock.now() == 0.0
+    clock.charge(1.5)
+    clock.charge(-3.0)  # negative work is ignored
+    assert clock.now() == pytest.approx(1.5)
+    assert clock.deterministic and not WallClock.deterministic
+    assert clock.solver_limit(10.0) >= 60.0
+    assert isinstance(make_clock("time"), WallClock)
+    with pytest.raises(ValueError, match="unknown budget"):
+        make_clock("cpu")
+
+
+def test_node_limit_returns_the_incumbent_not_an_error() -> None:
+    # HiGHS reports kSolutionLimit when mip_max_nodes stops it; PuLP cannot map that
+    # status. The run must still give its incumbent (or no solution), never a SolverError.
+    p = _grid(5, 5, seed=1)
+    ks = p.band.unit_counts(p.total)
+    sol = solve_region(
+        p, np.arange(p.n), kmin=ks.start, kmax=ks.stop - 1, max_nodes=1, time_limit=60, contiguity="sp"
+    )
+    assert sol.outcome.status in ("optimal", "feasible", "no_solution")
+    assert sol.outcome.nodes <= 2
+    assert sol.outcome.columns > 0
+
+
+@pytest.mark.parametrize("units", [12, 13])
+def test_units_fixes_the_number_of_units(units: int) -> None:
+    p = _grid(10, 10, seed=3)
+    assert units in p.band.unit_counts(p.total)
+    sol = solve(p, time_limit=3.0, budget="work", units=units)
+    assert sol.labels.nunique() == units
+    assert check_plan(p, sol.labels) == []
+    assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
+
+
+def test_units_outside_the_band_is_refused_with_the_admissible_counts() -> None:
+    p = _grid(6, 6, seed=3)
+    with pytest.raises(ValueError, match="choose a count in"):
+        solve(p, units=1)
