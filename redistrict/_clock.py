@@ -30,7 +30,7 @@ RUN_COLUMN = 3.0e-4
 #: Reference seconds per simplex iteration and model column (MIP solver runs).
 SIMPLEX_COLUMN = 1.5e-7
 #: Reference seconds per branch-and-bound node and model column.
-NODE_COLUMN = 1.2e-4
+NODE_COLUMN = 1.5e-5
 #: Reference seconds per model column to build a PuLP model.
 BUILD_COLUMN = 4.0e-5
 #: Reference seconds per atom of a region for one spanning tree of the constructor.
@@ -74,13 +74,13 @@ class WorkClock(Clock):
     Parameters
     ----------
     safety : float
-        Factor on the remaining budget (at least 60 s) given to a MIP solver
+        Factor on the remaining budget (at least 10 s) given to a MIP solver
         run as its wall-clock safety limit.
     """
 
     deterministic = True
 
-    def __init__(self, safety: float = 20.0) -> None:
+    def __init__(self, safety: float = 4.0) -> None:
         self._t = 0.0
         self._safety = safety
         #: Solver runs stopped by the wall-clock safety limit (their results may vary).
@@ -96,7 +96,7 @@ class WorkClock(Clock):
 
     def solver_limit(self, remaining: float) -> float:
         """A safety limit far above the remaining budget."""
-        return max(60.0, self._safety * max(remaining, 0.0))
+        return max(10.0, self._safety * max(remaining, 0.0))
 
 
 def make_clock(budget: str) -> Clock:

@@ -105,12 +105,14 @@ def locate_allocate(
     problem: Problem,
     region: IntArray,
     k: int,
-    opening: FloatArray,
+    opening: FloatArray | None,
     *,
     solver: str,
     deadline: float,
     max_iter: int = 8,
     clock: Clock | None = None,
+    start: list[int] | None = None,
+    reach: float = 4.0,
 ) -> IntArray | None:
     """Location-allocation from the relaxation's best centres.
 
@@ -128,9 +130,9 @@ def locate_allocate(
         Atom positions of one connected component.
     k : int
         Number of units.
-    opening : array of float
+    opening : array of float or None
         Score per atom of ``region``, higher for better centres (from
-        :func:`redistrict.bound.lower_bound`).
+        :func:`redistrict.bound.lower_bound`); ignored with ``start``.
     solver : {"highs", "cbc"}
         MIP solver.
     deadline : float
@@ -139,6 +141,13 @@ def locate_allocate(
         Allocation rounds at most.
     clock : Clock, optional
         Clock of ``deadline`` (default: wall clock).
+    start : list of int, optional
+        Starting centres (``k`` atom positions, e.g. the centres of a known
+        plan's units) instead of the relaxation's.
+    reach : float
+        A centre may only take the atoms nearest to it that together hold
+        ``reach`` times the band's upper bound (see
+        :func:`redistrict.model.solve_region`).
 
     Returns
     -------
@@ -146,10 +155,15 @@ def locate_allocate(
         Labels over all atoms (-1 outside ``region``), or None if no allocation
         was found.
     """
-    if k < 1 or k > len(region) or len(opening) != len(region):
-        return None
     clock = clock or WallClock()
-    centres = _spread_centres(problem, region, k, np.asarray(opening, dtype=float))
+    if start is not None:
+        centres = sorted(int(c) for c in start)
+        if len(centres) != k:
+            return None
+    elif opening is None or k < 1 or k > len(region) or len(opening) != len(region):
+        return None
+    else:
+        centres = _spread_centres(problem, region, k, np.asarray(opening, dtype=float))
     best: tuple[float, IntArray] | None = None
     for _ in range(max_iter):
         limit = deadline - clock.now()
@@ -157,7 +171,7 @@ def locate_allocate(
             break
         sol = solve_region(
             problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
-            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=4.0, clock=clock,
+            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=reach, clock=clock,
         )  # fmt: skip
         if sol.centres is None and sol.outcome.status == "infeasible":
             # The reach restriction may leave atoms out of every centre's reach.

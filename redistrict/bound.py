@@ -202,66 +202,99 @@ def lower_bound(
     off = lag.cost + np.diag(np.full(m, np.inf))
     mu0 = np.minimum(off.min(axis=1), np.median(off, axis=1))
     mu0 = np.where(np.isfinite(mu0), mu0, 0.0)
-    per_k: dict[int, float] = {}
-    opening: dict[int, FloatArray] = {}
-    iterations = 0
     ks = list(lag.ks)
+    deadline = start + time_limit
     if len(ks) > per_k_limit:
         # Many admissible counts (large regions): one ascent on the weakest count.
-        _, score, iterations, per_k = _ascent(lag, mu0, None, upper, start + time_limit, max_iter, clock)
-        opening = dict.fromkeys(per_k, score)
+        one = _Ascent(lag, mu0, None, upper)
+        one.run(max_iter, deadline, clock)
+        per_k = one.best_per_k
+        opening = dict.fromkeys(per_k, one.score)
+        iterations = one.iterations
     else:
-        # One ascent per unit count: each count gets its own multipliers (a stronger bound).
-        for i, k in enumerate(ks):
-            deadline = clock.now() + (time_limit - (clock.now() - start)) / (len(ks) - i)
-            val, score, its, _ = _ascent(lag, mu0.copy(), k, upper, deadline, max_iter, clock)
-            per_k[k] = val
-            opening[k] = score
-            iterations += its
+        # One ascent per unit count (each count gets its own multipliers: a stronger bound).
+        # The bound is the smallest over the counts, so after a first round the effort
+        # goes, a chunk at a time, to whichever count is weakest.
+        # The first round starts at the count whose units are closest to the target size
+        # and works outwards, each count warm-started from its neighbour's best multipliers.
+        total = float(lag.h.sum())
+        order = sorted(ks, key=lambda kk: (abs(total / kk - lag.goal), kk))
+        runs: dict[int, _Ascent] = {}
+        first = max(5, min(_CHUNK, max_iter // (2 * len(ks))))
+        mu = mu0
+        for i, k in enumerate(order):
+            runs[k] = _Ascent(lag, mu.copy(), k, upper)
+            share = clock.now() + 0.5 * (deadline - clock.now()) / (len(ks) - i)
+            runs[k].run(first, share, clock)
+            mu = runs[k].best_mu
+        while clock.now() < deadline:
+            live = [k for k in ks if not runs[k].done and runs[k].iterations < max_iter]
+            if not live:
+                break
+            k = min(live, key=lambda kk: (runs[kk].best_val, kk))
+            runs[k].run(min(_CHUNK, max_iter - runs[k].iterations), deadline, clock)
+        per_k = {k: runs[k].best_val for k in ks}
+        opening = {k: runs[k].score for k in ks}
+        iterations = sum(r.iterations for r in runs.values())
     best_val = min(per_k.values())
     value = max(0.0, best_val) if np.isfinite(best_val) else best_val
     return LowerBound(float(value), per_k, opening, iterations, clock.now() - start)
 
 
-def _ascent(
-    lag: _Lagrangian,
-    mu: FloatArray,
-    k: int | None,
-    upper: float | None,
-    deadline: float,
-    max_iter: int,
-    clock: Clock,
-) -> tuple[float, FloatArray, int, dict[int, float]]:
-    """Subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
+#: Subgradient iterations given at a time to the weakest unit count.
+_CHUNK = 25
 
-    Returns the best value, the centre scores at the best multipliers, the
-    number of iterations and the bounds per k at the best multipliers.
+
+class _Ascent:
+    """Resumable subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
+
+    Keeps the best value, the bounds per k and the centre scores at the best
+    multipliers; ``done`` once the step has shrunk to nothing or the
+    subgradient vanishes.
     """
-    best_val = -np.inf
-    best_per_k: dict[int, float] = {}
-    score = np.zeros(lag.m)
-    step = 2.0
-    stall = 0
-    it = 0
-    cells = LAGRANGIAN_CELL * lag.m * max(1, int(lag.pos.sum()))
-    for it in range(1, max_iter + 1):
-        per_k, value, grad, kk = lag.evaluate(mu, k)
-        clock.charge(cells)
-        cur = per_k[kk]
-        if not np.isfinite(cur):
-            return cur, score, it, per_k
-        if not np.isfinite(best_val) or cur > best_val + 1e-9 * max(1.0, abs(best_val)):
-            best_val, stall, best_per_k = cur, 0, dict(per_k)
-            finite = np.isfinite(value)
-            worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
-            score = -np.where(finite, value, worst)
-        else:
-            stall += 1
-            if stall >= 15:
-                step, stall = step / 2.0, 0
-        norm = float(grad @ grad)
-        if norm < 1e-12 or step < 1e-4 or clock.now() > deadline:
-            break
-        goal = upper if upper is not None and upper > best_val else best_val + 0.05 * abs(best_val) + 1.0
-        mu = mu + step * (goal - cur) / norm * grad
-    return best_val, score, it, best_per_k
+
+    def __init__(self, lag: _Lagrangian, mu: FloatArray, k: int | None, upper: float | None) -> None:
+        self.lag, self.mu, self.k, self.upper = lag, mu, k, upper
+        self.best_val = -np.inf
+        self.best_per_k: dict[int, float] = {}
+        self.best_mu = mu
+        self.score = np.zeros(lag.m)
+        self.step = 2.0
+        self.stall = 0
+        self.iterations = 0
+        self.done = False
+        self._cells = LAGRANGIAN_CELL * lag.m * max(1, int(lag.pos.sum()))
+
+    def run(self, n_iter: int, deadline: float, clock: Clock) -> None:
+        """At most ``n_iter`` more iterations, stopping at ``deadline`` of ``clock``."""
+        lag = self.lag
+        for _ in range(n_iter):
+            if self.done:
+                return
+            per_k, value, grad, kk = lag.evaluate(self.mu, self.k)
+            clock.charge(self._cells)
+            self.iterations += 1
+            cur = per_k[kk]
+            if not np.isfinite(cur):
+                self.best_val, self.best_per_k, self.done = cur, per_k, True
+                return
+            if not np.isfinite(self.best_val) or cur > self.best_val + 1e-9 * max(1.0, abs(self.best_val)):
+                self.best_val, self.stall, self.best_per_k, self.best_mu = cur, 0, dict(per_k), self.mu
+                finite = np.isfinite(value)
+                worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
+                self.score = -np.where(finite, value, worst)
+            else:
+                self.stall += 1
+                if self.stall >= 15:
+                    self.step, self.stall = self.step / 2.0, 0
+            norm = float(grad @ grad)
+            if norm < 1e-12 or self.step < 1e-4:
+                self.done = True
+                return
+            best = self.best_val
+            goal = best + 0.05 * abs(best) + 1.0
+            if self.upper is not None and self.upper > best:
+                goal = self.upper
+            self.mu = self.mu + self.step * (goal - cur) / norm * grad
+            if clock.now() > deadline:
+                return

@@ -36,6 +36,7 @@ import pandas as pd
 from redistrict._clock import TREE_ATOM, Clock, WorkClock, make_clock
 from redistrict._construct import bisect_plan
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber
+from redistrict._recom import recombine
 from redistrict._solvers import check_solver
 from redistrict.bound import lower_bound
 from redistrict.errors import SolverError
@@ -51,6 +52,8 @@ STATUSES = ("optimal", "feasible", "heuristic")
 #: Largest component given the full integer program (SP contiguity) when no heuristic
 #: plan was found; beyond it the model would not fit in memory or time.
 _FULL_MODEL_MAX = 400
+#: Largest component given location-allocation models once a plan is known.
+_LA_MAX_ATOMS = 800
 
 
 @dataclass(frozen=True)
@@ -380,8 +383,9 @@ def _solve_component(
     best: IntArray | None = None
     if lab is not None:
         best = boundary_moves(
-            sub, _embed(problem.n, region, lab), deadline=clock.now() + 0.1 * span, clock=clock
+            sub, _embed(problem.n, region, lab), deadline=clock.now() + 0.05 * span, clock=clock
         )
+        best = recombine(sub, best, deadline=clock.now() + 0.1 * span, clock=clock, seed=seed)
     best_cost = math.inf if best is None else sub.plan_cost(best)
     lb = lower_bound(
         sub, region, time_limit=max(0.5, 0.2 * span), clock=clock, counts=ks,
@@ -394,18 +398,27 @@ def _solve_component(
     try:
         if not mip:
             raise _NoSolverError
-        # Location-allocation from the relaxation's best centres for the two most promising
-        # unit counts, within half of the time; the neighbourhood search gets the rest.
-        la_deadline = clock.now() + 0.45 * span
-        promising = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))[:2]
-        for i, k in enumerate(promising):
+        # Location-allocation, within 40 % of the time, from the centres of the plan so far
+        # and from the relaxation's best centres for the two most promising unit counts;
+        # the neighbourhood search gets the rest.
+        la_deadline = clock.now() + 0.4 * span
+        by_bound = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))
+        starts: list[tuple[int, list[int] | None]] = [(k, None) for k in by_bound[:2]]
+        if best is not None:
+            starts.insert(1, (len(np.unique(best[region])), _centres(sub, best, region)))
+        if best is not None and len(region) > _LA_MAX_ATOMS:
+            starts = []  # too large for allocation models in time: recombination and LNS only
+        for i, (k, centres) in enumerate(starts):
             now = clock.now()
-            if lb.per_k[k] >= best_cost or now >= la_deadline:
+            if lb.per_k.get(k, -math.inf) >= best_cost or now >= la_deadline:
                 continue
-            k_deadline = now + (la_deadline - now) / (len(promising) - i)
+            k_deadline = now + (la_deadline - now) / (len(starts) - i)
             la = locate_allocate(
-                sub, region, k, lb.opening[k], solver=solver, deadline=k_deadline, clock=clock
-            )
+                sub, region, k, lb.opening.get(k), solver=solver, deadline=k_deadline, clock=clock,
+                start=centres,
+            )  # fmt: skip
+            if la is not None:
+                la = recombine(sub, la, deadline=clock.now() + 0.02 * span, clock=clock, seed=seed)
             if la is not None and (cost := sub.plan_cost(la)) < best_cost:
                 best, best_cost = la, cost
                 if math.isnan(first_seconds):
@@ -466,6 +479,11 @@ def _check_units(problem: Problem, comps: list[IntArray], units: int) -> None:
             f"{total} households cannot form {units} units of {band.lo}-{band.hi} households: "
             f"choose a count in {list(band.unit_counts(total)) or 'none (band too narrow)'}"
         )
+
+
+def _centres(problem: Problem, labels: IntArray, region: IntArray) -> list[int]:
+    """Best centre atom of each unit of ``labels`` within ``region``."""
+    return [problem.unit_cost(np.flatnonzero(labels == u))[1] for u in np.unique(labels[region]).tolist()]
 
 
 def _gap(objective: float, bound: float) -> float:
