@@ -17,6 +17,10 @@ Usage::
 
     .venv/bin/python benchmarks/bench_city.py --workers 2,1 --time-limit 10 --out /tmp/bench_city
 
+``--budget work`` (the default, as for ``redistrict city``) counts each subproblem's
+search work instead of wall-clock seconds, so the plans of different worker counts
+must be identical; ``--budget time`` shows what a wall-clock budget does.
+
 The first worker count's run is the one whose plan is reported (and written to
 ``--out``); units outside the band are listed with their reason.
 """
@@ -153,13 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per subproblem")
     ap.add_argument("--atoms", default="blocks", choices=("blocks", "roads"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--budget", default="work", choices=("work", "time"),
+        help="per-subproblem budget: counted work (deterministic, default) or wall-clock time",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_city")
     args = ap.parse_args(argv)
     if not CITY.exists():
         print(f"data missing: {CITY}", file=sys.stderr)
         return 2
     band = Band(2000, 3000)
-    opts = PlanOptions(band=band, time_limit=args.time_limit, seed=args.seed, atoms=args.atoms)
+    opts = PlanOptions(
+        band=band, time_limit=args.time_limit, seed=args.seed, atoms=args.atoms, budget=args.budget
+    )
     counts = [int(w) for w in args.workers.split(",")]
     runs = []
     for k, w in enumerate(counts):

@@ -98,7 +98,16 @@ def _run_redistrict(graph: nx.Graph, params: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     problem = Problem.from_graph(graph, band=Band(params["lo"], params["hi"]))
     built = time.perf_counter() - start
-    sol = solve(problem, time_limit=params["time_limit"], seed=params["seed"])
+    units = params.get("units")
+    notes: list[str] = []
+    try:
+        sol = solve(problem, time_limit=params["time_limit"], seed=params["seed"], units=units)
+    except ValueError as exc:
+        if units is None:
+            raise
+        # e.g. households in several components: let solve choose the counts.
+        notes.append(f"units={units} not possible ({exc}); unit count left to solve")
+        sol = solve(problem, time_limit=params["time_limit"], seed=params["seed"])
     total = time.perf_counter() - start
     labels = {node: int(u) for node, u in sol.labels.items() if not pd.isna(u)}
     return {
@@ -110,7 +119,7 @@ def _run_redistrict(graph: nx.Graph, params: dict[str, Any]) -> dict[str, Any]:
         "seconds_first": built + sol.seconds_first,
         "seconds_best": total,
         "seconds_total": total,
-        "notes": [f"method {sol.method}", *sol.notes],
+        "notes": [f"method {sol.method}", *notes, *sol.notes],
     }
 
 
@@ -236,15 +245,18 @@ def _run_instance(inst: Instance, args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
     reference: dict[Hashable, int] | None = None
     recom_seconds: float | None = None
+    recom_units: int | None = None
     for method in methods:
         row = Row(instance=inst.name, atoms=inst.atoms, households=inst.households, method=method)
         rows.append(row)
+        params.pop("units", None)
         if method == EQUAL_TIME:
             if recom_seconds is None:
                 row.status = "skipped"
                 row.notes = "needs a finished ReCom run on this instance"
                 continue
             row.time_limit = EQUAL_TIME_SHARE * recom_seconds
+            params["units"] = recom_units  # the same number of units as ReCom's plan
         elif method == "redistrict":
             row.time_limit = limit
         params["time_limit"] = row.time_limit
@@ -271,6 +283,7 @@ def _run_instance(inst: Instance, args: argparse.Namespace) -> list[Row]:
             reference = result["labels"]
         if method == "recom":
             recom_seconds = row.seconds_total
+            recom_units = row.units
     return rows
 
 

@@ -24,7 +24,7 @@ __all__ = ["Clock", "WallClock", "WorkClock", "make_clock"]
 #: Reference seconds per (atom x atom-with-households) cell of one Lagrangian iteration.
 LAGRANGIAN_CELL = 1.2e-7
 #: Reference seconds per candidate boundary move evaluated.
-BOUNDARY_MOVE = 4.0e-5
+BOUNDARY_MOVE = 7.0e-5
 #: Reference seconds per model column of one MIP solver run (presolve, root set-up).
 RUN_COLUMN = 3.0e-4
 #: Reference seconds per simplex iteration and model column (MIP solver runs).

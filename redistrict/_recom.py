@@ -40,8 +40,13 @@ def recombine(
     seed: int = 0,
     trees: int = 30,
     rounds: int = 20,
+    max_size: int = 3,
 ) -> IntArray:
-    """Improve a plan by re-splitting pairs of adjacent units along spanning-tree cuts.
+    """Improve a plan by re-splitting groups of adjacent units along spanning-tree cuts.
+
+    Pairs of adjacent units first, then (``max_size=3``) chains of three units,
+    each re-split into as many units along one or two edges of random
+    spanning trees of the merged region.
 
     Parameters
     ----------
@@ -56,9 +61,11 @@ def recombine(
     seed : int
         Seed of the random spanning trees.
     trees : int
-        Spanning trees drawn per pair and round.
+        Spanning trees drawn per group and round.
     rounds : int
-        Passes over all adjacent pairs at most (a pass without improvement stops).
+        Passes over all groups of one size at most (a pass without improvement stops).
+    max_size : int
+        Largest group re-split together (2 or 3).
 
     Returns
     -------
@@ -70,33 +77,34 @@ def recombine(
     labels = labels.copy()
     cost = {int(u): problem.unit_cost(np.flatnonzero(labels == u))[0] for u in np.unique(labels[labels >= 0])}
     tol = 1e-9 * max(sum(cost.values()), 1.0)
-    stale: set[tuple[int, int]] = set()
-    for _ in range(rounds):
-        improved = False
-        for a, b in _pairs(problem, labels):
-            if clock.now() >= deadline:
-                return labels
-            if (a, b) in stale:
-                continue
-            region = np.flatnonzero((labels == a) | (labels == b))
-            found = _best_cut(problem, region, rng, trees, clock)
-            if found is not None and found[0] < cost[a] + cost[b] - tol:
-                total, side, ca, cb = found
-                labels[region[side]] = a
-                labels[region[~side]] = b
-                cost[a], cost[b] = ca, cb
-                improved = True
-                stale = {p for p in stale if a not in p and b not in p}
-                log.debug("recombination of units %d and %d -> %.1f", a, b, total / problem.scale)
-            else:
-                stale.add((a, b))
-        if not improved:
-            break
+    for size in range(2, max_size + 1):
+        stale: set[tuple[int, ...]] = set()
+        for _ in range(rounds):
+            improved = False
+            for group in _groups(problem, labels, size):
+                if clock.now() >= deadline:
+                    return labels
+                if group in stale:
+                    continue
+                region = np.flatnonzero(np.isin(labels, group))
+                found = _best_split(problem, region, size, rng, trees, clock)
+                if found is not None and found[0] < sum(cost[u] for u in group) - tol:
+                    total, part, costs = found
+                    for idx, u in enumerate(group):
+                        labels[region[part == idx]] = u
+                        cost[u] = costs[idx]
+                    improved = True
+                    stale = {g for g in stale if not set(g) & set(group)}
+                    log.debug("recombination of units %s -> %.1f", group, total / problem.scale)
+                else:
+                    stale.add(group)
+            if not improved:
+                break
     return labels
 
 
-def _pairs(problem: Problem, labels: IntArray) -> list[tuple[int, int]]:
-    """Adjacent unit pairs, longest shared boundary first (ties by ids)."""
+def _groups(problem: Problem, labels: IntArray, size: int) -> list[tuple[int, ...]]:
+    """Adjacent unit pairs (longest shared boundary first) or chains of three units."""
     e = problem.edges
     ua, ub = labels[e[:, 0]], labels[e[:, 1]]
     keep = (ua != ub) & (ua >= 0) & (ub >= 0)
@@ -104,15 +112,34 @@ def _pairs(problem: Problem, labels: IntArray) -> list[tuple[int, int]]:
     shared: dict[tuple[int, int], float] = {}
     for x, y, ln in zip(lo.tolist(), hi.tolist(), problem.edge_length[keep].tolist(), strict=True):
         shared[(x, y)] = shared.get((x, y), 0.0) + ln
-    return sorted(shared, key=lambda p: (-shared[p], p))
+    pairs = sorted(shared, key=lambda p: (-shared[p], p))
+    if size == 2:
+        return [tuple(p) for p in pairs]
+    nbrs: dict[int, list[int]] = {}
+    for x, y in pairs:
+        nbrs.setdefault(x, []).append(y)
+        nbrs.setdefault(y, []).append(x)
+    chains: dict[tuple[int, ...], float] = {}
+    for mid in sorted(nbrs):
+        around = nbrs[mid]
+        for i, x in enumerate(around):
+            for y in around[i + 1 :]:
+                key = tuple(sorted((x, mid, y)))
+                length = shared[(min(x, mid), max(x, mid))] + shared[(min(y, mid), max(y, mid))]
+                chains[key] = max(chains.get(key, 0.0), length)
+    return sorted(chains, key=lambda c: (-chains[c], c))
 
 
-def _best_cut(
-    problem: Problem, region: IntArray, rng: np.random.Generator, trees: int, clock: Clock
-) -> tuple[float, np.ndarray, float, float] | None:
-    """Cheapest split of ``region`` into two units in the band along a spanning-tree edge."""
+def _best_split(
+    problem: Problem, region: IntArray, parts: int, rng: np.random.Generator, trees: int, clock: Clock
+) -> tuple[float, IntArray, list[float]] | None:
+    """Cheapest split of ``region`` into ``parts`` (2 or 3) units in the band along tree edges.
+
+    Returns the total cost, the part (0..parts-1) of each atom of ``region`` and
+    each part's cost, or None when no tree had a cut in the band.
+    """
     m = len(region)
-    if m < 2:
+    if m < parts:
         return None
     pos = np.full(problem.n, -1, dtype=np.int64)
     pos[region] = np.arange(m)
@@ -124,47 +151,78 @@ def _best_cut(
     hh = problem.households[region].astype(np.int64)
     total = int(hh.sum())
     band = problem.band
-    dev_w = problem.weights.deviation
     c = problem.assign_cost[np.ix_(region, region)]
-    best: tuple[float, np.ndarray, float, float] | None = None
-    seen: set[bytes] = set()
+    best: tuple[float, IntArray, list[float]] | None = None
+
+    def in_band(load: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (load >= band.lo) & (load <= band.hi)
+        return out
+
     for _ in range(trees):
         w = rng.random(len(a)) + 0.25 * length / mean_len + 1e-6
         tree = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(m, m)).tocsr())
         order, parent = depth_first_order(tree, 0, directed=False, return_predecessors=True)
         clock.charge(_TREE_ATOM * m)
         if len(order) < m:
-            return None  # the two units do not form one connected region
+            return None  # the units do not form one connected region
         sub = hh.copy()
         size = np.ones(m, dtype=np.int64)
         for v in order[:0:-1]:
             sub[parent[v]] += sub[v]
             size[parent[v]] += size[v]
-        ok = (sub >= band.lo) & (sub <= band.hi) & (total - sub >= band.lo) & (total - sub <= band.hi)
-        ok[order[0]] = False
-        cuts = np.flatnonzero(ok)
-        if not len(cuts):
-            continue
         # In DFS preorder a subtree is a contiguous run starting at its root.
         rank = np.empty(m, dtype=np.int64)
         rank[order] = np.arange(m)
-        masks = np.zeros((len(cuts), m), dtype=bool)
-        for r, v in enumerate(cuts.tolist()):
-            masks[r, order[rank[v] : rank[v] + size[v]]] = True
-        keys = [mk.tobytes() for mk in masks]
-        fresh = [i for i, k in enumerate(keys) if k not in seen]
-        seen.update(keys)
-        if not fresh:
-            continue
-        masks = masks[fresh]
-        clock.charge(_CELL * len(masks) * m * m)
-        side_a = _side_costs(c, masks, hh, band.goal, dev_w)
-        side_b = _side_costs(c, ~masks, hh, band.goal, dev_w)
-        tot = side_a + side_b
-        i = int(np.argmin(tot))
-        if best is None or tot[i] < best[0]:
-            best = (float(tot[i]), masks[i].copy(), float(side_a[i]), float(side_b[i]))
+        cut = in_band(sub)
+        cut[order[0]] = False
+        if parts == 2:
+            cuts = np.flatnonzero(cut & in_band(total - sub))
+            if not len(cuts):
+                continue
+            first = _subtrees(cuts, order, rank, size, m)
+            part = np.stack([first, ~first])
+        else:
+            v_all = np.flatnonzero(cut)
+            others = np.setdiff1d(np.arange(m), order[:1])
+            if not len(v_all):
+                continue
+            # anc[i, j]: others[j] is an ancestor of v_all[i]; desc[i, j]: a descendant.
+            rv, rw = rank[v_all], rank[others]
+            anc = (rw[None, :] <= rv[:, None]) & (rv[:, None] < (rw + size[others])[None, :])
+            desc = (rv[:, None] <= rw[None, :]) & (rw[None, :] < (rv + size[v_all])[:, None])
+            load_b = np.where(anc, sub[others][None, :] - sub[v_all][:, None], sub[others][None, :])
+            rest = total - sub[v_all][:, None] - load_b
+            ok = ~desc & in_band(load_b) & in_band(rest)
+            iv, iw = np.nonzero(ok)
+            if not len(iv):
+                continue
+            if len(iv) > _MAX_CUTS:
+                pick = np.sort(rng.choice(len(iv), _MAX_CUTS, replace=False))
+                iv, iw = iv[pick], iw[pick]
+            first = _subtrees(v_all[iv], order, rank, size, m)
+            second = _subtrees(others[iw], order, rank, size, m) & ~first
+            part = np.stack([first, second, ~(first | second)])
+        clock.charge(_CELL * parts * part.shape[1] * m * m)
+        dev_w = problem.weights.deviation
+        costs = np.stack([_side_costs(c, part[p], hh, band.goal, dev_w) for p in range(parts)])
+        totals = costs.sum(axis=0)
+        i = int(np.argmin(totals))
+        if best is None or totals[i] < best[0]:
+            label = np.argmax(part[:, i, :], axis=0).astype(np.int64)
+            best = (float(totals[i]), label, [float(x) for x in costs[:, i]])
     return best
+
+
+#: Two-cut splits of three units evaluated per spanning tree at most.
+_MAX_CUTS = 400
+
+
+def _subtrees(roots: IntArray, order: IntArray, rank: IntArray, size: IntArray, m: int) -> np.ndarray:
+    """Boolean masks (one row per root) of the atoms in each root's subtree."""
+    masks = np.zeros((len(roots), m), dtype=bool)
+    for r, v in enumerate(roots.tolist()):
+        masks[r, order[rank[v] : rank[v] + size[v]]] = True
+    return masks
 
 
 def _side_costs(c: FloatArray, masks: np.ndarray, hh: IntArray, goal: float, dev_w: float) -> FloatArray:

@@ -48,7 +48,8 @@ class LowerBound:
         Bound for each admissible number of units at the best multipliers.
     opening : dict of int to ndarray
         For each ``k``: a score per atom of the region, higher for atoms that
-        make cheap unit centres (the ``k`` best are the relaxation's centres).
+        make cheap unit centres (minus the relaxation's centre values, smoothed
+        over the subgradient iterates).
     iterations : int
         Subgradient iterations performed.
     seconds : float
@@ -241,6 +242,8 @@ def lower_bound(
     return LowerBound(float(value), per_k, opening, iterations, clock.now() - start)
 
 
+#: Weight of the newest iterate in the smoothed centre scores.
+_SMOOTH = 0.1
 #: Subgradient iterations given at a time to the weakest unit count.
 _CHUNK = 25
 
@@ -248,9 +251,9 @@ _CHUNK = 25
 class _Ascent:
     """Resumable subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
 
-    Keeps the best value, the bounds per k and the centre scores at the best
-    multipliers; ``done`` once the step has shrunk to nothing or the
-    subgradient vanishes.
+    Keeps the best value, the bounds per k and the multipliers at the best
+    iterate, and centre scores smoothed over all iterates; ``done`` once the
+    step has shrunk to nothing or the subgradient vanishes.
     """
 
     def __init__(self, lag: _Lagrangian, mu: FloatArray, k: int | None, upper: float | None) -> None:
@@ -278,11 +281,14 @@ class _Ascent:
             if not np.isfinite(cur):
                 self.best_val, self.best_per_k, self.done = cur, per_k, True
                 return
+            # Centre scores are smoothed over the iterations: the multipliers oscillate,
+            # and so would the relaxation's best centres.
+            finite = np.isfinite(value)
+            worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
+            now = -np.where(finite, value, worst)
+            self.score = now if self.iterations == 1 else (1.0 - _SMOOTH) * self.score + _SMOOTH * now
             if not np.isfinite(self.best_val) or cur > self.best_val + 1e-9 * max(1.0, abs(self.best_val)):
                 self.best_val, self.stall, self.best_per_k, self.best_mu = cur, 0, dict(per_k), self.mu
-                finite = np.isfinite(value)
-                worst = float(value[finite].max()) + 1.0 if finite.any() else 0.0
-                self.score = -np.where(finite, value, worst)
             else:
                 self.stall += 1
                 if self.stall >= 15:

@@ -52,8 +52,10 @@ STATUSES = ("optimal", "feasible", "heuristic")
 #: Largest component given the full integer program (SP contiguity) when no heuristic
 #: plan was found; beyond it the model would not fit in memory or time.
 _FULL_MODEL_MAX = 400
-#: Largest component given location-allocation models once a plan is known.
-_LA_MAX_ATOMS = 800
+#: Largest component given location-allocation models once a plan is known. Measured:
+#: an allocation round takes about 1 s on 234 atoms (Ottawa Centretown) but 20-40 s on
+#: 450 (three neighbourhoods), where tree recombination improves the plan faster.
+_LA_MAX_ATOMS = 400
 
 
 @dataclass(frozen=True)
@@ -386,6 +388,7 @@ def _solve_component(
             sub, _embed(problem.n, region, lab), deadline=clock.now() + 0.05 * span, clock=clock
         )
         best = recombine(sub, best, deadline=clock.now() + 0.1 * span, clock=clock, seed=seed)
+        best = boundary_moves(sub, best, deadline=clock.now() + 0.02 * span, clock=clock)
     best_cost = math.inf if best is None else sub.plan_cost(best)
     lb = lower_bound(
         sub, region, time_limit=max(0.5, 0.2 * span), clock=clock, counts=ks,
@@ -398,9 +401,9 @@ def _solve_component(
     try:
         if not mip:
             raise _NoSolverError
-        # Location-allocation, within 40 % of the time, from the centres of the plan so far
-        # and from the relaxation's best centres for the two most promising unit counts;
-        # the neighbourhood search gets the rest.
+        # Location-allocation, within 40 % of the time, from the relaxation's best centres for
+        # the two most promising unit counts and from the centres of the plan so far; the
+        # neighbourhood search gets the rest.
         la_deadline = clock.now() + 0.4 * span
         by_bound = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))
         starts: list[tuple[int, list[int] | None]] = [(k, None) for k in by_bound[:2]]
@@ -412,7 +415,8 @@ def _solve_component(
             now = clock.now()
             if lb.per_k.get(k, -math.inf) >= best_cost or now >= la_deadline:
                 continue
-            k_deadline = now + (la_deadline - now) / (len(starts) - i)
+            # The most promising count gets half of the time, the others share the rest.
+            k_deadline = now + (la_deadline - now) * (0.5 if i == 0 else 1.0 / (len(starts) - i))
             la = locate_allocate(
                 sub, region, k, lb.opening.get(k), solver=solver, deadline=k_deadline, clock=clock,
                 start=centres,
@@ -434,6 +438,9 @@ def _solve_component(
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
                 first_seconds = time.perf_counter() - t0
         if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
+            # Tree recombination (fast) on a third of the time left, exact neighbourhoods after.
+            third = clock.now() + max(0.0, deadline - clock.now()) / 3.0
+            best = recombine(sub, best, deadline=third, clock=clock, seed=seed + 1)
             best = lns(sub, best, solver=solver, deadline=deadline, clock=clock)
     except _NoSolverError:
         pass
