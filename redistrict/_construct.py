@@ -35,8 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from redistrict._trees import random_tree, region_edges, subtree_sums
 from redistrict.problem import Band, FloatArray, IntArray, Problem
 
 __all__ = ["bisect_plan"]
@@ -49,8 +50,6 @@ BoolArray = npt.NDArray[np.bool_]
 _TRIES_PER_LEVEL = 25
 #: Spanning trees drawn for one part of the rough plan before settling for the least violation.
 _ROUGH_TRIES = 8
-#: Weight of the edge length in the random spanning-tree weights (short edges first: compact units).
-_LENGTH_BIAS = 0.25
 #: Trees for the first strict search (plus per unit) before repairing a rough plan.
 _FIRST_TRIES = 50
 _FIRST_TRIES_PER_UNIT = 5
@@ -151,22 +150,11 @@ class _Splitter:
     def _tree(self, piece: _Piece) -> tuple[IntArray, IntArray]:
         """BFS order and parents of a random spanning tree of the (connected) ``piece``."""
         self.budget -= 1
-        m = len(piece.nodes)
-        w = self.rng.random(len(piece.ea)) + _LENGTH_BIAS * piece.elen + 1e-6
-        tree = minimum_spanning_tree(coo_matrix((w, (piece.ea, piece.eb)), shape=(m, m)).tocsr())
-        order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
-        return order.astype(np.int64), parent.astype(np.int64)
+        return random_tree(len(piece.nodes), piece.ea, piece.eb, piece.elen, self.rng)
 
     def _subtree_sums(self, piece: _Piece, order: IntArray, parent: IntArray) -> tuple[IntArray, IntArray]:
         """Households and atoms in the subtree of each node (the node included)."""
-        hh = self.h[piece.nodes].tolist()
-        cnt = [1] * len(hh)
-        par = parent.tolist()
-        for v in order[:0:-1].tolist():
-            p = par[v]
-            hh[p] += hh[v]
-            cnt[p] += cnt[v]
-        return np.asarray(hh, dtype=np.int64), np.asarray(cnt, dtype=np.int64)
+        return subtree_sums(self.h[piece.nodes], order, parent)
 
     def _best_cut(
         self, piece: _Piece, k: int, order: IntArray, parent: IntArray, *, strict: bool
@@ -443,17 +431,11 @@ def bisect_plan(
     total = int(hh.sum())
     if k < 1 or n == 0 or k > n or not (k * band.lo <= total <= k * band.hi):
         return None
-    pos = np.full(problem.n, -1, dtype=np.int64)
-    pos[region] = np.arange(n)
-    e = problem.edges
-    inside = (pos[e[:, 0]] >= 0) & (pos[e[:, 1]] >= 0)
-    ea, eb = pos[e[inside, 0]], pos[e[inside, 1]]
+    ea, eb, elen = region_edges(problem, region)
     graph = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(n, n))
     if connected_components(graph, directed=False, return_labels=False) > 1:
         return None
-    length = np.hypot(*(problem.xy[e[inside, 0]] - problem.xy[e[inside, 1]]).T)
-    mean_len = float(length.mean()) if len(length) else 1.0
-    whole = _Piece(np.arange(n, dtype=np.int64), ea, eb, length / max(mean_len, 1e-9))
+    whole = _Piece(np.arange(n, dtype=np.int64), ea, eb, elen)
     budget = 100 + 20 * k if tries is None else tries
     splitter = _Splitter(whole, hh, band, np.random.default_rng(seed), budget)
     parts = splitter.split(whole, k, _FIRST_TRIES + _FIRST_TRIES_PER_UNIT * k if repair else budget)

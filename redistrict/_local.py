@@ -235,12 +235,13 @@ def lns(
     max_size: int = 3,
     on_improve: Callable[[float], None] | None = None,
     clock: Clock | None = None,
+    keep_count: bool = False,
 ) -> IntArray:
     """Large-neighbourhood search: re-optimise groups of adjacent units exactly.
 
     Each step frees the atoms of two (then three) adjacent units, solves the
     integer program of :mod:`redistrict.model` on them (SP contiguity, the number
-    of units free to change by one) and keeps the result if the objective
+    of units free to change by one unless ``keep_count``) and keeps the result if the objective
     drops. Stops at ``deadline`` or when no group improves.
 
     Parameters
@@ -261,6 +262,8 @@ def lns(
         Called with the new objective after each improvement.
     clock : Clock, optional
         Clock of ``deadline`` and ``sub_time`` (default: wall clock).
+    keep_count : bool
+        Keep the number of units of every group (and so of the plan).
 
     Returns
     -------
@@ -284,7 +287,9 @@ def lns(
                 if key in tried:
                     continue
                 tried.add(key)
-                new = _reoptimise(problem, labels, group, region, solver, deadline, sub_time, clock)
+                new = _reoptimise(
+                    problem, labels, group, region, solver, deadline, sub_time, clock, keep_count
+                )
                 if new is not None:
                     labels = new
                     improved = True
@@ -330,12 +335,14 @@ def _reoptimise(
     deadline: float,
     sub_time: float,
     clock: Clock,
+    keep_count: bool = False,
 ) -> IntArray | None:
     old = sum(problem.unit_cost(np.flatnonzero(labels == u))[0] for u in group)
     total = int(problem.households[region].sum())
     ks = problem.band.unit_counts(total)
     k = len(group)
-    kmin, kmax = max(ks.start, k - 1), min(ks.stop - 1, k + 1)
+    spread = 0 if keep_count else 1
+    kmin, kmax = max(ks.start, k - spread), min(ks.stop - 1, k + spread)
     if kmin > kmax:
         return None
     # Allow centres a little further than the current units reach, and only near

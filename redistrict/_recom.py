@@ -15,10 +15,9 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 
 from redistrict._clock import Clock, WallClock
+from redistrict._trees import random_tree, region_edges, subtree_sums
 from redistrict.problem import FloatArray, IntArray, Problem
 
 __all__ = ["recombine"]
@@ -141,13 +140,7 @@ def _best_split(
     m = len(region)
     if m < parts:
         return None
-    pos = np.full(problem.n, -1, dtype=np.int64)
-    pos[region] = np.arange(m)
-    e = problem.edges
-    inside = (pos[e[:, 0]] >= 0) & (pos[e[:, 1]] >= 0)
-    a, b = pos[e[inside, 0]], pos[e[inside, 1]]
-    length = np.hypot(*(problem.xy[region[a]] - problem.xy[region[b]]).T)
-    mean_len = max(float(length.mean()), 1e-9) if len(length) else 1.0
+    a, b, elen = region_edges(problem, region)
     hh = problem.households[region].astype(np.int64)
     total = int(hh.sum())
     band = problem.band
@@ -159,17 +152,11 @@ def _best_split(
         return out
 
     for _ in range(trees):
-        w = rng.random(len(a)) + 0.25 * length / mean_len + 1e-6
-        tree = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(m, m)).tocsr())
-        order, parent = depth_first_order(tree, 0, directed=False, return_predecessors=True)
+        order, parent = random_tree(m, a, b, elen, rng, depth_first=True)
         clock.charge(_TREE_ATOM * m)
         if len(order) < m:
             return None  # the units do not form one connected region
-        sub = hh.copy()
-        size = np.ones(m, dtype=np.int64)
-        for v in order[:0:-1]:
-            sub[parent[v]] += sub[v]
-            size[parent[v]] += size[v]
+        sub, size = subtree_sums(hh, order, parent)
         # In DFS preorder a subtree is a contiguous run starting at its root.
         rank = np.empty(m, dtype=np.int64)
         rank[order] = np.arange(m)

@@ -25,11 +25,13 @@ as one instance is neither needed nor tractable, so :func:`run_city`
    :func:`write_city_outputs` as ``plan.gpkg``, ``summary.csv``, ``run.json``,
    ``map.html`` and a per-subproblem ``subproblems.csv``.
 
-Each group's plan depends only on the group's own arrays and the seed, and units
-are numbered in group order, so the merged plan does not depend on the number
-of workers or on the order in which tasks finish -- as long as no subproblem is
-cut short by its time limit (the optimiser stops at a wall-clock deadline, and
-how far it got by then depends on the machine's speed and load).
+Each group's plan depends only on the group's own arrays, the seed and the
+budget, and units are numbered in group order, so the merged plan does not
+depend on the number of workers or on the order in which tasks finish. The
+budget of each subproblem is counted work by default (``budget="work"``, see
+:mod:`redistrict._clock`), so this holds even for subproblems cut short by
+their limit; with ``budget="time"`` those depend on the machine's speed and
+load.
 """
 
 from __future__ import annotations

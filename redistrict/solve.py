@@ -7,13 +7,21 @@ Per connected component of the atom graph:
    excluded (they belong to no unit and hold no household);
 2. small components (``exact_max`` atoms or fewer) are solved by the exact
    integer program with lazily added contiguity cuts;
-3. larger ones get a first plan by recursive spanning-tree bisection for each
-   admissible number of units, improved by boundary moves, then by
-   large-neighbourhood search (:func:`redistrict._local.lns`);
+3. larger ones get a first plan by recursive spanning-tree bisection
+   (:func:`redistrict._construct.bisect_plan`), improved by boundary moves and
+   tree recombination (:func:`redistrict._recom.recombine`);
 4. a lower bound from the Lagrangian relaxation
    (:func:`redistrict.bound.lower_bound`) turns the plan's objective into a gap;
-   its best centres also seed location-allocation
-   (:func:`redistrict._local.locate_allocate`).
+   its best centres, and the plan's own, seed location-allocation
+   (:func:`redistrict._local.locate_allocate`) on components of at most
+   ``_LA_MAX_ATOMS`` atoms;
+5. the rest of the budget goes to tree recombination, then to
+   large-neighbourhood search (:func:`redistrict._local.lns`: two or three
+   adjacent units re-solved exactly).
+
+The budget is wall-clock time or counted work (``budget="work"``, see
+:mod:`redistrict._clock`): with counted work the plan does not depend on the
+machine or its load.
 
 A plan is called ``"optimal"`` only when its gap to a valid lower bound is at
 most ``optimal_gap``; otherwise it is ``"feasible"`` (bound known) or
@@ -441,9 +449,10 @@ def _solve_component(
             # Tree recombination (fast) on a third of the time left, exact neighbourhoods after.
             third = clock.now() + max(0.0, deadline - clock.now()) / 3.0
             best = recombine(sub, best, deadline=third, clock=clock, seed=seed + 1)
-            best = lns(sub, best, solver=solver, deadline=deadline, clock=clock)
+            best = lns(sub, best, solver=solver, deadline=deadline, clock=clock, keep_count=units is not None)
     except _NoSolverError:
-        pass
+        if best is not None:  # no MIP solver: the heuristics get all the time
+            best = recombine(sub, best, deadline=deadline, clock=clock, seed=seed + 1)
     except SolverError as exc:
         notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
     if best is None:

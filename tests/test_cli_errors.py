@@ -154,6 +154,17 @@ def test_base_case_gives_two_units_in_band(tmp_path: Path) -> None:
     assert record["households"] == 9 * HOUSEHOLDS
 
 
+def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = _succeeds(_plan(tmp_path / "a", "--budget", "work"))
+    second = _plan(tmp_path / "b", "--budget", "work")
+    assert first["parameters"]["budget"] == second.record()["parameters"]["budget"] == "work"
+    assert first["units"] == second.record()["units"] == 2
+    left = pd.read_csv(tmp_path / "a" / "out" / "summary.csv")
+    assert left.equals(second.summary())
+
+
 def test_roads_crossing_without_shared_vertices_are_noded(tmp_path: Path) -> None:
     # The streets of the base case cross without a vertex at the crossings: noding
     # them must still give one atom per block, not one atom for the whole grid.
@@ -614,6 +625,11 @@ def test_total_below_the_lower_bound(tmp_path: Path) -> None:
             ["--solver", "gurobi"],
             ["--solver must be one of highs, cbc, not 'gurobi'"],
             id="solver",
+        ),
+        pytest.param(
+            ["--budget", "cpu"],
+            ["--budget must be one of time, work, not 'cpu'"],
+            id="budget",
         ),
         pytest.param(
             ["--where", "hh >> 2"],
