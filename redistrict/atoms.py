@@ -234,9 +234,7 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
     else:
         col = blocks["households"]
         if not pd.api.types.is_integer_dtype(col.dtype):
-            problems.append(
-                f"column blocks.households has dtype {col.dtype}: convert it to whole numbers"
-            )
+            problems.append(f"column blocks.households has dtype {col.dtype}: convert it to whole numbers")
         elif col.isna().any():
             problems.append(
                 f"column blocks.households is missing in blocks {_listed(blocks.index[col.isna()])}"
@@ -246,8 +244,7 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
             negative = blocks.index[col.to_numpy() < 0]
             if len(negative):
                 problems.append(
-                    f"column blocks.households is negative in blocks {_listed(negative)}: "
-                    "fix the counts"
+                    f"column blocks.households is negative in blocks {_listed(negative)}: fix the counts"
                 )
     if "residents" in blocks.columns:
         col = blocks["residents"]
@@ -257,15 +254,12 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
             negative = blocks.index[col.to_numpy(dtype=np.float64, na_value=0.0) < 0]
             if len(negative):
                 problems.append(
-                    f"column blocks.residents is negative in blocks {_listed(negative)}: "
-                    "fix the counts"
+                    f"column blocks.residents is negative in blocks {_listed(negative)}: fix the counts"
                 )
     geoms = _geom_array(blocks.geometry)
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
-        problems.append(
-            f"blocks {_listed(blocks.index[bad])} have no geometry: drop them or draw them"
-        )
+        problems.append(f"blocks {_listed(blocks.index[bad])} have no geometry: drop them or draw them")
         return problems
     types = shapely.get_type_id(geoms)
     polygonal = np.isin(types, (3, 6))
@@ -302,9 +296,7 @@ def _road_problems(inputs: Inputs) -> list[str]:
         odd = frame.index[ok & ~np.isin(shapely.get_type_id(geoms), allowed)]
         if len(odd):
             what = "lines" if name == "roads" else "lines or polygons"
-            problems.append(
-                f"layer {name} features {_listed(odd)} are not {what}: drop or convert them"
-            )
+            problems.append(f"layer {name} features {_listed(odd)} are not {what}: drop or convert them")
     return problems
 
 
@@ -338,8 +330,7 @@ def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) ->
     fixed = geoms.copy()
     fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     notes.append(
-        f"{int(invalid.sum())} invalid geometries in layer {layer} were repaired "
-        f"({_listed(labels[invalid])})"
+        f"{int(invalid.sum())} invalid geometries in layer {layer} were repaired ({_listed(labels[invalid])})"
     )
     return fixed
 
@@ -497,9 +488,7 @@ def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
     pieces: list[Any] = [sliver]
     if len(np.unique(owner)) > 1:
         sites = np.asarray(shapely.points(xy), dtype=object)
-        cells = shapely.get_parts(
-            shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=sliver)
-        )
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=sliver))
         ci, si = shapely.STRtree(sites).query(cells, predicate="intersects")
         order = np.lexsort((owner[si], ci))
         ci, si = ci[order], si[order]
@@ -663,9 +652,7 @@ def _subdivide(
         split += 1
     if not drop:
         return cells, kinds, alloc
-    notes.append(
-        f"{split} atoms above max_households={max_households} were subdivided by their blocks"
-    )
+    notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
     keep = np.ones(len(new_cells), dtype=bool)
     keep[drop] = False
     renumber = np.cumsum(keep) - 1
@@ -686,11 +673,7 @@ def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntAr
             piece = shapely.difference(piece, claimed, grid_size=GRID_M)
         mains.append(_largest_polygon(piece))
         if mains[-1] is not None:
-            claimed = (
-                mains[-1]
-                if claimed is None
-                else shapely.union(claimed, mains[-1], grid_size=GRID_M)
-            )
+            claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1], grid_size=GRID_M)
     return _finish_split(cell, mains, blocks)
 
 
@@ -702,9 +685,7 @@ def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArra
     if len(first) < 2:
         return None
     sites = points[first]
-    voronoi = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=cell)
-    )
+    voronoi = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=cell))
     tree = shapely.STRtree(voronoi)
     si, vj = tree.query(sites, predicate="intersects")
     order = np.lexsort((vj, si))
@@ -725,9 +706,7 @@ def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArra
     return pieces, site_piece[inverse.ravel()]
 
 
-def _finish_split(
-    cell: Any, mains: list[Any], anchors: _GeomArray
-) -> tuple[list[Any], _IntArray] | None:
+def _finish_split(cell: Any, mains: list[Any], anchors: _GeomArray) -> tuple[list[Any], _IntArray] | None:
     """Absorb the rest of ``cell`` into the main pieces; map each row to a piece.
 
     Rows without a piece of their own go to the piece nearest their ``anchors``
@@ -838,9 +817,7 @@ def _community_of(cells: _GeomArray, communities: gpd.GeoDataFrame) -> NDArray[n
     area = shapely.area(shapely.intersection(cells[ci], geoms[kj]))
     out = np.full(len(cells), "", dtype=object)
     table = pd.DataFrame({"cell": ci, "id": ids[kj], "area": area})
-    table = table[table["area"] > 0].sort_values(
-        ["cell", "area", "id"], ascending=[True, False, True]
-    )
+    table = table[table["area"] > 0].sort_values(["cell", "area", "id"], ascending=[True, False, True])
     best = table.drop_duplicates("cell")
     out[best["cell"].to_numpy()] = best["id"].to_numpy()
     loose = np.flatnonzero(out == "")
@@ -879,9 +856,7 @@ def _note_oversize(
         rows = np.flatnonzero((row_atom == atom_id) & (alloc.households > 0))[:_MAX_LISTED]
         listed = ", ".join(
             f"{label!r} ({int(alloc.households[r])} of its {int(households[b])} households)"
-            for label, r, b in zip(
-                labels[alloc.block[rows]].tolist(), rows, alloc.block[rows], strict=True
-            )
+            for label, r, b in zip(labels[alloc.block[rows]].tolist(), rows, alloc.block[rows], strict=True)
         )
         what = "one block" if len(rows) == 1 else "blocks at one location"
         notes.append(

@@ -113,9 +113,7 @@ def build_graph(
     if invalid.any():
         _LOG.warning("repairing %d invalid atom geometries", int(invalid.sum()))
         geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     ids = atoms.index.to_numpy(dtype=np.int64)
     roads = _to_crs(roads, atoms)
     barriers = None if barriers is None else _to_crs(barriers, atoms)
@@ -133,9 +131,7 @@ def build_graph(
     seg_len = np.hypot(*(seg_b - seg_a).T)
     scale = np.divide(length, raw, out=np.zeros_like(length), where=raw > 0)
 
-    major_length, road_class = _road_attributes(
-        roads, seg_a, seg_b, seg_pair, seg_len, scale, raw, snap_m
-    )
+    major_length, road_class = _road_attributes(roads, seg_a, seg_b, seg_pair, seg_len, scale, raw, snap_m)
     blocked = _barrier_blocked(barriers, seg_a, seg_b, seg_pair, seg_len, raw, snap_m)
     if blocked.any():
         _LOG.info("%d edges removed along barriers", int(blocked.sum()))
@@ -153,9 +149,7 @@ def build_graph(
             major_length=float(min(major_length[k], length[k])),
             road_class=str(road_class[k]),
         )
-    _LOG.info(
-        "adjacency graph: %d atoms, %d edges", graph.number_of_nodes(), graph.number_of_edges()
-    )
+    _LOG.info("adjacency graph: %d atoms, %d edges", graph.number_of_nodes(), graph.number_of_edges())
     return graph
 
 
@@ -213,18 +207,14 @@ def _check_inputs(
     problems: list[str] = []
     if not isinstance(snap_m, int | float) or not (math.isfinite(snap_m) and snap_m > 0):
         problems.append(f"option snap_m={snap_m!r} must be a positive number of metres")
-    if not isinstance(min_shared_m, int | float) or not (
-        math.isfinite(min_shared_m) and min_shared_m >= 0
-    ):
+    if not isinstance(min_shared_m, int | float) or not (math.isfinite(min_shared_m) and min_shared_m >= 0):
         problems.append(f"option min_shared_m={min_shared_m!r} must be a number of metres >= 0")
     if "households" not in atoms.columns:
         problems.append("atoms have no column 'households': build them with build_atoms")
     if not pd.api.types.is_integer_dtype(atoms.index.dtype) or not atoms.index.is_unique:
         problems.append("atoms must be indexed by unique whole-number atom ids")
     if atoms.crs is None or not atoms.crs.is_projected:
-        problems.append(
-            f"atoms have CRS {atoms.crs!r}, not a projected one: reproject them to metres"
-        )
+        problems.append(f"atoms have CRS {atoms.crs!r}, not a projected one: reproject them to metres")
     geoms = _geom_array(atoms.geometry)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     bad = atoms.index[~ok | ~np.isin(shapely.get_type_id(geoms), (3, 6))]
@@ -320,9 +310,7 @@ def _shared_boundaries(
     both = np.isin(rows, inverse[: len(ei)])
     merged[rows[~both]] = fuzzy_lines[~both]
     if both.any():
-        merged[rows[both]] = shapely.line_merge(
-            shapely.union(merged[rows[both]], fuzzy_lines[both])
-        )
+        merged[rows[both]] = shapely.line_merge(shapely.union(merged[rows[both]], fuzzy_lines[both]))
     present = total > 0
     keys, merged = keys[present], merged[present]
     shared: _FloatArray = np.asarray(total[present], dtype=np.float64)
@@ -333,9 +321,7 @@ def _shared_boundaries(
     return first_id, second_id, shared, lines, raw
 
 
-def _overlap_depth(
-    tree: shapely.STRtree, geoms: _GeomArray, i: _IntArray, j: _IntArray
-) -> _FloatArray:
+def _overlap_depth(tree: shapely.STRtree, geoms: _GeomArray, i: _IntArray, j: _IntArray) -> _FloatArray:
     """Mean width (metres) of the overlap of atoms ``i`` and ``j``, 0 when they do not overlap.
 
     Where census blocks overlap, the boundary of one runs inside the other: at a
@@ -349,9 +335,7 @@ def _overlap_depth(
         return depth
     patch = shapely.intersection(geoms[oi], geoms[oj])
     perimeter = shapely.length(patch)
-    width = np.divide(
-        2 * shapely.area(patch), perimeter, out=np.zeros(len(oi)), where=perimeter > 0
-    )
+    width = np.divide(2 * shapely.area(patch), perimeter, out=np.zeros(len(oi)), where=perimeter > 0)
     n = len(geoms)
     keys = oi.astype(np.int64) * n + oj
     order = np.argsort(keys)
@@ -434,9 +418,7 @@ def _group_lines(lines: _GeomArray, owner: _IntArray, n: int) -> _GeomArray:
     return out
 
 
-def _free_boundary(
-    cover: Any, boundary: _GeomArray, touched: _GeomArray, reach: float
-) -> _GeomArray:
+def _free_boundary(cover: Any, boundary: _GeomArray, touched: _GeomArray, reach: float) -> _GeomArray:
     """Part of each atom's boundary facing a gap or the outside of all atoms.
 
     That is the part on the outline of ``cover`` (the union of all atoms), less the part
@@ -589,13 +571,9 @@ def _add_nodes(graph: nx.Graph, atoms: gpd.GeoDataFrame, geoms: _GeomArray, ids:
     x, y = shapely.get_x(centroid), shapely.get_y(centroid)
     area = shapely.area(geoms)
     households = atoms["households"].to_numpy(dtype=np.int64)
-    residents = (
-        atoms["residents"].to_numpy(dtype=np.float64) if "residents" in atoms.columns else None
-    )
+    residents = atoms["residents"].to_numpy(dtype=np.float64) if "residents" in atoms.columns else None
     community = (
-        atoms["community_id"].astype(str).to_numpy(dtype=object)
-        if "community_id" in atoms.columns
-        else None
+        atoms["community_id"].astype(str).to_numpy(dtype=object) if "community_id" in atoms.columns else None
     )
     for k, atom_id in enumerate(ids):
         attrs: dict[str, Any] = {

@@ -220,9 +220,7 @@ def check_map(
             )
             context.route("**/*", _route)
             page = context.new_page()
-            page.on(
-                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
-            )
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: page_errors.append(str(exc)))
             page.goto(Path(html).resolve().as_uri(), wait_until="load")
             # a page that never draws units is measured below as zero polygons
@@ -232,9 +230,7 @@ def check_map(
                     timeout=timeout_ms,
                 )
             # let Leaflet finish the frame it is drawing
-            page.evaluate(
-                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
-            )
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             measured = page.evaluate(_MEASURE_JS, UNITS_PANE)
             png = page.screenshot(path=str(screenshot))
             tooltip = ""

@@ -194,9 +194,7 @@ def test_polygon_block_outside_every_face_goes_to_nearest_with_note() -> None:
     cuts=st.lists(st.floats(1.0, 299.0), min_size=1, max_size=6, unique=True),
     households=st.lists(st.integers(0, 500), min_size=7, max_size=7),
 )
-def test_households_conserved_for_any_block_layout(
-    cuts: list[float], households: list[int]
-) -> None:
+def test_households_conserved_for_any_block_layout(cuts: list[float], households: list[int]) -> None:
     edges = [0.0, *sorted(cuts), 300.0]
     blocks = [box(a, 0, b, 300) for a, b in itertools.pairwise(edges)]
     counts = households[: len(blocks)]
@@ -270,9 +268,7 @@ def test_slivers_are_merged_into_their_neighbours() -> None:
         LineString([(0, 5), (5, 0)]),  # 12.5 m2 corner triangle
     ]
     points, households = centre_points()
-    result = build_atoms(
-        make_inputs(points, households, roads=grid_roads(extra)), max_households=3000
-    )
+    result = build_atoms(make_inputs(points, households, roads=grid_roads(extra)), max_households=3000)
     atoms = result.atoms
     assert len(atoms) == 9
     # each north face took back its own part of the strip, not its neighbours' parts
@@ -334,9 +330,7 @@ def test_community_with_most_area() -> None:
         crs=CRS,
     )
     points, households = centre_points()
-    result = build_atoms(
-        make_inputs(points, households, communities=communities), max_households=3000
-    )
+    result = build_atoms(make_inputs(points, households, communities=communities), max_households=3000)
     ids = result.atoms["community_id"].tolist()
     assert ids == ["west", "west", "east"] * 3
 
@@ -452,9 +446,7 @@ def ottawa_inputs(path: Path, neighbourhood: str | None) -> Inputs:
 @pytest.mark.parametrize(
     ("neighbourhood", "total"), [("3024", 20_333), (None, 32_843)], ids=["centretown", "all3"]
 )
-def test_ottawa_atoms(
-    ottawa_testcase: Path, mode: str, neighbourhood: str | None, total: int
-) -> None:
+def test_ottawa_atoms(ottawa_testcase: Path, mode: str, neighbourhood: str | None, total: int) -> None:
     inputs = ottawa_inputs(ottawa_testcase, neighbourhood)
     result = build_atoms(inputs, max_households=3000, mode=mode)  # type: ignore[arg-type]
     atoms = result.atoms

@@ -44,9 +44,7 @@ def units() -> gpd.GeoDataFrame:
 def roads() -> gpd.GeoDataFrame:
     lines = []
     for i in range(4):
-        lines.append(
-            (i in (0, 3), LineString([(X0 + i * CELL, Y0), (X0 + i * CELL, Y0 + 3 * CELL)]))
-        )
+        lines.append((i in (0, 3), LineString([(X0 + i * CELL, Y0), (X0 + i * CELL, Y0 + 3 * CELL)])))
         lines.append((False, LineString([(X0, Y0 + i * CELL), (X0 + 3 * CELL, Y0 + i * CELL)])))
         lines.append(
             (
@@ -135,9 +133,7 @@ def test_check_fails_when_units_are_missing(
     assert result.coloured_fraction < full.coloured_fraction / 2
 
 
-def test_check_fails_without_leaflet(
-    units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
-) -> None:
+def test_check_fails_without_leaflet(units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path) -> None:
     """Negative control: stripping the inlined Leaflet leaves a broken page."""
     page = save_map(plan_map(units, info=info), tmp_path / "plan.html").read_text(encoding="utf-8")
     stripped, n = re.subn(
@@ -153,9 +149,7 @@ def test_check_fails_without_leaflet(
     assert not result.ok
 
 
-def test_check_records_cdn_requests_of_a_plain_folium_map(
-    units: gpd.GeoDataFrame, tmp_path: Path
-) -> None:
+def test_check_records_cdn_requests_of_a_plain_folium_map(units: gpd.GeoDataFrame, tmp_path: Path) -> None:
     """Negative control: folium's default page needs the internet and is caught."""
     m = folium.Map(tiles=None)
     folium.GeoJson(units.to_crs(4326)).add_to(m)

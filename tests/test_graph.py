@@ -45,9 +45,7 @@ def grid_atoms(shrink: float = 0.0, households: list[int] | None = None) -> gpd.
         for c in range(3)
     ]
     counts = households if households is not None else [100 * (k + 1) for k in range(9)]
-    frame = gpd.GeoDataFrame(
-        {"households": np.asarray(counts, dtype=np.int64)}, geometry=cells, crs=CRS
-    )
+    frame = gpd.GeoDataFrame({"households": np.asarray(counts, dtype=np.int64)}, geometry=cells, crs=CRS)
     frame.index.name = "atom_id"
     return frame
 
@@ -55,9 +53,7 @@ def grid_atoms(shrink: float = 0.0, households: list[int] | None = None) -> gpd.
 def face_atoms(**kwargs: object) -> gpd.GeoDataFrame:
     """Atoms of the 3 x 3 street grid built by build_atoms in roads mode."""
     points = [Point(c * 100 + 50, r * 100 + 50) for r in range(3) for c in range(3)]
-    blocks = gpd.GeoDataFrame(
-        {"households": np.full(9, 50, dtype=np.int64)}, geometry=points, crs=CRS
-    )
+    blocks = gpd.GeoDataFrame({"households": np.full(9, 50, dtype=np.int64)}, geometry=points, crs=CRS)
     inputs = Inputs(
         blocks=blocks,
         roads=grid_roads(),
@@ -299,9 +295,7 @@ def exact_neighbours(atoms: gpd.GeoDataFrame) -> set[tuple[int, int]]:
 @pytest.mark.parametrize(
     ("neighbourhood", "total"), [("3024", 20_333), (None, 32_843)], ids=["centretown", "all3"]
 )
-def test_ottawa_graph(
-    ottawa_testcase: Path, mode: str, neighbourhood: str | None, total: int
-) -> None:
+def test_ottawa_graph(ottawa_testcase: Path, mode: str, neighbourhood: str | None, total: int) -> None:
     inputs = ottawa_inputs(ottawa_testcase, neighbourhood)
     atoms = build_atoms(inputs, max_households=3000, mode=mode).atoms  # type: ignore[arg-type]
     graph = build_graph(atoms, inputs.roads)

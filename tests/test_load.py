@@ -347,9 +347,7 @@ def test_mixed_block_geometries_and_polygon_roads(tmp_path: Path) -> None:
 
 def test_multilinestrings_are_exploded(tmp_path: Path) -> None:
     roads = _roads()
-    roads.loc[0, "geometry"] = MultiLineString(
-        [[(X0, Y0), (X0, Y0 + 100)], [(X0, Y0 + 100), (X0, Y0 + 200)]]
-    )
+    roads.loc[0, "geometry"] = MultiLineString([[(X0, Y0), (X0, Y0 + 100)], [(X0, Y0 + 100), (X0, Y0 + 200)]])
     roads_path, blocks_path = _files(tmp_path, _blocks(), roads)
     inputs = load_inputs(roads_path, blocks_path, "hh")
     assert len(inputs.roads) == 7 and set(inputs.roads.geom_type) == {"LineString"}
@@ -404,9 +402,7 @@ def test_offices_communities_barriers_kept_in_study_area(tmp_path: Path) -> None
         ],
         crs=CRS,
     )
-    barriers = gpd.GeoDataFrame(
-        geometry=[LineString([(X0 - 50, Y0 + 150), (X0 + 250, Y0 + 150)])], crs=CRS
-    )
+    barriers = gpd.GeoDataFrame(geometry=[LineString([(X0 - 50, Y0 + 150), (X0 + 250, Y0 + 150)])], crs=CRS)
     roads, blocks = _files(tmp_path, _blocks(), _roads())
     inputs = load_inputs(
         roads,
