@@ -93,3 +93,16 @@ def test_units_outside_the_band_is_refused_with_the_admissible_counts() -> None:
     p = _grid(6, 6, seed=3)
     with pytest.raises(ValueError, match="choose a count in"):
         solve(p, units=1)
+
+
+def test_cbc_log_counts_are_read() -> None:
+    from redistrict._solvers import _cbc_count
+
+    log_text = (
+        "Cbc0001I Search completed - best objective 12, took 0 iterations and 0 nodes (0.00 seconds)\n"
+        "Enumerated nodes:               17\n"
+        "Total iterations:               1234\n"
+    )
+    assert _cbc_count(log_text, "enumerated nodes") == 17
+    assert _cbc_count(log_text, "total iterations") == 1234
+    assert _cbc_count("no summary", "total iterations") == 0
