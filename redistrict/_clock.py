@@ -42,6 +42,8 @@ class Clock:
 
     #: Whether the clock ignores the machine's speed.
     deterministic = False
+    #: Solver runs stopped by their wall-clock safety limit (see :meth:`solver_ran`).
+    overruns = 0
 
     def now(self) -> float:
         """Current time of the clock in (reference) seconds."""
@@ -58,6 +60,13 @@ class Clock:
         only stops a runaway run (and is then reported as such by the caller).
         """
         return remaining
+
+    def solver_ran(self, seconds: float, limit: float) -> None:
+        """Record a solver run of ``seconds`` given the wall-clock ``limit``.
+
+        On a wall clock, stopping at the limit is the plan; a work clock counts
+        the runs its safety limit stopped, whose results may vary by machine.
+        """
 
 
 class WallClock(Clock):
@@ -83,7 +92,6 @@ class WorkClock(Clock):
     def __init__(self, safety: float = 4.0) -> None:
         self._t = 0.0
         self._safety = safety
-        #: Solver runs stopped by the wall-clock safety limit (their results may vary).
         self.overruns = 0
 
     def now(self) -> float:
@@ -97,6 +105,11 @@ class WorkClock(Clock):
     def solver_limit(self, remaining: float) -> float:
         """A safety limit far above the remaining budget."""
         return max(10.0, self._safety * max(remaining, 0.0))
+
+    def solver_ran(self, seconds: float, limit: float) -> None:
+        """Count the run if the safety limit stopped it."""
+        if seconds >= limit:
+            self.overruns += 1
 
 
 def make_clock(budget: str) -> Clock:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from redistrict._clock import BOUNDARY_MOVE, Clock, WallClock
+from redistrict._recom import adjacent_groups
 from redistrict.errors import SolverError
 from redistrict.model import solve_region
 from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["boundary_moves", "lns", "locate_allocate", "renumber"]
+__all__ = ["boundary_moves", "lns", "locate_allocate", "renumber", "unit_centres"]
 
 log = logging.getLogger(__name__)
 
@@ -188,11 +189,16 @@ def locate_allocate(
         if best is not None and cost >= best[0] - 1e-9 * max(abs(best[0]), 1.0):
             break
         best = (cost, labels)
-        moved = sorted(problem.unit_cost(np.flatnonzero(labels == u))[1] for u in range(len(centres)))
+        moved = sorted(unit_centres(problem, labels, range(len(centres))))
         if moved == centres:
             break
         centres = moved
     return None if best is None else best[1]
+
+
+def unit_centres(problem: Problem, labels: IntArray, units: Iterable[int]) -> list[int]:
+    """Best centre atom (see :meth:`Problem.unit_cost`) of each of ``units`` in ``labels``."""
+    return [problem.unit_cost(np.flatnonzero(labels == u))[1] for u in units]
 
 
 def _spread_centres(problem: Problem, region: IntArray, k: int, score: FloatArray) -> list[int]:
@@ -210,19 +216,6 @@ def _spread_centres(problem: Problem, region: IntArray, k: int, score: FloatArra
         sep *= 0.8
         if sep < 1e-6:
             return sorted(int(c) for c in order[:k])
-
-
-def _unit_graph(problem: Problem, labels: IntArray) -> dict[int, dict[int, float]]:
-    """Adjacent units with the length of boundary they share."""
-    out: dict[int, dict[int, float]] = {}
-    for (a, b), ln in zip(problem.edges.tolist(), problem.edge_length.tolist(), strict=True):
-        ua, ub = int(labels[a]), int(labels[b])
-        if ua != ub and ua >= 0 and ub >= 0:
-            out.setdefault(ua, {}).setdefault(ub, 0.0)
-            out.setdefault(ub, {}).setdefault(ua, 0.0)
-            out[ua][ub] += ln
-            out[ub][ua] += ln
-    return out
 
 
 def lns(
@@ -277,9 +270,7 @@ def lns(
         improved = True
         while improved and clock.now() < deadline:
             improved = False
-            adj = _unit_graph(problem, labels)
-            groups = _groups(adj, size)
-            for group in groups:
+            for group in adjacent_groups(problem, labels, size):
                 if clock.now() >= deadline:
                     break
                 region = np.flatnonzero(np.isin(labels, group))
@@ -303,33 +294,10 @@ def lns(
     return renumber(labels)
 
 
-def _groups(adj: dict[int, dict[int, float]], size: int) -> list[list[int]]:
-    """Connected groups of ``size`` units, longest shared boundaries first."""
-    seen: set[tuple[int, ...]] = set()
-    scored: list[tuple[float, tuple[int, ...]]] = []
-    for u in sorted(adj):
-        for v, ln in sorted(adj[u].items()):
-            if size == 2:
-                key = tuple(sorted((u, v)))
-                if key not in seen:
-                    seen.add(key)
-                    scored.append((-ln, key))
-                continue
-            for w, ln2 in sorted(adj[v].items()):
-                if w in (u,):
-                    continue
-                key = tuple(sorted((u, v, w)))
-                if key not in seen:
-                    seen.add(key)
-                    scored.append((-(ln + ln2), key))
-    scored.sort()
-    return [list(k) for _, k in scored]
-
-
 def _reoptimise(
     problem: Problem,
     labels: IntArray,
-    group: list[int],
+    group: tuple[int, ...],
     region: IntArray,
     solver: str,
     deadline: float,

@@ -20,7 +20,7 @@ from redistrict._clock import Clock, WallClock
 from redistrict._trees import random_tree, region_edges, subtree_sums
 from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["recombine"]
+__all__ = ["adjacent_groups", "recombine"]
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def recombine(
         stale: set[tuple[int, ...]] = set()
         for _ in range(rounds):
             improved = False
-            for group in _groups(problem, labels, size):
+            for group in adjacent_groups(problem, labels, size):
                 if clock.now() >= deadline:
                     return labels
                 if group in stale:
@@ -102,8 +102,25 @@ def recombine(
     return labels
 
 
-def _groups(problem: Problem, labels: IntArray, size: int) -> list[tuple[int, ...]]:
-    """Adjacent unit pairs (longest shared boundary first) or chains of three units."""
+def adjacent_groups(problem: Problem, labels: IntArray, size: int) -> list[tuple[int, ...]]:
+    """Groups of adjacent units, longest shared boundary first.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    labels : array of int
+        Unit per atom (-1 = not planned).
+    size : {2, 3}
+        Pairs of adjacent units, or chains of three (a unit and two of its
+        neighbours, scored by the longer of its chains when the three units
+        meet each other).
+
+    Returns
+    -------
+    list of tuple of int
+        Sorted unit ids per group, by decreasing shared boundary length (ties by ids).
+    """
     e = problem.edges
     ua, ub = labels[e[:, 0]], labels[e[:, 1]]
     keep = (ua != ub) & (ua >= 0) & (ub >= 0)

@@ -64,9 +64,9 @@ class LowerBound:
 
 
 class _Lagrangian:
-    """Evaluate ``L(mu)`` and a subgradient for one region."""
+    """Evaluate ``L(mu)`` and a subgradient for one region (for the unit counts ``counts`` allows)."""
 
-    def __init__(self, problem: Problem, region: IntArray) -> None:
+    def __init__(self, problem: Problem, region: IntArray, counts: range | None = None) -> None:
         m = len(region)
         self.m = m
         self.h = problem.households[region].astype(float)
@@ -76,6 +76,8 @@ class _Lagrangian:
         self.w = float(problem.weights.deviation)
         self.pos = self.h > 0
         self.ks = band.unit_counts(int(self.h.sum()))
+        if counts is not None:
+            self.ks = range(max(counts.start, self.ks.start), min(counts.stop, self.ks.stop))
 
     def evaluate(
         self, mu: FloatArray, k: int | None = None
@@ -193,9 +195,7 @@ def lower_bound(
     clock = clock or WallClock()
     start = clock.now()
     region = np.asarray(region, dtype=np.int64)
-    lag = _Lagrangian(problem, region)
-    if counts is not None:
-        lag.ks = range(max(counts.start, lag.ks.start), min(counts.stop, lag.ks.stop))
+    lag = _Lagrangian(problem, region, counts)
     if len(lag.ks) == 0:
         return LowerBound(np.inf, {}, {}, 0, 0.0)
     m = lag.m

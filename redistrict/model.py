@@ -38,7 +38,7 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from redistrict._clock import BUILD_COLUMN, NODE_COLUMN, Clock, WallClock, WorkClock
+from redistrict._clock import BUILD_COLUMN, NODE_COLUMN, Clock, WallClock
 from redistrict._solvers import SolveOutcome, run_model
 from redistrict.problem import FloatArray, IntArray, Problem
 
@@ -295,8 +295,7 @@ def solve_region(
             nodes = int(min(nodes, max(1.0, remaining / (NODE_COLUMN * max(len(x), 1)))))
         outcome = run_model(prob, solver, limit, mip_gap=mip_gap, max_nodes=nodes)
         clock.charge(outcome.work())
-        if isinstance(clock, WorkClock) and outcome.seconds >= limit:
-            clock.overruns += 1
+        clock.solver_ran(outcome.seconds, limit)
         if outcome.status in ("infeasible", "no_solution"):
             return RegionSolution(None, outcome)
         centres = _read_centres(x, m)

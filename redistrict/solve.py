@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from redistrict._clock import TREE_ATOM, Clock, WorkClock, make_clock
+from redistrict._clock import TREE_ATOM, Clock, make_clock
 from redistrict._construct import bisect_plan
-from redistrict._local import boundary_moves, lns, locate_allocate, renumber
+from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
 from redistrict.bound import lower_bound
@@ -284,7 +284,7 @@ def solve(
             next_unit += 1
     labels = renumber(labels)
     seconds = time.perf_counter() - start
-    if isinstance(clock, WorkClock) and clock.overruns:
+    if clock.overruns:
         notes.append(
             f"{clock.overruns} solver run(s) hit the wall-clock safety limit of the work budget: "
             "this plan may differ on another machine"
@@ -416,7 +416,8 @@ def _solve_component(
         by_bound = sorted(lb.per_k, key=lambda k: (lb.per_k[k], abs(total / k - problem.band.goal), k))
         starts: list[tuple[int, list[int] | None]] = [(k, None) for k in by_bound[:2]]
         if best is not None:
-            starts.insert(1, (len(np.unique(best[region])), _centres(sub, best, region)))
+            units_now = np.unique(best[region]).tolist()
+            starts.insert(1, (len(units_now), unit_centres(sub, best, units_now)))
         if best is not None and len(region) > _LA_MAX_ATOMS:
             starts = []  # too large for allocation models in time: recombination and LNS only
         for i, (k, centres) in enumerate(starts):
@@ -495,11 +496,6 @@ def _check_units(problem: Problem, comps: list[IntArray], units: int) -> None:
             f"{total} households cannot form {units} units of {band.lo}-{band.hi} households: "
             f"choose a count in {list(band.unit_counts(total)) or 'none (band too narrow)'}"
         )
-
-
-def _centres(problem: Problem, labels: IntArray, region: IntArray) -> list[int]:
-    """Best centre atom of each unit of ``labels`` within ``region``."""
-    return [problem.unit_cost(np.flatnonzero(labels == u))[1] for u in np.unique(labels[region]).tolist()]
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -61,6 +61,12 @@ def test_work_clock_counts_only_what_is_charged() -> None:
     assert clock.now() == pytest.approx(1.5)
     assert clock.deterministic and not WallClock.deterministic
     assert clock.solver_limit(10.0) >= 10.0
+    clock.solver_ran(5.0, limit=40.0)
+    clock.solver_ran(40.0, limit=40.0)  # stopped by the safety limit
+    assert clock.overruns == 1
+    wall = WallClock()
+    wall.solver_ran(40.0, limit=40.0)  # a wall-clock limit is meant to stop runs
+    assert wall.overruns == 0
     assert isinstance(make_clock("time"), WallClock)
     with pytest.raises(ValueError, match="unknown budget"):
         make_clock("cpu")

@@ -96,10 +96,8 @@ def _run_json(out: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- time limits
 
 
-def test_time_limit_with_an_incumbent_is_reported_as_not_proven(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The solver stops at its time limit holding a plan and a bound 20 % below it.
+def _stop_at_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every proven solve look stopped at its time limit, holding a plan and a bound 20 % below it."""
     real = redistrict.model.run_model
 
     def stopped(prob: pulp.LpProblem, *args: Any, **kwargs: Any) -> SolveOutcome:
@@ -109,6 +107,12 @@ def test_time_limit_with_an_incumbent_is_reported_as_not_proven(
         return SolveOutcome("feasible", done.objective, 0.8 * done.objective, done.seconds)
 
     monkeypatch.setattr(redistrict.model, "run_model", stopped)
+
+
+def test_time_limit_with_an_incumbent_is_reported_as_not_proven(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _stop_at_time_limit(monkeypatch)
     problem = _small()
     solution = solve(problem, time_limit=10.0, method="exact")
     _assert_valid(problem, solution)
@@ -119,15 +123,7 @@ def test_time_limit_with_an_incumbent_is_reported_as_not_proven(
 def test_time_limit_with_an_incumbent_is_written_as_not_proven(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = redistrict.model.run_model
-
-    def stopped(prob: pulp.LpProblem, *args: Any, **kwargs: Any) -> SolveOutcome:
-        done = real(prob, *args, **kwargs)
-        if done.status != "optimal" or done.objective is None:
-            return done
-        return SolveOutcome("feasible", done.objective, 0.8 * done.objective, done.seconds)
-
-    monkeypatch.setattr(redistrict.model, "run_model", stopped)
+    _stop_at_time_limit(monkeypatch)
     out = tmp_path / "out"
     args = [*_grid_files(tmp_path, 3, [500] * 9), "--method", "exact", "--out", str(out)]
     result = CliRunner().invoke(app, args)
