@@ -88,6 +88,8 @@ def run_model(
     *,
     mip_gap: float = 1e-6,
     max_nodes: int | None = None,
+    bound_only: bool = False,
+    cutoff: float | None = None,
 ) -> SolveOutcome:
     """Solve ``prob`` (a minimisation) and report what was proven.
 
@@ -104,6 +106,13 @@ def run_model(
     max_nodes : int, optional
         Branch-and-bound node limit: a deterministic work limit (a time limit
         makes results depend on the machine's speed).
+    bound_only : bool
+        Spend the time on the lower bound (cuts, branching) and none on primal
+        heuristics: for a bound, not a solution (use with ``cutoff``).
+    cutoff : float, optional
+        Only solutions below this objective are of interest: the solver prunes
+        every node whose bound reaches it (``infeasible`` then means "none
+        below the cutoff").
 
     Returns
     -------
@@ -113,8 +122,8 @@ def run_model(
     start = time.perf_counter()
     limit = max(0.05, float(time_limit))
     if solver == "highs":
-        return _run_highs(prob, limit, mip_gap, max_nodes, start)
-    return _run_cbc(prob, limit, mip_gap, max_nodes, start)
+        return _run_highs(prob, limit, mip_gap, max_nodes, start, bound_only, cutoff)
+    return _run_cbc(prob, limit, mip_gap, max_nodes, start, bound_only, cutoff)
 
 
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
@@ -133,12 +142,33 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         return out
 
 
+#: HiGHS options of a bound-only run: cuts and branching, no primal heuristics, no restart.
+_HIGHS_BOUND_ONLY: dict[str, object] = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_allow_restart": False,
+}
+
+
 def _run_highs(
-    prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
+    prob: pulp.LpProblem,
+    limit: float,
+    mip_gap: float,
+    max_nodes: int | None,
+    start: float,
+    bound_only: bool = False,
+    cutoff: float | None = None,
 ) -> SolveOutcome:
     import highspy
 
-    extra = {} if max_nodes is None else {"mip_max_nodes": int(max_nodes)}
+    extra: dict[str, object] = {} if max_nodes is None else {"mip_max_nodes": int(max_nodes)}
+    if bound_only:
+        extra.update(_HIGHS_BOUND_ONLY)
+    if cutoff is not None:
+        extra["objective_bound"] = float(cutoff)
     api = _HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1, random_seed=0, **extra)
     try:
         prob.solve(api)
@@ -184,7 +214,13 @@ def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
 
 
 def _run_cbc(
-    prob: pulp.LpProblem, limit: float, mip_gap: float, max_nodes: int | None, start: float
+    prob: pulp.LpProblem,
+    limit: float,
+    mip_gap: float,
+    max_nodes: int | None,
+    start: float,
+    bound_only: bool = False,
+    cutoff: float | None = None,
 ) -> SolveOutcome:
     api = _cbc_api()
     if api is None:  # pragma: no cover - checked by check_solver
@@ -197,6 +233,10 @@ def _run_cbc(
             api.path, mps, "-sec", f"{limit:.3f}", "-ratio", f"{mip_gap:g}", "-threads", "1",
             "-randomSeed", "1",
         ]  # fmt: skip
+        if cutoff is not None:
+            args += ["-cutoff", f"{cutoff:.10g}"]
+        if bound_only:
+            args += ["-heuristicsOnOff", "off"]
         if max_nodes is not None:
             args += ["-maxNodes", str(int(max_nodes))]
         args += ["-solve", "-printingOptions", "all", "-solution", sol]

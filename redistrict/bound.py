@@ -50,6 +50,10 @@ class LowerBound:
         For each ``k``: a score per atom of the region, higher for atoms that
         make cheap unit centres (minus the relaxation's centre values, smoothed
         over the subgradient iterates).
+    multipliers : dict of int to ndarray
+        For each ``k``: the multipliers ``mu`` (one per atom of the region) at
+        which ``per_k[k]`` was reached; they let a caller fix variables
+        (:mod:`redistrict._certify`).
     iterations : int
         Subgradient iterations performed.
     seconds : float
@@ -59,6 +63,7 @@ class LowerBound:
     value: float
     per_k: dict[int, float]
     opening: dict[int, FloatArray]
+    multipliers: dict[int, FloatArray]
     iterations: int
     seconds: float
 
@@ -102,14 +107,7 @@ class _Lagrangian:
         base = h.copy()  # load of the centre atom itself
         load = np.vstack([base[None, :], base[None, :] + np.cumsum(hs, axis=0)])
         csum = np.vstack([np.zeros((1, m)), np.cumsum(cs, axis=0)])
-        # g(L) = f(L) + w |L - T| is convex piecewise linear: its minimum over [lo, hi]
-        # is at a breakpoint inside the band, at T, or at lo / hi.
-        inside = (load >= self.lo) & (load <= self.hi)
-        g_bp = np.where(inside, csum + self.w * np.abs(load - self.goal), np.inf)
-        extra = np.array([self.lo, self.hi, min(max(self.goal, self.lo), self.hi)])
-        g_ex = np.vstack([self._interp(v, load, csum) + self.w * abs(v - self.goal) for v in extra])
-        gval = np.vstack([g_bp, g_ex])
-        cand = np.vstack([load, np.repeat(extra[:, None], m, axis=1)])
+        gval, cand = self.band_values(load, csum)
         reach = (load[0] <= self.hi) & (load[-1] >= self.lo)
         best_row = np.argmin(gval, axis=0)
         value = gval[best_row, np.arange(m)] + free_cost - mu
@@ -138,6 +136,33 @@ class _Lagrangian:
             grad[zero & (red[:, j] < 0)] -= 1.0
         return per_k, value, grad, kbest
 
+    def band_values(self, load: FloatArray, csum: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Cost of each candidate unit size, per column of a fractional knapsack.
+
+        ``load`` and ``csum`` hold, per column, the unit's size and cost after
+        taking each prefix of the items (sorted cheapest per household first):
+        the cost ``f(L)`` is convex piecewise linear between these breakpoints,
+        and so is ``g(L) = f(L) + w |L - T|``. Its minimum over the band
+        ``[lo, hi]`` lies at a breakpoint inside the band or at ``lo``, ``hi``
+        or ``T``; returns ``g`` at all of these (``inf`` where a size is out of
+        reach) and the sizes themselves, one row per candidate.
+        """
+        inside = (load >= self.lo) & (load <= self.hi)
+        g_bp = np.where(inside, csum + self.w * np.abs(load - self.goal), np.inf)
+        extra = (self.lo, self.hi, min(max(self.goal, self.lo), self.hi))
+        g_ex = np.vstack(
+            [
+                np.where(
+                    (load[0] <= v) & (load[-1] >= v),
+                    self._interp(v, load, csum) + self.w * abs(v - self.goal),
+                    np.inf,
+                )
+                for v in extra
+            ]
+        )
+        cand = np.vstack([load, np.repeat(np.array(extra)[:, None], load.shape[1], axis=1)])
+        return np.vstack([g_bp, g_ex]), cand
+
     @staticmethod
     def _interp(v: float, xp: FloatArray, fp: FloatArray) -> FloatArray:
         """``f(v)`` per column, by linear interpolation of ``fp`` over increasing ``xp``."""
@@ -148,7 +173,6 @@ class _Lagrangian:
         span = x1 - x0
         t = np.where(span > 0, (v - x0) / np.where(span > 0, span, 1.0), 0.0)
         out: FloatArray = f0 + np.clip(t, 0.0, 1.0) * (f1 - f0)
-        # Out of reach (v beyond every breakpoint): the caller masks these columns.
         return out
 
 
@@ -197,7 +221,7 @@ def lower_bound(
     region = np.asarray(region, dtype=np.int64)
     lag = _Lagrangian(problem, region, counts)
     if len(lag.ks) == 0:
-        return LowerBound(np.inf, {}, {}, 0, 0.0)
+        return LowerBound(np.inf, {}, {}, {}, 0, 0.0)
     m = lag.m
     # Start from each atom's cheapest possible assignment cost (a common choice).
     off = lag.cost + np.diag(np.full(m, np.inf))
@@ -211,6 +235,7 @@ def lower_bound(
         one.run(max_iter, deadline, clock)
         per_k = one.best_per_k
         opening = dict.fromkeys(per_k, one.score)
+        multipliers = dict.fromkeys(per_k, one.best_mu)
         iterations = one.iterations
     else:
         # One ascent per unit count (each count gets its own multipliers: a stronger bound).
@@ -236,10 +261,11 @@ def lower_bound(
             runs[k].run(min(_CHUNK, max_iter - runs[k].iterations), deadline, clock)
         per_k = {k: runs[k].best_val for k in ks}
         opening = {k: runs[k].score for k in ks}
+        multipliers = {k: runs[k].best_mu for k in ks}
         iterations = sum(r.iterations for r in runs.values())
     best_val = min(per_k.values())
     value = max(0.0, best_val) if np.isfinite(best_val) else best_val
-    return LowerBound(float(value), per_k, opening, iterations, clock.now() - start)
+    return LowerBound(float(value), per_k, opening, multipliers, iterations, clock.now() - start)
 
 
 #: Weight of the newest iterate in the smoothed centre scores.

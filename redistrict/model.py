@@ -225,6 +225,9 @@ def solve_region(
     centres: IntArray | None = None,
     reach: float | None = None,
     clock: Clock | None = None,
+    pairs: np.ndarray | None = None,
+    bound_only: bool = False,
+    cutoff: float | None = None,
 ) -> RegionSolution:
     """Solve the integer program on ``region`` with ``kmin..kmax`` units.
 
@@ -262,6 +265,16 @@ def solve_region(
         :class:`~redistrict._clock.WorkClock` the limit is counted work and
         every solver call gets a node limit, so the result does not depend on
         the machine.
+    pairs : ndarray of bool, optional
+        ``(m, m)`` mask over the region's atoms: ``pairs[i, j]`` allows atom
+        ``i`` to join a unit centred on atom ``j`` (variables fixed to zero
+        elsewhere, for instance by :mod:`redistrict._certify`).
+    bound_only : bool
+        No primal heuristics, all the time on the bound (see
+        :func:`redistrict._solvers.run_model`).
+    cutoff : float, optional
+        Objective above which solutions are of no interest (nodes reaching it
+        are pruned; status ``infeasible`` then means none is below it).
 
     Returns
     -------
@@ -283,6 +296,9 @@ def solve_region(
     allowed, closer = _allowed_pairs(
         problem, region, local, radius, sp=contiguity == "sp", fixed=fixed, reach=reach
     )
+    if pairs is not None:
+        allowed &= pairs
+        allowed[:, ~allowed.diagonal()] = False  # no unit without its centre
     prob, x = _build(problem, region, kmin, kmax, allowed, closer)
     clock.charge(BUILD_COLUMN * len(x))
     cuts = 0
@@ -293,7 +309,9 @@ def solve_region(
         if clock.deterministic and nodes is not None:
             # Nodes the remaining work budget pays for (a deterministic limit).
             nodes = int(min(nodes, max(1.0, remaining / (NODE_COLUMN * max(len(x), 1)))))
-        outcome = run_model(prob, solver, limit, mip_gap=mip_gap, max_nodes=nodes)
+        outcome = run_model(
+            prob, solver, limit, mip_gap=mip_gap, max_nodes=nodes, bound_only=bound_only, cutoff=cutoff
+        )
         clock.charge(outcome.work())
         clock.solver_ran(outcome.seconds, limit)
         if outcome.status in ("infeasible", "no_solution"):
