@@ -272,6 +272,8 @@ def lower_bound(
 _SMOOTH = 0.1
 #: Subgradient iterations given at a time to the weakest unit count.
 _CHUNK = 25
+#: Iterations without improvement after which the step is halved.
+_STALL = 15
 
 
 class _Ascent:
@@ -317,7 +319,7 @@ class _Ascent:
                 self.best_val, self.stall, self.best_per_k, self.best_mu = cur, 0, dict(per_k), self.mu
             else:
                 self.stall += 1
-                if self.stall >= 15:
+                if self.stall >= _STALL:
                     self.step, self.stall = self.step / 2.0, 0
             norm = float(grad @ grad)
             if norm < 1e-12 or self.step < 1e-4:
