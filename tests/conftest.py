@@ -62,6 +62,6 @@ def centretown_out(tmp_path_factory: pytest.TempPathFactory, ottawa_testcase: Pa
     run_cli([
         "plan", "--roads", f"{f}:roads", "--blocks", f"{f}:dissemination_blocks",
         "--households", "dburdwell2021", "--residents", "dbpop2021", "--road-class", "RANK",
-        "--where", "ONS_ID_gen3 == 3024", "--time-limit", "20", "--out", str(out),
+        "--where", "ONS_ID_gen3 == 3024", "--time-limit", "20", "--budget", "work", "--out", str(out),
     ])  # fmt: skip
     return out

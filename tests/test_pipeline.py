@@ -77,6 +77,9 @@ def test_demo_pipeline(demo_out: Path) -> None:
 def test_centretown_pipeline(centretown_out: Path) -> None:
     record = _check_outputs(centretown_out, 20333)
     assert 7 <= record["units"] <= 10
+    # Issue 3's target on real data, with a work budget (the same plan and bound on any machine):
+    # the bound lifted by variable fixing brings the gap within 1 % (0.50 % when measured).
+    assert record["gap"] is not None and record["gap"] <= 0.01
     units = gpd.read_file(centretown_out / "plan.gpkg", layer="units")
     assert {"residents", "staff_needed", "office_m2"} <= set(units.columns)
     assert (units["staff_needed"] == (units["households"] / 250).apply(lambda v: -(-v // 1))).all()
