@@ -62,10 +62,9 @@ def _centred_costs(p: Problem, unit: np.ndarray) -> np.ndarray:
 def test_forced_bounds_never_exceed_a_plan_using_the_pair(
     households: list[int], mu_scale: float, seed: int
 ) -> None:
-    p = grid(4, 2, households)
-    p = Problem.from_arrays(
-        households, [(100.0 * (i % 4), 100.0 * (i // 4)) for i in range(8)], p.edges, band=Band(800, 1600)
-    )
+    # A 4x2 grid with a band small enough for several units.
+    xy = [(100.0 * (i % 4), 100.0 * (i // 4)) for i in range(8)]
+    p = Problem.from_arrays(households, xy, grid(4, 2, households).edges, band=Band(800, 1600))
     lag = _Lagrangian(p, np.arange(p.n))
     rng = np.random.default_rng(seed)
     # Any multipliers give valid bounds: random ones around the typical assignment cost.
