@@ -90,12 +90,16 @@ def _allowed_pairs(
     sp: bool,
     fixed: IntArray | None = None,
     reach: float | None = None,
+    pairs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[tuple[int, int], list[int]]]:
     """Which (atom, centre) pairs may be used, and each pair's closer neighbours."""
     m = len(region)
     cost_d = problem.distance[np.ix_(region, region)]
     allowed = np.isfinite(local) & (cost_d <= radius)
     np.fill_diagonal(allowed, True)
+    if pairs is not None:
+        allowed &= pairs
+        allowed[:, ~allowed.diagonal()] = False  # no unit without its centre
     if fixed is not None:
         keep = np.zeros(m, bool)
         keep[fixed] = True
@@ -294,11 +298,8 @@ def solve_region(
         pos = {int(v): i for i, v in enumerate(region)}
         fixed = np.array(sorted(pos[int(c)] for c in centres), dtype=np.int64)
     allowed, closer = _allowed_pairs(
-        problem, region, local, radius, sp=contiguity == "sp", fixed=fixed, reach=reach
+        problem, region, local, radius, sp=contiguity == "sp", fixed=fixed, reach=reach, pairs=pairs
     )
-    if pairs is not None:
-        allowed &= pairs
-        allowed[:, ~allowed.diagonal()] = False  # no unit without its centre
     prob, x = _build(problem, region, kmin, kmax, allowed, closer)
     clock.charge(BUILD_COLUMN * len(x))
     cuts = 0

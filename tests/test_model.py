@@ -83,6 +83,19 @@ def test_lower_bound_never_exceeds_exact_optimum() -> None:
         assert lb.value <= exact.outcome.objective + 1e-6
 
 
+def test_pair_mask_holds_with_sp_contiguity() -> None:
+    # Atom 1 may not join a unit centred on atom 0. On a 3x1 path, atom 2 reaches centre 0
+    # only through atom 1, so SP contiguity must drop (2, 0) too rather than refer to (1, 0).
+    xy = [(0, 0), (100, 0), (200, 0)]
+    p = Problem.from_arrays([500, 500, 500], xy, [(0, 1), (1, 2)], band=Band(400, 1600))
+    pairs = np.ones((3, 3), bool)
+    pairs[1, 0] = False
+    sol = solve_region(p, np.arange(3), kmin=1, kmax=3, contiguity="sp", pairs=pairs, time_limit=30)
+    assert sol.centres is not None
+    assert all(pairs[i, int(c)] for i, c in enumerate(sol.centres))
+    assert sol.centres[2] != 0
+
+
 def test_cut_contiguity_repairs_a_disconnected_unit() -> None:
     # A path 0-1-2-3-4 where the ends are heavy: without contiguity the cheapest 2-unit plan
     # may pair the two ends; with cuts every unit is connected.
