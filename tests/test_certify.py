@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_model import grid
+from test_model import exact_optimum, grid
 
 from redistrict._certify import forced_bounds, strengthen
 from redistrict._clock import WallClock, WorkClock
 from redistrict.bound import _Lagrangian, lower_bound
-from redistrict.model import solve_region
 from redistrict.problem import Band, Problem
 
 
@@ -83,22 +82,13 @@ def test_forced_bounds_never_exceed_a_plan_using_the_pair(
                     assert np.all(fixed[unit, j] <= cost + 1e-6 * max(1.0, abs(cost)))
 
 
-def _optimum(p: Problem, contiguity: str) -> float:
-    """Exact optimum over every admissible unit count."""
-    ks = p.band.unit_counts(p.total)
-    region = np.arange(p.n)
-    exact = solve_region(p, region, kmin=ks.start, kmax=ks.stop - 1, contiguity=contiguity, time_limit=120)
-    assert exact.outcome.status == "optimal" and exact.outcome.objective is not None
-    return exact.outcome.objective
-
-
 def test_lifted_bound_is_valid_and_never_lower() -> None:
     rng = np.random.default_rng(11)
     for trial in range(3):
         h = rng.integers(150, 700, size=16)
         p = grid(4, 4, h)
         region = np.arange(p.n)
-        opt = _optimum(p, "cuts")
+        opt = exact_optimum(p, "cuts")
         lb = lower_bound(p, region, time_limit=2)
         for threshold in (opt, 0.99 * opt, 0.9 * opt):
             clock = WallClock()
@@ -118,7 +108,7 @@ def test_lifting_closes_the_relaxation_gap_on_a_grid(solver: str) -> None:
     rng = np.random.default_rng(2)
     p = grid(5, 5, rng.integers(100, 900, size=25))
     region = np.arange(p.n)
-    opt = _optimum(p, "none")
+    opt = exact_optimum(p, "none")
     lb = lower_bound(p, region, time_limit=1)
     assert lb.value < opt * (1 - 1e-2), "the relaxation should leave a gap on this instance"
     clock = WorkClock()
