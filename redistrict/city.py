@@ -1193,6 +1193,7 @@ def plan_city(
     tiles: str | None = None,
     title: str = "redistrict",
     progress: bool = False,
+    strict: bool = False,
 ) -> CityResult:
     """Load the inputs, plan the city and write the outputs (the ``redistrict city`` command).
 
@@ -1208,18 +1209,28 @@ def plan_city(
         See :func:`run_city`.
     lang, tiles, title
         See :func:`write_city_outputs`.
+    strict : bool
+        Raise instead of writing a plan with units outside the band.
 
     Returns
     -------
     CityResult
 
+    Raises
+    ------
+    InfeasibleError
+        With ``strict``, when a unit is outside the band (nothing is written).
+
     """
     from redistrict.load import load_inputs
+    from redistrict.pipeline import require_in_band
 
     inputs = load_inputs(**load_kwargs)
     result = run_city(
         inputs, options, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
         partition_by=partition_by, progress=progress,
     )  # fmt: skip
+    if strict:
+        require_in_band(result.plan)
     write_city_outputs(result, out_dir, title=title, lang=lang, tiles=tiles)
     return result

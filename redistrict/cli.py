@@ -106,6 +106,14 @@ TilesOpt = Annotated[
     typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit with code 3 and write nothing when a unit would be outside the band "
+        "(default: write the plan and flag those units).",
+    ),
+]
 ScenarioOpt = Annotated[
     Path | None,
     typer.Option(
@@ -267,11 +275,12 @@ def _plan_and_write(
     lock: Path | None = None,
     lock_plan: Path | None = None,
     budget: str = "time",
+    strict: bool = False,
 ) -> None:
     from redistrict.compare import write_plan
     from redistrict.load import load_inputs
     from redistrict.locks import read_locks
-    from redistrict.pipeline import PlanOptions, run_plan
+    from redistrict.pipeline import PlanOptions, require_in_band, run_plan
     from redistrict.scenario import load_scenario
 
     _check_choice("--solver", solver, ("highs", "cbc"))
@@ -300,6 +309,8 @@ def _plan_and_write(
         opts = chosen.plan_options(inputs, opts)
         title = f"{title} · {chosen.name}"
     result = run_plan(inputs, opts, progress=_progress(True))
+    if strict:
+        require_in_band(result)
     try:
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     except OSError as exc:
@@ -371,6 +382,7 @@ def plan(
     scenario: ScenarioOpt = None,
     lock: LockOpt = None,
     lock_plan: LockPlanOpt = None,
+    strict: StrictOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan road-bounded units of LO-HI households for the given roads and blocks."""
@@ -383,7 +395,7 @@ def plan(
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
-            lock_plan=lock_plan, budget=budget,
+            lock_plan=lock_plan, budget=budget, strict=strict,
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
@@ -450,6 +462,7 @@ def city(
     partition_by: PartitionOpt = None,
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
+    strict: StrictOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan a whole city: every community in independent subproblems solved in parallel with Dask."""
@@ -479,7 +492,7 @@ def city(
         result = plan_city(
             load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
             partition_by=partition_by, lang=lang, tiles=tiles, title=Path(blocks.split(":")[0]).stem,
-            progress=err.is_terminal,
+            progress=err.is_terminal, strict=strict,
         )  # fmt: skip
         plan_ = result.plan
         units, rep = plan_.units, result.report

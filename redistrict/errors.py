@@ -55,9 +55,11 @@ class InputError(RedistrictError):
 
 
 class InfeasibleError(RedistrictError):
-    """No plan can satisfy the band and contiguity rules (exit code 3).
+    """No plan in the band was found where one was required (exit code 3).
 
-    The message says which part of the territory is infeasible and why.
+    Raised by :func:`redistrict.pipeline.require_in_band` (the ``--strict``
+    option) when some unit would be outside the band; the message lists each
+    such unit, the solver's explanation of why, and how to get a plan.
     """
 
     title = "no valid plan exists"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
-from redistrict.errors import InputError
+from redistrict.errors import InfeasibleError, InputError
 from redistrict.evaluate import plan_metrics, unit_table
 from redistrict.graph import build_graph
 from redistrict.load import Inputs
@@ -27,7 +27,7 @@ from redistrict.problem import Band, Problem, Weights
 from redistrict.scenario import Scenario
 from redistrict.solve import Solution
 
-__all__ = ["PlanOptions", "PlanResult", "check_conservation", "run_plan"]
+__all__ = ["PlanOptions", "PlanResult", "check_conservation", "require_in_band", "run_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,39 @@ def run_plan(
         inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem,
         solution=solution, metrics=metrics, options=opts, notes=notes, stage_seconds=seconds,
     )  # fmt: skip
+
+
+def require_in_band(result: PlanResult) -> None:
+    """Raise when the plan has units outside the band (the ``--strict`` option).
+
+    Parameters
+    ----------
+    result : PlanResult
+        A finished run.
+
+    Raises
+    ------
+    InfeasibleError
+        Listing every unit outside the band, the solver's explanation of each part of the
+        territory that could not be planned in the band, and how to get a plan.
+    """
+    units = result.units
+    bad = units[~units["in_band"].astype(bool)]
+    if bad.empty:
+        return
+    scenario, band = result.options.scenario, result.options.band
+    measure = "households" if scenario is None else scenario.band.unit
+    text = f"{band.lo:,}-{band.hi:,} households" if scenario is None else scenario.band.text()
+    problems = [
+        f"unit {row['unit_id']} holds {int(row[measure]):,} {measure} ({row['status']}; the band is {text})"
+        for _, row in bad.iterrows()
+    ]
+    problems += list(result.solution.notes)
+    problems.append(
+        f"{len(bad)} of {len(units)} units are outside the band: widen it (--band), use smaller atoms "
+        "(--atoms blocks), or drop --strict to write the plan with these units flagged"
+    )
+    raise InfeasibleError(problems)
 
 
 def check_conservation(inputs: Inputs, atoms: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:

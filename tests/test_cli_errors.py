@@ -585,6 +585,45 @@ def test_band_too_narrow_for_the_atoms_gives_flagged_units(tmp_path: Path) -> No
     assert "warning:" in run.stderr and "2250" in run.stderr
 
 
+def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> None:
+    # The component below the band of the test above, with --strict: exit 3, nothing written.
+    river = gpd.GeoDataFrame(
+        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
+    )
+    spec = _write(river, tmp_path / "river.gpkg")
+    run = _plan(tmp_path, "--barriers", spec, "--strict", blocks=_blocks([500, 700, 700] * 3))
+    message = _fails(
+        run,
+        3,
+        "error: no valid plan exists",
+        "holds 1,500 households (below band; the band is 2,000-3,000 households)",
+        "its 1500 households are fewer than the band's lower bound 2000",
+        "1 of 3 units are outside the band: widen it (--band)",
+        "drop --strict",
+    )
+    assert "warning:" not in run.result.stderr, message
+
+
+def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
+    river = gpd.GeoDataFrame(
+        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
+    )
+    spec = _write(river, tmp_path / "river.gpkg")
+    blocks = _write(_blocks([500, 700, 700] * 3), tmp_path / "blocks.gpkg")
+    roads = _write(_roads(), tmp_path / "roads.gpkg")
+    out = tmp_path / "city"
+    args = ["city", "--roads", roads, "--blocks", blocks, "--households", "hh", "--barriers", spec]
+    args += ["--scheduler", "synchronous", "--no-cache", "--time-limit", "5", "--out", str(out)]
+    _fails(_invoke([*args, "--strict"], out), 3, "no valid plan exists", "(below band;", "drop --strict")
+    record = _succeeds(_invoke(args, out))
+    assert record["units"] - record["units_in_band"] == 1
+
+
+def test_strict_writes_a_plan_that_is_in_band(tmp_path: Path) -> None:
+    record = _succeeds(_plan(tmp_path, "--strict"))
+    assert record["units_in_band"] == record["units"] == 2
+
+
 # --------------------------------------------------------------------------- band and options
 
 
