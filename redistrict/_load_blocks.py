@@ -30,7 +30,7 @@ def prepare_blocks(
     required = {"--households": households}
     if residents is not None:
         required["--residents"] = residents
-    missing = v.check_columns(columns, required, source)
+    missing = v.check_columns(columns, required, source, hint=layer.column_hint)
     report.add(problems=missing)
 
     if where is not None:
@@ -64,6 +64,8 @@ def prepare_blocks(
     checked = check_role_geometry(
         frame.geometry, source, "blocks", report, droppable=counts == 0, single_kind=True
     )
+    problems, notes = v.check_duplicates(frame.geometry, frame.drop(columns=geometry_name), source)
+    report.add(problems, notes)
     if missing:
         return None, crs
     keep = frame.index.difference(checked.dropped, sort=False)

@@ -9,6 +9,7 @@ import pyproj
 
 from redistrict import _validate as v
 from redistrict._load_read import Layer, Report
+from redistrict._validate_crs import scale_distortion
 
 __all__ = ["check_layer_crs", "metric_crs", "to_crs"]
 
@@ -23,16 +24,36 @@ def check_layer_crs(layer: Layer) -> list[str]:
 
 
 def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.CRS | None:
-    """Return the blocks' CRS if metric, else the UTM zone of their centre."""
+    """Return the blocks' CRS if it measures ground metres, else the UTM zone of their centre.
+
+    A CRS measures ground metres when it is projected in metres and its scale at the blocks
+    is within :data:`~redistrict._validate_crs.SCALE_TOLERANCE` of 1 for lengths and areas.
+    Longitude/latitude, feet and strongly distorting projections (Web Mercator ...) are
+    replaced by the local UTM zone, with a note that says why.
+    """
     crs = pyproj.CRS.from_user_input(geometry.crs)
     if v.is_metric(crs):
-        return crs
-    if v.check_degrees(crs, geometry.total_bounds, source, ""):
+        distortion = scale_distortion(crs, geometry.total_bounds)
+        if distortion is None or not distortion.exceeds():
+            return crs
+        reason = (
+            f"CRS {crs.name} distorts lengths by x{distortion.length:.3f} "
+            f"and areas by x{distortion.area:.3f} here"
+        )
+    elif v.check_degrees(crs, geometry.total_bounds, source, ""):
         return None  # already reported when the layer was read
+    else:
+        distortion = None
+        reason = f"CRS {crs.name} is not in metres"
     present = geometry[~(geometry.isna() | geometry.is_empty)]
     try:
-        utm = present.estimate_utm_crs()
+        utm = pyproj.CRS.from_user_input(present.estimate_utm_crs())
     except Exception as exc:
+        if distortion is not None:
+            report.add(
+                notes=[f"{source}: {reason}, and no UTM zone could be derived ({exc}); kept {crs.name}"]
+            )
+            return crs
         report.add(
             problems=[
                 f"{source}: its CRS {crs.name} is not in metres and no UTM zone could be "
@@ -41,10 +62,14 @@ def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.C
             ]
         )
         return None
-    report.add(
-        notes=[f"{source}: CRS {crs.name} is not in metres; working in {utm.name} (EPSG:{utm.to_epsg()})"]
-    )
-    return pyproj.CRS.from_user_input(utm)
+    if distortion is not None:
+        in_utm = scale_distortion(utm, geometry.total_bounds, crs)
+        if in_utm is None or not distortion.worse_than(in_utm):
+            # The data spans more than any one UTM zone serves well: keep the user's choice.
+            report.add(notes=[f"{source}: {reason}; no UTM zone does better, kept {crs.name}"])
+            return crs
+    report.add(notes=[f"{source}: {reason}; working in {utm.name} (EPSG:{utm.to_epsg()})"])
+    return utm
 
 
 def to_crs(

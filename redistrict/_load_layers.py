@@ -41,12 +41,13 @@ def prepare_roads(
     column = road_class
     found = True
     if column is not None:
-        found = has_column(frame, "--road-class", column, source, report)
+        found = has_column(frame, "--road-class", column, source, report, hint=layer.column_hint)
         column = column if found else None
     elif "highway" in attribute_columns(frame):
         column = "highway"
-    classes = v.classify_roads(frame, source, column, major_classes)
-    report.add(notes=classes.notes)
+    # A missing --road-class column is reported already: do not also blame --major-classes.
+    classes = v.classify_roads(frame, source, column, major_classes if found else None)
+    report.add(classes.problems, classes.notes)
     if layer.is_osm and column == "highway":
         tagged = classes.road_class != ""
         if not tagged.all():
@@ -58,7 +59,7 @@ def prepare_roads(
             )
         frame = frame[tagged]
     checked = check_role_geometry(frame.geometry, source, "roads", report)
-    if checked.problems or not found:
+    if checked.problems or not found or classes.problems:
         return None
     keep = checked.geometry.index
     roads = gpd.GeoDataFrame(
@@ -85,10 +86,11 @@ def _prepare_ids(
     default: str,
     option: str,
     report: Report,
+    hint: str = "",
 ) -> pd.Series | None:
     """Return identifiers as text (from ``column``, ``default`` or row numbers)."""
     if column is not None:
-        if not has_column(frame, option, column, source, report):
+        if not has_column(frame, option, column, source, report, hint=hint):
             return None
     elif default in attribute_columns(frame):
         column = default
@@ -112,11 +114,13 @@ def prepare_communities(
     """Validate and reproject the existing communities."""
     frame = layer.frame
     source = layer.source
-    ids = _prepare_ids(frame, source, id_column, "community_id", "--community-id", report)
+    ids = _prepare_ids(frame, source, id_column, "community_id", "--community-id", report, layer.column_hint)
     names = None
     if name_column is None and "name" in attribute_columns(frame):
         name_column = "name"
-    if name_column is not None and has_column(frame, "--community-name", name_column, source, report):
+    if name_column is not None and has_column(
+        frame, "--community-name", name_column, source, report, hint=layer.column_hint
+    ):
         names = frame[name_column].map(lambda x: "" if v.as_text(x) == "" else str(x))
     checked = check_role_geometry(frame.geometry, source, "communities", report)
     if ids is None or checked.problems:
@@ -147,9 +151,11 @@ def prepare_offices(
     """Validate and reproject the community offices."""
     frame = layer.frame
     source = layer.source
-    ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report)
+    ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report, layer.column_hint)
     area = None
-    if area_column is not None and has_column(frame, "--office-area", area_column, source, report):
+    if area_column is not None and has_column(
+        frame, "--office-area", area_column, source, report, hint=layer.column_hint
+    ):
         area, problems, notes = v.coerce_float(
             frame[area_column], source, area_column, "--office-area", allow_missing=True
         )

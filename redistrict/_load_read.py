@@ -7,7 +7,6 @@ notes are gathered in a :class:`Report` shared by every step of one load.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from redistrict import _validate as v
+from redistrict._load_formats import csv_points, dbf_file, read_frame, reason, shapefile_encoding
 from redistrict.errors import InputError
 
 __all__ = [
@@ -60,6 +60,8 @@ class Layer:
     layer: str
     frame: gpd.GeoDataFrame
     is_osm: bool
+    #: Advice added to "column not found" messages (e.g. about a wrong text encoding).
+    column_hint: str = ""
 
     @property
     def label(self) -> str:
@@ -87,9 +89,11 @@ def attribute_columns(frame: gpd.GeoDataFrame) -> list[str]:
     return [str(c) for c in frame.columns if c != frame.geometry.name]
 
 
-def has_column(frame: gpd.GeoDataFrame, option: str, column: str, source: str, report: Report) -> bool:
+def has_column(
+    frame: gpd.GeoDataFrame, option: str, column: str, source: str, report: Report, *, hint: str = ""
+) -> bool:
     """Tell whether the column asked for with ``option`` exists; report it when it does not."""
-    problems = v.check_columns(attribute_columns(frame), {option: column}, source)
+    problems = v.check_columns(attribute_columns(frame), {option: column}, source, hint=hint)
     report.add(problems)
     return not problems
 
@@ -151,8 +155,14 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
     return Path(head), (tail or None)
 
 
-def read_layer(role: str, spec: str, report: Report) -> Layer | None:
-    """Open ``spec`` for ``role``; report and return None when it cannot be read."""
+def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()) -> Layer | None:
+    """Open ``spec`` for ``role``; report and return None when it cannot be read.
+
+    ``columns`` are the attribute columns the options ask for (``--households`` ...):
+    a Shapefile whose column names only match them when decoded as GB18030 is read
+    in that encoding. A CSV file without geometry but with coordinate columns
+    (``lon``/``lat``, ``x``/``y`` ...) is read as points when the role accepts them.
+    """
     option = "--" + role.replace("_", "-")
     try:
         path, layer = parse_source(spec)
@@ -173,7 +183,7 @@ def read_layer(role: str, spec: str, report: Report) -> Layer | None:
     except Exception as exc:
         report.add(
             problems=[
-                f"{role}: cannot open {path} (given with {option}): {_reason(exc)}; give a vector "
+                f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
                 f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...)"
             ]
         )
@@ -181,21 +191,21 @@ def read_layer(role: str, spec: str, report: Report) -> Layer | None:
     chosen = _choose_layer(role, path, layer, listing, is_osm, report)
     if chosen is None:
         return None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            frame = pyogrio.read_dataframe(path, layer=chosen)
-        except Exception as exc:
-            report.add(
-                problems=[
-                    f"{role}: cannot read layer {chosen!r} of {path}: {_reason(exc)}; "
-                    f"check that the file is complete and not corrupt, or export it again "
-                    f"(e.g. with ogr2ogr)"
-                ]
-            )
+    source = f"{role} ({path}:{chosen})"
+    frame = read_frame(role, path, chosen, source, report)
+    if frame is None:
+        return None
+    hint = ""
+    dbf = dbf_file(path, chosen)
+    if dbf is not None:
+        frame, hint = shapefile_encoding(role, path, chosen, dbf, frame, columns, report)
+        if frame is None:
             return None
-    read = Layer(role, path, chosen, frame, is_osm)
-    report.add(notes=[f"{read.source}: {w.message}" for w in caught])
+    if not isinstance(frame, gpd.GeoDataFrame) and "point" in ROLE_KINDS[role]:
+        frame = csv_points(role, path, chosen, frame, report)
+        if frame is None:
+            return None
+    read = Layer(role, path, chosen, frame, is_osm, hint)
     if not isinstance(frame, gpd.GeoDataFrame):
         report.add(
             problems=[
@@ -208,11 +218,6 @@ def read_layer(role: str, spec: str, report: Report) -> Layer | None:
         report.add(problems=[f"{read.source} has no features; give the layer holding the {role}"])
         return None
     return read
-
-
-def _reason(exc: Exception) -> str:
-    """Return an exception's message without trailing punctuation."""
-    return str(exc).strip().rstrip(".;") or type(exc).__name__
 
 
 def _choose_layer(

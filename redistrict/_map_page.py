@@ -6,8 +6,9 @@ import html
 from collections.abc import Iterator, Sequence
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
 from folium.map import CustomPane
+from jinja2 import Template
 
 from redistrict._assets import RawHtml, inline_leaflet, load_leaflet
 from redistrict._map_style import CSS, PANES
@@ -40,7 +41,7 @@ def new_map(title: str, bounds: list[list[float]]) -> folium.Map:
         location=centre,
         zoom_start=14,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale bar shows feet too: a metric one is added below
         zoom_control="bottomright",
         zoom_snap=0.25,  # fit the units tightly instead of at whole zoom levels
     )
@@ -51,7 +52,22 @@ def new_map(title: str, bounds: list[list[float]]) -> folium.Map:
     root.header.add_child(RawHtml(CSS), name="redistrict_css")
     for pane, z in PANES:
         m.add_child(CustomPane(pane, z_index=z, pointer_events=False))
+    m.add_child(_MetricScale())
     return m
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (planners work in metres and km)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
 
 
 def finish_map(

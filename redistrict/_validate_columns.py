@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Final
 
@@ -20,10 +21,15 @@ __all__ = [
     "check_unique",
     "coerce_float",
     "coerce_households",
+    "format_labels",
     "format_rows",
     "format_values",
+    "misdecoded_names",
     "suggest_names",
 ]
+
+#: Two Latin-1 supplement characters in a row: a name read with the wrong encoding.
+_MISDECODED: Final[re.Pattern[str]] = re.compile("[\u0080-\u00ff]{2}")
 
 #: Tolerance used to accept floating values as whole numbers (e.g. 12.0000000001).
 _INTEGRAL_TOLERANCE: Final[float] = 1e-6
@@ -42,15 +48,37 @@ def format_rows(labels: Iterable[Hashable], limit: int = 5) -> str:
     Returns
     -------
     str
-        For example ``"3 rows (row ids 4, 9, 17)"`` or
-        ``"12 rows (row ids 0, 1, 2, 3, 4, ...)"``.
+        For example ``"3 rows (row ids 4, 9, 17, counting from 0)"`` or
+        ``"12 rows (row ids 0, 1, 2, 3, 4, ..., counting from 0)"``. The loader's
+        index labels are positions in the file counting from 0 (a GeoPackage's
+        ``fid``, which QGIS shows, usually counts from 1), so the text says so.
+
+    """
+    items = list(labels)
+    noun = "row" if len(items) == 1 else "rows"
+    ids = "id" if len(items) == 1 else "ids"
+    return f"{len(items)} {noun} (row {ids} {format_labels(items, limit)}, counting from 0)"
+
+
+def format_labels(labels: Iterable[Hashable], limit: int = 5) -> str:
+    """List the first few row labels, with ``...`` when there are more.
+
+    Parameters
+    ----------
+    labels : iterable of hashable
+        Index labels.
+    limit : int, default 5
+        How many labels to show.
+
+    Returns
+    -------
+    str
+        For example ``"0, 1, 2, 3, 4, ..."``.
 
     """
     items = list(labels)
     shown = ", ".join(str(label) for label in items[:limit])
-    more = ", ..." if len(items) > limit else ""
-    noun = "row" if len(items) == 1 else "rows"
-    return f"{len(items)} {noun} (row {'id' if len(items) == 1 else 'ids'} {shown}{more})"
+    return shown + (", ..." if len(items) > limit else "")
 
 
 def format_values(values: Iterable[Any], limit: int = 3) -> str:
@@ -97,7 +125,31 @@ def suggest_names(name: str, columns: Sequence[str], limit: int = 3) -> list[str
     return [lowered[c] for c in close]
 
 
-def check_columns(columns: Sequence[str], required: dict[str, str], source: str) -> list[str]:
+def misdecoded_names(names: Iterable[str]) -> list[str]:
+    """Return the names that look decoded with the wrong text encoding.
+
+    A Shapefile written in a multi-byte encoding (GBK, UTF-8 ...) but read as
+    Latin-1 shows each character as two or three accented Latin-1 characters
+    (``户数`` -> ``»§Êý``, ``é`` -> ``Ã©``). A name is suspect when it holds two
+    characters of U+0080..U+00FF in a row; a single accent (``Région``) is not.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Column names as read.
+
+    Returns
+    -------
+    list of str
+        The suspect names, in order.
+
+    """
+    return [name for name in names if _MISDECODED.search(name)]
+
+
+def check_columns(
+    columns: Sequence[str], required: dict[str, str], source: str, *, hint: str = ""
+) -> list[str]:
     """Check that every requested column exists.
 
     Parameters
@@ -109,6 +161,8 @@ def check_columns(columns: Sequence[str], required: dict[str, str], source: str)
         ``{"--households": "dburdwell2021"}``.
     source : str
         Human description of the layer, e.g. ``"blocks (a.gpkg:blocks)"``.
+    hint : str, optional
+        Advice appended to each problem (e.g. how to fix a wrong text encoding).
 
     Returns
     -------
@@ -123,10 +177,10 @@ def check_columns(columns: Sequence[str], required: dict[str, str], source: str)
         if column in columns:
             continue
         near = suggest_names(column, columns)
-        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        guess = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
         problems.append(
-            f"{source}: column {column!r} (given with {option}) not found; {hint}"
-            f"pass one of the existing columns with {option}: {listing}"
+            f"{source}: column {column!r} (given with {option}) not found; {guess}"
+            f"pass one of the existing columns with {option}: {listing}" + (f"; {hint}" if hint else "")
         )
     return problems
 

@@ -12,10 +12,11 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from redistrict._validate_columns import format_rows
+from redistrict._validate_columns import format_labels, format_rows
 
 __all__ = [
     "GeometryCheck",
+    "check_duplicates",
     "check_geometries",
     "geometry_kind",
     "kind_words",
@@ -50,6 +51,7 @@ _TYPE_NAMES: Final[tuple[str, ...]] = (
     "GeometryCollection",
 )
 _MULTIPOINT_ID: Final[int] = _TYPE_NAMES.index("MultiPoint")
+_POLYGON_IDS: Final[tuple[int, int]] = (_TYPE_NAMES.index("Polygon"), _TYPE_NAMES.index("MultiPolygon"))
 
 
 def geometry_kind(geom_type: str | None) -> str | None:
@@ -260,6 +262,77 @@ def check_geometries(
     keep = ~drop
     result = gpd.GeoSeries(values[keep], index=index[keep], crs=geometry.crs, name=geometry.name)
     return GeometryCheck(result, index[drop], problems, notes)
+
+
+def check_duplicates(
+    geometry: gpd.GeoSeries, attributes: pd.DataFrame, source: str
+) -> tuple[list[str], list[str]]:
+    """Find polygons that repeat an earlier row's polygon.
+
+    Two polygons are the same when their normalized WKB is equal (same vertices,
+    whatever the start vertex or ring orientation). A row that repeats an earlier one
+    exactly (same polygon and same values in ``attributes``) is a problem: its
+    households would be counted twice. Same polygon with other values is a note.
+    Points are not checked: several buildings may share one address.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        The geometries (missing ones and non-polygons are skipped).
+    attributes : pandas.DataFrame
+        The other columns, same index.
+    source : str
+        Human description of the layer.
+
+    Returns
+    -------
+    problems : list of str
+        One problem listing the exactly repeated rows and the rows they repeat.
+    notes : list of str
+        One note listing the rows that share an earlier row's polygon only.
+
+    """
+    values = np.asarray(geometry.values, dtype=object)
+    polygons = np.flatnonzero(np.isin(shapely.get_type_id(values), _POLYGON_IDS) & ~shapely.is_empty(values))
+    if len(polygons) < 2:
+        return [], []
+    keys = shapely.to_wkb(shapely.normalize(values[polygons]))
+    groups: dict[bytes, list[int]] = {}
+    for position, key in zip(polygons.tolist(), keys.tolist(), strict=True):
+        groups.setdefault(key, []).append(position)
+    repeated: list[tuple[int, int]] = []
+    shared: list[tuple[int, int]] = []
+    for members in groups.values():
+        for k in range(1, len(members)):
+            row = attributes.iloc[members[k]]
+            twin = next((m for m in members[:k] if row.equals(attributes.iloc[m])), None)
+            if twin is None:
+                shared.append((members[k], members[0]))
+            else:
+                repeated.append((members[k], twin))
+    problems, notes = [], []
+    if repeated:
+        rows, originals, one = _pairs(repeated, geometry.index)
+        problems.append(
+            f"{source}: {rows} {'repeats row' if one else 'repeat rows'} {originals} exactly "
+            f"(same geometry and values): their households would be counted twice; "
+            f"remove the repeated {'row' if one else 'rows'}"
+        )
+    if shared:
+        rows, originals, one = _pairs(shared, geometry.index)
+        notes.append(
+            f"{source}: {rows} {'has' if one else 'have'} the same geometry as "
+            f"{'row' if one else 'rows'} {originals} but other values: the households of both "
+            f"are counted; if they are one block, remove the extra {'row' if one else 'rows'}"
+        )
+    return problems, notes
+
+
+def _pairs(pairs: list[tuple[int, int]], index: pd.Index) -> tuple[str, str, bool]:
+    """Rows (positions) and the earlier rows they match, as text; whether there is one pair."""
+    pairs = sorted(pairs)
+    rows = format_rows(index[[r for r, _ in pairs]])
+    return rows, format_labels([index[o] for _, o in pairs]), len(pairs) == 1
 
 
 def _allowed_part(geom: BaseGeometry, allowed: Collection[str]) -> BaseGeometry | None:

@@ -33,12 +33,16 @@ class RoadClasses:
         True for major roads.
     notes : list of str
         How the major roads were chosen, for the run log.
+    problems : list of str
+        ``major_classes`` that cannot be applied (none of them occurs, or there is
+        no class column).
 
     """
 
     road_class: pd.Series
     major: pd.Series
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def classify_roads(
@@ -51,9 +55,11 @@ def classify_roads(
 
     Rules, in order:
 
-    * no class column -> every road minor;
+    * no class column -> every road minor (a problem when ``major_classes`` is given);
     * ``major_classes`` given -> major where the class matches one of them, compared
       as canonical text (:func:`as_text`), so ``"1"`` matches ``1`` and ``1.0``;
+      a problem when none of them occurs (a typo would make every road minor), a
+      note naming those that do not occur when only some do;
     * numeric classes -> major where the class ranks bigger (numerically smaller)
       than the most frequent class, e.g. Ottawa ``RANK`` 1..5 -> 1, 2, 3, 4;
     * otherwise OSM ``highway`` classes motorway, trunk, primary, secondary,
@@ -73,13 +79,25 @@ def classify_roads(
     Returns
     -------
     RoadClasses
-        Classes, major flags and notes.
+        Classes, major flags, notes and problems.
 
     """
     if column is None:
+        unknown = pd.Series("", index=roads.index, dtype=object)
+        minor = pd.Series(False, index=roads.index, dtype=bool)
+        if major_classes is not None:
+            return RoadClasses(
+                unknown,
+                minor,
+                problems=[
+                    f"{source}: --major-classes {', '.join(major_classes)} was given but the "
+                    f"roads have no class column (no 'highway' column and none given with "
+                    f"--road-class): name the column holding the classes with --road-class"
+                ],
+            )
         return RoadClasses(
-            pd.Series("", index=roads.index, dtype=object),
-            pd.Series(False, index=roads.index, dtype=bool),
+            unknown,
+            minor,
             [
                 f"{source}: no road class column (no 'highway' column and none given with "
                 f"--road-class): every road counts as minor"
@@ -94,12 +112,24 @@ def classify_roads(
     notes: list[str] = []
     present = sorted(set(keys[keys != ""]))
     if major_classes is not None:
-        wanted = {as_text(c) for c in major_classes}
+        wanted = {as_text(c) for c in major_classes} - {""}
         missing = sorted(wanted - set(present))
+        if not wanted or len(missing) == len(wanted):
+            given = ", ".join(str(c).strip() for c in major_classes if as_text(c)) or "(empty)"
+            return RoadClasses(
+                stored,
+                pd.Series(False, index=roads.index, dtype=bool),
+                problems=[
+                    f"{source}: --major-classes {given} matches none of the road classes in "
+                    f"column {column!r} ({_class_counts(keys)}): give classes that occur, "
+                    f"separated by commas"
+                ],
+            )
         if missing:
             notes.append(
-                f"{source}: major class(es) {format_values(missing, 10)} do not occur in "
-                f"column {column!r} (present: {format_values(present, 20)})"
+                f"{source}: major class(es) {format_values(missing, 10)} given with "
+                f"--major-classes do not occur in column {column!r} (present: "
+                f"{format_values(present, 20)}); check them for typos"
             )
         major = keys.isin(sorted(wanted))
         notes.append(
@@ -132,6 +162,25 @@ def classify_roads(
             f"pass --major-classes (present classes: {format_values(present, 20)})"
         )
     return RoadClasses(stored, major.astype(bool), notes)
+
+
+def _class_counts(keys: pd.Series, limit: int = 20) -> str:
+    """Describe the classes present with their road counts: ``"1: 12 roads, 2: 40, ..."``.
+
+    Numeric classes are listed in numeric order, text classes from the most frequent.
+    """
+    counts = keys[keys != ""].value_counts()
+    if counts.empty:
+        return "no road has a class"
+    names = [str(k) for k in counts.index]
+    numbers = _as_numbers(names)
+    if numbers is not None:
+        order = sorted(range(len(names)), key=lambda i: numbers[i])
+    else:
+        order = sorted(range(len(names)), key=lambda i: (-int(counts.iloc[i]), names[i]))
+    parts = [f"{names[i]}: {int(counts.iloc[i])}" for i in order[:limit]]
+    parts[0] += " road" if int(counts.iloc[order[0]]) == 1 else " roads"
+    return ", ".join(parts) + (", ..." if len(order) > limit else "")
 
 
 def _as_numbers(keys: Sequence[str]) -> list[float] | None:

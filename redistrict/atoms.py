@@ -47,6 +47,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
@@ -66,6 +69,9 @@ SLIVER_WIDTH_M = 4.0
 _NOISE_M = 0.5
 #: Distance (metres) under which two boundaries are taken as the same line.
 _EPS_M = 0.01
+#: A road end this close (metres) to another road or the study-area boundary, without
+#: touching it, is a digitising gap: it is joined to the nearest point of that line.
+SNAP_M = 1.0
 #: Rounds of sliver merging (each round merges the slivers touching regular faces).
 _SLIVER_ROUNDS = 50
 #: Coordinates of point blocks closer than this (metres) are one location.
@@ -273,8 +279,8 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
         )
     elif points.all() and mode == "blocks":
         problems.append(
-            "mode 'blocks' needs polygon blocks but layer blocks holds points: "
-            "use mode 'roads' or give block polygons"
+            "atoms from blocks (--atoms blocks, mode 'blocks') need polygon blocks but layer blocks "
+            "holds points: use atoms from roads (--atoms roads, the default) or give block polygons"
         )
     return problems
 
@@ -343,6 +349,7 @@ def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomAr
     area = shapely.make_valid(inputs.study_area)
     shapely.prepare(area)
     linework = [_clip_lines(_geom_array(inputs.roads.geometry), area), _lines_of(area)]
+    linework.append(_close_gaps(linework[0], np.concatenate(linework), notes))
     barrier_polys = None
     if inputs.barriers is not None and len(inputs.barriers):
         bgeoms = _geom_array(inputs.barriers.geometry)
@@ -365,6 +372,7 @@ def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomAr
             "the study area leaves no face once roads and barriers are drawn: "
             "check that the study area is not covered by barrier polygons"
         )
+    faces = _merge_slivers(faces, min_area_m2, notes)
     if len(linework[0]) and len(faces) <= len(shapely.get_parts(area)):
         notes.append(
             f"the {len(linework[0])} road lines inside the study area close no block (their "
@@ -372,7 +380,56 @@ def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomAr
             "the area into atoms and units cannot follow them: snap the road ends together "
             "(e.g. QGIS 'Snap geometries to layer') or use atoms from blocks (--atoms blocks)"
         )
-    return _merge_slivers(faces, min_area_m2, notes)
+    return faces
+
+
+def _close_gaps(roads: _GeomArray, lines: _GeomArray, notes: list[str]) -> _GeomArray:
+    """Short connectors closing gaps of less than :data:`SNAP_M` at road ends.
+
+    A road end that touches no other line is *loose*. Loose ends within
+    :data:`SNAP_M` of each other (a crossing whose streets all stop short) are
+    joined at their mean point; a loose end alone is joined to the nearest point
+    of the nearest other line within reach (a road or the study-area boundary).
+    Ends that touch a line are left alone.
+    """
+    if len(roads) == 0:
+        return np.empty(0, dtype=object)
+    ends = np.concatenate([shapely.get_point(roads, 0), shapely.get_point(roads, -1)])
+    own = np.r_[np.arange(len(roads)), np.arange(len(roads))]
+    pi, li = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=SNAP_M)
+    other = li != own[pi]  # roads come first in ``lines``, so a road's index is its own
+    pi, li = pi[other], li[other]
+    dist = shapely.distance(ends[pi], lines[li])
+    xy = shapely.get_coordinates(ends)
+    loose = np.ones(len(ends), dtype=bool)
+    loose[pi[dist <= GRID_M]] = False
+    pairs = cKDTree(xy).query_pairs(SNAP_M, output_type="ndarray")
+    loose[pairs[np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) <= GRID_M].ravel()] = False
+    pairs = pairs[loose[pairs[:, 0]] & loose[pairs[:, 1]]]
+    connectors: list[Any] = []
+    grouped = np.zeros(len(ends), dtype=bool)
+    if len(pairs):
+        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(ends),) * 2)
+        _, group = connected_components(graph, directed=False)
+        grouped[pairs.ravel()] = True
+        for g in np.unique(group[grouped]):
+            members = np.flatnonzero(grouped & (group == g))
+            centre = xy[members].mean(axis=0)
+            connectors += [shapely.linestrings([xy[i], centre]) for i in members.tolist()]
+    alone = loose & ~grouped
+    keep = alone[pi]
+    pi, li, dist = pi[keep], li[keep], dist[keep]
+    if len(pi):
+        order = np.lexsort((li, dist, pi))
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        connectors += list(shapely.shortest_line(ends[pi[first]], lines[li[first]]))
+    if connectors:
+        notes.append(
+            f"{len(connectors)} road ends stopped less than {SNAP_M:g} m short of another road or "
+            "the study-area boundary; they were joined to it so that the roads close their blocks"
+        )
+    out: _GeomArray = np.asarray([*connectors, None], dtype=object)[:-1]
+    return out
 
 
 def _lines_of(geom: Any) -> _GeomArray:

@@ -122,6 +122,16 @@ class Group:
     note: str = ""
 
 
+#: Words of a group's note when it absorbed a piece, and when a piece could not merge.
+_MERGED = "merged with"
+_STUCK = "touches no other group to merge with"
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 subproblem"``, ``"3 subproblems"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class _Piece:
     """A group under construction."""
@@ -324,12 +334,11 @@ def decompose(
             stuck.add(pid)
             piece.notes.append(
                 f"{_label(piece)} ({hh} households) cannot form units of {band.lo}-{band.hi} "
-                "and touches no other group to merge with"
-                + (": its atoms hold no households and are in no unit" if hh == 0 else "")
+                f"and {_STUCK}" + (": its atoms hold no households and are in no unit" if hh == 0 else "")
             )
             continue
         why = "below the band" if hh < band.lo else "in a gap of the band"
-        piece.notes.append(f"{_label(piece)} ({hh} households, {why}) merged with {_label(pieces[target])}")
+        piece.notes.append(f"{_label(piece)} ({hh} households, {why}) {_MERGED} {_label(pieces[target])}")
         _absorb(pieces, borders, pid, target)
         merged = pieces[target]
         if not feasible(merged):
@@ -844,12 +853,19 @@ def merge_solutions(
             flags[offset + u + 1] = flag
         offset += len(s.flags)
         notes += [f"subproblem {g.index} ({_group_label(g)}): {note}" for note in s.notes]
-    merged = sum(1 for g in groups if g.note)
+    band = f"{problem.band.lo}-{problem.band.hi}"
+    merged = sum(1 for g in groups if _MERGED in g.note)
     if merged:
         notes.append(
-            f"{merged} subproblems join communities that could not form units of "
-            f"{problem.band.lo}-{problem.band.hi} on their own "
-            "(see subproblems.csv, column 'formed')"
+            f"{_count(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
+            f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
+        )
+    stuck = sum(1 for g in groups if _STUCK in g.note)
+    if stuck:
+        notes.append(
+            f"{_count(stuck, 'subproblem')} cannot form units of {band} and "
+            f"{'has' if stuck == 1 else 'have'} no neighbouring group to merge with (see "
+            "subproblems.csv, column 'formed')"
         )
     cost = sum(s.objective * s.scale for s in solutions)
     scale = sum(s.scale for s in solutions) or 1.0

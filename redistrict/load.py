@@ -162,6 +162,14 @@ def load_inputs(
     layers: dict[str, Layer] = {}
     barrier_specs = [barriers] if isinstance(barriers, str) else list(barriers or [])
     barrier_keys = [f"barriers#{i}" for i in range(len(barrier_specs))]
+    # Columns the options ask for, per role: a Shapefile is re-read as GB18030 when only
+    # then its column names hold them (a GBK file without .cpg).
+    wanted: dict[str, list[str]] = {
+        "roads": [road_class] if road_class else [],
+        "blocks": [c for c in (households, residents) if c],
+        "communities": [c for c in (community_id, community_name) if c],
+        "offices": [c for c in (office_id, office_area) if c],
+    }
     for key, spec in (
         ("roads", roads),
         ("blocks", blocks),
@@ -173,7 +181,7 @@ def load_inputs(
         if spec is None:
             continue
         role = key.split("#")[0]
-        layer = read_layer(role, spec, report)
+        layer = read_layer(role, spec, report, wanted.get(role, []))
         if layer is not None:
             layers[key] = layer
             report.add(problems=check_layer_crs(layer))

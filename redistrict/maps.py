@@ -40,6 +40,7 @@ import folium
 import geopandas as gpd
 
 from redistrict._assets import assert_self_contained
+from redistrict._files import as_if_created
 from redistrict._map_boxes import legend_box, title_box
 from redistrict._map_check import check_inputs
 from redistrict._map_geo import context_layers, latlon_bounds, unit_colours
@@ -249,6 +250,7 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(page)
+        as_if_created(tmp)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

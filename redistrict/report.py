@@ -23,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from redistrict._files import as_if_created
 from redistrict.maps import MapInfo, plan_map, save_map
 from redistrict.pipeline import PlanResult
 
@@ -60,6 +61,7 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
     final = Path(out_dir).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    as_if_created(tmp)
     try:
         yield tmp
         old = None

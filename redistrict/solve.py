@@ -374,7 +374,7 @@ def _solve_component(
         ks = range(units, units + 1)
     sub, reason = problem, ""
     if len(ks) == 0:
-        sub, ks, reason = _relax(problem, total)
+        sub, ks, reason = _relax(problem, total, largest=int(problem.households[region].max()))
         notes.append(f"{label}: {reason}")
     bound: float | None = None
     t_exact = time.perf_counter()
@@ -567,26 +567,49 @@ def _labels_from_centres(centres: IntArray) -> IntArray:
     return inv.astype(np.int64)
 
 
-def _relax(problem: Problem, total: int, strict: bool = True) -> tuple[Problem, range, str]:
-    """A band the component can meet, and why the real one cannot be met."""
+def _relax(problem: Problem, total: int, strict: bool = True, largest: int = 0) -> tuple[Problem, range, str]:
+    """A band the component can meet, and why the real one cannot be met.
+
+    In a gap of the band (``k - 1`` units would be above its upper bound, ``k`` units
+    below its lower bound) the count with the smaller relative excess is chosen, and
+    only the violated bound is moved: to the balanced size, give or take the
+    ``largest`` atom (atoms are indivisible), with that size as the target, so the
+    units come out nearly equal rather than some tiny and some in the band.
+    """
     band = problem.band
     k = max(1, math.ceil(total / band.hi))
+    relaxed = Band(0, band.hi, min(band.hi, max(1, total // k)))
     if total < band.lo:
         why = (
             f"its {total} households are fewer than the band's lower bound {band.lo}: it forms one "
             "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
-        why = (
-            f"{total} households cannot be divided into units of {band.lo}-{band.hi} "
-            f"({k - 1} unit{'s' if k - 1 != 1 else ''} hold{'' if k - 1 != 1 else 's'} at most "
-            f"{(k - 1) * band.hi}, {k} units need at least {k * band.lo}): "
-            f"it is split into {k} units below the band"
-        )
+        over = total / ((k - 1) * band.hi) - 1.0 if k > 1 else math.inf
+        under = 1.0 - total / (k * band.lo)
+        gap = f"{total} households cannot be divided into units of {band.lo}-{band.hi}"
+        if over <= under:
+            k -= 1
+            mean = total / k
+            relaxed = Band(band.lo, math.ceil(mean) + largest, round(mean))
+            why = (
+                f"{gap} ({k} unit{'s' if k != 1 else ''} would be {100 * over:.1f} % above the upper "
+                f"bound, {k + 1} units {100 * under:.1f} % below the lower bound): it is split into "
+                f"{k} unit{'s' if k != 1 else ''} of about {mean:,.0f} households, relaxing the band's "
+                "upper bound for this part"
+            )
+        else:
+            mean = total / k
+            relaxed = Band(max(0, math.floor(mean) - largest), band.hi, round(mean))
+            why = (
+                f"{gap} ({k} units would be {100 * under:.1f} % below the lower bound, {k - 1} "
+                f"unit{'s' if k - 1 != 1 else ''} {100 * over:.1f} % above the upper bound): it is "
+                f"split into {k} units of about {mean:,.0f} households, relaxing the band's lower bound "
+                "for this part"
+            )
     else:
         why = f"it is split into {k} units with the lower bound dropped"
-    relaxed = _with_band(problem, Band(0, band.hi, min(band.hi, max(1, total // k))))
-    return relaxed, range(k, k + 1), why
+    return _with_band(problem, relaxed), range(k, k + 1), why
 
 
 def _components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:

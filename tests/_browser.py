@@ -64,6 +64,7 @@ _MEASURE_JS = """
     layer_entries: document.querySelectorAll('.leaflet-control-layers-selector').length,
     title: (document.querySelector('#rd-title') || {innerText: ''}).innerText,
     legend: (document.querySelector('#rd-legend') || {innerText: ''}).innerText,
+    scale: Array.from(document.querySelectorAll('.leaflet-control-scale-line')).map(e => e.innerText),
   };
 }
 """
@@ -130,6 +131,8 @@ class MapCheck:
         Share of screenshot pixels that are clearly coloured.
     title, legend : str
         Visible text of the title block and of the legend.
+    scale : list of str
+        Text of each line of the scale bar (e.g. ``['200 m']``).
     console_errors, page_errors, external_requests : list of str
         Console messages of type error, uncaught exceptions, aborted non-local requests.
     """
@@ -145,6 +148,7 @@ class MapCheck:
     coloured_fraction: float
     title: str
     legend: str
+    scale: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
@@ -260,6 +264,7 @@ def check_map(
         coloured_fraction=coloured / total if total else 0.0,
         title=str(measured["title"]),
         legend=str(measured["legend"]),
+        scale=[str(x) for x in measured["scale"]],
         console_errors=console_errors,
         page_errors=page_errors,
         external_requests=external,

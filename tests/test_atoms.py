@@ -319,7 +319,9 @@ def test_blocks_mode_uses_each_block() -> None:
 
 def test_blocks_mode_rejects_points() -> None:
     points, households = centre_points()
-    with pytest.raises(InputError, match="mode 'blocks' needs polygon blocks"):
+    with pytest.raises(
+        InputError, match=r"atoms from blocks \(--atoms blocks, mode 'blocks'\) need polygon blocks"
+    ):
         build_atoms(make_inputs(points, households), max_households=3000, mode="blocks")
 
 
@@ -475,3 +477,32 @@ def test_ottawa_centretown_subdivides_to_a_small_limit(ottawa_testcase: Path) ->
     assert (over["n_blocks"] == 1).all()
     assert len([n for n in result.notes if "cannot be split further" in n]) == len(over)
     assert_tiles(result, inputs.study_area)
+
+
+@pytest.mark.parametrize("gap", [0.3, 0.6])
+def test_road_ends_stopping_short_are_joined(gap: float) -> None:
+    # Every street piece stops ``gap`` metres short of the crossings and of the area's
+    # edge: without joining, no block is closed (one face, split by its blocks).
+    pieces = []
+    for k in (100, 200):
+        cuts = [0, 100, 200, 300]
+        for a, b in itertools.pairwise(cuts):
+            pieces.append(LineString([(k, a + gap), (k, b - gap)]))
+            pieces.append(LineString([(a + gap, k), (b - gap, k)]))
+    roads = gpd.GeoDataFrame({"road_class": ["local"] * len(pieces)}, geometry=pieces, crs=CRS)
+    points, households = centre_points()
+    result = build_atoms(make_inputs(points, households, roads=roads), max_households=3000)
+    assert len(result.atoms) == 9
+    for c, r in itertools.product(range(3), range(3)):
+        atom = result.atoms.geometry.loc[atom_at(result, c * 100 + 50, r * 100 + 50)]
+        assert abs(atom.area - 10_000) < 1.0  # the whole cell, up to the joined corners
+    assert any("road ends stopped less than 1 m short" in n for n in result.notes), result.notes
+    assert int(result.atoms["households"].sum()) == sum(households)
+
+
+def test_road_ends_beyond_the_snapping_distance_stay_loose() -> None:
+    # A dead end 1.5 m short of the street y = 100: a real cul-de-sac, left alone.
+    stub = [LineString([(150, 0), (150, 98.5)])]
+    result = build_atoms(make_inputs(*centre_points(), roads=grid_roads(stub)), max_households=3000)
+    assert not any("road ends stopped" in n for n in result.notes), result.notes
+    assert len(result.atoms) == 9

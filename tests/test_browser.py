@@ -95,6 +95,7 @@ def test_hand_made_map_draws_offline(
     assert "户数" in result.tooltip and "人口" in result.tooltip
     assert result.coloured_fraction > 0.05
     assert (tmp_path / "plan.png").stat().st_size > 10_000
+    assert len(result.scale) == 1 and result.scale[0].endswith((" m", " km")), result.scale
 
 
 def test_english_map_and_compare_map_draw_offline(

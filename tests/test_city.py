@@ -140,6 +140,17 @@ def test_isolated_infeasible_piece_is_kept_and_explained() -> None:
     assert groups_as_sets(groups) == [("X",), ("Y",)]
     assert "touches no other group to merge with" in groups[0].note
     assert groups[0].households == 1800
+    sols, _ = solve_groups(problem, groups, time_limit=5.0, seed=0, scheduler=SYNCHRONOUS)
+    notes = merge_solutions(problem, groups, sols).notes
+    assert "1 subproblem cannot form units of 2000-3000 and has no neighbouring group" in " ".join(notes)
+    assert not any("join communities" in n for n in notes), notes
+
+
+def test_merged_groups_are_counted_in_the_notes() -> None:
+    problem, groups = random_city()
+    sols, _ = solve_groups(problem, groups, time_limit=30.0, seed=3, scheduler=SYNCHRONOUS)
+    notes = merge_solutions(problem, groups, sols).notes
+    assert any(n.startswith("1 subproblem joins communities that could not form units") for n in notes)
 
 
 def test_decompose_rejects_wrong_lengths() -> None:

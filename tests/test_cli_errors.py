@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import warnings
@@ -154,6 +156,21 @@ def test_base_case_gives_two_units_in_band(tmp_path: Path) -> None:
     assert record["households"] == 9 * HOUSEHOLDS
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, umask: int) -> None:
+    # The folder and the map are made under temporary names (private to the user);
+    # renamed into place they must be as readable as the other files.
+    old = os.umask(umask)
+    try:
+        run = _plan(tmp_path)
+    finally:
+        os.umask(old)
+    _succeeds(run)
+    assert stat.S_IMODE(run.out.stat().st_mode) == 0o777 & ~umask
+    for name in ("map.html", "plan.gpkg", "run.json", "summary.csv"):
+        assert stat.S_IMODE((run.out / name).stat().st_mode) == 0o666 & ~umask, name
+
+
 def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -258,20 +275,23 @@ def test_missing_household_column_suggests_near_names(tmp_path: Path) -> None:
         pytest.param(
             "many",
             [
-                "column 'hh' has text that is not a number in 1 row (row id 8): 'many'",
+                "column 'hh' has text that is not a number in 1 row (row id 8, counting from 0): 'many'",
                 "correct these values or choose another column with --households",
             ],
             id="text",
         ),
         pytest.param(
             -5,
-            ["column 'hh' is negative in 1 row (row id 8): -5", "household counts must be 0 or more"],
+            [
+                "column 'hh' is negative in 1 row (row id 8, counting from 0): -5",
+                "household counts must be 0 or more",
+            ],
             id="negative",
         ),
         pytest.param(
             math.nan,
             [
-                "column 'hh' is empty in 1 row (row id 8)",
+                "column 'hh' is empty in 1 row (row id 8, counting from 0)",
                 "fill in the household count (0 where nobody lives)",
             ],
             id="nan",
@@ -279,7 +299,7 @@ def test_missing_household_column_suggests_near_names(tmp_path: Path) -> None:
         pytest.param(
             2.5,
             [
-                "column 'hh' has fractional values in 1 row (row id 8): 2.5",
+                "column 'hh' has fractional values in 1 row (row id 8, counting from 0): 2.5",
                 "households are whole numbers: round them",
             ],
             id="fractional",
@@ -301,10 +321,10 @@ def test_every_household_problem_is_reported_at_once(tmp_path: Path) -> None:
         _plan(tmp_path, blocks=_blocks(values)),
         2,
         "invalid input (4 problems)",
-        "text that is not a number in 1 row (row id 1): 'many'",
-        "is negative in 1 row (row id 2)",
-        "fractional values in 1 row (row id 3)",
-        "is empty in 1 row (row id 4)",
+        "text that is not a number in 1 row (row id 1, counting from 0): 'many'",
+        "is negative in 1 row (row id 2, counting from 0)",
+        "fractional values in 1 row (row id 3, counting from 0)",
+        "is empty in 1 row (row id 4, counting from 0)",
     )
     assert message.count(" - ") == 4  # one list item per problem
 
@@ -403,7 +423,8 @@ def test_null_geometry_carrying_households_is_an_error(tmp_path: Path) -> None:
     _fails(
         _plan(tmp_path, blocks=blocks),
         2,
-        "1 row (row id 8) without usable geometry (null, empty or degenerate) carry households",
+        "1 row (row id 8, counting from 0) without usable geometry",
+        "(null, empty or degenerate) carry households",
         "draw their shapes or remove these rows",
     )
 
@@ -413,7 +434,7 @@ def test_empty_geometry_without_households_is_dropped_with_a_note(tmp_path: Path
     extra = gpd.GeoDataFrame({"hh": [0]}, geometry=[Polygon()], crs=CRS, index=[9])
     run = _plan(tmp_path, blocks=pd.concat([blocks, extra]))
     _succeeds(run)
-    assert "dropped 1 row (row id 9) without usable geometry" in run.notes()
+    assert "dropped 1 row (row id 9, counting from 0) without usable geometry" in run.notes()
 
 
 def test_mixed_geometry_kinds_in_the_blocks(tmp_path: Path) -> None:
@@ -434,7 +455,7 @@ def test_polygon_in_the_roads_layer(tmp_path: Path) -> None:
     _fails(
         _plan(tmp_path, roads=spec),
         2,
-        "1 row (row id 2) with Polygon geometry; this layer must hold lines",
+        "1 row (row id 2, counting from 0) with Polygon geometry; this layer must hold lines",
         "choose the right file or layer (FILE:LAYER) or convert the geometries",
     )
 
@@ -472,7 +493,7 @@ def test_blocks_outside_the_study_area_are_reported(tmp_path: Path) -> None:
     _fails(
         _plan(tmp_path, "--study-area", spec),
         2,
-        "3 rows (row ids 6, 7, 8) with 1,500 households lie outside the study area",
+        "3 rows (row ids 6, 7, 8, counting from 0) with 1,500 households lie outside the study area",
         "enlarge the study area or select the blocks to redistrict with --where",
     )
 
@@ -483,7 +504,9 @@ def test_empty_blocks_outside_the_study_area_are_dropped_with_a_note(tmp_path: P
     run = _plan(tmp_path, "--study-area", spec, blocks=_blocks([700] * 6 + [0] * 3))
     record = _succeeds(run)
     assert record["households"] == 4200
-    assert "dropped 3 rows (row ids 6, 7, 8) without households outside the study area" in (run.notes())
+    assert "dropped 3 rows (row ids 6, 7, 8, counting from 0) without households outside the study area" in (
+        run.notes()
+    )
 
 
 def test_blocks_covered_by_no_atom_keep_their_households(tmp_path: Path) -> None:

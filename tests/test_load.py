@@ -199,16 +199,16 @@ def test_bad_household_values_are_all_reported(tmp_path: Path) -> None:
     roads, blocks = _files(tmp_path, frame, _roads())
     message = _error(roads=roads, blocks=blocks, households="hh")
     assert "(3 problems)" in message
-    assert "empty in 1 row (row id 1)" in message
-    assert "negative in 1 row (row id 2)" in message
-    assert "fractional values in 1 row (row id 3)" in message and "2.5" in message
+    assert "empty in 1 row (row id 1, counting from 0)" in message
+    assert "negative in 1 row (row id 2, counting from 0)" in message
+    assert "fractional values in 1 row (row id 3, counting from 0)" in message and "2.5" in message
 
     frame = _blocks(["1", "two", "n/a", ""])
     roads, blocks = _files(tmp_path, frame, _roads())
     message = _error(roads=roads, blocks=blocks, households="hh")
     assert "(2 problems)" in message
-    assert "not a number in 2 rows (row ids 1, 2)" in message and "'two'" in message
-    assert "empty in 1 row (row id 3)" in message
+    assert "not a number in 2 rows (row ids 1, 2, counting from 0)" in message and "'two'" in message
+    assert "empty in 1 row (row id 3, counting from 0)" in message
 
 
 def test_coerce_households_rejects_booleans() -> None:
@@ -245,8 +245,8 @@ def test_several_problems_in_one_error(tmp_path: Path) -> None:
     problems = info.value.problems
     text = "\n".join(problems)
     assert len(problems) == 6, text
-    assert "'hh' is negative in 1 row (row id 2): -1;" in text
-    assert "row id 2) with Polygon geometry; this layer must hold lines" in text
+    assert "'hh' is negative in 1 row (row id 2, counting from 0): -1;" in text
+    assert "row id 2, counting from 0) with Polygon geometry; this layer must hold lines" in text
     assert "'pop'" in text  # missing residents column
     assert "'kind'" in text and "--road-class" in text  # missing class column
     assert "no coordinate reference system" in text and "ogr2ogr -a_srs" in text
@@ -291,12 +291,15 @@ def test_null_geometry_dropped_only_without_households(tmp_path: Path) -> None:
     roads, blocks = _files(tmp_path, frame, _roads())
     inputs = load_inputs(roads, blocks, "hh")
     assert list(inputs.blocks.index) == [0, 1, 2]
-    assert any("dropped 1 row (row id 3) without usable geometry" in n for n in inputs.notes)
+    assert any("dropped 1 row (row id 3, counting from 0) without usable geometry" in n for n in inputs.notes)
 
     frame.loc[1, "geometry"] = Polygon()
     roads, blocks = _files(tmp_path, frame, _roads())
     message = _error(roads=roads, blocks=blocks, households="hh")
-    assert "1 row (row id 1) without usable geometry" in message and "carry households" in message
+    assert (
+        "1 row (row id 1, counting from 0) without usable geometry" in message
+        and "carry households" in message
+    )
 
 
 def test_collections_z_and_multipoints() -> None:
@@ -342,7 +345,7 @@ def test_mixed_block_geometries_and_polygon_roads(tmp_path: Path) -> None:
     roads_path, blocks_path = _files(tmp_path, frame, roads)
     message = _error(roads=roads_path, blocks=blocks_path, households="hh")
     assert "mixes geometry kinds (1 point, 3 polygons)" in message
-    assert "roads (" in message and "1 row (row id 1) with Polygon geometry" in message
+    assert "roads (" in message and "1 row (row id 1, counting from 0) with Polygon geometry" in message
 
 
 def test_multilinestrings_are_exploded(tmp_path: Path) -> None:
@@ -451,7 +454,7 @@ def test_study_area_file(tmp_path: Path) -> None:
     area_path = _write(area, tmp_path / "area.gpkg")
     roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 0]), _roads())
     message = _error(roads=roads, blocks=blocks, households="hh", study_area=area_path)
-    assert "1 row (row id 2) with 30 households lie outside the study area" in message
+    assert "1 row (row id 2, counting from 0) with 30 households lie outside the study area" in message
     assert "enlarge the study area" in message and "--where" in message
 
     inputs = load_inputs(roads, blocks, "hh", study_area=area_path, where="hh != 30")

@@ -1,0 +1,215 @@
+"""Projected CRSs whose metres are not ground metres (Web Mercator ...) are replaced by UTM.
+
+A layer in a projected CRS measured in metres is kept only when the projection's scale at
+the data is within 1 % of 1 for lengths and areas (:func:`redistrict._validate_crs.scale_distortion`);
+otherwise it is treated like longitude/latitude: reprojected to the local UTM zone with a
+note that says how much the CRS distorts. The command-line tests reuse the 3 x 3 grid of
+300 m blocks of ``tests/test_cli_errors.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+import pytest
+from shapely.geometry import LineString, Point, box
+from typer.testing import CliRunner
+
+from redistrict._load_crs import metric_crs
+from redistrict._load_read import Report
+from redistrict._validate_crs import SCALE_TOLERANCE, Distortion, scale_distortion
+from redistrict.cli import app
+
+CRS = "EPSG:32189"  # NAD83 / MTM zone 9 (Ottawa), metres
+X0, Y0 = 367_000.0, 5_030_000.0
+CELL = 300.0
+HOUSEHOLDS = 500
+RUNNER = CliRunner()
+OTTAWA_BOUNDS = (X0, Y0, X0 + 3 * CELL, Y0 + 3 * CELL)  # in CRS
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _blocks() -> gpd.GeoDataFrame:
+    """Nine 300 m blocks, 500 households each."""
+    squares = [
+        box(X0 + i * CELL, Y0 + j * CELL, X0 + (i + 1) * CELL, Y0 + (j + 1) * CELL)
+        for j in range(3)
+        for i in range(3)
+    ]
+    return gpd.GeoDataFrame({"hh": [HOUSEHOLDS] * 9}, geometry=squares, crs=CRS)
+
+
+def _roads() -> gpd.GeoDataFrame:
+    """Four north-south and four east-west streets around and between the blocks."""
+    span = 3 * CELL
+    lines = [LineString([(X0 + k * CELL, Y0), (X0 + k * CELL, Y0 + span)]) for k in range(4)]
+    lines += [LineString([(X0, Y0 + k * CELL), (X0 + span, Y0 + k * CELL)]) for k in range(4)]
+    return gpd.GeoDataFrame({"highway": ["residential"] * 8}, geometry=lines, crs=CRS)
+
+
+def _densified(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add vertices every 10 m so that reprojected straight edges stay true to the ground."""
+    return frame.set_geometry(frame.geometry.segmentize(10.0))
+
+
+def _plan(tmp_path: Path, crs: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Run ``redistrict plan`` on the grid reprojected to ``crs``; return run.json and summary.csv."""
+    folder = tmp_path / crs.replace(":", "_")
+    folder.mkdir()
+    paths = {}
+    for name, frame in (("blocks", _blocks()), ("roads", _roads())):
+        paths[name] = folder / f"{name}.gpkg"
+        pyogrio.write_dataframe(_densified(frame).to_crs(crs), paths[name])
+    out = folder / "out"
+    args = ["plan", "--roads", str(paths["roads"]), "--blocks", str(paths["blocks"])]
+    args += ["--households", "hh", "--out", str(out), "--time-limit", "10"]
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    record: dict[str, Any] = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return record, pd.read_csv(out / "summary.csv")
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_web_mercator_is_planned_in_utm_like_the_same_data_in_utm(tmp_path: Path) -> None:
+    utm, utm_summary = _plan(tmp_path, "EPSG:32618")
+    mercator, mercator_summary = _plan(tmp_path, "EPSG:3857")
+
+    assert mercator["crs"] == "EPSG:32618"
+    assert mercator["atoms"] == utm["atoms"] == 9
+    assert mercator["units_in_band"] == utm["units_in_band"] == 2
+    areas = mercator_summary["area_km2"].sort_values().to_numpy()
+    expected = utm_summary["area_km2"].sort_values().to_numpy()
+    assert areas.sum() == pytest.approx(9 * CELL**2 / 1e6, rel=5e-3)
+    assert areas == pytest.approx(expected, rel=5e-3)
+    assert mercator["objective"] == pytest.approx(utm["objective"], rel=5e-3)
+
+    notes = "\n".join(mercator["notes"])
+    assert "CRS WGS 84 / Pseudo-Mercator distorts lengths by x1.42" in notes
+    assert "and areas by x2.0" in notes
+    assert "working in WGS 84 / UTM zone 18N (EPSG:32618)" in notes
+    assert "reprojected from WGS 84 / Pseudo-Mercator to WGS 84 / UTM zone 18N" in notes
+
+
+def test_a_utm_zone_is_kept_without_a_note(tmp_path: Path) -> None:
+    record, summary = _plan(tmp_path, "EPSG:32618")
+    assert record["crs"] == "EPSG:32618"
+    assert summary["area_km2"].sum() == pytest.approx(9 * CELL**2 / 1e6, rel=5e-3)
+    notes = "\n".join(record["notes"])
+    assert "distorts" not in notes
+    assert "reprojected" not in notes
+    assert "working in" not in notes
+
+
+# --------------------------------------------------------------------------- metric_crs
+
+
+def _points(crs: str, bounds: tuple[float, float, float, float] = OTTAWA_BOUNDS) -> gpd.GeoSeries:
+    minx, miny, maxx, maxy = bounds
+    return gpd.GeoSeries([Point(minx, miny), Point(maxx, maxy)], crs=CRS).to_crs(crs)
+
+
+@pytest.mark.parametrize(
+    "crs",
+    [
+        "EPSG:32189",  # MTM zone 9: the local grid
+        "EPSG:32618",  # UTM zone 18N
+        "EPSG:32617",  # the neighbouring UTM zone: 0.2 % at Ottawa
+        "EPSG:2953",  # New Brunswick stereographic: 0.3 % at Ottawa
+    ],
+)
+def test_crs_with_small_distortion_is_kept(crs: str) -> None:
+    report = Report()
+    assert metric_crs(_points(crs), "blocks", report) == pyproj.CRS(crs)
+    assert report.problems == report.notes == []
+
+
+def test_crs_in_feet_is_still_replaced_by_utm() -> None:
+    report = Report()
+    utm = metric_crs(_points("EPSG:2263"), "blocks", report)
+    assert utm is not None and utm.to_epsg() == 32618
+    assert report.notes == [
+        "blocks: CRS NAD83 / New York Long Island (ftUS) is not in metres; "
+        "working in WGS 84 / UTM zone 18N (EPSG:32618)"
+    ]
+
+
+def test_failing_scale_factors_keep_the_crs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise pyproj.exceptions.ProjError("no factors")
+
+    monkeypatch.setattr(pyproj.Proj, "get_factors", fail)
+    report = Report()
+    assert metric_crs(_points("EPSG:3857"), "blocks", report) == pyproj.CRS("EPSG:3857")
+    assert report.problems == report.notes == []
+
+
+def test_crs_kept_when_no_utm_zone_does_better() -> None:
+    # Canada from coast to coast in Statistics Canada Lambert: a few % off at the edges,
+    # but any one UTM zone is far worse 40 degrees away from its central meridian.
+    wide = gpd.GeoSeries([Point(-135, 50), Point(-60, 60)], crs="EPSG:4326").to_crs("EPSG:3347")
+    report = Report()
+    assert metric_crs(wide, "blocks", report) == pyproj.CRS("EPSG:3347")
+    assert report.problems == []
+    assert len(report.notes) == 1
+    assert "CRS NAD83 / Statistics Canada Lambert distorts lengths by" in report.notes[0]
+    assert report.notes[0].endswith("no UTM zone does better, kept NAD83 / Statistics Canada Lambert")
+
+
+# --------------------------------------------------------------------------- scale_distortion
+
+
+def _distortion(crs: str) -> Distortion:
+    bounds = _points(crs).total_bounds
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        measured = scale_distortion(pyproj.CRS(crs), bounds)
+    assert measured is not None
+    return measured
+
+
+def test_web_mercator_distortion_at_ottawa() -> None:
+    d = _distortion("EPSG:3857")
+    assert d.length == pytest.approx(1.424, abs=2e-3)  # 1 / cos(45.4 deg)
+    assert d.area == pytest.approx(d.length**2, rel=1e-6)  # conformal
+    assert d.exceeds()
+
+
+def test_utm_distortion_at_ottawa() -> None:
+    d = _distortion("EPSG:32618")
+    assert d.length == pytest.approx(0.9996, abs=2e-4)  # UTM's central scale factor
+    assert not d.exceeds()
+    assert _distortion("EPSG:3857").worse_than(d)
+    assert not d.worse_than(_distortion("EPSG:3857"))
+
+
+def test_equal_area_projection_is_judged_by_its_lengths() -> None:
+    # Mollweide keeps areas, but at 45 deg N lengths are x1.35 one way and x0.74 across.
+    d = _distortion("ESRI:54009")
+    assert d.area == pytest.approx(1.0, abs=1e-6)
+    assert max(d.length, 1 / d.length) == pytest.approx(1.35, abs=0.01)
+    assert d.exceeds()
+
+
+def test_tolerance() -> None:
+    assert SCALE_TOLERANCE == 0.01
+    assert not Distortion(length=1.009, area=0.991).exceeds()
+    assert Distortion(length=1.011, area=1.0).exceeds()
+    assert Distortion(length=1.0, area=0.98).exceeds()
+
+
+def test_distortion_cannot_be_measured() -> None:
+    assert scale_distortion(pyproj.CRS("EPSG:4326"), (-75.7, 45.4, -75.6, 45.5)) is None
+    nan = float("nan")
+    assert scale_distortion(pyproj.CRS("EPSG:3857"), (nan, nan, nan, nan)) is None

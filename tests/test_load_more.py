@@ -1,0 +1,216 @@
+"""More bad input through ``redistrict plan``: repeated blocks, --major-classes typos,
+GBK Shapefiles without ``.cpg``, CSV files with coordinate columns and row numbers.
+
+Same 3 x 3 grid of 300 m blocks (500 households each) and 8 streets as
+``tests/test_cli_errors.py``, whose helpers are reused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from test_cli_errors import CRS, HOUSEHOLDS, _blocks, _fails, _plan, _roads, _succeeds
+
+from redistrict import _validate as v
+
+# --------------------------------------------------------------------------- repeated blocks
+
+
+def test_repeated_block_rows_are_an_error(tmp_path: Path) -> None:
+    base = _blocks(name=[f"b{i}" for i in range(9)])
+    doubled = gpd.GeoDataFrame(pd.concat([base, base.iloc[:2]], ignore_index=True), crs=CRS)
+    _fails(
+        _plan(tmp_path, blocks=doubled),
+        2,
+        f"blocks ({tmp_path / 'blocks.gpkg'}:blocks): 2 rows (row ids 9, 10, counting from 0) "
+        f"repeat rows 0, 1 exactly (same geometry and values)",
+        "their households would be counted twice; remove the repeated rows",
+    )
+
+
+def test_same_polygon_with_other_values_is_a_note(tmp_path: Path) -> None:
+    base = _blocks()
+    # The same square drawn from another vertex and the other way round.
+    twin = shapely.reverse(shapely.normalize(base.geometry[0]))
+    assert twin.wkb != base.geometry[0].wkb
+    extra = gpd.GeoDataFrame({"hh": [100]}, geometry=[twin], crs=CRS)
+    blocks = gpd.GeoDataFrame(pd.concat([base, extra], ignore_index=True), crs=CRS)
+    run = _plan(tmp_path, blocks=blocks)
+    record = _succeeds(run)
+    assert record["households"] == 9 * HOUSEHOLDS + 100
+    assert (
+        "1 row (row id 9, counting from 0) has the same geometry as row 0 but other values: "
+        "the households of both are counted" in run.notes()
+    )
+
+
+def test_point_blocks_at_one_place_are_fine(tmp_path: Path) -> None:
+    base = _blocks()
+    points = base.set_geometry(base.geometry.centroid)
+    # Two buildings at one address, with the same count: legitimate for points.
+    blocks = gpd.GeoDataFrame(pd.concat([points, points.iloc[:1]], ignore_index=True), crs=CRS)
+    run = _plan(tmp_path, blocks=blocks)
+    assert _succeeds(run)["households"] == 10 * HOUSEHOLDS
+    assert "same geometry" not in run.notes() and "repeat" not in run.notes()
+
+
+def test_check_duplicates_skips_missing_and_points() -> None:
+    square = shapely.box(0, 0, 1, 1)
+    geometry = gpd.GeoSeries([square, None, shapely.Point(0, 0), None, shapely.Point(0, 0), square])
+    attributes = pd.DataFrame({"hh": [1, 2, 3, 2, 3, 1]})
+    problems, notes = v.check_duplicates(geometry, attributes, "blocks (x)")
+    assert problems == [
+        "blocks (x): 1 row (row id 5, counting from 0) repeats row 0 exactly (same geometry and "
+        "values): their households would be counted twice; remove the repeated row"
+    ]
+    assert notes == []
+
+
+# --------------------------------------------------------------------------- --major-classes
+
+
+def test_major_classes_matching_nothing_is_an_error(tmp_path: Path) -> None:
+    roads = _roads()
+    roads["rank"] = [5, 5, 5, 5, 5, 5, 2, 1]
+    _fails(
+        _plan(tmp_path, "--road-class", "rank", "--major-classes", "7,8", roads=roads),
+        2,
+        f"roads ({tmp_path / 'roads.gpkg'}:roads): --major-classes 7, 8 matches none of the "
+        f"road classes in column 'rank' (1: 1 road, 2: 1, 5: 6): give classes that occur",
+    )
+
+
+def test_major_classes_for_text_classes_list_them_by_frequency(tmp_path: Path) -> None:
+    roads = _roads()
+    roads["highway"] = ["primary"] * 2 + ["residential"] * 6
+    _fails(
+        _plan(tmp_path, "--major-classes", "primry", roads=roads),
+        2,
+        "--major-classes primry matches none of the road classes in column 'highway' "
+        "(residential: 6 roads, primary: 2)",
+    )
+
+
+def test_major_classes_partly_matching_is_a_note(tmp_path: Path) -> None:
+    roads = _roads()
+    roads["highway"] = ["primary"] * 2 + ["residential"] * 6
+    run = _plan(tmp_path, "--major-classes", "primary,secondry", roads=roads)
+    _succeeds(run)
+    notes = run.notes()
+    assert "major class(es) 'secondry' given with --major-classes do not occur in column 'highway'" in notes
+    assert "2 roads with 'highway' in 'primary', 'secondry' count as major" in notes
+
+
+def test_major_classes_without_a_class_column_is_an_error(tmp_path: Path) -> None:
+    roads = _roads().drop(columns="highway")
+    roads["kind"] = "street"
+    _fails(
+        _plan(tmp_path, "--major-classes", "1", roads=roads),
+        2,
+        "--major-classes 1 was given but the roads have no class column",
+        "with --road-class",
+    )
+
+
+# --------------------------------------------------------------------------- GBK Shapefiles
+
+
+def _gbk_shapefile(tmp_path: Path) -> Path:
+    """The grid blocks with Chinese column names in a GBK Shapefile without .cpg."""
+    blocks = _blocks().rename(columns={"hh": "户数"})
+    blocks["社区"] = ["东区", "西区", "南区"] * 3
+    path = tmp_path / "blocks.shp"
+    blocks.to_file(path, encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    return path
+
+
+def test_gbk_shapefile_without_cpg_is_read_as_gb18030(tmp_path: Path) -> None:
+    shp = _gbk_shapefile(tmp_path)
+    run = _plan(tmp_path, blocks=str(shp), households="户数")
+    assert _succeeds(run)["households"] == 9 * HOUSEHOLDS
+    assert (
+        f"read {shp} as GB18030 (GBK) text because it has no .cpg file; add a .cpg file "
+        f"containing GBK to say so" in run.notes()
+    )
+
+
+def test_misdecoded_column_names_get_a_hint(tmp_path: Path) -> None:
+    shp = _gbk_shapefile(tmp_path)
+    _fails(
+        _plan(tmp_path, blocks=str(shp), households="户"),
+        2,
+        "column '户' (given with --households) not found",
+        "the names look mis-decoded: if the file is in Chinese encoding, add a .cpg file "
+        "containing GBK beside the .shp",
+    )
+
+
+def test_misdecoded_names() -> None:
+    assert v.misdecoded_names(["hh", "Région", "»§Êý", "cafÃ©"]) == ["»§Êý", "cafÃ©"]
+
+
+# --------------------------------------------------------------------------- CSV with coordinates
+
+
+def _point_table(crs: str) -> pd.DataFrame:
+    centres = _blocks().geometry.centroid.to_crs(crs)
+    return pd.DataFrame({"hh": [HOUSEHOLDS] * 9, "x": centres.x, "y": centres.y})
+
+
+def test_csv_with_lon_lat_columns_is_read_as_points(tmp_path: Path) -> None:
+    table = _point_table("EPSG:4326").rename(columns={"x": "Longitude", "y": "Latitude"})
+    path = tmp_path / "blocks.csv"
+    table.to_csv(path, index=False)
+    run = _plan(tmp_path, blocks=str(path))
+    assert _succeeds(run)["households"] == 9 * HOUSEHOLDS
+    assert (
+        "read points from the columns 'Longitude' (longitude) and 'Latitude' (latitude) in WGS 84 "
+        "(EPSG:4326), since the file has no CRS and every value is in degrees" in run.notes()
+    )
+
+
+def test_csv_with_metre_coordinates_asks_for_the_crs(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.csv"
+    _point_table(CRS).to_csv(path, index=False)
+    _fails(
+        _plan(tmp_path, blocks=str(path)),
+        2,
+        f"blocks ({path}:blocks): the columns 'x' and 'y' look like point coordinates, but they "
+        f"are not longitude/latitude degrees and the file does not say their CRS",
+        f"`ogr2ogr -oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y -a_srs EPSG:<code> blocks.gpkg {path}`",
+    )
+
+
+def test_csv_coordinates_are_not_read_for_roads(tmp_path: Path) -> None:
+    path = tmp_path / "roads.csv"
+    _point_table("EPSG:4326").rename(columns={"x": "lon", "y": "lat"}).to_csv(path, index=False)
+    _fails(_plan(tmp_path, roads=str(path)), 2, f"roads ({path}:roads) has no geometry column")
+
+
+# --------------------------------------------------------------------------- row numbers
+
+
+def test_rows_are_named_counting_from_0(tmp_path: Path) -> None:
+    values = [HOUSEHOLDS] * 9
+    values[0] = -1
+    _fails(
+        _plan(tmp_path, blocks=_blocks(values)),
+        2,
+        "column 'hh' is negative in 1 row (row id 0, counting from 0): -1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ([3], "1 row (row id 3, counting from 0)"),
+        (range(7), "7 rows (row ids 0, 1, 2, 3, 4, ..., counting from 0)"),
+    ],
+)
+def test_format_rows(labels: range | list[int], expected: str) -> None:
+    assert v.format_rows(labels) == expected
