@@ -9,7 +9,7 @@ import pyproj
 
 from redistrict import _validate as v
 from redistrict._load_read import Layer, Report
-from redistrict._validate_crs import scale_distortion
+from redistrict._validate_crs import scale_distortion, swapped_axes_hint
 
 __all__ = ["check_layer_crs", "metric_crs", "to_crs"]
 
@@ -45,6 +45,8 @@ def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.C
     else:
         distortion = None
         reason = f"CRS {crs.name} is not in metres"
+        if crs.is_geographic:
+            reason += swapped_axes_hint(geometry.total_bounds)
     present = geometry[~(geometry.isna() | geometry.is_empty)]
     try:
         utm = pyproj.CRS.from_user_input(present.estimate_utm_crs())

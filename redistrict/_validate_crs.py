@@ -10,7 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyproj
 
-__all__ = ["SCALE_TOLERANCE", "Distortion", "check_crs", "check_degrees", "is_metric", "scale_distortion"]
+__all__ = [
+    "SCALE_TOLERANCE",
+    "SWAP_HINT",
+    "Distortion",
+    "check_crs",
+    "check_degrees",
+    "is_metric",
+    "scale_distortion",
+    "swapped_axes_hint",
+]
 
 #: Largest relative error of lengths or areas accepted from a projected CRS at the data
 #: (1 %). UTM zones, MTM zones and state plane or national grids stay within about 0.1 %
@@ -94,11 +103,48 @@ def check_degrees(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, 
     minx, miny, maxx, maxy = bounds
     if -180.0 <= minx <= maxx <= 360.0 and -90.0 <= miny <= maxy <= 90.0:
         return []
+    swapped = -90.0 <= minx <= maxx <= 90.0 and -180.0 <= miny <= maxy <= 180.0
     return [
         f"{source}: declares the geographic CRS {crs.name} but its coordinates "
-        f"({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) are not degrees: assign the "
-        f"CRS the coordinates are really in, e.g. `ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {path}`"
+        f"({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) are not degrees: "
+        + (f"they would be with x and y swapped: {SWAP_HINT}; otherwise " if swapped else "")
+        + f"assign the CRS the coordinates are really in, e.g. "
+        f"`ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {path}`"
     ]
+
+
+#: How to swap the axes of a layer that stores latitude before longitude.
+SWAP_HINT = (
+    "if the file stores latitude before longitude, swap the axes "
+    "(QGIS: Processing > 'Swap X and Y coordinates')"
+)
+#: Latitude beyond which few cities lie: data centred there may have its axes swapped.
+POLAR_LATITUDE = 66.5
+
+
+def swapped_axes_hint(bounds: Sequence[float]) -> str:
+    """A hint when longitude/latitude bounds look like latitude/longitude.
+
+    Parameters
+    ----------
+    bounds : sequence of float
+        ``(minx, miny, maxx, maxy)`` in degrees.
+
+    Returns
+    -------
+    str
+        Empty, or a sentence for a note when the data's centre lies beyond the polar
+        circles but would not with x and y swapped (Ottawa stored as (45.4, -75.7)
+        lands in Antarctica).
+
+    """
+    if len(bounds) != 4 or not all(math.isfinite(b) for b in bounds):
+        return ""
+    lon = (bounds[0] + bounds[2]) / 2.0
+    lat = (bounds[1] + bounds[3]) / 2.0
+    if abs(lat) <= POLAR_LATITUDE or abs(lon) > POLAR_LATITUDE:
+        return ""
+    return f"; its centre lies at latitude {lat:.1f}, beyond the polar circles: {SWAP_HINT}"
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,19 @@ import pandas as pd
 import pyogrio
 import pyproj
 import pytest
+import shapely
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
 from redistrict._load_crs import metric_crs
 from redistrict._load_read import Report
-from redistrict._validate_crs import SCALE_TOLERANCE, Distortion, scale_distortion
+from redistrict._validate_crs import (
+    SCALE_TOLERANCE,
+    Distortion,
+    check_degrees,
+    scale_distortion,
+    swapped_axes_hint,
+)
 from redistrict.cli import app
 
 CRS = "EPSG:32189"  # NAD83 / MTM zone 9 (Ottawa), metres
@@ -213,3 +220,39 @@ def test_distortion_cannot_be_measured() -> None:
     assert scale_distortion(pyproj.CRS("EPSG:4326"), (-75.7, 45.4, -75.6, 45.5)) is None
     nan = float("nan")
     assert scale_distortion(pyproj.CRS("EPSG:3857"), (nan, nan, nan, nan)) is None
+
+
+# --------------------------------------------------------------------------- swapped axes
+
+
+def test_swapped_axes_are_suspected_beyond_the_polar_circles() -> None:
+    # Ottawa (-75.7, 45.4) stored latitude first lands in Antarctica.
+    hint = swapped_axes_hint((45.3, -75.8, 45.5, -75.6))
+    assert "latitude -75.7, beyond the polar circles" in hint and "swap the axes" in hint
+    assert swapped_axes_hint((-75.8, 45.3, -75.6, 45.5)) == ""  # Ottawa as it should be
+    # Tromsø (69.6 N) gets the hint too: it is a note that says "if", never an error.
+    assert swapped_axes_hint((18.9, 69.6, 19.0, 69.7)).startswith("; its centre lies at latitude 69.7")
+    assert swapped_axes_hint((float("nan"),) * 4) == ""
+
+
+def test_swapped_degrees_out_of_range_get_the_hint() -> None:
+    # Yueyang (113.1 E, 29.4 N) stored latitude first: y = 113.1 is no latitude.
+    wgs84 = pyproj.CRS("EPSG:4326")
+    (problem,) = check_degrees(wgs84, (29.3, 113.0, 29.5, 113.2), "blocks (b.gpkg)", "b.gpkg")
+    assert "are not degrees: they would be with x and y swapped" in problem
+    assert "ogr2ogr -a_srs" in problem
+    (problem,) = check_degrees(wgs84, (500_000.0, 5e6, 501_000.0, 5.001e6), "blocks", "b.gpkg")
+    assert "swapped" not in problem
+
+
+def test_swapped_layer_gets_a_note_when_loaded(tmp_path: Path) -> None:
+    blocks = _blocks().to_crs(4326)
+    blocks["geometry"] = shapely.transform(blocks.geometry.to_numpy(), lambda xy: xy[:, ::-1])
+    path = tmp_path / "swapped.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyogrio.write_dataframe(blocks, path)
+    report = Report()
+    frame = gpd.read_file(path)
+    metric_crs(frame.geometry, "blocks (swapped.gpkg)", report)
+    assert any("beyond the polar circles" in n for n in report.notes), report.notes
