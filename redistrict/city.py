@@ -1087,6 +1087,7 @@ def run_city(
 
     """
     from redistrict.atoms import build_atoms
+    from redistrict.continuity import annotate_units
     from redistrict.evaluate import plan_metrics, unit_table
     from redistrict.graph import build_graph
     from redistrict.pipeline import PlanOptions, PlanResult, check_conservation
@@ -1129,6 +1130,8 @@ def run_city(
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    units, unit_notes = annotate_units(units, atoms, problem, inputs, scenario=opts.scenario)
+    notes += unit_notes
     metrics = plan_metrics(problem, solution.labels)
     check_conservation(inputs, atoms, units)
     seconds["evaluate"] = time.perf_counter() - t

@@ -126,8 +126,9 @@ LockOpt = Annotated[
     Path | None,
     typer.Option(
         "--lock",
-        help="CSV of what to keep fixed: atom ids (header atom_id[,unit_id]) or unit ids of a "
-        "previous plan (header unit_id, with --lock-plan).",
+        help="CSV of what to keep fixed: atom ids (header atom_id[,unit_id]; the atoms of each "
+        "unit_id, or all atoms listed when there is no unit_id, form exactly one unit) or unit ids "
+        "of a previous plan (header unit_id, with --lock-plan).",
     ),
 ]
 LockPlanOpt = Annotated[
@@ -499,7 +500,8 @@ def city(
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
         out.print(
             f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
-            f"{rep.cached} from the cache, {rep.workers} workers, {escape(rep.scheduler)}), "
+            f"{rep.cached} from the cache, {rep.workers} worker{'' if rep.workers == 1 else 's'}, "
+            f"{escape(rep.scheduler)}), "
             f"{len(units)} units ({int(units['in_band'].sum())} in band), "
             f"{int(units['households'].sum()):,} households, status {plan_.solution.status}, "
             f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",

@@ -180,7 +180,8 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
     -------
     dict
         ``units``, ``new_committees``, ``staff_needed``, ``office_m2``,
-        ``office_shortfall_m2`` (over kept offices of known area),
+        ``office_shortfall_m2`` (over kept offices of known area; NaN when no office
+        area is known),
         ``offices_short`` (kept offices with a shortfall), ``one_time_yuan``,
         ``working_funds_yuan``, ``salaries_yuan`` and ``annual_yuan``.
 
@@ -191,7 +192,7 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
         "new_committees": float(costs["new_committee"].astype(bool).sum()),
         "staff_needed": float(costs["staff_needed"].sum()),
         "office_m2": float(costs["office_m2"].sum()),
-        "office_shortfall_m2": float(shortfall.fillna(0.0).sum()),
+        "office_shortfall_m2": float(shortfall.sum(min_count=1)),  # NaN: no office area known
         "offices_short": float((shortfall.fillna(0.0) > 0).sum()),
         "one_time_yuan": float(costs["one_time_yuan"].sum()),
         "working_funds_yuan": float(costs["working_funds_yuan"].sum()),

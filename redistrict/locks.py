@@ -108,7 +108,8 @@ def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.S
     bad = values.isna() | (values != values.round())
     if bad.any():
         lines = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
-        problems.append(f"{where}: column {name} must hold whole numbers; lines {_listed(lines)} do not")
+        which = f"line {lines[0]} does" if len(lines) == 1 else f"lines {_listed(lines)} do"
+        problems.append(f"{where}: column {name} must hold whole numbers; {which} not")
     return values.where(~bad).astype("Int64")
 
 
@@ -656,6 +657,7 @@ def solve_locked(
         if u >= 0:
             final[i] = seen.setdefault(u, len(seen))
     unit_flags: dict[int, str] = {}
+    locked_notes: list[str] = []
     locked_cost = 0.0
     rows: list[dict[str, object]] = []
     for old, new in seen.items():
@@ -663,6 +665,14 @@ def solve_locked(
         if old < offset:
             load = int(problem.households[members].sum())
             unit_flags[new + 1] = _status(load, len(members), problem)
+            if unit_flags[new + 1] != "ok":
+                band = problem.band
+                locked_notes.append(
+                    f"locked unit {new + 1} ({names[old]}) holds {load} households, "
+                    f"{unit_flags[new + 1]} ({band.lo}-{band.hi}): it is kept as locked; remove it "
+                    "from the lock file to let it be re-planned (status and gap describe the best "
+                    "plan that keeps the locks)"
+                )
             cost = problem.unit_cost(members)[0]
             locked_cost += cost
             scaled = cost / problem.scale
@@ -690,12 +700,13 @@ def solve_locked(
         return dataclasses.replace(
             sub_sol, labels=labels, objective=objective, bound=bound, gap=gap,
             unit_flags=flag_series, components=comps, history=history,
+            notes=[*sub_sol.notes, *locked_notes],
         )  # fmt: skip
     comps.insert(0, "component", range(len(comps)))
     return Solution(
         labels=labels, status="optimal", objective=objective, bound=objective, gap=0.0,
         seconds=0.0, seconds_first=0.0, solver=solver, method="locked", unit_flags=flag_series,
-        components=comps, notes=["every atom is locked: nothing was optimised"],
+        components=comps, notes=["every atom is locked: nothing was optimised", *locked_notes],
         history=[(0.0, objective)],
     )  # fmt: skip
 

@@ -254,6 +254,10 @@ def test_city_command_on_ottawa_testcase(ottawa_testcase: Path, tmp_path: Path) 
         assert (out / name).is_file(), name
     summary = pd.read_csv(out / "summary.csv")
     assert int(summary["households"].sum()) == 32_843
+    # Costs and continuity, as for `plan` (communities were given).
+    for col in ("main_community", "households_moved", "new_committee", "one_time_yuan", "annual_yuan"):
+        assert col in summary.columns, col
+    assert (summary["staff_needed"] == -(-summary["households"] // 250)).all()
     sub = pd.read_csv(out / "subproblems.csv", dtype={"communities": str, "partition": str})
     assert sorted(sub["communities"]) == ["3024", "3104", "3115"]
     assert (sub["communities"] == sub["partition"]).all()

@@ -587,6 +587,18 @@ def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> 
     assert "warning:" in run.stderr and "1500 households" in run.stderr
 
 
+def test_residents_cut_off_from_every_household_are_reported(tmp_path: Path) -> None:
+    # The river cuts off the western column: 5 residents each, but no household.
+    river = gpd.GeoDataFrame(
+        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
+    )
+    spec = _write(river, tmp_path / "river.gpkg")
+    blocks = _blocks([0, 700, 800] * 3, people=[5, 2000, 2000] * 3)
+    run = _plan(tmp_path, "--barriers", spec, "--residents", "people", blocks=blocks)
+    _succeeds(run)
+    assert "15 residents live in atoms that are in no unit" in run.notes()
+
+
 def test_component_that_cannot_be_divided_in_the_band(tmp_path: Path) -> None:
     # 3,420 households: one unit holds at most 3,000, two need at least 4,000.
     run = _plan(tmp_path, blocks=_blocks([380] * 9))
@@ -640,6 +652,16 @@ def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
     _fails(_invoke([*args, "--strict"], out), 3, "no valid plan exists", "(below band;", "drop --strict")
     record = _succeeds(_invoke(args, out))
     assert record["units"] - record["units_in_band"] == 1
+
+
+def test_strict_names_locked_units_outside_the_band(tmp_path: Path) -> None:
+    lock = tmp_path / "lock.csv"
+    lock.write_text("atom_id\n0\n", encoding="utf-8")  # one 500-household block as a unit
+    run = _plan(tmp_path, "--lock", str(lock))
+    _succeeds(run)
+    assert "warning: locked unit 1 (lock all) holds 500 households, below band" in run.stderr
+    strict = _plan(tmp_path, "--lock", str(lock), "--strict", out=tmp_path / "strict")
+    _fails(strict, 3, "unlock units 1 (remove them from the --lock file)")
 
 
 def test_strict_writes_a_plan_that_is_in_band(tmp_path: Path) -> None:

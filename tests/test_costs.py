@@ -89,6 +89,8 @@ def test_every_unit_is_new_without_office_information() -> None:
     assert c["one_time_yuan"].sum() == 6_000_000.0
     assert c["office_shortfall_m2"].isna().all()
     assert c["unit_id"].tolist() == [7, 9]
+    # Unknown, not zero: no kept office has a known floor area.
+    assert math.isnan(plan_costs(c)["office_shortfall_m2"])
 
 
 def test_missing_columns_are_reported() -> None:

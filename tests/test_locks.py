@@ -197,3 +197,18 @@ def test_band_in_residents_sizes_units_by_residents() -> None:
     assert sol.labels.tolist() == [1, 1, 2, 3]
     assert set(sol.unit_flags) == {"ok"}
     assert sized_problem(problem, atoms, None) is problem
+
+
+def test_locked_unit_outside_the_band_is_a_warning(tmp_path: Path) -> None:
+    atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
+    locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id\n0,7\n"))
+    groups, _ = fixed_groups(atoms, problem, locks=locks)
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    assert sol.unit_flags.to_dict() == {1: "below band", 2: "ok", 3: "ok"}
+    (warning,) = [n for n in sol.notes if n.startswith("locked unit")]
+    assert "locked unit 1 (lock 7) holds 1 households, below band (2-3)" in warning
+    assert "remove it from the lock file" in warning
+    # In-band locks say nothing.
+    ok = solve_locked(problem, fixed_groups(atoms, problem, locks=read_locks(
+        _lock_file(tmp_path, "atom_id,unit_id\n0,7\n1,7\n")))[0], method="exact", time_limit=10)  # fmt: skip
+    assert not any(n.startswith("locked unit") for n in ok.notes)
