@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from redistrict._trees import random_tree, region_edges, subtree_sums
 from redistrict.problem import Band, FloatArray, IntArray, Problem
 
-__all__ = ["bisect_plan"]
+__all__ = ["bisect_plan", "default_tries"]
 
 log = logging.getLogger(__name__)
 
@@ -387,6 +387,11 @@ class _Splitter:
         return False
 
 
+def default_tries(k: int) -> int:
+    """Spanning trees :func:`bisect_plan` draws by default for ``k`` units."""
+    return 100 + 20 * k
+
+
 def bisect_plan(
     problem: Problem,
     region: IntArray,
@@ -410,7 +415,7 @@ def bisect_plan(
         Seed of the random spanning trees.
     tries : int, optional
         Spanning trees drawn in all (search, rough plans and repairs) before
-        giving up; default ``100 + 20 k``. The last rough plan and its repair
+        giving up; default :func:`default_tries` (``100 + 20 k``). The last rough plan and its repair
         may draw a few more.
     repair : bool
         Search with at most ``50 + 5 k`` trees first, then, while trees are
@@ -436,7 +441,7 @@ def bisect_plan(
     if connected_components(graph, directed=False, return_labels=False) > 1:
         return None
     whole = _Piece(np.arange(n, dtype=np.int64), ea, eb, elen)
-    budget = 100 + 20 * k if tries is None else tries
+    budget = default_tries(k) if tries is None else tries
     splitter = _Splitter(whole, hh, band, np.random.default_rng(seed), budget)
     parts = splitter.split(whole, k, _FIRST_TRIES + _FIRST_TRIES_PER_UNIT * k if repair else budget)
     while parts is None and repair and splitter.budget > 0:

@@ -46,7 +46,7 @@ import pandas as pd
 
 from redistrict._certify import strengthen
 from redistrict._clock import TREE_ATOM, Clock, make_clock
-from redistrict._construct import bisect_plan
+from redistrict._construct import bisect_plan, default_tries
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
@@ -75,6 +75,8 @@ _LA_MAX_ATOMS = 400
 _CERTIFY_MAX_ATOMS = 400
 _CERTIFY_MAX_GAP = 0.03
 _CERTIFY_SHARE = 0.9
+#: Multiples of the default spanning trees tried, in turn, for a first plan.
+_MORE_TREES = (1, 4, 16)
 
 
 @dataclass(frozen=True)
@@ -137,24 +139,33 @@ def _with_band(problem: Problem, band: Band) -> Problem:
 
 
 def _construct(problem: Problem, region: IntArray, ks: range, seed: int, clock: Clock) -> IntArray | None:
-    """Best first plan over the admissible unit counts (closest to target first)."""
+    """Best first plan over the admissible unit counts (closest to target first).
+
+    When no count gives a plan with the default number of spanning trees, the counts
+    are tried again with :data:`_MORE_TREES` times as many (regions whose articulation
+    atoms leave few balanced cuts need them).
+    """
     goal = problem.band.goal
     total = int(problem.households[region].sum())
     best: tuple[float, IntArray] | None = None
-    found = 0
-    for k in sorted(ks, key=lambda k: (abs(total / k - goal), k)):
-        lab = bisect_plan(problem, region, k, seed=seed)
-        clock.charge(TREE_ATOM * len(region) * k)
-        if lab is None:
-            continue
-        full = np.full(problem.n, -1, dtype=np.int64)
-        full[region] = lab
-        cost = problem.plan_cost(full)
-        if best is None or cost < best[0]:
-            best = (cost, lab)
-        found += 1
-        if found >= 2:
+    for more in _MORE_TREES:
+        found = 0
+        for k in sorted(ks, key=lambda k: (abs(total / k - goal), k)):
+            lab = bisect_plan(problem, region, k, seed=seed, tries=more * default_tries(k))
+            clock.charge(TREE_ATOM * len(region) * k * more)
+            if lab is None:
+                continue
+            full = np.full(problem.n, -1, dtype=np.int64)
+            full[region] = lab
+            cost = problem.plan_cost(full)
+            if best is None or cost < best[0]:
+                best = (cost, lab)
+            found += 1
+            if found >= 2:
+                break
+        if best is not None:
             break
+        log.debug("no first plan with %dx the default spanning trees", more)
     return None if best is None else best[1]
 
 
@@ -479,12 +490,7 @@ def _solve_component(
     except SolverError as exc:
         notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
     if best is None:
-        sub, ks, why = _relax(problem, total, strict=False)
-        reason = reason or (
-            f"no split of {total} households into contiguous units of {problem.band.lo}-"
-            f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
-        )
-        notes.append(f"{label}: {reason}")
+        sub, ks, _ = _relax(problem, total, strict=False)
         lab = _construct(sub, region, ks, seed, clock)
         # Coarse atoms may need more, smaller units than ceil(total / hi).
         k = ks.start
@@ -496,7 +502,14 @@ def _solve_component(
         if lab is None:
             # Last resort: every atom a unit of its own (each is within the upper bound).
             lab = np.arange(len(region), dtype=np.int64)
-            notes.append(f"{label}: no grouping of its atoms was found; every atom is a unit of its own")
+            why = "no grouping of its atoms was found; every atom is a unit of its own"
+        else:
+            why = f"it is split into {k} units with the lower bound dropped"
+        reason = reason or (
+            f"no split of {total} households into contiguous units of {problem.band.lo}-"
+            f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
+        )
+        notes.append(f"{label}: {reason}")
         best = _embed(problem.n, region, lab)
     if math.isnan(first_seconds):
         first_seconds = time.perf_counter() - t0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -139,3 +140,39 @@ def test_repair_finds_plans_the_tree_search_alone_misses() -> None:
     k = ks[0]
     assert bisect_plan(p, region, k, seed=0, repair=False) is None
     _assert_plan(p, region, bisect_plan(p, region, k, seed=0), k)
+
+
+def test_hard_region_gets_a_first_plan_with_more_trees(ottawa_city: Path) -> None:
+    # A city subproblem (communities 3013, 3020 ... of Ottawa) whose articulation atom of
+    # 1,091 households leaves few balanced tree cuts: the default number of spanning trees
+    # found no plan for 4 or 5 units, and the component was planned with the lower bound
+    # dropped (one unit of 1,372 households). With more trees every unit is in the band.
+    from redistrict.atoms import build_atoms
+    from redistrict.city import _atom_communities, _payload, _solve_payload, decompose
+    from redistrict.graph import build_graph
+    from redistrict.load import load_inputs
+    from redistrict.problem import Weights
+
+    src = str(ottawa_city)
+    inputs = load_inputs(
+        f"{src}:roads_statcan_rnf2021", f"{src}:dissemination_blocks_2021", "dburdwell2021",
+        road_class="RANK", where='ONS_ID_gen3 >= "3001" and ONS_ID_gen3 <= "3040"',
+        communities=f"{src}:ons_neighbourhoods_gen3", community_id="ONS_ID",
+    )  # fmt: skip
+    built = build_atoms(inputs, max_households=3000)
+    problem = Problem.from_graph(build_graph(built.atoms, inputs.roads, inputs.barriers))
+    groups = decompose(problem, _atom_communities(built.atoms, problem.nodes))
+    (group,) = [g for g in groups if {"3013", "3020"} <= set(g.communities)]
+    assert group.households == 10_309
+    params = {
+        "band": {"lo": 2000, "hi": 3000, "target": None}, "weights": dataclasses.asdict(Weights()),
+        "solver": "highs", "time_limit": 5.0, "seed": 0, "method": "auto", "target_gap": 0.005,
+        "budget": "work",
+    }  # fmt: skip
+    payload = _payload(problem, group, params)
+    sub = Problem.from_arrays(payload["households"], payload["xy"], payload["edges"])
+    region = sub.components()[0]
+    assert all(bisect_plan(sub, region, k, seed=0) is None for k in (4, 5))
+    record = _solve_payload(payload)
+    assert record["flags"] == ["ok"] * len(record["flags"]) and len(record["flags"]) in (4, 5)
+    assert record["reason"] == ""
