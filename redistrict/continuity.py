@@ -358,7 +358,7 @@ def service_radius(problem: Problem, labels: pd.Series) -> pd.Series:
     out: dict[int, float] = {}
     for u in np.unique(lab[lab >= 0]).tolist():
         members = np.flatnonzero(lab == u)
-        _cost, centre = problem.unit_cost(members)
+        centre = problem.centre(members)
         d = np.hypot(*(problem.xy[members] - problem.xy[centre]).T)
         out[int(u)] = float(d.max()) if len(d) else 0.0
     s = pd.Series(out, name="radius_m", dtype=float)

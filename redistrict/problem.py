@@ -337,24 +337,33 @@ class Problem:
                 d = np.full((n, n), np.inf)
                 np.fill_diagonal(d, 0.0)
             else:
-                a, b = self.edges[:, 0], self.edges[:, 1]
-                straight = np.hypot(*(self.xy[a] - self.xy[b]).T)
-                w = np.maximum(straight, 1e-3) * (1.0 + self.weights.major_road * self.edge_major)
-                mat = csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
-                d = dijkstra(mat, directed=False)
+                d = dijkstra(self._road_graph(), directed=False)
             self._cache["dist"] = d
         dist: FloatArray = self._cache["dist"]
         return dist
+
+    def _road_graph(self) -> csr_matrix:
+        """Sparse graph of the atoms with the road-aware edge lengths of :attr:`distance`."""
+        a, b = self.edges[:, 0], self.edges[:, 1]
+        straight = np.hypot(*(self.xy[a] - self.xy[b]).T)
+        w = np.maximum(straight, 1e-3) * (1.0 + self.weights.major_road * self.edge_major)
+        return csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(self.n, self.n))
+
+    def _cost_block(self, rows: IntArray, cols: IntArray, dist: FloatArray) -> FloatArray:
+        """:attr:`assign_cost` of atoms ``rows`` to centres ``cols`` from their distances."""
+        c = self.weight[rows, None] * dist
+        if self.community is not None and self.weights.continuity > 0:
+            moved = self.community[rows, None] != self.community[None, cols]
+            c = c + self.weights.continuity * self.households[rows, None] * moved
+        out: FloatArray = c
+        return out
 
     @property
     def assign_cost(self) -> FloatArray:
         """Cost of assigning atom ``i`` (row) to a unit centred on atom ``j`` (column)."""
         if "cost" not in self._cache:
-            c = self.weight[:, None] * self.distance
-            if self.community is not None and self.weights.continuity > 0:
-                moved = self.community[:, None] != self.community[None, :]
-                c = c + self.weights.continuity * self.households[:, None] * moved
-            self._cache["cost"] = c
+            every = np.arange(self.n)
+            self._cache["cost"] = self._cost_block(every, every, self.distance)
         cost: FloatArray = self._cache["cost"]
         return cost
 
@@ -396,6 +405,34 @@ class Problem:
         k = int(np.argmin(col))
         dev = abs(float(self.households[members].sum()) - self.band.goal)
         return float(col[k]) + self.weights.deviation * dev, int(members[k])
+
+    def centre(self, members: IntArray) -> int:
+        """Centre atom of a unit, as :meth:`unit_cost` chooses it.
+
+        Unlike :meth:`unit_cost`, it does not build the ``n x n`` matrices when they are
+        not built yet (a whole city's are gigabytes): the shortest paths between the
+        members are found by searches from the members limited to the longest path
+        inside the unit, which no shortest path between two members can exceed.
+
+        Parameters
+        ----------
+        members : array of int
+            Atom positions of the unit.
+
+        Returns
+        -------
+        int
+            Position of the centre atom.
+        """
+        members = np.asarray(members, dtype=np.int64)
+        if "cost" in self._cache or len(members) <= 1 or len(self.edges) == 0:
+            return self.unit_cost(members)[1]
+        graph = self._road_graph()
+        inside = dijkstra(graph[members][:, members], directed=False)
+        limit = float(inside.max()) * (1.0 + 1e-9) if np.isfinite(inside).all() else np.inf
+        dist = dijkstra(graph, directed=False, indices=members, limit=limit)[:, members]
+        col = self._cost_block(members, members, dist).sum(axis=0)
+        return int(members[int(np.argmin(col))])
 
     def plan_cost(self, labels: IntArray) -> float:
         """Objective of a plan (sum over units of :meth:`unit_cost`), unscaled.

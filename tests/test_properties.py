@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from scipy.spatial import Delaunay
 
 from redistrict.evaluate import check_plan
-from redistrict.problem import Band, Problem
+from redistrict.problem import Band, Problem, Weights
 from redistrict.solve import Solution, solve
 
 BAND = Band(2000, 3000)
@@ -206,3 +206,33 @@ def test_planted_instance_generator_is_feasible(kind: str) -> None:
     solution = solve(problem, time_limit=10.0, method="exact")
     assert solution.status == "optimal"
     assert check_plan(problem, solution.labels) == []
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), continuity=st.sampled_from([0.0, 300.0]))
+def test_centre_without_the_full_matrices_is_the_unit_cost_centre(seed: int, continuity: float) -> None:
+    # Random connected units of a grid with major roads and two communities: the centre found
+    # by searches limited to the unit's longest inner path is the one unit_cost picks.
+    rng = np.random.default_rng(seed)
+    side = 7
+    xy = [(100.0 * i + rng.uniform(-20, 20), 100.0 * j) for j in range(side) for i in range(side)]
+    edges = [(v, v + 1) for v in range(side * side) if v % side < side - 1]
+    edges += [(v, v + side) for v in range(side * (side - 1))]
+    major = (rng.random(len(edges)) < 0.3).astype(float)
+    households = rng.integers(0, 300, side * side)
+    community = rng.integers(0, 2, side * side)
+    weights = Weights(continuity=continuity)
+
+    def fresh() -> Problem:
+        return Problem.from_arrays(
+            households, xy, edges, edge_major=major, community=community, weights=weights
+        )
+
+    g = nx.grid_2d_graph(side, side)
+    start = (int(rng.integers(side)), int(rng.integers(side)))
+    unit = set(nx.bfs_tree(g, start, depth_limit=int(rng.integers(1, 4))).nodes)
+    members = np.array(sorted(j * side + i for i, j in unit), dtype=np.int64)
+    expected = fresh().unit_cost(members)[1]
+    lean = fresh()
+    assert lean.centre(members) == expected
+    assert "dist" not in lean._cache  # no n x n matrix was built
