@@ -163,6 +163,11 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
             problems.append(f"{where}: atom ids listed more than once: {_listed(twice)}; list each atom once")
         if not len(ids):
             problems.append(f"{where}: lists no atom; add one atom id per line under the header")
+        if plan is not None:
+            problems.append(
+                f"{where}: lists atom ids of this run, which --lock-plan {plan} does not apply to: drop "
+                "--lock-plan, or list the plan's unit ids instead (header unit_id)"
+            )
         if problems:
             raise InputError(problems)
         index = pd.Index(ids.astype("int64"), name="atom_id")

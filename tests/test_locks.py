@@ -81,6 +81,8 @@ def test_bad_lock_files(tmp_path: Path) -> None:
         read_locks(_lock_file(tmp_path, "5\n6\n"))
     with pytest.raises(InputError, match="does not exist"):
         read_locks(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match=r"which --lock-plan .* does not apply to: drop --lock-plan"):
+        read_locks(_lock_file(tmp_path, "atom_id\n1\n"), plan=tmp_path / "old")
 
 
 def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
