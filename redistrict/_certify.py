@@ -162,7 +162,7 @@ def strengthen(
             break
         k_deadline = now + (deadline - now) / (len(order) - i)
         keep = keeps[k]
-        if clock.deterministic and RUN_COLUMN * int(keep.sum()) > k_deadline - now:
+        if RUN_COLUMN * int(keep.sum()) > k_deadline - now:
             break  # the budget cannot pay for setting the model up (nor for the larger ones after it)
         lifted = threshold
         if keep.diagonal().sum() >= k:

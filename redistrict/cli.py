@@ -153,6 +153,15 @@ def _fail(exc: RedistrictError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
+def _interrupted() -> typer.Exit:
+    """Ctrl-C: say that nothing was written (outputs are renamed into place only when complete)."""
+    err.print(
+        "[bold red]interrupted:[/] nothing was written; an earlier plan in the output folder is untouched",
+        markup=True, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    return typer.Exit(130)
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -350,6 +359,8 @@ def demo(
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
 
 
 @app.command()
@@ -400,6 +411,8 @@ def plan(
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
 
 
 WorkersOpt = Annotated[
@@ -510,6 +523,8 @@ def city(
         _print_notes(plan_)
     except RedistrictError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
 
 
 @app.command()
@@ -586,6 +601,8 @@ def compare(
                 )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
 
 
 def _compare_summary(table: Any, out_dir: Path) -> None:

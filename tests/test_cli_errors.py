@@ -171,6 +171,25 @@ def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, umask: int)
         assert stat.S_IMODE((run.out / name).stat().st_mode) == 0o666 & ~umask, name
 
 
+def test_ctrl_c_while_writing_leaves_the_earlier_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _plan(tmp_path)
+    before = first.record()
+
+    def interrupt(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("redistrict.report.save_map", interrupt)
+    again = _plan(tmp_path, "--seed", "5")
+    assert again.result.exit_code == 130, again.result.output
+    assert "interrupted: nothing was written; an earlier plan in the output folder is untouched" in (
+        again.stderr
+    )
+    assert json.loads((first.out / "run.json").read_text(encoding="utf-8")) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
 def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
