@@ -344,10 +344,14 @@ class Problem:
 
     def _road_graph(self) -> csr_matrix:
         """Sparse graph of the atoms with the road-aware edge lengths of :attr:`distance`."""
-        a, b = self.edges[:, 0], self.edges[:, 1]
-        straight = np.hypot(*(self.xy[a] - self.xy[b]).T)
-        w = np.maximum(straight, 1e-3) * (1.0 + self.weights.major_road * self.edge_major)
-        return csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(self.n, self.n))
+        if "graph" not in self._cache:
+            a, b = self.edges[:, 0], self.edges[:, 1]
+            straight = np.hypot(*(self.xy[a] - self.xy[b]).T)
+            w = np.maximum(straight, 1e-3) * (1.0 + self.weights.major_road * self.edge_major)
+            n = self.n
+            self._cache["graph"] = csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+        graph: csr_matrix = self._cache["graph"]
+        return graph
 
     def _cost_block(self, rows: IntArray, cols: IntArray, dist: FloatArray) -> FloatArray:
         """:attr:`assign_cost` of atoms ``rows`` to centres ``cols`` from their distances."""

@@ -148,9 +148,10 @@ def _construct(problem: Problem, region: IntArray, ks: range, seed: int, clock: 
     goal = problem.band.goal
     total = int(problem.households[region].sum())
     best: tuple[float, IntArray] | None = None
+    order = sorted(ks, key=lambda k: (abs(total / k - goal), k))
     for more in _MORE_TREES:
         found = 0
-        for k in sorted(ks, key=lambda k: (abs(total / k - goal), k)):
+        for k in order:
             lab = bisect_plan(problem, region, k, seed=seed, tries=more * default_tries(k))
             clock.charge(TREE_ATOM * len(region) * k * more)
             if lab is None:

@@ -74,6 +74,14 @@ def _write(frame: gpd.GeoDataFrame | pd.DataFrame, path: Path, layer: str | None
     return f"{path}:{layer}" if layer else str(path)
 
 
+def _river(tmp_path: Path) -> str:
+    """A river barrier along the first north-south street: it cuts off the western column."""
+    river = gpd.GeoDataFrame(
+        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
+    )
+    return _write(river, tmp_path / "river.gpkg")
+
+
 @dataclass(frozen=True)
 class _Run:
     """A finished command-line run."""
@@ -589,10 +597,7 @@ def test_atom_above_the_band_that_cannot_be_split(tmp_path: Path) -> None:
 
 def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> None:
     # A river along the first street cuts off the western column (1,500 households).
-    river = gpd.GeoDataFrame(
-        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
-    )
-    spec = _write(river, tmp_path / "river.gpkg")
+    spec = _river(tmp_path)
     run = _plan(tmp_path, "--barriers", spec, blocks=_blocks([500, 700, 700] * 3))
     record = _succeeds(run)
     units = run.summary()
@@ -608,10 +613,7 @@ def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> 
 
 def test_residents_cut_off_from_every_household_are_reported(tmp_path: Path) -> None:
     # The river cuts off the western column: 5 residents each, but no household.
-    river = gpd.GeoDataFrame(
-        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
-    )
-    spec = _write(river, tmp_path / "river.gpkg")
+    spec = _river(tmp_path)
     blocks = _blocks([0, 700, 800] * 3, people=[5, 2000, 2000] * 3)
     run = _plan(tmp_path, "--barriers", spec, "--residents", "people", blocks=blocks)
     _succeeds(run)
@@ -641,10 +643,7 @@ def test_band_too_narrow_for_the_atoms_gives_flagged_units(tmp_path: Path) -> No
 
 def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> None:
     # The component below the band of the test above, with --strict: exit 3, nothing written.
-    river = gpd.GeoDataFrame(
-        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
-    )
-    spec = _write(river, tmp_path / "river.gpkg")
+    spec = _river(tmp_path)
     run = _plan(tmp_path, "--barriers", spec, "--strict", blocks=_blocks([500, 700, 700] * 3))
     message = _fails(
         run,
@@ -659,10 +658,7 @@ def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> No
 
 
 def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
-    river = gpd.GeoDataFrame(
-        geometry=[LineString([(X0 + CELL, Y0 - 10), (X0 + CELL, Y0 + 3 * CELL + 10)])], crs=CRS
-    )
-    spec = _write(river, tmp_path / "river.gpkg")
+    spec = _river(tmp_path)
     blocks = _write(_blocks([500, 700, 700] * 3), tmp_path / "blocks.gpkg")
     roads = _write(_roads(), tmp_path / "roads.gpkg")
     out = tmp_path / "city"
