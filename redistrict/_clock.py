@@ -34,6 +34,8 @@ RUN_COLUMN = 3.0e-4
 SIMPLEX_COLUMN = 1.5e-7
 #: Reference seconds per branch-and-bound node and model column.
 NODE_COLUMN = 1.5e-5
+#: Reference seconds per column of a transportation LP solved by SciPy's HiGHS.
+LP_COLUMN = 5.0e-6
 #: Reference seconds per model column to build a PuLP model.
 BUILD_COLUMN = 4.0e-5
 #: Reference seconds per atom of a region for one spanning tree of the constructor.

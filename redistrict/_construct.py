@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from redistrict._trees import random_tree, region_edges, subtree_sums
 from redistrict.problem import Band, FloatArray, IntArray, Problem
 
-__all__ = ["bisect_plan", "default_tries"]
+__all__ = ["bisect_plan", "default_tries", "rebalance"]
 
 log = logging.getLogger(__name__)
 
@@ -455,3 +455,43 @@ def bisect_plan(
     for u, part in enumerate(sorted(parts, key=lambda p: int(region[p].min()))):
         labels[part] = u
     return labels
+
+
+def rebalance(problem: Problem, region: IntArray, labels: IntArray, *, seed: int = 0) -> IntArray | None:
+    """Bring the units of a contiguous plan into the band by local re-splitting.
+
+    Every unit outside the band is re-split together with a ring of its
+    neighbouring units (see ``_Splitter.repair``); units already in the band
+    and far from the violations keep their atoms.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    region : array of int
+        Atom positions forming one connected piece.
+    labels : array of int
+        Unit ``0..k-1`` per atom of ``region``, every unit contiguous.
+    seed : int
+        Seed of the random spanning trees.
+
+    Returns
+    -------
+    ndarray of int or None
+        Unit ``0..k-1`` per atom of ``region``, every unit contiguous and in
+        the band, or None when the repair found no such plan within
+        :func:`default_tries` spanning trees.
+    """
+    region = np.asarray(region, dtype=np.int64)
+    k = int(labels.max()) + 1
+    ea, eb, elen = region_edges(problem, region)
+    whole = _Piece(np.arange(len(region), dtype=np.int64), ea, eb, elen)
+    hh = problem.households[region].astype(np.int64)
+    splitter = _Splitter(whole, hh, problem.band, np.random.default_rng(seed), default_tries(k))
+    parts = splitter.repair(whole, [np.flatnonzero(labels == u) for u in range(k)])
+    if parts is None:
+        return None
+    out = np.empty(len(region), dtype=np.int64)
+    for u, part in enumerate(parts):
+        out[part] = u
+    return out

@@ -105,16 +105,35 @@ def check_roads_reach(
     area: shapely.Polygon | shapely.MultiPolygon,
     read: gpd.GeoDataFrame,
     source: str,
+    *,
+    derived: bool = False,
 ) -> list[str]:
-    """Report a road layer none of whose lines reaches the study area."""
+    """Report a road layer none of whose lines reaches the study area.
+
+    ``derived`` says the study area is the union of the blocks (no study area
+    was given): when the roads' extent overlaps it, the likely cause is blocks
+    drawn as compounds set back from the road centre lines, and the message
+    says so.
+    """
     if len(roads) and len(roads.sindex.query(area, predicate="intersects")):
         return []
     ax0, ay0, ax1, ay1 = area.bounds
     rx0, ry0, rx1, ry1 = read.total_bounds
+    where = (
+        f"(study area ({ax0:.0f}, {ay0:.0f}) .. ({ax1:.0f}, {ay1:.0f}), roads "
+        f"({rx0:.0f}, {ry0:.0f}) .. ({rx1:.0f}, {ry1:.0f}))"
+    )
+    overlap = rx0 < ax1 and ax0 < rx1 and ry0 < ay1 and ay0 < ry1
+    if derived and overlap:
+        return [
+            f"{source}: none of its {len(read)} road lines runs inside the blocks, so no road can "
+            f"bound a unit {where}. Without --study-area the study area is the union of the blocks, "
+            "and these blocks stop short of the road centre lines (compounds set back from the "
+            "street): give --study-area with the outline to redistrict (e.g. the communities layer)"
+        ]
     return [
         f"{source}: none of its {len(read)} road lines reaches the study area, so no road can "
-        f"bound a unit (study area ({ax0:.0f}, {ay0:.0f}) .. ({ax1:.0f}, {ay1:.0f}), roads "
-        f"({rx0:.0f}, {ry0:.0f}) .. ({rx1:.0f}, {ry1:.0f})): give the roads of the same place, "
+        f"bound a unit {where}: give the roads of the same place, "
         f"and check that each layer declares the CRS its coordinates are really in"
     ]
 

@@ -18,7 +18,8 @@ import pandas as pd
 import pyogrio
 
 from redistrict import _validate as v
-from redistrict._load_formats import csv_points, dbf_file, read_frame, reason, shapefile_encoding
+from redistrict._load_csv import coordinate_advice, csv_points
+from redistrict._load_formats import layer_driver, read_text, reason
 from redistrict.errors import InputError
 
 __all__ = [
@@ -158,10 +159,31 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
 def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()) -> Layer | None:
     """Open ``spec`` for ``role``; report and return None when it cannot be read.
 
-    ``columns`` are the attribute columns the options ask for (``--households`` ...):
-    a Shapefile whose column names only match them when decoded as GB18030 is read
-    in that encoding. A CSV file without geometry but with coordinate columns
-    (``lon``/``lat``, ``x``/``y`` ...) is read as points when the role accepts them.
+    Text that is not valid UTF-8 (a GBK CSV file, a Shapefile whose ``.cpg`` file is
+    wrong or whose column name is cut in the middle of a character) and a Shapefile
+    without ``.cpg`` file whose text looks mis-decoded are decoded as UTF-8 or
+    GB18030 (see :func:`redistrict._load_formats.read_text`); ``columns`` are the
+    attribute columns the options ask for (``--households`` ...), which a Shapefile's
+    new column names must hold. A CSV file without geometry but with coordinate
+    columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...) is read as points when
+    the role accepts them.
+
+    Parameters
+    ----------
+    role : str
+        Role of the layer (``"roads"``, ``"blocks"`` ...).
+    spec : str
+        ``FILE[:LAYER]`` as given on the command line.
+    report : Report
+        Where problems and notes go.
+    columns : sequence of str, optional
+        The attribute columns the options ask for.
+
+    Returns
+    -------
+    Layer or None
+        The layer, or None (with a problem) when it cannot be read.
+
     """
     option = "--" + role.replace("_", "-")
     try:
@@ -191,26 +213,25 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     chosen = _choose_layer(role, path, layer, listing, is_osm, report)
     if chosen is None:
         return None
-    source = f"{role} ({path}:{chosen})"
-    frame = read_frame(role, path, chosen, source, report)
-    if frame is None:
+    text = read_text(role, path, chosen, columns, report)
+    if text is None:
         return None
-    hint = ""
-    dbf = dbf_file(path, chosen)
-    if dbf is not None:
-        frame, hint = shapefile_encoding(role, path, chosen, dbf, frame, columns, report)
-        if frame is None:
-            return None
+    frame = text.frame
     if not isinstance(frame, gpd.GeoDataFrame) and "point" in ROLE_KINDS[role]:
-        frame = csv_points(role, path, chosen, frame, report)
-        if frame is None:
+        points = csv_points(role, path, chosen, frame, report)
+        if points is None:
             return None
-    read = Layer(role, path, chosen, frame, is_osm, hint)
+        frame = points
+    read = Layer(role, path, chosen, frame, is_osm, text.hint)
     if not isinstance(frame, gpd.GeoDataFrame):
+        advice = ""
+        if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) == "CSV":
+            advice = f"; {coordinate_advice()}; its columns are: {', '.join(str(c) for c in frame.columns)}"
         report.add(
             problems=[
                 f"{read.source} has no geometry column; give a layer with "
                 f"{v.kind_words(ROLE_KINDS[role])} (export it with its geometry, e.g. as GeoPackage)"
+                f"{advice}"
             ]
         )
         return None

@@ -7,15 +7,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redistrict._map_style import BARRIER, COMMUNITY, MAJOR_ROAD, MINOR_ROAD, PALETTE
-from redistrict._map_text import STRINGS, TOTALS, fmt_number, fmt_total, is_missing, status_text
-from redistrict._map_types import Layers, MapInfo, UnitRow
+from redistrict._map_text import (
+    STRINGS,
+    TOTALS,
+    band_label,
+    band_text,
+    fmt_total,
+    is_missing,
+    size_text,
+    status_text,
+)
+from redistrict._map_types import Layers, MapInfo, PlanBand, UnitRow
 
 __all__ = ["legend_box", "title_box"]
 
 _OPEN_PROBLEMS = 6
 
 
-def title_box(info: MapInfo, lang: str) -> str:
+def title_box(info: MapInfo, lang: str, bands: Mapping[str, PlanBand] | None = None) -> str:
     """HTML of the fixed title block.
 
     Parameters
@@ -24,6 +33,10 @@ def title_box(info: MapInfo, lang: str) -> str:
         Run description.
     lang : str
         ``"zh"`` or ``"en"``.
+    bands : mapping of str to PlanBand, optional
+        Band of each scenario of a comparison. When they differ, the block lists
+        each scenario's band; otherwise (and without ``bands``) it states the one
+        band, in what it counts.
 
     Returns
     -------
@@ -32,8 +45,16 @@ def title_box(info: MapInfo, lang: str) -> str:
 
     """
     s = STRINGS[lang]
-    lo, hi = info.band
-    rows = [(s["band"], f"{fmt_number(lo)}–{fmt_number(hi)}{html.escape(s['hh_suffix'])}")]
+    distinct = set((bands or {}).values())
+    if len(distinct) > 1:
+        lines = "".join(
+            f"<div>{html.escape(name)}{s['colon']}{band_text(band, lang)}</div>"
+            for name, band in (bands or {}).items()
+        )
+        rows = [(s["band_mixed"], lines)]
+    else:
+        band = distinct.pop() if distinct else info.plan_band
+        rows = [(band_label(band.unit, lang), band_text(band, lang))]
     rows += [
         (html.escape(TOTALS[lang].get(key, key)), fmt_total(value)) for key, value in info.totals.items()
     ]
@@ -69,14 +90,21 @@ def _problem_items(rows: Sequence[UnitRow], lang: str) -> list[str]:
         s["problem_item"].format(
             id=r.unit_id,
             status=status_text(r.status, lang),
-            hh=fmt_number(r.households) + html.escape(s["hh_suffix"]),
+            size=size_text(r.size, r.band_unit, lang),
         )
         for r in rows
         if r.problem
     ]
 
 
-def legend_box(plans: Mapping[str, Sequence[UnitRow]], layers: Layers, lang: str, *, compare: bool) -> str:
+def legend_box(
+    plans: Mapping[str, Sequence[UnitRow]],
+    layers: Layers,
+    lang: str,
+    *,
+    compare: bool,
+    bands: Mapping[str, PlanBand] | None = None,
+) -> str:
     """HTML of the fixed legend box.
 
     Parameters
@@ -88,7 +116,11 @@ def legend_box(plans: Mapping[str, Sequence[UnitRow]], layers: Layers, lang: str
     lang : str
         ``"zh"`` or ``"en"``.
     compare : bool
-        Whether the legend also summarises each scenario.
+        Whether the legend also summarises each scenario (its band, units and
+        problem units).
+    bands : mapping of str to PlanBand, optional
+        Band of each plan, stated in the scenario summaries (required with
+        ``compare``).
 
     Returns
     -------
@@ -127,7 +159,8 @@ def legend_box(plans: Mapping[str, Sequence[UnitRow]], layers: Layers, lang: str
     for name, rows in plans.items():
         items = _problem_items(rows, lang)
         if compare:
-            summary = s["scenario_summary"].format(units=len(rows), problems=len(items))
+            band = band_text((bands or {})[name], lang)
+            summary = s["scenario_summary"].format(band=band, units=len(rows), problems=len(items))
             heading = f"{html.escape(name)}{s['colon']}{summary}"
         elif items:
             heading = f"{s['problems']} ({len(items)})"

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from redistrict._map_text import STRINGS
-from redistrict._map_types import MapInfo
+from redistrict._map_types import BAND_UNITS, MapInfo, PlanBand
 from redistrict.errors import InputError
 
-__all__ = ["check_inputs"]
+__all__ = ["check_inputs", "plan_label"]
 
 _POLYGONS = ("Polygon", "MultiPolygon")
 _LINES = ("LineString", "MultiLineString", "LinearRing")
@@ -151,6 +151,114 @@ def _check_units(units: object, name: str, problems: list[str]) -> None:
             )
 
 
+def plan_label(name: object) -> str:
+    """How messages name the units of one scenario of a comparison map.
+
+    Parameters
+    ----------
+    name : object
+        Scenario name.
+
+    Returns
+    -------
+    str
+        E.g. ``"plans['rural']"``.
+
+    """
+    return f"plans[{name!r}]"
+
+
+def _band_problem(lo: object, hi: object) -> bool:
+    """Tell whether ``(lo, hi)`` is not a valid band.
+
+    Parameters
+    ----------
+    lo, hi : object
+        Bounds given by the caller.
+
+    Returns
+    -------
+    bool
+        True unless both are numbers with ``0 <= lo <= hi``.
+
+    """
+    numbers = all(isinstance(b, int | float | np.integer | np.floating) for b in (lo, hi))
+    return not numbers or lo < 0 or lo > hi  # type: ignore[operator]
+
+
+def _check_residents(units: object, name: str, problems: list[str]) -> None:
+    """Check that units judged by a band in residents have their residents.
+
+    Parameters
+    ----------
+    units : object
+        The units layer given by the caller.
+    name : str
+        Layer name used in messages.
+    problems : list of str
+        Problems found so far; appended to.
+
+    """
+    if not isinstance(units, gpd.GeoDataFrame) or len(units) == 0:
+        return
+    if "residents" not in units.columns:
+        problems.append(
+            f"{name}: the band counts residents but the units have no 'residents' column; "
+            "add the residents of each unit, or give a band in households"
+        )
+        return
+    res = pd.to_numeric(units["residents"], errors="coerce")
+    bad = (res.isna() | (res < 0)).to_numpy()
+    if bad.any():
+        labels = units["unit_id"] if "unit_id" in units.columns else pd.Series(units.index)
+        problems.append(
+            f"{name}: column residents of unit(s) {_ids(list(labels[bad]))} is missing or "
+            "negative; the band counts residents, so give every unit its residents (0 or more)"
+        )
+
+
+def _check_bands(bands: object, plans: Mapping[str, object], problems: list[str]) -> dict[str, object]:
+    """Check the per-scenario bands of a comparison map.
+
+    Parameters
+    ----------
+    bands : object
+        Expected None or a mapping of scenario name to :class:`PlanBand`.
+    plans : mapping of str to object
+        Units layers by :func:`plan_label`.
+    problems : list of str
+        Problems found so far; appended to.
+
+    Returns
+    -------
+    dict of str to object
+        The valid bands by :func:`plan_label` of their scenario.
+
+    """
+    if bands is None:
+        return {}
+    if not isinstance(bands, Mapping):
+        problems.append(f"bands: expected a mapping {{scenario name: PlanBand}}, got {type(bands).__name__}")
+        return {}
+    out: dict[str, object] = {}
+    for name, band in bands.items():
+        label = plan_label(name)
+        if label not in plans:
+            problems.append(f"bands[{name!r}]: no plan of that name; give bands only for the plans mapped")
+        elif not isinstance(band, PlanBand):
+            problems.append(
+                f"bands[{name!r}]: expected a redistrict.maps.PlanBand, got {type(band).__name__}"
+            )
+        elif _band_problem(band.lo, band.hi) or band.unit not in BAND_UNITS:
+            problems.append(
+                f"bands[{name!r}]: {band!r} is not a band; give PlanBand(low, high, unit) with "
+                "0 <= low <= high and unit 'households' or 'residents'"
+            )
+        else:
+            out[label] = band
+    return out
+
+
 def _check_geometry_types(layer: gpd.GeoDataFrame, name: str, problems: list[str]) -> None:
     """Check that a context layer holds the kind of geometry it is drawn as.
 
@@ -182,13 +290,16 @@ def check_inputs(
     context: Mapping[str, object],
     lang: object,
     tiles: object,
+    *,
+    bands: object = None,
 ) -> None:
     """Validate everything a map function receives and raise once.
 
     Parameters
     ----------
     plans : mapping of str to object
-        Units layers by the name used in messages.
+        Units layers by the name used in messages (:func:`plan_label` for the
+        scenarios of a comparison).
     info : object
         Expected to be a :class:`MapInfo`.
     context : mapping of str to object
@@ -197,6 +308,10 @@ def check_inputs(
         Expected ``"zh"`` or ``"en"``.
     tiles : object
         None or a tile URL template.
+    bands : object, optional
+        Band of each scenario of a comparison: None or a mapping of scenario
+        name to :class:`PlanBand`. Units judged by a band in residents must have
+        their ``residents``.
 
     Raises
     ------
@@ -211,21 +326,24 @@ def check_inputs(
         if layer is not None and _check_frame(layer, name, problems):
             assert isinstance(layer, gpd.GeoDataFrame)
             _check_geometry_types(layer, name, problems)
+    given = _check_bands(bands, plans, problems)
     if not isinstance(info, MapInfo):
         problems.append(f"info: expected a redistrict.maps.MapInfo, got {type(info).__name__}")
     else:
         band = info.band
-        if (
-            not isinstance(band, tuple | list)
-            or len(band) != 2
-            or not all(isinstance(b, int | float | np.integer) for b in band)
-            or band[0] < 0
-            or band[0] > band[1]
-        ):
+        if not isinstance(band, tuple | list) or len(band) != 2 or _band_problem(*band):
             problems.append(
-                f"info.band: {band!r} is not a households band; give (low, high) with "
+                f"info.band: {band!r} is not a band; give (low, high) with "
                 "0 <= low <= high, e.g. (2000, 3000)"
             )
+        if info.band_unit not in BAND_UNITS:
+            problems.append(
+                f"info.band_unit: {info.band_unit!r} is not supported; use 'households' or 'residents'"
+            )
+        for name, units in plans.items():
+            unit = getattr(given.get(name), "unit", info.band_unit)
+            if unit == "residents":
+                _check_residents(units, name, problems)
         if info.gap is not None and not isinstance(info.gap, int | float | np.number):
             problems.append(f"info.gap: {info.gap!r} is not a number; give a fraction or None")
         bad_totals = sorted(

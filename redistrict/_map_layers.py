@@ -24,21 +24,21 @@ from redistrict._map_style import (
     PROBLEM_COLOUR,
     UNIT_FILL_OPACITY,
 )
-from redistrict._map_text import STRINGS, fmt_number, fmt_text, is_missing, status_text
-from redistrict._map_types import Layers, UnitRow
+from redistrict._map_text import STRINGS, fmt_number, fmt_text, is_missing, size_text, status_text
+from redistrict._map_types import Layers, PlanBand, UnitRow
 
 __all__ = ["add_context", "add_units", "prepare_units"]
 
 
-def _unit_status(row: pd.Series, band: tuple[int, int]) -> str:
+def _unit_status(row: pd.Series, band: PlanBand) -> str:
     """Status of a unit: its ``status`` column, else derived from the band.
 
     Parameters
     ----------
     row : pandas.Series
         One unit.
-    band : tuple of (int, int)
-        Households band.
+    band : PlanBand
+        The band; a band in residents is compared with the unit's ``residents``.
 
     Returns
     -------
@@ -49,13 +49,13 @@ def _unit_status(row: pd.Series, band: tuple[int, int]) -> str:
     status = row.get("status")
     if not is_missing(status) and str(status).strip():
         return str(status).strip()
-    hh = float(row["households"])
+    size = float(row[band.unit])
     in_band = row.get("in_band")
     if not is_missing(in_band) and bool(in_band):
         return "ok"
-    if hh < band[0]:
+    if size < band.lo:
         return "below band"
-    if hh > band[1]:
+    if size > band.hi:
         return "above band"
     return "ok" if is_missing(in_band) else "outside band"
 
@@ -86,7 +86,7 @@ def _office_text(row: pd.Series, s: Mapping[str, str]) -> str:
     return "; ".join(parts) if parts else "—"
 
 
-def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str]) -> list[tuple[str, str]]:
+def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str], unit: str) -> list[tuple[str, str]]:
     """Tooltip rows available for these units, as (property, label) pairs.
 
     Parameters
@@ -95,6 +95,8 @@ def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str]) -> list[tuple[st
         Units layer.
     s : mapping
         UI strings of the language.
+    unit : {"households", "residents"}
+        What the band counts: its count leads the tooltip.
 
     Returns
     -------
@@ -102,7 +104,11 @@ def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str]) -> list[tuple[st
         Property keys and their translated labels, in display order.
 
     """
-    fields = [("unit", s["unit"]), ("hh", s["households"]), ("st", s["status"])]
+    if unit == "residents":
+        fields = [("unit", s["unit"]), ("residents", s["residents"]), ("hh", s["households"])]
+    else:
+        fields = [("unit", s["unit"]), ("hh", s["households"])]
+    fields.append(("st", s["status"]))
     optional = [
         ("residents", "residents", s["residents"]),
         ("area_km2", "area", s["area"]),
@@ -111,7 +117,8 @@ def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str]) -> list[tuple[st
         ("sources", "sources", s["sources"]),
         ("households_moved", "moved", s["moved"]),
     ]
-    fields += [(key, label) for col, key, label in optional if col in units.columns]
+    shown = {key for key, _ in fields}
+    fields += [(key, label) for col, key, label in optional if col in units.columns and key not in shown]
     if "office" in units.columns or "new_committee" in units.columns:
         fields.append(("office", s["office"]))
     return fields
@@ -166,15 +173,15 @@ def _unit_properties(
     return props
 
 
-def prepare_units(units: gpd.GeoDataFrame, band: tuple[int, int]) -> tuple[gpd.GeoDataFrame, list[UnitRow]]:
+def prepare_units(units: gpd.GeoDataFrame, band: PlanBand) -> tuple[gpd.GeoDataFrame, list[UnitRow]]:
     """Sort units, fill in the area and work out status and colour.
 
     Parameters
     ----------
     units : geopandas.GeoDataFrame
-        Validated units in a metric CRS.
-    band : tuple of (int, int)
-        Households band.
+        Validated units in a metric CRS (with ``residents`` for a band in residents).
+    band : PlanBand
+        The plan's band: what it counts decides the status of units without one.
 
     Returns
     -------
@@ -192,6 +199,7 @@ def prepare_units(units: gpd.GeoDataFrame, band: tuple[int, int]) -> tuple[gpd.G
     for _, row in ordered.iterrows():
         uid = int(row["unit_id"])
         status = _unit_status(row, band)
+        residents = row.get("residents")
         rows.append(
             UnitRow(
                 unit_id=uid,
@@ -199,6 +207,8 @@ def prepare_units(units: gpd.GeoDataFrame, band: tuple[int, int]) -> tuple[gpd.G
                 status=status,
                 problem=status != "ok",
                 colour=colours[uid],
+                residents=None if is_missing(residents) else round(float(residents)),
+                band_unit=band.unit,
             )
         )
     return ordered, rows
@@ -214,6 +224,9 @@ def add_units(
     labels_parent: Element,
 ) -> None:
     """Add the unit polygons (with tooltips) and their labels.
+
+    Labels and tooltips lead with what the band counts (the households, or the
+    residents and then the households for a band in residents).
 
     Parameters
     ----------
@@ -232,7 +245,8 @@ def add_units(
 
     """
     s = STRINGS[lang]
-    fields = _unit_fields(units, s)
+    band_unit = rows[0].band_unit if rows else "households"
+    fields = _unit_fields(units, s, band_unit)
     props = [
         _unit_properties(row, unit, fields, lang)
         for (_, row), unit in zip(units.iterrows(), rows, strict=True)
@@ -256,10 +270,15 @@ def add_units(
     points = units.geometry.representative_point().to_crs(4326)
     for point, unit in zip(points, rows, strict=True):
         klass = "rd-label rd-problem" if unit.problem else "rd-label"
-        label = (
-            f'<div class="{klass}"><b>{unit.unit_id}</b><br>'
-            f"{fmt_number(unit.households)}{html.escape(s['hh_suffix'])}</div>"
-        )
+        households = size_text(unit.households, "households", lang)
+        if unit.band_unit == "residents":
+            size = (
+                f"{size_text(unit.residents, 'residents', lang)}<br>"
+                f'<span class="rd-label-sub">{households}</span>'
+            )
+        else:
+            size = households
+        label = f'<div class="{klass}"><b>{unit.unit_id}</b><br>{size}</div>'
         folium.Marker(
             location=[round(point.y, ROUND), round(point.x, ROUND)],
             icon=DivIcon(html=label, icon_size=(0, 0), class_name="rd-label-icon"),
@@ -305,12 +324,14 @@ def add_context(m: folium.Map, layers: Layers, lang: str) -> None:
         fields: list[tuple[str, str]] = []
         if "households" in atoms.columns:
             fields.append(("households", s["households"]))
+        if "residents" in atoms.columns:
+            fields.append(("residents", s["residents"]))
         if "unit_id" in atoms.columns:
             fields.append(("unit_id", s["atom_unit"]))
+        keys = [k for k, _ in fields]
         props = [
             {
-                "households": fmt_number(row.get("households")),
-                "unit_id": fmt_text(row.get("unit_id")),
+                **{k: (fmt_text if k == "unit_id" else fmt_number)(row.get(k)) for k in keys},
                 "style": ATOM,
             }
             for _, row in atoms.iterrows()

@@ -103,6 +103,8 @@ CSS = f"""
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; pointer-events: none;
 }}
 .rd-label b {{ font-size: 14px; }}
+.rd-label-sub {{ font-size: 11px; color: #444; }}
+.rd-label.rd-problem .rd-label-sub {{ color: inherit; }}
 .rd-label.rd-problem {{ color: #a50f15; }}
 .rd-problem-list li {{ color: #a50f15; }}
 .rd-box summary {{ cursor: pointer; font-weight: bold; margin: 4px 0 3px; }}

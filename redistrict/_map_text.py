@@ -14,13 +14,19 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from redistrict._map_types import PlanBand
+
 __all__ = [
     "STRINGS",
     "TOTALS",
+    "band_label",
+    "band_text",
     "fmt_number",
     "fmt_text",
     "fmt_total",
     "is_missing",
+    "size_text",
+    "status_label",
     "status_text",
 ]
 
@@ -53,6 +59,9 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "new_committee": "需新设居委会",
                 "status": "状态",
                 "band": "户数区间",
+                "band_residents": "人口区间",
+                "band_mixed": "规模区间",
+                "res_suffix": "人",
                 "solver": "求解状态",
                 "gap": "差距",
                 "date": "日期",
@@ -65,8 +74,8 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "name": "名称",
                 "atom_unit": "所属单元",
                 "scenario": "方案",
-                "scenario_summary": "{units} 个单元，{problems} 个问题单元",
-                "problem_item": "单元 {id}：{status}（{hh}）",
+                "scenario_summary": "{units} 个单元，{problems} 个问题单元（{band}）",
+                "problem_item": "单元 {id}：{status}（{size}）",
                 "colon": "：",
             }
         ),
@@ -97,6 +106,9 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "new_committee": "new committee needed",
                 "status": "Status",
                 "band": "Households band",
+                "band_residents": "Residents band",
+                "band_mixed": "Band",
+                "res_suffix": " residents",
                 "solver": "Solver status",
                 "gap": "gap",
                 "date": "Date",
@@ -109,8 +121,8 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "name": "Name",
                 "atom_unit": "Unit",
                 "scenario": "Scenario",
-                "scenario_summary": "{units} units, {problems} with problems",
-                "problem_item": "unit {id}: {status} ({hh})",
+                "scenario_summary": "{units} units, {problems} with problems ({band})",
+                "problem_item": "unit {id}: {status} ({size})",
                 "colon": ": ",
             }
         ),
@@ -126,14 +138,17 @@ _STATUS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "above band": "超出区间",
                 "outside band": "不在区间内",
                 "oversize atom": "单个地块超限",
+                "beyond service radius": "超出服务半径",
                 "optimal": "最优",
+                "feasible": "可行（未证明最优）",
                 "feasible (not proven optimal)": "可行（未证明最优）",
                 "heuristic": "启发式",
                 "infeasible": "无可行解",
                 "time limit": "达到时间上限",
+                "failed": "失败",
             }
         ),
-        "en": MappingProxyType({"ok": "within band"}),
+        "en": MappingProxyType({"ok": "within band", "feasible": "feasible (not proven optimal)"}),
     }
 )
 
@@ -254,7 +269,9 @@ def status_text(status: str, lang: str) -> str:
     Parameters
     ----------
     status : str
-        Status in English as produced by the pipeline.
+        Status in English as produced by the pipeline. Several statuses joined by
+        ``" / "`` (one per scenario) are translated one by one.
+
     lang : str
         ``"zh"`` or ``"en"``.
 
@@ -264,4 +281,87 @@ def status_text(status: str, lang: str) -> str:
         Escaped display text.
 
     """
-    return html.escape(_STATUS[lang].get(status, status))
+    return html.escape(status_label(status, lang))
+
+
+def status_label(status: str, lang: str) -> str:
+    """Translate a unit or solver status, unescaped (for text and Markdown).
+
+    Parameters
+    ----------
+    status : str
+        Status in English as produced by the pipeline. Several statuses joined by
+        ``" / "`` (one per scenario) are translated one by one.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Display text (not HTML-escaped).
+
+    """
+    table = _STATUS[lang]
+    parts = [part.strip() for part in str(status).split(" / ")]
+    return " / ".join(table.get(part, part) for part in parts)
+
+
+def size_text(value: object, unit: str, lang: str) -> str:
+    """A count with its unit, e.g. ``"2,310 hh"`` or ``"9,120 人"``.
+
+    Parameters
+    ----------
+    value : object
+        The count (a dash when missing).
+    unit : {"households", "residents"}
+        What it counts.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Escaped display text.
+
+    """
+    s = STRINGS[lang]
+    suffix = s["res_suffix"] if unit == "residents" else s["hh_suffix"]
+    return f"{fmt_number(value)}{html.escape(suffix)}"
+
+
+def band_label(unit: str, lang: str) -> str:
+    """Name of a band in the title block: ``"Households band"`` or ``"Residents band"``.
+
+    Parameters
+    ----------
+    unit : {"households", "residents"}
+        What the band counts.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Display text.
+
+    """
+    return STRINGS[lang]["band_residents" if unit == "residents" else "band"]
+
+
+def band_text(band: PlanBand, lang: str) -> str:
+    """A band with its unit, e.g. ``"2,000–3,000 hh"`` or ``"8,000–10,000 人"``.
+
+    Parameters
+    ----------
+    band : PlanBand
+        The band.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Escaped display text.
+
+    """
+    return f"{fmt_number(band.lo)}–{size_text(band.hi, band.unit, lang)}"

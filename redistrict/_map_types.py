@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 
-__all__ = ["Layers", "MapInfo", "UnitRow"]
+__all__ = ["BAND_UNITS", "BandUnit", "Layers", "MapInfo", "PlanBand", "UnitRow"]
+
+#: What a band can count.
+BandUnit = Literal["households", "residents"]
+BAND_UNITS: tuple[str, ...] = ("households", "residents")
+
+
+@dataclass(frozen=True)
+class PlanBand:
+    """The size band of one plan, in what it counts.
+
+    Attributes
+    ----------
+    lo, hi : int
+        Inclusive bounds.
+    unit : {"households", "residents"}
+        What the bounds count. With ``"residents"`` the maps state the band in
+        residents, label units by residents first and judge "in band" by residents.
+
+    """
+
+    lo: int
+    hi: int
+    unit: BandUnit = "households"
 
 
 @dataclass
@@ -18,7 +42,7 @@ class MapInfo:
     title : str
         Heading, e.g. the scenario name.
     band : tuple of (int, int)
-        Households band ``(low, high)`` every unit should fall in.
+        Band ``(low, high)`` every unit should fall in, counted in ``band_unit``.
     status : str
         Solver status, e.g. ``"optimal"``, ``"feasible (not proven optimal)"``,
         ``"heuristic"``. Known values are translated, others shown verbatim.
@@ -29,6 +53,9 @@ class MapInfo:
         "units_in_band": 12}``. Known keys are translated, others shown verbatim.
     date : str
         ISO date of the run.
+    band_unit : {"households", "residents"}, default "households"
+        What ``band`` counts. A band in residents needs a ``residents`` column in
+        the units.
 
     """
 
@@ -38,6 +65,12 @@ class MapInfo:
     gap: float | None
     totals: dict[str, float]
     date: str
+    band_unit: BandUnit = "households"
+
+    @property
+    def plan_band(self) -> PlanBand:
+        """The band as a :class:`PlanBand`."""
+        return PlanBand(int(self.band[0]), int(self.band[1]), self.band_unit)
 
 
 @dataclass(frozen=True)
@@ -60,3 +93,10 @@ class UnitRow:
     status: str
     problem: bool
     colour: str
+    residents: int | None = None
+    band_unit: BandUnit = "households"
+
+    @property
+    def size(self) -> int | None:
+        """The unit's size in what its band counts (None when residents are unknown)."""
+        return self.residents if self.band_unit == "residents" else self.households

@@ -739,7 +739,7 @@ def solve_groups(
     directory = _prepare_cache(cache_dir)
     band = problem.band
     params: dict[str, Any] = {
-        "band": {"lo": band.lo, "hi": band.hi, "target": band.target},
+        "band": {"lo": band.lo, "hi": band.hi, "target": band.target, "counts": band.counts},
         "weights": asdict(problem.weights),
         "solver": solver,
         "time_limit": float(time_limit),

@@ -2,24 +2,36 @@
 
 Every expected failure (bad input, infeasible band, solver trouble) prints one
 clear message and exits with the code of its
-:class:`~redistrict.errors.RedistrictError` class; nothing is written then.
+:class:`~redistrict.errors.RedistrictError` class; nothing is written then. The
+notes gathered until the failure follow the message as ``note:`` lines, since
+they may explain it. A finished run prints its notes as ``note:`` lines, and as
+``warning:`` lines those of the solver (units outside the band, time or solver
+trouble).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
+from collections.abc import Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from redistrict._console import print_whole
 from redistrict.errors import InputError, RedistrictError
 from redistrict.problem import Band, Weights
+
+if TYPE_CHECKING:
+    from redistrict.compare import ScenarioRun
+    from redistrict.pipeline import PlanResult
 
 __all__ = ["app", "main"]
 
@@ -79,9 +91,33 @@ WhereOpt = Annotated[
     str | None,
     typer.Option("--where", help='Select blocks with a pandas query, e.g. "ONS_ID_gen3 == 3024".'),
 ]
+
+
+def _band_bound(value: str | int) -> int:
+    """Read one of the two numbers of ``--band`` (or its default), saying that it takes two.
+
+    Without this, ``--band 2000 --time-limit 5`` took ``--time-limit`` for the upper bound
+    and failed with "Input should be a valid integer".
+    """
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a whole number: --band takes two numbers LO HI, e.g. --band 2000 3000"
+        ) from None
+
+
 BandOpt = Annotated[
     tuple[int, int],
-    typer.Option("--band", help="Households per unit: LO HI.", show_default=True),
+    typer.Option(
+        "--band",
+        help="Households per unit: two numbers LO HI, e.g. --band 2000 3000.",
+        parser=_band_bound,
+        metavar="LO HI",
+        show_default=True,
+    ),
 ]
 TargetOpt = Annotated[
     int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")
@@ -148,9 +184,32 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+def _say(kind: str, text: str) -> None:
+    """Print one ``error:``, ``warning:`` or ``note:`` line (``text`` verbatim) on stderr."""
+    style = {"error": "bold red", "warning": "bold yellow", "note": "dim"}[kind]
+    err.print(f"[{style}]{kind}:[/] {escape(text)}", markup=True, highlight=False, soft_wrap=True)
+
+
 def _fail(exc: RedistrictError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    """Print the error, then the notes gathered before it (they may explain it)."""
+    _say("error", str(exc))
+    for note in exc.notes:
+        _say("note", note)
     return typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def _noting(notes: Sequence[str]) -> Iterator[None]:
+    """Give a :class:`RedistrictError` raised in the block the notes gathered so far.
+
+    Notes the error already lists as problems (the solver's, with ``--strict``) are
+    left out.
+    """
+    try:
+        yield
+    except RedistrictError as exc:
+        exc.add_notes(n for n in notes if n not in exc.problems)
+        raise
 
 
 def _interrupted() -> typer.Exit:
@@ -188,26 +247,98 @@ def _check_out_dir(out_dir: Path) -> None:
         )
 
 
-def _print_notes(result: Any) -> None:
-    """Print the run's notes on stderr; the solver's (units out of band ...) as warnings."""
+#: The note of ``city`` saying that communities too small (or large) to form units on their
+#: own were planned together (:func:`redistrict.city.combine_solutions`): how the plan was
+#: formed, a warning only when some unit is outside the band.
+_JOINED = re.compile(r"\d+ subproblems? joins? communities that could not form units ")
+
+
+def _warnings(result: PlanResult) -> set[str]:
+    """Return the notes of a run that are warnings.
+
+    They are the solver's (units outside the band, time or solver trouble), except
+    ``city``'s note on joined communities when every unit is in the band.
+    """
     warnings = set(result.solution.notes)
+    if bool(result.units["in_band"].all()):
+        warnings = {note for note in warnings if not _JOINED.match(note)}
+    return warnings
+
+
+def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:
+    """Print the run's notes on stderr, its warnings as ``warning:`` lines.
+
+    Parameters
+    ----------
+    result : PlanResult
+        A finished run (``plan``, ``city`` or one scenario of ``compare``).
+    scenario : str, optional
+        Name of the run's scenario in a comparison: each note starts with
+        ``scenario NAME:`` unless it names the scenario itself.
+    skip : container of str, optional
+        Notes already printed.
+
+    """
+    warnings = _warnings(result)
     for note in result.notes:
-        kind = "[bold yellow]warning:[/]" if note in warnings else "[dim]note:[/]"
-        err.print(f"{kind} {escape(note)}", markup=True, highlight=False, soft_wrap=True)
+        if note in skip:
+            continue
+        named = scenario is None or note.startswith(f"scenario {scenario!r}")
+        text = note if named else f"scenario {scenario}: {note}"
+        _say("warning" if note in warnings else "note", text)
+
+
+def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> None:
+    """Print the notes of a comparison on stderr: shared ones once, then each scenario's.
+
+    Parameters
+    ----------
+    runs : sequence of ScenarioRun
+        The scenarios' runs, at least one with a plan.
+    shared : iterable of str
+        Notes on the inputs, common to every run.
+
+    Notes
+    -----
+    The notes on the inputs, and the other notes (not warnings) every plan has (sliver faces
+    merged ...), are printed once. Then come, scenario by scenario and prefixed by its name,
+    its own notes and warnings (units outside its band ...), or why it failed.
+
+    """
+    results = [(run.result, _warnings(run.result)) for run in runs if run.result is not None]
+    common = list(shared)
+    if results:
+        common += [
+            note
+            for note in results[0][0].notes
+            if all(note in r.notes and note not in warned for r, warned in results)
+        ]
+    common = list(dict.fromkeys(common))
+    for note in common:
+        _say("note", note)
+    for run in runs:
+        if run.result is None:
+            _say("warning", f"scenario {run.scenario.name} failed: {run.error}")
+        else:
+            _print_notes(run.result, scenario=run.scenario.name, skip=set(common))
 
 
 def _summary(result: Any, out_dir: Path) -> None:
     sol = result.solution
     units = result.units
     table = Table(title=escape(f"redistrict plan -> {out_dir}"))
-    for col in ("unit", "households", "area km²", "staff", "office m²", "status"):
+    # A band in residents judges units by their residents: show them first then.
+    residents = "residents" in units.columns and _band_counts(result) == "residents"
+    heads = ["unit", *(["residents"] if residents else []), "households", "area km²", "staff", "office m²"]
+    for col in [*heads, "status"]:
         table.add_column(col, justify="right" if col != "status" else "left")
     for row in units.itertuples():
+        sizes = [f"{int(row.residents):,}"] if residents else []
         table.add_row(
-            str(row.unit_id), f"{row.households:,}", f"{row.area_km2:.2f}",
+            str(row.unit_id), *sizes, f"{row.households:,}", f"{row.area_km2:.2f}",
             str(row.staff_needed), f"{row.office_m2:.0f}", str(row.status),
         )  # fmt: skip
-    out.print(table)
+    print_whole(out, table)
     gap = "n/a" if sol.gap is None else f"{100 * sol.gap:.2f}%"
     out.print(
         f"status {sol.status}, {len(units)} units ({int(units['in_band'].sum())} in band), "
@@ -215,6 +346,12 @@ def _summary(result: Any, out_dir: Path) -> None:
         f"gap {gap}, {sol.seconds:.1f} s",
         highlight=False,
     )
+
+
+def _band_counts(result: Any) -> str:
+    """What the plan's band counts: ``"residents"`` for a scenario band in residents."""
+    scenario = result.options.scenario
+    return "households" if scenario is None else str(scenario.band.unit)
 
 
 def _progress(enabled: bool) -> Any:
@@ -315,12 +452,14 @@ def _plan_and_write(
         locks=locks, budget=budget,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
-    if chosen is not None:
-        opts = chosen.plan_options(inputs, opts)
-        title = f"{title} · {chosen.name}"
-    result = run_plan(inputs, opts, progress=_progress(True))
+    with _noting(inputs.notes):
+        if chosen is not None:
+            opts = chosen.plan_options(inputs, opts)
+            title = f"{title} · {chosen.name}"
+        result = run_plan(inputs, opts, progress=_progress(True))
     if strict:
-        require_in_band(result)
+        with _noting(result.notes):
+            require_in_band(result)
     try:
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     except OSError as exc:
@@ -340,6 +479,7 @@ def demo(
     time_limit: TimeOpt = 40.0,
     seed: SeedOpt = 0,
     lang: LangOpt = "zh",
+    budget: BudgetOpt = "time",
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the whole pipeline on the embedded synthetic 八字门-like super-community."""
@@ -355,7 +495,7 @@ def demo(
         }  # fmt: skip
         _plan_and_write(
             load_kwargs, band, None, solver, time_limit, seed, "auto", "roads", out_dir, lang,
-            None, "八字门 (synthetic demo)",
+            None, "八字门 (synthetic demo)", budget=budget,
         )  # fmt: skip
     except RedistrictError as exc:
         raise _fail(exc) from None
@@ -564,7 +704,14 @@ def compare(
     """
     _setup_logging(verbose)
     try:
-        from redistrict.compare import check_out_dir, load_scenarios, run_scenarios, write_comparison
+        from redistrict.compare import (
+            check_out_dir,
+            comparison_title,
+            load_scenarios,
+            print_summary,
+            run_scenarios,
+            write_comparison,
+        )
         from redistrict.load import load_inputs
         from redistrict.locks import read_locks
         from redistrict.pipeline import PlanOptions
@@ -589,44 +736,22 @@ def compare(
             atoms=atoms, locks=locks, budget=budget,  # type: ignore[arg-type]
         )  # fmt: skip
         inputs = load_inputs(**load_kwargs)
-        runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
-        title = f"{Path(blocks.split(':')[0]).stem}: scenario comparison"
-        table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles)
-        _compare_summary(table, out_dir)
-        for run in runs:
-            if run.failure is not None:
-                err.print(
-                    f"[bold yellow]warning:[/] scenario {escape(run.scenario.name)} failed: "
-                    f"{escape(run.error)}", markup=True, highlight=False, soft_wrap=True,
-                )  # fmt: skip
+        with _noting(inputs.notes):
+            runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
+            title = comparison_title(Path(blocks.split(":")[0]).stem, lang)
+            try:
+                table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles)
+            except OSError as exc:
+                raise RedistrictError(
+                    f"cannot write the comparison to {out_dir}: {exc}; free some space or choose a "
+                    "folder you can write to with --out (nothing was changed there)"
+                ) from exc
+        print_summary(table, out_dir, out)
+        _print_compare_notes(runs, inputs.notes)
     except RedistrictError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
         raise _interrupted() from None
-
-
-def _compare_summary(table: Any, out_dir: Path) -> None:
-    shown = Table(title=escape(f"redistrict compare -> {out_dir}"))
-    cols = {"scenario": "scenario", "units": "units", "units_in_band": "in band",
-            "households_moved": "moved", "new_committees": "new", "one_time_cost_yuan": "once M¥",
-            "annual_cost_yuan": "yearly M¥", "staff_needed": "staff", "status": "status"}  # fmt: skip
-    for col, head in cols.items():
-        shown.add_column(head, justify="left" if col in ("scenario", "status") else "right")
-    for row in table.to_dict(orient="records"):
-        cells = []
-        for col in cols:
-            value = row[col]
-            if col in ("scenario", "status"):
-                cells.append(escape(str(value)))
-            elif value is None or value != value:
-                cells.append("–")
-            elif col.endswith("_yuan"):
-                cells.append(f"{float(value) / 1e6:,.2f}")
-            else:
-                cells.append(f"{float(value):,.0f}")
-        shown.add_row(*cells)
-    out.print(shown)
-    out.print(f"see {escape(str(out_dir / 'comparison.html'))} and map.html", highlight=False)
 
 
 def main() -> None:

@@ -7,16 +7,36 @@ Definitions used throughout (and in the map, CSV and comparison):
   atoms assigned to it inside the study area;
 * **sources** of a unit: the existing communities its households come from, as
   ``"八字门社区 2,310; 北港社区 120"`` (largest first);
-* **main community** of a unit: the community contributing most households;
-* **households moved**: households of a unit that do not come from its main
-  community, i.e. that change to another community. Splitting an oversized
-  community moves nobody (every part has it as main community); merging an
-  undersized community into a neighbour moves all of its households;
-* **office kept**: of the existing offices lying in the unit, the one whose
-  community contributes most households to the unit (ties: smallest office id);
-  a unit keeps at most one office and every office lies in one unit. Without an
-  offices layer, each existing committee continues in the unit holding most of
-  its households (largest pairs first, one committee per unit);
+* **main community** of a unit: the community contributing most households
+  (ties: smallest community id);
+* **committee kept** (columns ``office``, ``committee``): with an offices
+  layer, a unit keeps an existing office lying in it and continues the
+  committee of the community the office lies in; without one, each existing
+  committee continues in a unit holding some of its households. Both follow
+  one rule. The candidate (unit, community) pairs (with offices: one per office
+  lying in a unit) are taken largest first, by the households of the community
+  in the unit (ties: smallest community id, then smallest unit id, then
+  smallest office id), and a pair is kept when its unit keeps nothing yet and
+  its committee continues in no other unit. So a unit holding several offices
+  keeps the one of the community serving most of its households, its main
+  community's unless that committee continues in a unit holding more of its
+  households; an office of a community with no households in the unit comes
+  after every office whose community has some, and an office outside every
+  community comes last (it is kept as a building, continuing no committee).
+  Each unit keeps at most one office and one committee, each office lies in
+  one unit and each committee continues in at most one unit, so of several
+  units with the same main community at most one keeps its committee (the one
+  holding most of its households and, with offices, one of its offices).
+  Offices kept by no unit are listed in the run notes as free for other uses;
+* **households moved**: households of a unit that change committee, counted
+  against the committee the unit keeps: the households not from that
+  committee's community. For a unit with a new committee (or one keeping an
+  office outside every community) they are counted against its main
+  community, so splitting an oversized community moves nobody (every part has
+  it as main community) while merging an undersized community into a
+  neighbour moves all of its households. A unit with ``八字门 2,210; 南津港
+  319`` that keeps 南津港's office and committee moves 2,210 households, not
+  319;
 * **new committee**: a unit that keeps no existing office (committee);
 * **service radius** of a unit: the largest straight-line distance from the
   centre of one of its atoms to the centre of its centre atom (the atom that
@@ -28,6 +48,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Hashable
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +75,14 @@ log = logging.getLogger(__name__)
 _NO_COMMUNITY = "(no community)"
 _PAIR_COLUMNS = ["unit_id", "community_id", "households"]
 _MAX_LISTED = 10
+
+
+class _Kept(NamedTuple):
+    """What a unit keeps: an office (``""`` if none), its area and a committee."""
+
+    office: str
+    area: float
+    community: str  # community id of the committee continued, "" if none
 
 
 def _labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
@@ -141,7 +170,11 @@ def classify_communities(
     return table
 
 
-def unit_sources(atoms: pd.DataFrame, communities: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def unit_sources(
+    atoms: pd.DataFrame,
+    communities: gpd.GeoDataFrame | None = None,
+    committee: pd.Series | None = None,
+) -> pd.DataFrame:
     """Source communities and households moved of each unit.
 
     Parameters
@@ -151,13 +184,20 @@ def unit_sources(atoms: pd.DataFrame, communities: gpd.GeoDataFrame | None = Non
         ``community_id``.
     communities : geopandas.GeoDataFrame, optional
         The communities layer, for names.
+    committee : pandas.Series, optional
+        Community id of the committee each unit keeps, indexed by ``unit_id``
+        (empty, missing or absent: a new committee), i.e. the
+        ``committee_id`` column of :func:`committees`. Without it every unit
+        is treated as having a new committee.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``unit_id`` (every unit of ``atoms``): ``sources`` (text),
         ``main_community`` (id, empty when the unit has no households) and
-        ``households_moved`` (int).
+        ``households_moved`` (int): the households not from the community
+        whose committee the unit keeps or, for a unit with a new committee,
+        not from its main community (see the module docstring).
 
     """
     units = np.sort(atoms["unit_id"].dropna().astype("int64").unique())
@@ -168,16 +208,23 @@ def unit_sources(atoms: pd.DataFrame, communities: gpd.GeoDataFrame | None = Non
     if "community_id" not in atoms.columns or not len(units):
         return out
     labels = _labels(communities)
+    kept: dict[int, str] = {}
+    if committee is not None:
+        ids = committee.fillna("").astype(str)
+        kept = {int(u): c for u, c in zip(ids.index.to_numpy(), ids.to_numpy(), strict=True) if c}
     pairs = _pairs(atoms)
     for unit, group in pairs.groupby("unit_id", sort=True):
+        comms = group["community_id"].astype(str).tolist()
+        hh = group["households"].astype("int64").tolist()
         text = "; ".join(
-            f"{labels.get(c, c) if c else _NO_COMMUNITY} {int(h):,}"
-            for c, h in zip(group["community_id"], group["households"], strict=True)
+            f"{labels.get(c, c) if c else _NO_COMMUNITY} {h:,}" for c, h in zip(comms, hh, strict=True)
         )
-        hh = group["households"].to_numpy()
+        # against the kept committee's community (absent from the unit: 0 stay), else the main one
+        against = kept.get(int(group["unit_id"].iloc[0]), comms[0])
+        stay = sum(h for c, h in zip(comms, hh, strict=True) if c == against)
         out.loc[unit, "sources"] = text
-        out.loc[unit, "main_community"] = str(group["community_id"].iloc[0])
-        out.loc[unit, "households_moved"] = int(hh.sum() - hh[0])
+        out.loc[unit, "main_community"] = comms[0]
+        out.loc[unit, "households_moved"] = sum(hh) - stay
     out["households_moved"] = out["households_moved"].astype("int64")
     return out
 
@@ -229,12 +276,17 @@ def committees(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The office (or existing committee) each unit keeps.
 
+    See *committee kept* in the module docstring: candidate (unit, community)
+    pairs are kept largest first, one office and committee per unit and one
+    unit per committee.
+
     Parameters
     ----------
     atoms : geopandas.GeoDataFrame
         Atoms with ``unit_id`` and ``households``, optional ``community_id``.
     offices : geopandas.GeoDataFrame, optional
         Existing offices: ``office_id``, optional ``area_m2``, point geometry.
+        An office belongs to the community of the atom it lies in.
     communities : geopandas.GeoDataFrame, optional
         The communities layer, for names.
 
@@ -243,10 +295,15 @@ def committees(
     table : pandas.DataFrame
         Indexed by ``unit_id``: ``office`` (office id kept, empty if none),
         ``office_area_m2`` (its floor area, NaN when unknown or none),
-        ``committee`` (the existing community whose committee the unit
-        continues, empty if none) and ``new_committee`` (bool).
+        ``committee`` (name, else id, of the existing community whose
+        committee the unit continues, empty if none), ``committee_id`` (its
+        community id, empty if none; pass it to :func:`unit_sources`) and
+        ``new_committee`` (bool: the unit keeps no office, or no committee
+        without an offices layer).
     notes : list of str
-        Offices left without a unit to serve.
+        Offices kept by no unit (their unit keeps another office, or their
+        committee continues in another unit), or, without offices, committees
+        that continue in no unit.
 
     """
     units = np.sort(atoms["unit_id"].dropna().astype("int64").unique())
@@ -254,13 +311,13 @@ def committees(
     has_comm = "community_id" in atoms.columns
     labels = _labels(communities)
     pairs = _pairs(atoms) if has_comm else pd.DataFrame(columns=_PAIR_COLUMNS)
-    kept: dict[int, tuple[str, float, str]] = {}  # unit -> (office, area, committee)
+    kept: dict[int, _Kept] = {}
     if offices is not None and len(offices):
         kept, released = _kept_offices(atoms, offices, pairs, labels)
         if released:
             notes.append(
-                f"{len(released)} existing office(s) lie in a unit that keeps another office and "
-                f"are free for other uses: {'; '.join(released[:_MAX_LISTED])}"
+                f"{len(released)} existing office(s) are kept by no unit and are free for other uses: "
+                f"{'; '.join(released[:_MAX_LISTED])}"
             )
     elif has_comm and len(pairs):
         kept, gone = _continued_committees(pairs, labels)
@@ -269,13 +326,13 @@ def committees(
                 f"{len(gone)} existing committee(s) continue in no unit (their households join "
                 f"other units' committees): {', '.join(gone[:_MAX_LISTED])}"
             )
-    empty = ("", math.nan, "")
-    rows = [kept.get(int(u), empty) for u in units]
+    rows = [kept.get(int(u), _Kept("", math.nan, "")) for u in units]
     return pd.DataFrame(
         {
-            "office": [r[0] for r in rows],
-            "office_area_m2": np.array([r[1] for r in rows], dtype=float),
-            "committee": [r[2] for r in rows],
+            "office": [r.office for r in rows],
+            "office_area_m2": np.array([r.area for r in rows], dtype=float),
+            "committee": [labels.get(r.community, r.community) for r in rows],
+            "committee_id": [r.community for r in rows],
             "new_committee": np.array([int(u) not in kept for u in units], dtype=bool),
         },
         index=pd.Index(units, name="unit_id"),
@@ -287,8 +344,28 @@ def _kept_offices(
     offices: gpd.GeoDataFrame,
     pairs: pd.DataFrame,
     labels: dict[str, str],
-) -> tuple[dict[int, tuple[str, float, str]], list[str]]:
-    """Office kept per unit, and the offices released."""
+) -> tuple[dict[int, _Kept], list[str]]:
+    """Office kept per unit, and the offices released (see :func:`committees`).
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id``, optional ``community_id``.
+    offices : geopandas.GeoDataFrame
+        Offices with ``office_id``, optional ``area_m2``.
+    pairs : pandas.DataFrame
+        Households per (unit, community), from :func:`_pairs`.
+    labels : dict of str to str
+        Display label per community id.
+
+    Returns
+    -------
+    kept : dict of int to _Kept
+        What each unit keeping an office keeps.
+    released : list of str
+        One line per office kept by no unit, by unit then office id.
+
+    """
     share = {(int(u), str(c)): int(h) for u, c, h in pairs.itertuples(index=False)}
     where = office_atoms(atoms, offices)
     unit_of = atoms["unit_id"]
@@ -297,38 +374,59 @@ def _kept_offices(
     if "area_m2" in offices.columns:
         values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
         area = dict(zip(offices["office_id"].astype(str), values.tolist(), strict=True))
-    rows = []
+    candidates: list[tuple[int, str, int, str]] = []
     for office, atom in where.items():
         unit = unit_of.loc[atom]
         if pd.isna(unit):
             continue
         comm = "" if comm_of is None else str(comm_of.loc[atom])
-        rows.append((int(unit), -share.get((int(unit), comm), 0), str(office), comm))
-    rows.sort()
-    kept: dict[int, tuple[str, float, str]] = {}
-    released = []
-    for unit, _neg, office, comm in rows:
+        # an office outside every community ranks after every community's office
+        households = share.get((int(unit), comm), 0) if comm else -1
+        candidates.append((-households, comm, int(unit), str(office)))
+    candidates.sort()
+    kept: dict[int, _Kept] = {}
+    holder: dict[str, int] = {}  # community id -> unit continuing its committee
+    released: list[tuple[int, str, str]] = []
+    for _neg, comm, unit, office in candidates:
         if unit in kept:
-            released.append(f"{office} (in unit {unit}, which keeps {kept[unit][0]})")
-            continue
-        committee = labels.get(comm, comm) if comm else ""
-        kept[unit] = (office, area.get(office, math.nan), committee)
-    return kept, released
+            released.append((unit, office, f"{office} (in unit {unit}, which keeps {kept[unit].office})"))
+        elif comm and comm in holder:
+            why = f"{office} (in unit {unit}; {labels.get(comm, comm)} continues in unit {holder[comm]})"
+            released.append((unit, office, why))
+        else:
+            kept[unit] = _Kept(office, area.get(office, math.nan), comm)
+            if comm:
+                holder[comm] = unit
+    return kept, [why for _u, _o, why in sorted(released)]
 
 
-def _continued_committees(
-    pairs: pd.DataFrame, labels: dict[str, str]
-) -> tuple[dict[int, tuple[str, float, str]], list[str]]:
-    """Without offices: each committee continues where most of its households go."""
+def _continued_committees(pairs: pd.DataFrame, labels: dict[str, str]) -> tuple[dict[int, _Kept], list[str]]:
+    """Without offices: each committee continues where most of its households go.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Households per (unit, community), from :func:`_pairs`.
+    labels : dict of str to str
+        Display label per community id.
+
+    Returns
+    -------
+    kept : dict of int to _Kept
+        The committee (no office) each unit continuing one keeps.
+    gone : list of str
+        Labels of the committees that continue in no unit, sorted by id.
+
+    """
     ranked = pairs.sort_values(
         ["households", "community_id", "unit_id"], ascending=[False, True, True], kind="stable"
     )
-    kept: dict[int, tuple[str, float, str]] = {}
+    kept: dict[int, _Kept] = {}
     done: set[str] = set()
     for unit, comm, _h in ranked.itertuples(index=False):
         if comm in done or int(unit) in kept or not comm:
             continue
-        kept[int(unit)] = ("", math.nan, labels.get(comm, comm))
+        kept[int(unit)] = _Kept("", math.nan, str(comm))
         done.add(comm)
     gone = sorted(set(pairs["community_id"]) - done - {""})
     return kept, [labels.get(c, c) for c in gone]
@@ -397,8 +495,10 @@ def annotate_units(
     units : geopandas.GeoDataFrame
         ``units`` with ``staff_needed`` and ``office_m2`` recomputed with the
         scenario's cost parameters and further columns: ``sources``,
-        ``main_community``, ``households_moved`` (with communities);
-        ``office``, ``office_area_m2``, ``committee``, ``new_committee``,
+        ``main_community``, ``households_moved`` (with communities; moved
+        against the committee the unit keeps, else against its main
+        community); ``office``, ``office_area_m2``, ``committee``,
+        ``new_committee`` (see :func:`committees`),
         ``office_shortfall_m2``, ``one_time_yuan``, ``annual_yuan``,
         ``radius_m``; ``radius_ok`` (with a service radius); ``locked`` (with
         locks). ``in_band``/``status`` follow a band in residents, and a unit
@@ -411,13 +511,13 @@ def annotate_units(
     params = scenario.costs if scenario is not None else CostParams()
     out = units.copy()
     ids = out["unit_id"].astype("int64")
-    if "community_id" in atoms.columns:
-        src = unit_sources(atoms, inputs.communities).reindex(ids)
-        for col in src.columns:
-            out[col] = src[col].to_numpy()
     kept, office_notes = committees(atoms, inputs.offices, inputs.communities)
     notes += office_notes
-    kept = kept.reindex(ids)
+    if "community_id" in atoms.columns:
+        src = unit_sources(atoms, inputs.communities, kept["committee_id"]).reindex(ids)
+        for col in src.columns:
+            out[col] = src[col].to_numpy()
+    kept = kept.drop(columns="committee_id").reindex(ids)
     for col in kept.columns:
         out[col] = kept[col].to_numpy()
     out["new_committee"] = out["new_committee"].fillna(True).astype(bool)

@@ -5,7 +5,8 @@
 reads, checks them, puts them into one metric CRS and returns an :class:`Inputs`.
 Every problem found is collected and raised together in a single
 :class:`~redistrict.errors.InputError`; harmless observations (reprojection,
-repairs, dropped empty rows ...) are returned in :attr:`Inputs.notes`.
+repairs, dropped empty rows ...) are returned in :attr:`Inputs.notes`, or in the
+error's ``notes`` when loading fails.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class Inputs:
         (float) and Point ``geometry``.
     sources : dict of str to str
         Role (``"roads"``, ``"blocks"`` ...) -> ``"path:layer"`` actually read.
+    options : dict of str to object
+        The other arguments of :func:`load_inputs` that shape the inputs (columns,
+        ``where``, major classes, every barrier layer), so that a run can be repeated
+        from its record.
     notes : list of str
         Non-fatal notes for the run log.
 
@@ -80,6 +85,7 @@ class Inputs:
     barriers: gpd.GeoDataFrame | None = None
     offices: gpd.GeoDataFrame | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -155,7 +161,9 @@ def load_inputs(
     Raises
     ------
     InputError
-        Listing every problem found in the inputs.
+        Listing every problem found in the inputs; its ``notes`` hold the notes
+        gathered until then (they may explain the problems, e.g. a note that the
+        blocks would lie near a pole, their x and y being swapped).
 
     """
     report = Report()
@@ -214,23 +222,32 @@ def load_inputs(
         frames["study_area"] = prepare_study_area(layers["study_area"], crs, report)
 
     if report.problems or block_frame is None or crs is None or frames.get("roads") is None:
-        raise InputError(report.problems or ["inputs could not be read"])
+        raise InputError(report.problems or ["inputs could not be read"], notes=report.notes)
 
     area, block_frame = study_area_of(block_frame, frames.get("study_area"), layers, report)
     road_frame = frames["roads"]
     if report.problems or area is None or road_frame is None:
-        raise InputError(report.problems or ["the study area is empty"])
+        raise InputError(report.problems or ["the study area is empty"], notes=report.notes)
     read_roads = road_frame
     if where is not None or study_area is not None:
         road_frame = clip_roads(road_frame, area, layers["roads"].source, report)
-    problems = check_roads_reach(road_frame, area, read_roads, layers["roads"].source)
+    problems = check_roads_reach(
+        road_frame, area, read_roads, layers["roads"].source, derived=study_area is None
+    )
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, notes=report.notes)
     kept = {
         role: keep_intersecting(frames.get(role), area, layers[role].source, report)
         for role in ("communities", "barriers", "offices")
         if role in layers
     }
+    options: dict[str, object] = {
+        "households": households, "residents": residents, "road_class": road_class,
+        "major_classes": None if major_classes is None else list(major_classes),
+        "community_id": community_id, "community_name": community_name,
+        "office_id": office_id, "office_area": office_area, "where": where,
+        "barriers": [layers[k].label for k in barrier_keys if k in layers],
+    }  # fmt: skip
     inputs = Inputs(
         blocks=block_frame,
         roads=road_frame,
@@ -240,6 +257,7 @@ def load_inputs(
         barriers=kept.get("barriers"),
         offices=kept.get("offices"),
         sources={role: layer.label for role, layer in layers.items() if role != "barriers"},
+        options=options,
         notes=report.notes,
     )
     for note in report.notes:

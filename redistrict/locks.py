@@ -522,7 +522,7 @@ def sized_problem(problem: Problem, atoms: pd.DataFrame, scenario: Scenario | No
     sized = Problem.from_arrays(
         sizes, problem.xy, problem.edges, nodes=problem.nodes, edge_major=problem.edge_major,
         edge_length=problem.edge_length, community=problem.community, area=problem.area,
-        band=Band(b.lo, b.hi, b.target), weights=problem.weights,
+        band=Band(b.lo, b.hi, b.target, "residents"), weights=problem.weights,
     )  # fmt: skip
     return dataclasses.replace(sized, _cache={"dist": problem.distance})
 

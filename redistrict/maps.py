@@ -42,19 +42,20 @@ import geopandas as gpd
 from redistrict._assets import assert_self_contained
 from redistrict._files import as_if_created
 from redistrict._map_boxes import legend_box, title_box
-from redistrict._map_check import check_inputs
+from redistrict._map_check import check_inputs, plan_label
 from redistrict._map_geo import context_layers, latlon_bounds, unit_colours
 from redistrict._map_layers import add_context, add_units, prepare_units
 from redistrict._map_page import finish_map, new_map
 from redistrict._map_style import PALETTE
 from redistrict._map_text import STRINGS
-from redistrict._map_types import MapInfo
+from redistrict._map_types import MapInfo, PlanBand
 from redistrict.errors import InputError
 
 __all__ = [
     "PALETTE",
     "Lang",
     "MapInfo",
+    "PlanBand",
     "compare_map",
     "plan_map",
     "save_map",
@@ -83,21 +84,25 @@ def plan_map(
     Units are filled so that touching units differ (:func:`unit_colours`) and
     labelled with their id and households; hovering shows households, residents,
     area, staff and office space needed, source communities, households moved and
-    the office kept or new committee needed (whichever columns exist). Units whose
-    status is not ``"ok"`` get a thick red dashed outline and are listed in the
-    legend. Roads, communities, barriers, offices and atoms are toggleable layers.
+    the office kept or new committee needed (whichever columns exist). With a band
+    in residents (``info.band_unit``), the title block states the band in
+    residents, and labels, tooltips and the problem list lead with the residents
+    (households still shown). Units whose status is not ``"ok"`` get a thick red
+    dashed outline and are listed in the legend. Roads, communities, barriers,
+    offices and atoms are toggleable layers.
 
     Parameters
     ----------
     units : geopandas.GeoDataFrame
         Proposed units in a metric CRS: ``unit_id`` (int), ``households`` (int),
-        polygon geometry; optional ``residents``, ``area_km2`` (computed when
-        absent), ``staff_needed``, ``office_m2``, ``in_band``, ``status`` (``"ok"``,
-        ``"below band"``, ``"above band"``, ``"oversize atom"``; derived from
-        ``in_band`` or the band when absent), ``sources``, ``households_moved``,
+        polygon geometry; optional ``residents`` (required for a band in
+        residents), ``area_km2`` (computed when absent), ``staff_needed``,
+        ``office_m2``, ``in_band``, ``status`` (``"ok"``, ``"below band"``,
+        ``"above band"``, ``"oversize atom"``; derived from ``in_band`` or the band,
+        in what it counts, when absent), ``sources``, ``households_moved``,
         ``office``, ``new_committee``.
     info : MapInfo
-        Title block content.
+        Title block content, with the band and what it counts.
     atoms : geopandas.GeoDataFrame, optional
         Building blocks with ``households`` and ``unit_id`` (hidden at first).
     roads : geopandas.GeoDataFrame, optional
@@ -133,7 +138,8 @@ def plan_map(
         "offices": offices,
     }
     check_inputs({"units": units}, info, context, lang, tiles)
-    ordered, rows = prepare_units(units, info.band)
+    assert isinstance(info, MapInfo)
+    ordered, rows = prepare_units(units, info.plan_band)
     layers = context_layers(atoms, roads, communities, barriers, offices)
     bounds = latlon_bounds([ordered.to_crs(4326)])
     m = new_map(info.title, bounds)
@@ -150,6 +156,7 @@ def compare_map(
     plans: Mapping[str, gpd.GeoDataFrame],
     *,
     info: MapInfo,
+    bands: Mapping[str, PlanBand] | None = None,
     roads: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
     barriers: gpd.GeoDataFrame | None = None,
@@ -161,14 +168,19 @@ def compare_map(
     Each scenario is one radio-button layer (units and their labels) in the layer
     control, so exactly one plan is visible at a time; the first is shown on
     opening. Styles, tooltips and problem highlighting are those of
-    :func:`plan_map`; the legend summarises every scenario.
+    :func:`plan_map`, each scenario judged by its own band; the legend summarises
+    every scenario with its band, and the title block states the band (each
+    scenario's when they differ).
 
     Parameters
     ----------
     plans : mapping of str to geopandas.GeoDataFrame
         Units of each scenario by scenario name (see :func:`plan_map` for columns).
     info : MapInfo
-        Title block content.
+        Title block content; its band is that of scenarios missing from ``bands``.
+    bands : mapping of str to PlanBand, optional
+        Band of each scenario (e.g. 8,000-10,000 residents for one, 2,000-3,000
+        households for another).
     roads, communities, barriers : geopandas.GeoDataFrame, optional
         Context layers as in :func:`plan_map`.
     lang : {"zh", "en"}, default "zh"
@@ -190,9 +202,12 @@ def compare_map(
     if not isinstance(plans, Mapping) or len(plans) == 0:
         raise InputError("plans: give at least one scenario as a mapping {name: units}")
     context = {"roads": roads, "communities": communities, "barriers": barriers}
-    named = {f"plans[{name!r}]": units for name, units in plans.items()}
-    check_inputs(named, info, context, lang, tiles)
-    prepared = {str(name): prepare_units(units, info.band) for name, units in plans.items()}
+    named = {plan_label(name): units for name, units in plans.items()}
+    check_inputs(named, info, context, lang, tiles, bands=bands)
+    assert isinstance(info, MapInfo)
+    given = dict(bands or {})
+    band_of = {str(name): given.get(name, info.plan_band) for name in plans}
+    prepared = {str(name): prepare_units(units, band_of[str(name)]) for name, units in plans.items()}
     layers = context_layers(None, roads, communities, barriers, None)
     bounds = latlon_bounds([ordered.to_crs(4326) for ordered, _ in prepared.values()])
     m = new_map(info.title, bounds)
@@ -205,7 +220,10 @@ def compare_map(
         group.add_to(m)
     add_context(m, layers, lang)
     rows_by_plan = {name: rows for name, (_, rows) in prepared.items()}
-    boxes = [title_box(info, lang), legend_box(rows_by_plan, layers, lang, compare=True)]
+    boxes = [
+        title_box(info, lang, band_of),
+        legend_box(rows_by_plan, layers, lang, compare=True, bands=band_of),
+    ]
     return finish_map(m, bounds, boxes, tiles=tiles, lang=lang)
 
 

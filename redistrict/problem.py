@@ -40,7 +40,7 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Band:
-    """Allowed size of a unit, in households.
+    """Allowed size of a unit, in households (or residents).
 
     Parameters
     ----------
@@ -48,14 +48,21 @@ class Band:
         Inclusive lower and upper bound on the households of a unit.
     target : int, optional
         Preferred size; defaults to the middle of the band.
+    counts : {"households", "residents"}
+        What the sizes count: the problem's ``households`` array then holds
+        that quantity per atom (see :func:`redistrict.locks.sized_problem`);
+        messages name it.
     """
 
     lo: int = 2000
     hi: int = 3000
     target: int | None = None
+    counts: str = "households"
 
     def __post_init__(self) -> None:
         problems = []
+        if self.counts not in ("households", "residents"):
+            problems.append(f"band counts {self.counts!r}: use 'households' or 'residents'")
         if self.lo < 0 or self.hi <= 0:
             problems.append(f"band ({self.lo}, {self.hi}) must be positive: give e.g. --band 2000 3000")
         if self.lo > self.hi:

@@ -24,10 +24,19 @@ import geopandas as gpd
 import pandas as pd
 
 from redistrict._files import as_if_created
-from redistrict.maps import MapInfo, plan_map, save_map
+from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
 
-__all__ = ["atomic_dir", "read_units", "run_record", "versions", "write_outputs"]
+__all__ = [
+    "atomic_dir",
+    "map_info",
+    "plan_band",
+    "read_units",
+    "run_record",
+    "status_text",
+    "versions",
+    "write_outputs",
+]
 
 _PACKAGES = ("redistrict", "geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy",
              "networkx", "pulp", "highspy", "scipy", "folium", "xstatic-leaflet")  # fmt: skip
@@ -89,11 +98,76 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def plan_band(result: PlanResult) -> PlanBand:
+    """The band a plan's units are judged by, in what it counts.
+
+    A scenario whose band is in residents (``[band] unit = "residents"``) is run
+    with a band in households derived from it (``result.options.band``, see
+    :meth:`redistrict.scenario.Scenario.household_band`), but its units'
+    ``in_band`` and ``status`` refer to the residents band
+    (:func:`redistrict.continuity.annotate_units`): that band is returned then.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan.
+
+    Returns
+    -------
+    PlanBand
+        The scenario's band in residents when it counts residents and the units
+        have their residents; otherwise the households band of the run.
+
+    """
+    scenario = result.options.scenario
+    if scenario is not None and scenario.band.unit == "residents" and "residents" in result.units.columns:
+        return PlanBand(scenario.band.lo, scenario.band.hi, "residents")
+    band = result.options.band
+    return PlanBand(band.lo, band.hi, "households")
+
+
+def _band_target(result: PlanResult, band: PlanBand) -> float:
+    """Target size in the unit of ``band`` (the scenario's, else the run's)."""
+    scenario = result.options.scenario
+    if band.unit == "residents" and scenario is not None:
+        return scenario.band.goal
+    return result.options.band.goal
+
+
 def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The content of ``run.json``: status, objective, bound, gap, seconds, inputs, parameters."""
+    """The content of ``run.json``: status, objective, bound, gap, seconds, inputs, parameters.
+
+    ``parameters.band`` and ``parameters.target`` are in ``parameters.band_unit``
+    (``"households"`` or ``"residents"``, see :func:`plan_band`), like the
+    ``units_in_band`` count. For a band in residents, ``parameters.household_band``
+    and ``parameters.household_target`` give the band in households the stages
+    that need households worked with.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan.
+    extra : dict, optional
+        More keys.
+
+    Returns
+    -------
+    dict
+        JSON-safe record.
+
+    """
     sol = result.solution
     opts = result.options
     units = result.units
+    band = plan_band(result)
+    sizes: dict[str, Any] = {
+        "band": [band.lo, band.hi],
+        "band_unit": band.unit,
+        "target": _band_target(result, band),
+    }
+    if band.unit != "households":
+        sizes["household_band"] = [opts.band.lo, opts.band.hi]
+        sizes["household_target"] = opts.band.goal
     record: dict[str, Any] = {
         "status": sol.status,
         "objective": sol.objective,
@@ -108,10 +182,10 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
         "atoms": len(result.atoms),
         "metrics": result.metrics,
         "inputs": result.inputs.sources,
+        "input_options": result.inputs.options,
         "crs": result.inputs.crs.to_string(),
         "parameters": {
-            "band": [opts.band.lo, opts.band.hi],
-            "target": opts.band.goal,
+            **sizes,
             "weights": vars(opts.weights),
             "solver": opts.solver,
             "time_limit": opts.time_limit,
@@ -120,6 +194,8 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "method": sol.method,
             "atoms": opts.atoms,
             "target_gap": opts.target_gap,
+            "lock": None if opts.locks is None else opts.locks.source,
+            "scenario": None if opts.scenario is None else opts.scenario.source,
         },
         "components": sol.components.to_dict(orient="records"),
         "notes": result.notes,
@@ -132,13 +208,56 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
     return cleaned
 
 
-def _status_text(result: PlanResult) -> str:
-    sol = result.solution
-    if sol.status == "optimal":
-        return "optimal"
-    if sol.status == "feasible":
-        return "feasible (not proven optimal)"
-    return sol.status
+def status_text(status: str) -> str:
+    """The solver status as the title block states it (translated by the map).
+
+    Parameters
+    ----------
+    status : str
+        ``Solution.status``: ``"optimal"``, ``"feasible"``, ``"heuristic"`` ...
+
+    Returns
+    -------
+    str
+        ``"feasible (not proven optimal)"`` for ``"feasible"``, else ``status``.
+
+    """
+    return "feasible (not proven optimal)" if status == "feasible" else status
+
+
+def map_info(result: PlanResult, title: str) -> MapInfo:
+    """Title block of a plan's map: its band (in what it counts), totals and status.
+
+    Parameters
+    ----------
+    result : PlanResult
+        The plan.
+    title : str
+        Map title.
+
+    Returns
+    -------
+    MapInfo
+        With the residents total first for a band in residents.
+
+    """
+    units = result.units
+    band = plan_band(result)
+    totals: dict[str, float] = {}
+    if band.unit == "residents":
+        totals["residents"] = float(units["residents"].sum())
+    totals["households"] = float(units["households"].sum())
+    totals["units"] = float(len(units))
+    totals["units_in_band"] = float(units["in_band"].sum())
+    return MapInfo(
+        title=title,
+        band=(band.lo, band.hi),
+        band_unit=band.unit,
+        status=status_text(result.solution.status),
+        gap=result.solution.gap,
+        totals=totals,
+        date=dt.date.today().isoformat(),
+    )
 
 
 def write_outputs(
@@ -184,18 +303,7 @@ def write_outputs(
         pd.DataFrame(units.drop(columns="geometry")).to_csv(tmp / "summary.csv", index=False)
         record = run_record(result, extra=extra)
         (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
-        info = MapInfo(
-            title=title,
-            band=(result.options.band.lo, result.options.band.hi),
-            status=_status_text(result),
-            gap=result.solution.gap,
-            totals={
-                "households": float(units["households"].sum()),
-                "units": float(len(units)),
-                "units_in_band": float(units["in_band"].sum()),
-            },
-            date=dt.date.today().isoformat(),
-        )
+        info = map_info(result, title)
         inp = result.inputs
         m = plan_map(
             units, info=info, atoms=result.atoms, roads=inp.roads, communities=inp.communities,

@@ -17,7 +17,7 @@ A scenario states what a plan must achieve and what it may change::
     compactness = 1.0                       # road-aware distance to the unit centre
     major_road = 1.0                        # prefer boundaries along major roads
     continuity = 2000.0                     # metres per household moved to another community
-    deviation = 20.0                        # metres per household off the target
+    deviation = 100.0                       # metres per household off the target
     area = 0.1                              # share of compactness weight given by area
 
     [costs]                                 # all optional, see redistrict.costs.CostParams
@@ -123,7 +123,8 @@ class ScenarioWeights:
     continuity : float
         Metres per household placed in a unit of another community.
     deviation : float
-        Metres per household of difference from the target.
+        Metres per household of difference from the target; the default is
+        :class:`redistrict.problem.Weights`' (what ``redistrict plan`` uses).
     area : float
         Share (0..1) of an atom's compactness weight given by its area.
 
@@ -132,8 +133,8 @@ class ScenarioWeights:
     compactness: float = 1.0
     major_road: float = 1.0
     continuity: float = 0.0
-    deviation: float = 20.0
-    area: float = 0.1
+    deviation: float = Weights.deviation
+    area: float = Weights.area
 
     def to_weights(self) -> Weights:
         """The optimiser's :class:`~redistrict.problem.Weights`."""

@@ -44,9 +44,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from redistrict._allocate import restarts
 from redistrict._certify import strengthen
 from redistrict._clock import TREE_ATOM, Clock, make_clock
 from redistrict._construct import bisect_plan, default_tries
+from redistrict._forced import forced_groups
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
@@ -75,6 +77,9 @@ _LA_MAX_ATOMS = 400
 _CERTIFY_MAX_ATOMS = 400
 _CERTIFY_MAX_GAP = 0.03
 _CERTIFY_SHARE = 0.9
+#: Share of the time left after the bound given to restarts by location-allocation with a
+#: transportation LP (:func:`redistrict._allocate.restarts`), which redraw every unit at once.
+_RESTART_SHARE = 0.15
 #: Multiples of the default spanning trees tried, in turn, for a first plan.
 _MORE_TREES = (1, 4, 16)
 
@@ -138,20 +143,26 @@ def _with_band(problem: Problem, band: Band) -> Problem:
     return dataclasses.replace(problem, band=band, _cache=keep)
 
 
-def _construct(problem: Problem, region: IntArray, ks: range, seed: int, clock: Clock) -> IntArray | None:
+def _construct(
+    problem: Problem, region: IntArray, ks: range, seed: int, clock: Clock, deadline: float = math.inf
+) -> IntArray | None:
     """Best first plan over the admissible unit counts (closest to target first).
 
     When no count gives a plan with the default number of spanning trees, the counts
     are tried again with :data:`_MORE_TREES` times as many (regions whose articulation
-    atoms leave few balanced cuts need them).
+    atoms leave few balanced cuts need them). Past ``deadline`` (of ``clock``) no more
+    counts are tried once two have been, and no more spanning trees are added.
     """
     goal = problem.band.goal
     total = int(problem.households[region].sum())
     best: tuple[float, IntArray] | None = None
     order = sorted(ks, key=lambda k: (abs(total / k - goal), k))
     for more in _MORE_TREES:
-        found = 0
+        found = tried = 0
         for k in order:
+            if clock.now() >= deadline and (tried >= 2 or more > 1):
+                break
+            tried += 1
             lab = bisect_plan(problem, region, k, seed=seed, tries=more * default_tries(k))
             clock.charge(TREE_ATOM * len(region) * k * more)
             if lab is None:
@@ -164,7 +175,7 @@ def _construct(problem: Problem, region: IntArray, ks: range, seed: int, clock: 
             found += 1
             if found >= 2:
                 break
-        if best is not None:
+        if best is not None or clock.now() >= deadline:
             break
         log.debug("no first plan with %dx the default spanning trees", more)
     return None if best is None else best[1]
@@ -245,12 +256,33 @@ def solve(
         labels[i] = next_unit
         flags[next_unit] = "oversize atom"
         notes.append(
-            f"atom {problem.nodes[i]} alone holds {int(h[i])} households, above the band's upper "
+            f"atom {problem.nodes[i]} alone holds {int(h[i])} {band.counts}, above the band's upper "
             f"bound {band.hi}: it is kept as one unit and flagged; split its population blocks to fix"
         )
         next_unit += 1
     rest_mask = np.ones(problem.n, bool)
     rest_mask[oversize] = False
+    # Groups every plan must put in one unit (small pieces behind a cut atom) above the band,
+    # in components whose households some unit count could hold (gaps of the band are relaxed).
+    forced: list[IntArray] = []
+    for piece in _components_without(problem, rest_mask):
+        if len(band.unit_counts(int(h[piece].sum()))):
+            keep = np.zeros(problem.n, bool)
+            keep[piece] = True
+            forced += forced_groups(problem, keep)
+    for group in forced:
+        labels[group] = next_unit
+        next_unit += 1
+        rest_mask[group] = False
+        names = ", ".join(str(problem.nodes[i]) for i in group[:8].tolist())
+        more = ", ..." if len(group) > 8 else ""
+        notes.append(
+            f"atoms {names}{more} must share one unit in any plan: a cut atom among them is the only "
+            f"link of the others to the rest, and the pieces behind it hold fewer {band.counts} than the "
+            f"band's lower bound {band.lo}. Together they hold {int(h[group].sum())} {band.counts}, above "
+            f"the upper bound {band.hi}: they are kept as one unit and flagged; widen the band, or "
+            "check for a missing road or block linking those pieces to their neighbours"
+        )
     comps = _components_without(problem, rest_mask)
     if units is not None:
         _check_units(problem, comps, units)
@@ -315,7 +347,8 @@ def solve(
     objective = float(sum(objectives))
     if oversize.size:
         objective += float(sum(problem.unit_cost(np.array([i]))[0] for i in oversize.tolist()))
-    if bounds and all(b is not None for b in bounds) and not oversize.size:
+    objective += float(sum(problem.unit_cost(group)[0] for group in forced))
+    if bounds and all(b is not None for b in bounds) and not oversize.size and not forced:
         bound_total: float | None = float(sum(b for b in bounds if b is not None))
     else:
         bound_total = None
@@ -351,7 +384,7 @@ def _label(problem: Problem, ci: int, region: IntArray, total: int) -> str:
     """How a component is named in notes: its size and its first atoms."""
     first = ", ".join(str(problem.nodes[i]) for i in region[:5].tolist())
     more = ", ..." if len(region) > 5 else ""
-    return f"component {ci} ({len(region)} atoms: {first}{more}; {total} households)"
+    return f"component {ci} ({len(region)} atoms: {first}{more}; {total} {problem.band.counts})"
 
 
 @dataclass
@@ -410,7 +443,8 @@ def _solve_component(
             )
             notes.append(f"{label}: the exact model {why}; using the heuristic")
     t0 = time.perf_counter()
-    lab = _construct(sub, region, ks, seed, clock)
+    # The first plan may take most of the time (hard regions), not all of it.
+    lab = _construct(sub, region, ks, seed, clock, clock.now() + 0.6 * max(0.0, deadline - clock.now()))
     first_seconds = time.perf_counter() - t0 if lab is not None else math.nan
     span = max(0.0, deadline - clock.now())
     best: IntArray | None = None
@@ -429,6 +463,16 @@ def _solve_component(
         bound = lb.value
     log.info("%s: first plan %.1f, bound %.1f after %.1f s", label, best_cost / sub.scale,
              lb.value / sub.scale, span - (deadline - clock.now()))  # fmt: skip
+    if best is not None and _gap(best_cost, lb.value) > target_gap and _RESTART_SHARE > 0:
+        k_now = len(np.unique(best[region]))
+        found = restarts(
+            sub, region, k_now, deadline=clock.now() + _RESTART_SHARE * max(0.0, deadline - clock.now()),
+            clock=clock, seed=seed,
+        )  # fmt: skip
+        if found is not None and found[0] < best_cost:
+            best_cost, best = found
+        log.info("%s: restarts with %d units -> best %.1f (%.1f s left)", label, k_now,
+                 best_cost / sub.scale, deadline - clock.now())  # fmt: skip
     try:
         if not mip:
             raise _NoSolverError
@@ -492,22 +536,27 @@ def _solve_component(
         notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
     if best is None:
         sub, ks, _ = _relax(problem, total, strict=False)
-        lab = _construct(sub, region, ks, seed, clock)
+        lab = _construct(sub, region, ks, seed, clock, deadline)
         # Coarse atoms may need more, smaller units than ceil(total / hi).
         k = ks.start
         while lab is None and k < len(region) and (k == ks.start or clock.now() < deadline):
             k += 1
-            sub = _with_band(problem, Band(0, problem.band.hi, max(1, total // k)))
+            sub = _with_band(problem, dataclasses.replace(problem.band, lo=0, target=max(1, total // k)))
             lab = bisect_plan(sub, region, k, seed=seed)
             clock.charge(TREE_ATOM * len(region) * k)
         if lab is None:
-            # Last resort: every atom a unit of its own (each is within the upper bound).
-            lab = np.arange(len(region), dtype=np.int64)
-            why = "no grouping of its atoms was found; every atom is a unit of its own"
+            # Last resort: every atom with households a unit of its own (each is within the
+            # upper bound); atoms without households join a neighbouring unit.
+            lab = _absorb_empty(problem, region, np.arange(len(region), dtype=np.int64))
+            what = problem.band.counts
+            why = (
+                f"no grouping of its atoms was found; every atom with {what} is a unit of its own "
+                f"(atoms without {what} join a neighbour)"
+            )
         else:
             why = f"it is split into {k} units with the lower bound dropped"
         reason = reason or (
-            f"no split of {total} households into contiguous units of {problem.band.lo}-"
+            f"no split of {total} {problem.band.counts} into contiguous units of {problem.band.lo}-"
             f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
         )
         notes.append(f"{label}: {reason}")
@@ -559,7 +608,7 @@ def _check_units(problem: Problem, comps: list[IntArray], units: int) -> None:
     band = problem.band
     if units < 1 or not units * band.lo <= total <= units * band.hi:
         raise ValueError(
-            f"{total} households cannot form {units} units of {band.lo}-{band.hi} households: "
+            f"{total} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}: "
             f"choose a count in {list(band.unit_counts(total)) or 'none (band too narrow)'}"
         )
 
@@ -574,6 +623,35 @@ def _embed(n: int, region: IntArray, lab: IntArray) -> IntArray:
     full = np.full(n, -1, dtype=np.int64)
     full[region] = lab
     return full
+
+
+def _absorb_empty(problem: Problem, region: IntArray, lab: IntArray) -> IntArray:
+    """Units without households joined to an adjacent unit with some (region-local labels).
+
+    Their atoms are handed out ring by ring from the units that hold households, so
+    every unit stays contiguous; a region without any household is left as it is.
+    """
+    h = problem.households[region]
+    load = np.bincount(lab, weights=h)
+    free = load[lab] <= 0
+    if free.all() or not free.any():
+        return lab
+    pos = np.full(problem.n, -1, dtype=np.int64)
+    pos[region] = np.arange(len(region))
+    out = lab.copy()
+    ring = np.flatnonzero(~free).tolist()
+    while ring:
+        nxt: list[int] = []
+        for v in ring:
+            for w in problem.adjacency[int(region[v])]:
+                i = int(pos[w])
+                if i >= 0 and free[i]:
+                    free[i] = False
+                    out[i] = out[v]
+                    nxt.append(i)
+        ring = nxt
+    _, dense = np.unique(out, return_inverse=True)
+    return dense.astype(np.int64)
 
 
 def _labels_from_centres(centres: IntArray) -> IntArray:
@@ -591,35 +669,38 @@ def _relax(problem: Problem, total: int, strict: bool = True, largest: int = 0) 
     units come out nearly equal rather than some tiny and some in the band.
     """
     band = problem.band
+    what = band.counts
     k = max(1, math.ceil(total / band.hi))
-    relaxed = Band(0, band.hi, min(band.hi, max(1, total // k)))
+    relaxed = dataclasses.replace(band, lo=0, target=min(band.hi, max(1, total // k)))
     if total < band.lo:
         why = (
-            f"its {total} households are fewer than the band's lower bound {band.lo}: it forms one "
+            f"its {total} {what} are fewer than the band's lower bound {band.lo}: it forms one "
             "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
         over = total / ((k - 1) * band.hi) - 1.0 if k > 1 else math.inf
         under = 1.0 - total / (k * band.lo)
-        gap = f"{total} households cannot be divided into units of {band.lo}-{band.hi}"
+        gap = f"{total} {what} cannot be divided into units of {band.lo}-{band.hi}"
         if over <= under:
             k -= 1
             mean = total / k
-            relaxed = Band(band.lo, math.ceil(mean) + largest, round(mean))
+            relaxed = dataclasses.replace(band, hi=math.ceil(mean) + largest, target=round(mean))
             why = (
                 f"{gap} ({k} unit{'s' if k != 1 else ''} would be {100 * over:.1f} % above the upper "
                 f"bound, {k + 1} units {100 * under:.1f} % below the lower bound): it is split into "
-                f"{k} unit{'s' if k != 1 else ''} of about {mean:,.0f} households, relaxing the band's "
-                "upper bound for this part"
+                f"{k} unit{'s' if k != 1 else ''} of about {mean:,.0f} {what}, relaxing the band's "
+                f"upper bound for this part to {relaxed.hi:,} (the mean plus its largest atom of {largest:,} "
+                f"{what}, as atoms are indivisible)"
             )
         else:
             mean = total / k
-            relaxed = Band(max(0, math.floor(mean) - largest), band.hi, round(mean))
+            relaxed = dataclasses.replace(band, lo=max(0, math.floor(mean) - largest), target=round(mean))
             why = (
                 f"{gap} ({k} units would be {100 * under:.1f} % below the lower bound, {k - 1} "
                 f"unit{'s' if k - 1 != 1 else ''} {100 * over:.1f} % above the upper bound): it is "
-                f"split into {k} units of about {mean:,.0f} households, relaxing the band's lower bound "
-                "for this part"
+                f"split into {k} units of about {mean:,.0f} {what}, relaxing the band's lower bound "
+                f"for this part to {relaxed.lo:,} (the mean less its largest atom of {largest:,} {what}, "
+                "as atoms are indivisible)"
             )
     else:
         why = f"it is split into {k} units with the lower bound dropped"

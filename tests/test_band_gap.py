@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from redistrict.errors import InputError
 from redistrict.problem import Band, Problem
 from redistrict.solve import solve
 
@@ -32,3 +33,21 @@ def test_gap_of_the_band_gives_balanced_units(band: Band, sizes: list[int], frag
     assert got == sizes
     assert sum(got) == p.total
     assert any(fragment in note and "of about 2,500 households" in note for note in sol.notes), sol.notes
+    # The note gives the relaxed bound: the mean plus (minus) the largest atom of 500.
+    relaxed = "upper bound for this part to 3,000" if band.hi < 2500 else "lower bound for this part to 2,000"
+    assert any(relaxed in note and "atoms are indivisible" in note for note in sol.notes), sol.notes
+
+
+def test_a_band_in_residents_is_named_so_in_the_notes() -> None:
+    # The optimiser counts residents when the band is in residents: notes must not call them households.
+    p = _row(10, 500, Band(2000, 2400, counts="residents"))
+    sol = solve(p, time_limit=5.0, budget="work", seed=0)
+    relaxed = [note for note in sol.notes if "cannot be divided" in note]
+    assert relaxed, sol.notes
+    assert "5000 residents cannot be divided" in relaxed[0] and "households" not in relaxed[0]
+    assert sol.components["households"].sum() == 5000  # the column keeps its name
+
+
+def test_band_counts_are_checked() -> None:
+    with pytest.raises(InputError, match="use 'households' or 'residents'"):
+        Band(2000, 3000, counts="people")

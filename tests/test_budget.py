@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from redistrict._clock import WallClock, WorkClock, make_clock
+from redistrict.cli import app
 from redistrict.evaluate import check_plan
 from redistrict.model import solve_region
 from redistrict.problem import Band, Problem
@@ -112,3 +117,17 @@ def test_cbc_log_counts_are_read() -> None:
     assert _cbc_count(log_text, "enumerated nodes") == 17
     assert _cbc_count(log_text, "total iterations") == 1234
     assert _cbc_count("no summary", "total iterations") == 0
+
+
+def test_demo_takes_a_work_budget_and_repeats_its_plan(tmp_path: Path) -> None:
+    # The demo is what a new user runs first: it must be reproducible on request too.
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        result = CliRunner().invoke(
+            app, ["demo", "--budget", "work", "--time-limit", "2", "--lang", "en", "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+    a, b = (pd.read_csv(out / "summary.csv") for out in outs)
+    pd.testing.assert_frame_equal(a, b)
+    run = json.loads((outs[0] / "run.json").read_text(encoding="utf-8"))
+    assert run["parameters"]["budget"] == "work"

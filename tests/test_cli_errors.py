@@ -673,7 +673,7 @@ def test_strict_names_locked_units_outside_the_band(tmp_path: Path) -> None:
     lock = tmp_path / "lock.csv"
     lock.write_text("atom_id\n0\n", encoding="utf-8")  # one 500-household block as a unit
     run = _plan(tmp_path, "--lock", str(lock))
-    _succeeds(run)
+    assert _succeeds(run)["parameters"]["lock"] == str(lock)
     assert "warning: locked unit 1 (lock all) holds 500 households, below band" in run.stderr
     strict = _plan(tmp_path, "--lock", str(lock), "--strict", out=tmp_path / "strict")
     _fails(strict, 3, "unlock units 1 (remove them from the --lock file)")

@@ -95,7 +95,9 @@ def test_pages_and_map(compared: Path) -> None:
         assert f'<a href="{name}/map.html">{name}</a>' in page
         assert f"| {name} |" in markdown
         assert name in page_map
-    assert "Households moved" in markdown and "Households moved" in page
+    # the pages follow --lang, Chinese by default
+    assert "| 方案 |" in markdown and "调整户数" in markdown and "调整户数" in page
+    assert "Households moved" not in markdown and "Households moved" not in page
     assert "http://" not in page and "https://" not in page
 
 
@@ -157,7 +159,8 @@ def test_failed_scenario_is_a_row() -> None:
     assert table.loc[0, "status"] == "failed"
     assert "no plan <found>" in table.loc[0, "error"]
     assert pd.isna(table.loc[0, "units"])
-    md = comparison_markdown(table)
+    md = comparison_markdown(table, lang="en")
     assert "| a\\|b |" in md and "Error" in md
+    assert "| a\\|b |" in comparison_markdown(table) and "失败" in comparison_markdown(table)
     page = comparison_html(table)
-    assert "no plan &lt;found&gt;" in page and 'class="failed"' in page
+    assert "no plan &lt;found&gt;" in page and 'class="failed"' in page and "错误" in page

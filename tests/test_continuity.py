@@ -8,7 +8,10 @@ Atoms are 100 m squares, id = 3 * row + col::
 
 Every atom holds 100 households except atom 2 (50). The plan:
 unit 1 = column 0 (A 300), unit 2 = column 1 + atom 2 (A 300, B 50),
-unit 3 = atoms 5 and 8 (B 200).
+unit 3 = atoms 5 and 8 (B 200). Offices: oA2 (A) in atom 0 (unit 1), oA (A) in
+atom 4 and oB (B) in atom 2 (both unit 2).
+
+Further tests build their own rows of 100 m squares (:func:`_row`).
 """
 
 from __future__ import annotations
@@ -138,13 +141,24 @@ def test_offices_kept(
     atoms: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
 ) -> None:
     table, notes = committees(atoms, offices, communities)
-    assert table["office"].tolist() == ["oA2", "oA", ""]
-    assert table["committee"].tolist() == ["甲社区", "甲社区", ""]
+    # A has an office in units 1 and 2 and 300 households in each: its committee continues
+    # in one unit only (tie: unit 1); unit 2 then continues B's committee in oB
+    assert table["office"].tolist() == ["oA2", "oB", ""]
+    assert table["committee"].tolist() == ["甲社区", "乙社区", ""]
+    assert table["committee_id"].tolist() == ["A", "B", ""]
     assert table["new_committee"].tolist() == [False, False, True]
-    assert table["office_area_m2"].iloc[:2].tolist() == [500.0, 250.0]
+    assert table["office_area_m2"].iloc[:2].tolist() == [500.0, 100.0]
     assert math.isnan(table["office_area_m2"].iloc[2])
-    # oB lies in unit 2, which keeps oA (A contributes 300 households there, B only 50)
+    assert len(notes) == 1 and "oA (in unit 2; 甲社区 continues in unit 1)" in notes[0]
+    # households moved follow the committee kept: unit 2's 300 A households join B's committee
+    src = unit_sources(atoms, communities, table["committee_id"])
+    assert src["main_community"].tolist() == ["A", "A", "B"]
+    assert src["households_moved"].tolist() == [0, 300, 0]
+    # without oA2, unit 2 keeps A's office oA (A serves 300 of its households, B 50)
+    table, notes = committees(atoms, offices[offices["office_id"] != "oA2"], communities)
+    assert table["office"].tolist() == ["", "oA", ""]
     assert len(notes) == 1 and "oB (in unit 2, which keeps oA)" in notes[0]
+    assert unit_sources(atoms, communities, table["committee_id"])["households_moved"].tolist() == [0, 50, 0]
 
 
 def test_office_on_a_boundary_or_outside(atoms: gpd.GeoDataFrame) -> None:
@@ -169,6 +183,7 @@ def test_committees_without_offices(atoms: gpd.GeoDataFrame, communities: gpd.Ge
     merged.loc[[1, 4, 7], "unit_id"] = 2
     table, notes = committees(merged, None, communities)
     assert table["committee"].tolist() == ["甲社区", "乙社区"]
+    assert table["committee_id"].tolist() == ["A", "B"]
     # with nothing known every unit is new
     table, _ = committees(atoms.drop(columns="community_id"))
     assert table["new_committee"].all()
@@ -199,12 +214,15 @@ def test_annotate_units(
         units, atoms, problem, _inputs(atoms, communities, offices), scenario=scenario, locked=locked
     )
     assert out.columns[-1] == "geometry"
-    assert out["households_moved"].tolist() == [0, 50, 0]
-    assert out["office"].tolist() == ["oA2", "oA", ""]
+    assert "committee_id" not in out.columns
+    # unit 2 continues B's committee in oB (A's continues in unit 1): its 300 A households move
+    assert out["households_moved"].tolist() == [0, 300, 0]
+    assert out["office"].tolist() == ["oA2", "oB", ""]
+    assert out["committee"].tolist() == ["甲社区", "乙社区", ""]
     # staff with the scenario's rate: one per 100 households
     assert out["staff_needed"].tolist() == [3, 4, 2]
-    # office space: 300 m² minimum; oA (250 m²) lacks 50 m², oA2 (500 m²) lacks none
-    assert out["office_shortfall_m2"].tolist()[:2] == [0.0, 50.0]
+    # office space: 300 m² minimum; oB (100 m²) lacks 200 m², oA2 (500 m²) lacks none
+    assert out["office_shortfall_m2"].tolist()[:2] == [0.0, 200.0]
     assert out["one_time_yuan"].tolist() == [0.0, 0.0, 3_000_000.0]
     assert out["annual_yuan"].tolist() == [230_000.0, 240_000.0, 220_000.0]
     assert out["locked"].tolist() == [False, True, True]
@@ -225,3 +243,165 @@ def test_annotate_units_residents_band(atoms: gpd.GeoDataFrame, problem: Problem
     assert out["status"].tolist() == ["ok", "ok", "below band"]
     assert "sources" not in out.columns and "locked" not in out.columns
     assert out["new_committee"].all() and np.isnan(out["office_area_m2"]).all()
+
+
+# --- Hand-made rows of 100 m squares: atom i spans x = 100 i .. 100 i + 100 -------------------
+
+DEMO_NAMES = {"bazimen": "八字门社区", "nanjingang": "南津港社区", "hubin": "湖滨社区"}
+
+
+def _row(households: list[int], community: list[str | None], unit: list[int]) -> gpd.GeoDataFrame:
+    """Atoms 0..n-1 in a row, with these households, community ids and units."""
+    ids = list(range(len(households)))
+    return gpd.GeoDataFrame(
+        {
+            "households": households,
+            "community_id": pd.array(community, dtype=object),
+            "unit_id": pd.array(unit, dtype="Int64"),
+        },
+        geometry=[shapely.box(100 * i, 0, 100 * i + 100, 100) for i in ids],
+        crs=CRS,
+        index=pd.Index(ids, name="atom_id"),
+    )
+
+
+def _offices_in(where: dict[str, int]) -> gpd.GeoDataFrame:
+    """Offices at the centres of the given atoms of a row, 200 m² each."""
+    return gpd.GeoDataFrame(
+        {"office_id": list(where), "area_m2": [200.0] * len(where)},
+        geometry=[shapely.Point(100 * i + 50, 50) for i in where.values()],
+        crs=CRS,
+    )
+
+
+def _named(names: dict[str, str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"community_id": list(names), "name": list(names.values())},
+        geometry=[shapely.box(0, 0, 1, 1)] * len(names),
+        crs=CRS,
+    )
+
+
+def _annotate(
+    atoms: gpd.GeoDataFrame, offices: gpd.GeoDataFrame | None, communities: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """:func:`annotate_units` on a row of atoms (as ``plan`` and ``compare`` call it)."""
+    n = len(atoms)
+    problem = Problem.from_arrays(
+        atoms["households"].to_numpy(),
+        [(100.0 * i + 50.0, 50.0) for i in range(n)],
+        [(i, i + 1) for i in range(n - 1)],
+        nodes=list(range(n)),
+        band=Band(2000, 3000),
+    )
+    units = unit_table(atoms, atoms["unit_id"], Band(2000, 3000))
+    inputs = Inputs(
+        blocks=atoms[["households", "geometry"]],
+        roads=gpd.GeoDataFrame({"road_class": [], "major": []}, geometry=[], crs=CRS),
+        study_area=shapely.box(0, 0, 100 * n, 100),
+        crs=atoms.crs,
+        communities=communities,
+        offices=offices,
+    )
+    return annotate_units(units, atoms, problem, inputs)
+
+
+def _stay(atoms: gpd.GeoDataFrame, unit: int, community: str) -> int:
+    """Households of ``community`` in ``unit``."""
+    mask = (atoms["unit_id"] == unit) & (atoms["community_id"] == community)
+    return int(atoms.loc[mask.fillna(False), "households"].sum())
+
+
+def test_households_moved_follow_the_committee_kept_demo_units_8_and_12() -> None:
+    # The user's report on the demo: unit 8 = 八字门 2,210 + 南津港 319 holds only 南津港's office,
+    # unit 12 = 八字门 1,771 + 湖滨 1,107 only 湖滨's; 八字门's office lies in unit 5.
+    atoms = _row(
+        [319, 1200, 1010, 1000, 1098, 1771, 1107],
+        ["nanjingang", "bazimen", "bazimen", "bazimen", "bazimen", "bazimen", "hubin"],
+        [8, 8, 8, 5, 5, 12, 12],
+    )
+    offices = _offices_in({"nanjingang-office": 0, "bazimen-office": 4, "hubin-office": 6})
+    out, _ = _annotate(atoms, offices, _named(DEMO_NAMES))
+    out = out.set_index("unit_id")
+    assert out.loc[8, "sources"] == "八字门社区 2,210; 南津港社区 319"
+    assert out.loc[12, "sources"] == "八字门社区 1,771; 湖滨社区 1,107"
+    assert out["main_community"].to_dict() == {5: "bazimen", 8: "bazimen", 12: "bazimen"}
+    assert out["committee"].to_dict() == {5: "八字门社区", 8: "南津港社区", 12: "湖滨社区"}
+    assert out["office"].to_dict() == {5: "bazimen-office", 8: "nanjingang-office", 12: "hubin-office"}
+    # the 319 (1,107) households keeping their committee and office stay; the 八字门 ones move
+    assert out["households_moved"].to_dict() == {5: 0, 8: 2210, 12: 1771}
+    # every unit that keeps a committee: moved + households of that committee = households
+    names = {v: k for k, v in DEMO_NAMES.items()}
+    for unit, row in out.iterrows():
+        assert row["households_moved"] + _stay(atoms, int(unit), names[row["committee"]]) == row["households"]
+
+
+def test_households_moved_without_offices_follow_the_committee_continued() -> None:
+    # A's committee continues in unit 1 (600 of its households); unit 2 (A 500, B 300) holds
+    # B's largest part and continues B's committee, so its 500 A households move
+    atoms = _row([600, 500, 300, 100], ["A", "A", "B", "B"], [1, 2, 2, 3])
+    out, notes = _annotate(atoms, None, None)
+    assert out["main_community"].tolist() == ["A", "A", "B"]
+    assert out["committee"].tolist() == ["A", "B", ""]
+    assert out["new_committee"].tolist() == [False, False, True]
+    assert out["households_moved"].tolist() == [0, 500, 0]
+    assert notes == []
+    # the same with the atoms listed in another order
+    shuffled = atoms.iloc[[3, 1, 0, 2]]
+    again, _ = _annotate(shuffled.sort_index(), None, None)
+    assert again["households_moved"].tolist() == [0, 500, 0]
+    table, _ = committees(shuffled)
+    assert table["committee_id"].tolist() == ["A", "B", ""]
+
+
+def test_two_units_with_the_same_main_community_and_an_office_each() -> None:
+    # A has an office in unit 1 (A 1,000) and one in unit 2 (A 1,500, B 400, B's office too):
+    # A's committee continues once, in unit 2 (more of its households); unit 1 gets a new one
+    atoms = _row([1000, 1500, 400], ["A", "A", "B"], [1, 2, 2])
+    offices = _offices_in({"a1": 0, "a2": 1, "b": 2})
+    table, notes = committees(atoms, offices)
+    assert table["office"].tolist() == ["", "a2"]
+    assert table["committee_id"].tolist() == ["", "A"]
+    assert table["new_committee"].tolist() == [True, False]
+    assert len(notes) == 1
+    assert "a1 (in unit 1; A continues in unit 2)" in notes[0]
+    assert "b (in unit 2, which keeps a2)" in notes[0]
+    moved = unit_sources(atoms, None, table["committee_id"])["households_moved"]
+    assert moved.tolist() == [0, 400]
+    # a tie goes to the smaller unit id, whatever the office ids
+    atoms = _row([1000, 1000], ["A", "A"], [2, 1])
+    table, _ = committees(atoms, _offices_in({"a": 0, "b": 1}))
+    assert table["office"].tolist() == ["b", ""]
+
+
+def test_a_unit_with_several_offices_keeps_its_main_communitys() -> None:
+    # one unit: C (0 households: an office block), A 500, B 100, 50 households in no community
+    atoms = _row([0, 500, 100, 50], ["C", "A", "B", None], [1, 1, 1, 1])
+    where = {"0-none": 3, "a-c": 0, "m-b": 2, "z-a": 1}
+    table, notes = committees(atoms, _offices_in(where))
+    assert table["office"].tolist() == ["z-a"]
+    assert table["committee_id"].tolist() == ["A"]
+    assert notes[0].startswith("3 existing office(s) are kept by no unit")
+    for office in ("0-none", "a-c", "m-b"):
+        assert f"{office} (in unit 1, which keeps z-a)" in notes[0]
+    # without A's office: B's (100 households) beats C's (none) and the one in no community
+    expected = [("m-b", "B", 550), ("a-c", "C", 650), ("0-none", "", 150)]
+    for office, committee, moved in expected:
+        table, _ = committees(atoms, _offices_in({k: v for k, v in where.items() if k <= office}))
+        assert table["office"].tolist() == [office]
+        assert table["committee_id"].tolist() == [committee]
+        assert table["new_committee"].tolist() == [False]
+        # an office in no community continues no committee: moved against the main community
+        src = unit_sources(atoms, None, table["committee_id"])
+        assert src["households_moved"].tolist() == [moved]
+
+
+def test_unit_sources_against_a_given_committee() -> None:
+    atoms = _row([700, 300, 200], ["A", "B", "B"], [1, 1, 2])
+    assert unit_sources(atoms)["households_moved"].tolist() == [300, 0]
+    kept = pd.Series(["B", "A"], index=pd.Index([1, 2], name="unit_id"))
+    # unit 2 "keeps" A, which has no households there: all of them move
+    assert unit_sources(atoms, committee=kept)["households_moved"].tolist() == [700, 200]
+    # empty, missing or absent: against the main community
+    for kept in (pd.Series(["", None], index=[1, 2]), pd.Series(["B"], index=[2])):
+        assert unit_sources(atoms, committee=kept)["households_moved"].tolist() == [300, 0]

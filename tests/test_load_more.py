@@ -16,6 +16,8 @@ import shapely
 from test_cli_errors import CRS, HOUSEHOLDS, _blocks, _fails, _plan, _roads, _succeeds
 
 from redistrict import _validate as v
+from redistrict.errors import InputError
+from redistrict.load import load_inputs
 
 # --------------------------------------------------------------------------- repeated blocks
 
@@ -214,3 +216,20 @@ def test_rows_are_named_counting_from_0(tmp_path: Path) -> None:
 )
 def test_format_rows(labels: range | list[int], expected: str) -> None:
     assert v.format_rows(labels) == expected
+
+
+def test_compounds_set_back_from_the_roads_ask_for_a_study_area(demo_gpkg: Path) -> None:
+    # The demo's compounds stop 7-16 m short of the road centre lines: without
+    # --study-area their union holds no road, and the message says why.
+    path = str(demo_gpkg)
+    with pytest.raises(InputError) as err:
+        load_inputs(roads=f"{path}:roads", blocks=f"{path}:blocks", households="households")
+    text = str(err.value)
+    assert "stop short of the road centre lines" in text and "--study-area" in text
+    assert "declares the CRS" not in text
+    inputs = load_inputs(
+        roads=f"{path}:roads", blocks=f"{path}:blocks", households="households",
+        study_area=f"{path}:communities", where="households > 0",
+    )  # fmt: skip
+    assert inputs.options["where"] == "households > 0"
+    assert inputs.options["households"] == "households"

@@ -437,7 +437,8 @@ def test_compare_map_has_one_layer_per_scenario(
     radios = _unescaped(page).split("base_layers : {", 1)[1].split("}", 1)[0]
     assert '"方案：方案A"' in radios and '"方案：方案B"' in radios
     legend = page.split('id="rd-legend"', 1)[1]
-    assert "方案A：9 个单元，1 个问题单元" in legend and "方案B：8 个单元，1 个问题单元" in legend
+    assert "方案A：9 个单元，1 个问题单元（2,000–3,000户）" in legend
+    assert "方案B：8 个单元，1 个问题单元（2,000–3,000户）" in legend
     assert external_references(page) == []
 
 

@@ -80,6 +80,13 @@ def test_centretown_pipeline(centretown_out: Path) -> None:
     # Issue 3's target on real data, with a work budget (the same plan and bound on any machine):
     # the bound lifted by variable fixing brings the gap within 1 % (0.50 % when measured).
     assert record["gap"] is not None and record["gap"] <= 0.01
+    # Enough to repeat the run: the selection and the columns, not only the layers.
+    options = record["input_options"]
+    assert options["where"] == "ONS_ID_gen3 == 3024"
+    assert (options["households"], options["residents"], options["road_class"]) == (
+        "dburdwell2021", "dbpop2021", "RANK",
+    )  # fmt: skip
+    assert record["parameters"]["lock"] is None and record["parameters"]["budget"] == "work"
     units = gpd.read_file(centretown_out / "plan.gpkg", layer="units")
     assert {"residents", "staff_needed", "office_m2"} <= set(units.columns)
     assert (units["staff_needed"] == (units["households"] / 250).apply(lambda v: -(-v // 1))).all()

@@ -9,7 +9,7 @@ import pytest
 
 from redistrict.errors import InputError
 from redistrict.pipeline import PlanOptions
-from redistrict.problem import Band
+from redistrict.problem import Band, Weights
 from redistrict.scenario import (
     Scenario,
     ScenarioBand,
@@ -45,6 +45,9 @@ def test_shipped_scenarios_differ_as_documented() -> None:
     assert (band.band.lo, band.band.hi, band.allow_change) == (2000, 3000, "all")
     assert band.weights.continuity == 0
     assert target.band.target == 2500 and target.weights.deviation > band.weights.deviation
+    # "The plain rule" is what `redistrict plan` does with its default weights.
+    assert band.weights.to_weights() == Weights()
+    assert target.weights.deviation == 10 * Weights().deviation  # "ten times the default pull"
     assert minimal.allow_change == "oversized_undersized"
     assert minimal.weights.continuity > 0
     assert rural.band == ScenarioBand(8000, 10000, None, "residents")
