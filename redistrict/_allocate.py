@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -223,14 +224,14 @@ def _spread(problem: Problem, region: IntArray, k: int, rng: np.random.Generator
 def restarts(
     problem: Problem,
     region: IntArray,
-    k: int,
+    counts: Sequence[int],
     *,
     deadline: float,
     clock: Clock,
     seed: int = 0,
     max_starts: int = 64,
 ) -> tuple[float, IntArray] | None:
-    """Best plan of ``k`` units over restarts from spread-out centres, until ``deadline``.
+    """Best plan over restarts from spread-out centres, until ``deadline``.
 
     Parameters
     ----------
@@ -238,8 +239,8 @@ def restarts(
         The instance.
     region : array of int
         Atom positions of one connected component (sorted).
-    k : int
-        Number of units.
+    counts : sequence of int
+        Numbers of units, used in turn by the restarts.
     deadline : float
         Time of ``clock`` at which to stop.
     clock : Clock
@@ -256,13 +257,15 @@ def restarts(
         the best plan, every unit contiguous and in the band; None when no
         restart gave one.
     """
-    if k < 1 or k > len(region):
+    counts = [k for k in counts if 1 <= k <= len(region)]
+    if not counts:
         return None
     rng = np.random.default_rng(seed)
     best: tuple[float, IntArray] | None = None
     for start in range(max_starts):
         if clock.now() >= deadline:
             break
+        k = counts[start % len(counts)]
         found = _descend(
             problem,
             region,

@@ -77,9 +77,14 @@ _LA_MAX_ATOMS = 400
 _CERTIFY_MAX_ATOMS = 400
 _CERTIFY_MAX_GAP = 0.03
 _CERTIFY_SHARE = 0.9
-#: Share of the time left after the bound given to restarts by location-allocation with a
-#: transportation LP (:func:`redistrict._allocate.restarts`), which redraw every unit at once.
+#: Share of the time left after location-allocation and bound lifting given to restarts by
+#: location-allocation with a transportation LP (:func:`redistrict._allocate.restarts`), which
+#: redraw every unit at once, on components of at most ``_RESTART_MAX_ATOMS`` atoms. Measured
+#: (benchmarks, 2 cores): better short-limit plans (demo 308.8 -> 298.7 m at 2.6 s), but on 1,000
+#: and 3,000 atoms the time was worth more to recombination (187.8 -> 188.7, 179.9 -> 182.8 at
+#: 120 s); run before location-allocation they delayed Centretown's bound lifting past 20 s.
 _RESTART_SHARE = 0.15
+_RESTART_MAX_ATOMS = 500
 #: Multiples of the default spanning trees tried, in turn, for a first plan.
 _MORE_TREES = (1, 4, 16)
 
@@ -463,16 +468,6 @@ def _solve_component(
         bound = lb.value
     log.info("%s: first plan %.1f, bound %.1f after %.1f s", label, best_cost / sub.scale,
              lb.value / sub.scale, span - (deadline - clock.now()))  # fmt: skip
-    if best is not None and _gap(best_cost, lb.value) > target_gap and _RESTART_SHARE > 0:
-        k_now = len(np.unique(best[region]))
-        found = restarts(
-            sub, region, k_now, deadline=clock.now() + _RESTART_SHARE * max(0.0, deadline - clock.now()),
-            clock=clock, seed=seed,
-        )  # fmt: skip
-        if found is not None and found[0] < best_cost:
-            best_cost, best = found
-        log.info("%s: restarts with %d units -> best %.1f (%.1f s left)", label, k_now,
-                 best_cost / sub.scale, deadline - clock.now())  # fmt: skip
     try:
         if not mip:
             raise _NoSolverError
@@ -525,6 +520,9 @@ def _solve_component(
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
                 first_seconds = time.perf_counter() - t0
         if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
+            best = _restart(
+                sub, region, best, lb, deadline=deadline, clock=clock, seed=seed, units=units, label=label
+            )
             # Tree recombination (fast) on a third of the time left, exact neighbourhoods after.
             third = clock.now() + max(0.0, deadline - clock.now()) / 3.0
             best = recombine(sub, best, deadline=third, clock=clock, seed=seed + 1)
@@ -564,6 +562,37 @@ def _solve_component(
     if math.isnan(first_seconds):
         first_seconds = time.perf_counter() - t0
     return _Component(best[region], bound, "lns", reason, sub, first_seconds)
+
+
+def _restart(
+    problem: Problem,
+    region: IntArray,
+    best: IntArray,
+    lb: LowerBound,
+    *,
+    deadline: float,
+    clock: Clock,
+    seed: int,
+    units: int | None,
+    label: str,
+) -> IntArray:
+    """The plan, or a better one from restarts on a share of the time left (small components)."""
+    if len(region) > _RESTART_MAX_ATOMS or _RESTART_SHARE <= 0:
+        return best
+    # The plan's unit count and the relaxation's best one, in turn.
+    counts = [len(np.unique(best[region]))]
+    if lb.per_k and units is None:
+        counts += [k for k in sorted(lb.per_k, key=lambda k: (lb.per_k[k], k))[:1] if k not in counts]
+    cost = problem.plan_cost(best)
+    found = restarts(
+        problem, region, counts, deadline=clock.now() + _RESTART_SHARE * max(0.0, deadline - clock.now()),
+        clock=clock, seed=seed,
+    )  # fmt: skip
+    if found is not None and found[0] < cost:
+        cost, best = found
+    log.info("%s: restarts with %s units -> best %.1f (%.1f s left)", label,
+             " or ".join(map(str, counts)), cost / problem.scale, deadline - clock.now())  # fmt: skip
+    return best
 
 
 def _lift_bound(

@@ -78,8 +78,8 @@ def test_restarts_give_valid_deterministic_plans(seed: int) -> None:
     h = rng.integers(150, 250, 10 * 10)
     p = _grid(10, 10, h, Band(2000, 3000))
     region = np.arange(100)
-    a = restarts(p, region, 8, deadline=3.0, clock=WorkClock(), seed=seed, max_starts=6)
-    b = restarts(p, region, 8, deadline=3.0, clock=WorkClock(), seed=seed, max_starts=6)
+    a = restarts(p, region, [8], deadline=3.0, clock=WorkClock(), seed=seed, max_starts=6)
+    b = restarts(p, region, [8], deadline=3.0, clock=WorkClock(), seed=seed, max_starts=6)
     assert a is not None and b is not None
     assert np.array_equal(a[1], b[1])
     assert a[0] == pytest.approx(p.plan_cost(a[1]))
@@ -96,8 +96,22 @@ def test_every_restart_plan_is_contiguous_in_band_and_keeps_every_household(seed
     total = int(h.sum())
     band = Band(total // k - 250, total // k + 250)
     p = _grid(nx_, ny, h, band)
-    found = restarts(p, np.arange(nx_ * ny), k, deadline=1.0, clock=WorkClock(), seed=seed, max_starts=3)
+    found = restarts(p, np.arange(nx_ * ny), [k], deadline=1.0, clock=WorkClock(), seed=seed, max_starts=3)
     if found is None:  # no restart may succeed, but a plan returned must be valid
         return
     _assert_valid(p, found[1], k)
     assert int(p.households[found[1] >= 0].sum()) == total
+
+
+def test_restarts_take_the_unit_counts_in_turn() -> None:
+    rng = np.random.default_rng(5)
+    h = rng.integers(150, 250, 10 * 10)
+    p = _grid(10, 10, h, Band(2000, 3000))
+    # 8 and 9 units both fit 100 atoms of about 200 households: the first restart uses
+    # the first count, and a count beyond the atoms is dropped.
+    for counts in ([8, 9], [9, 8], [500, 9]):
+        found = restarts(p, np.arange(100), counts, deadline=5.0, clock=WorkClock(), seed=0, max_starts=1)
+        assert found is not None
+        k = [c for c in counts if c <= 100][0]
+        _assert_valid(p, found[1], k)
+    assert restarts(p, np.arange(100), [0, 500], deadline=5.0, clock=WorkClock(), seed=0) is None
