@@ -42,6 +42,7 @@ def study_area_of(
         return v.polygonal_part(merged), blocks
     area = v.polygonal_part(shapely.make_valid(shapely.union_all(area_frame.geometry.to_numpy())))
     source = layers["study_area"].source
+    outline = layers["study_area"].label
     if area is None:
         report.add(problems=[f"{source}: the polygons have no area; draw the study area"])
         return None, blocks
@@ -54,7 +55,7 @@ def study_area_of(
         report.add(
             problems=[
                 f"{layers['blocks'].source}: {v.format_rows(rows)} with "
-                f"{int(loaded.sum()):,} households lie outside the study area {source}; "
+                f"{int(loaded.sum()):,} households lie outside the study area ({outline}); "
                 f"enlarge the study area or select the blocks to redistrict with --where"
             ]
         )

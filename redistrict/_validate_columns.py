@@ -178,6 +178,12 @@ def check_columns(
             continue
         near = suggest_names(column, columns)
         guess = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        cut = column.encode("utf-8")[:10].decode("utf-8", "ignore")
+        if cut != column and cut in columns:
+            guess = (
+                f"did you mean {cut!r}? (a Shapefile keeps only the first 10 bytes of a column name, "
+                f"so {column!r} is stored as {cut!r}) "
+            )
         problems.append(
             f"{source}: column {column!r} (given with {option}) not found; {guess}"
             f"pass one of the existing columns with {option}: {listing}" + (f"; {hint}" if hint else "")

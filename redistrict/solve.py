@@ -228,9 +228,11 @@ def solve(
         and budget give the same plan anywhere (see :mod:`redistrict._clock`);
         the wall time then varies with the machine.
     units : int, optional
-        Number of units wanted (only for a problem whose households lie in one
-        connected component, apart from oversize atoms); default: the search
-        chooses among the counts the band admits.
+        Number of units wanted, apart from units flagged above the band (oversize
+        atoms and forced groups); with several connected components they are
+        shared out so that unit sizes stay balanced (each component gets a count
+        its households admit). Default: the search chooses among the counts the
+        band admits.
 
     Returns
     -------
@@ -290,7 +292,7 @@ def solve(
         )
     comps = _components_without(problem, rest_mask)
     if units is not None:
-        _check_units(problem, comps, units)
+        per_comp = _split_units(problem, comps, units)
 
     bounds: list[float | None] = []
     objectives: list[float] = []
@@ -314,7 +316,8 @@ def solve(
             problem, region, solver=solver, deadline=clock.now() + time_share, seed=seed,
             use_exact=mip and (method == "exact" or (method == "auto" and len(region) <= exact_max)),
             target_gap=target_gap, notes=notes, mip=mip,
-            label=_label(problem, ci, region, total), clock=clock, units=units,
+            label=_label(problem, ci, region, total), clock=clock,
+            units=None if units is None else per_comp[ci],
         )  # fmt: skip
         first_seconds += comp.first_seconds
         methods.add(comp.method)
@@ -625,21 +628,38 @@ def _lift_bound(
     return lifted, True
 
 
-def _check_units(problem: Problem, comps: list[IntArray], units: int) -> None:
-    """Reject a unit count the problem cannot take, saying why."""
-    with_households = [c for c in comps if int(problem.households[c].sum()) > 0]
-    if len(with_households) != 1:
-        raise ValueError(
-            f"units={units} needs the households in one connected component, but there are "
-            f"{len(with_households)}: plan the components separately or leave units unset"
-        )
-    total = int(problem.households[with_households[0]].sum())
+def _split_units(problem: Problem, comps: list[IntArray], units: int) -> list[int | None]:
+    """Units per component for a plan of exactly ``units`` units, or why it cannot be.
+
+    Every component with households needs a count its households admit; the counts
+    start at their smallest and the units left go, one at a time, to the component
+    whose units would then be largest (so sizes stay balanced across components).
+    Components without households get None.
+    """
     band = problem.band
-    if units < 1 or not units * band.lo <= total <= units * band.hi:
+    totals = [int(problem.households[c].sum()) for c in comps]
+    ranges = [band.unit_counts(t) if t > 0 else None for t in totals]
+    stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
+    if stuck:
         raise ValueError(
-            f"{total} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}: "
-            f"choose a count in {list(band.unit_counts(total)) or 'none (band too narrow)'}"
+            f"units={units} cannot be met: component(s) {stuck} hold {[totals[i] for i in stuck]} "
+            f"{band.counts}, which no whole number of units of {band.lo}-{band.hi} holds; leave units unset"
         )
+    lo = sum(r.start for r in ranges if r is not None)
+    hi = sum(r.stop - 1 for r in ranges if r is not None)
+    if units < 1 or not lo <= units <= hi:
+        whole = sum(totals)
+        raise ValueError(
+            f"{whole} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}"
+            + (f" in {sum(r is not None for r in ranges)} separate components" if len(comps) > 1 else "")
+            + f": choose a count in {list(range(lo, hi + 1)) if lo <= hi else 'none (band too narrow)'}"
+        )
+    counts: list[int | None] = [None if r is None else r.start for r in ranges]
+    for _ in range(units - lo):
+        room = [i for i, r in enumerate(ranges) if r is not None and int(counts[i] or 0) < r.stop - 1]
+        i = max(room, key=lambda i: (totals[i] / (int(counts[i] or 0) + 1), -i))
+        counts[i] = int(counts[i] or 0) + 1
+    return counts
 
 
 def _gap(objective: float, bound: float) -> float:

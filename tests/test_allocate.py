@@ -112,6 +112,6 @@ def test_restarts_take_the_unit_counts_in_turn() -> None:
     for counts in ([8, 9], [9, 8], [500, 9]):
         found = restarts(p, np.arange(100), counts, deadline=5.0, clock=WorkClock(), seed=0, max_starts=1)
         assert found is not None
-        k = [c for c in counts if c <= 100][0]
+        k = next(c for c in counts if c <= 100)
         _assert_valid(p, found[1], k)
     assert restarts(p, np.arange(100), [0, 500], deadline=5.0, clock=WorkClock(), seed=0) is None

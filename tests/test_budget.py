@@ -131,3 +131,20 @@ def test_demo_takes_a_work_budget_and_repeats_its_plan(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(a, b)
     run = json.loads((outs[0] / "run.json").read_text(encoding="utf-8"))
     assert run["parameters"]["budget"] == "work"
+
+
+def test_units_are_shared_out_over_separate_components() -> None:
+    # Two 6 x 5 grids with no edge between them (a river): 12 units in all are split so
+    # that unit sizes stay balanced, each part getting a count its households admit.
+    a, b = _grid(6, 5, seed=3), _grid(6, 5, seed=4)
+    xy = np.vstack([a.xy, b.xy + np.array([5000.0, 0.0])])
+    edges = np.vstack([a.edges, b.edges + a.n])
+    h = np.concatenate([a.households, b.households])
+    p = Problem.from_arrays(h, xy, edges, band=Band(2000, 3000))
+    total = p.band.unit_counts(a.total).stop - 1 + p.band.unit_counts(b.total).stop - 1
+    for units in (p.band.unit_counts(a.total).start + p.band.unit_counts(b.total).start, total):
+        sol = solve(p, time_limit=2.0, budget="work", units=units)
+        assert sol.labels.nunique() == units
+        assert check_plan(p, sol.labels) == []
+    with pytest.raises(ValueError, match="in 2 separate components: choose a count in"):
+        solve(p, units=total + 1)

@@ -233,3 +233,14 @@ def test_compounds_set_back_from_the_roads_ask_for_a_study_area(demo_gpkg: Path)
     )  # fmt: skip
     assert inputs.options["where"] == "households > 0"
     assert inputs.options["households"] == "households"
+
+
+def test_a_column_name_cut_by_the_shapefile_format_is_named() -> None:
+    from redistrict._validate_columns import check_columns
+
+    (problem,) = check_columns(
+        ["dburdwell2", "dbpop2021"], {"--households": "dburdwell2021"}, "blocks (b.shp:b)"
+    )
+    assert "did you mean 'dburdwell2'? (a Shapefile keeps only the first 10 bytes" in problem
+    (plain,) = check_columns(["households"], {"--households": "houshold"}, "blocks (b.gpkg:b)")
+    assert "10 bytes" not in plain
