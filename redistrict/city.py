@@ -73,6 +73,7 @@ __all__ = [
     "GroupSolution",
     "decompose",
     "default_workers",
+    "formed_notes",
     "merge_solutions",
     "plan_city",
     "run_city",
@@ -854,12 +855,6 @@ def merge_solutions(
         offset += len(s.flags)
         notes += [f"subproblem {g.index} ({_group_label(g)}): {note}" for note in s.notes]
     band = f"{problem.band.lo}-{problem.band.hi}"
-    merged = sum(1 for g in groups if _MERGED in g.note)
-    if merged:
-        notes.append(
-            f"{_count(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
-            f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
-        )
     stuck = sum(1 for g in groups if _STUCK in g.note)
     if stuck:
         notes.append(
@@ -892,6 +887,33 @@ def merge_solutions(
         seconds=seconds, seconds_first=seconds, solver=solver, method="/".join(methods) or "none",
         unit_flags=unit_flags, components=subproblem_table(problem, groups, solutions), notes=notes,
     )  # fmt: skip
+
+
+def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
+    """How the subproblems were formed, for the run's notes (not warnings).
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole city.
+    groups : list of Group
+        The subproblems (:func:`decompose`).
+
+    Returns
+    -------
+    list of str
+        A note counting the subproblems that join communities too small (or in a gap
+        of the band) to form units on their own; empty when there are none. Units
+        such a subproblem still leaves outside the band get the solver's warnings.
+    """
+    merged = sum(1 for g in groups if _MERGED in g.note)
+    if not merged:
+        return []
+    band = f"{problem.band.lo}-{problem.band.hi}"
+    return [
+        f"{_count(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
+        f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
+    ]
 
 
 def _group_label(group: Group) -> str:
@@ -1124,7 +1146,7 @@ def run_city(
     )  # fmt: skip
     seconds["solve"] = report.seconds
     solution = merge_solutions(problem, groups, solutions, solver=opts.solver, seconds=report.seconds)
-    notes += solution.notes
+    notes += formed_notes(problem, groups) + solution.notes
 
     t = time.perf_counter()
     labels = solution.labels.reindex(atoms.index)

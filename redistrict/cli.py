@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import sys
 from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -247,24 +246,6 @@ def _check_out_dir(out_dir: Path) -> None:
         )
 
 
-#: The note of ``city`` saying that communities too small (or large) to form units on their
-#: own were planned together (:func:`redistrict.city.combine_solutions`): how the plan was
-#: formed, a warning only when some unit is outside the band.
-_JOINED = re.compile(r"\d+ subproblems? joins? communities that could not form units ")
-
-
-def _warnings(result: PlanResult) -> set[str]:
-    """Return the notes of a run that are warnings.
-
-    They are the solver's (units outside the band, time or solver trouble), except
-    ``city``'s note on joined communities when every unit is in the band.
-    """
-    warnings = set(result.solution.notes)
-    if bool(result.units["in_band"].all()):
-        warnings = {note for note in warnings if not _JOINED.match(note)}
-    return warnings
-
-
 def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:
     """Print the run's notes on stderr, its warnings as ``warning:`` lines.
 
@@ -279,7 +260,7 @@ def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Conta
         Notes already printed.
 
     """
-    warnings = _warnings(result)
+    warnings = set(result.solution.notes)
     for note in result.notes:
         if note in skip:
             continue
@@ -305,7 +286,7 @@ def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> 
     its own notes and warnings (units outside its band ...), or why it failed.
 
     """
-    results = [(run.result, _warnings(run.result)) for run in runs if run.result is not None]
+    results = [(run.result, set(run.result.solution.notes)) for run in runs if run.result is not None]
     common = list(shared)
     if results:
         common += [
