@@ -119,6 +119,8 @@ def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str], unit: str) -> li
     ]
     shown = {key for key, _ in fields}
     fields += [(key, label) for col, key, label in optional if col in units.columns and key not in shown]
+    if "locked" in units.columns and bool(units["locked"].fillna(False).astype(bool).any()):
+        fields.append(("locked", s["locked"]))
     if "office" in units.columns or "new_committee" in units.columns:
         fields.append(("office", s["office"]))
     return fields
@@ -158,6 +160,7 @@ def _unit_properties(
         "sources": fmt_text(row.get("sources")),
         "moved": fmt_number(row.get("households_moved")),
         "office": _office_text(row, s),
+        "locked": s["locked_yes"] if row.get("locked") is True or row.get("locked") == 1 else s["locked_no"],
     }
     style: dict[str, Any] = {
         "fillColor": unit.colour,
