@@ -3,8 +3,10 @@
 Per connected component of the atom graph:
 
 1. atoms holding more households than the band allows become units of their
-   own, flagged ``"oversize atom"``; components without households are
-   excluded (they belong to no unit and hold no household);
+   own, flagged ``"oversize atom"``, and so do groups that every plan must put
+   in one unit and that exceed the band (:func:`redistrict._forced.forced_groups`);
+   components without households are excluded (they belong to no unit and hold
+   no household);
 2. small components (``exact_max`` atoms or fewer) are solved by the exact
    integer program with lazily added contiguity cuts;
 3. larger ones get a first plan by recursive spanning-tree bisection
@@ -18,9 +20,11 @@ Per connected component of the atom graph:
 5. when the gap is small but above the target, the bound is lifted towards the
    plan's cost by variable fixing and a bound-only solve of the reduced model
    (:func:`redistrict._certify.strengthen`);
-6. the rest of the budget goes to tree recombination, then to
-   large-neighbourhood search (:func:`redistrict._local.lns`: two or three
-   adjacent units re-solved exactly).
+6. the rest of the budget goes to restarts that redraw every unit at once
+   (:func:`redistrict._allocate.restarts`, components of at most
+   ``_RESTART_MAX_ATOMS`` atoms), tree recombination, then large-neighbourhood
+   search (:func:`redistrict._local.lns`: two or three adjacent units re-solved
+   exactly).
 
 The budget is wall-clock time or counted work (``budget="work"``, see
 :mod:`redistrict._clock`): with counted work the plan does not depend on the
