@@ -83,10 +83,12 @@ _CERTIFY_MAX_GAP = 0.03
 _CERTIFY_SHARE = 0.9
 #: Share of the time left after location-allocation and bound lifting given to restarts by
 #: location-allocation with a transportation LP (:func:`redistrict._allocate.restarts`), which
-#: redraw every unit at once, on components of at most ``_RESTART_MAX_ATOMS`` atoms. Measured
-#: (benchmarks, 2 cores): better short-limit plans (demo 308.8 -> 298.7 m at 2.6 s), but on 1,000
-#: and 3,000 atoms the time was worth more to recombination (187.8 -> 188.7, 179.9 -> 182.8 at
-#: 120 s); run before location-allocation they delayed Centretown's bound lifting past 20 s.
+#: redraw every unit at once, on components of at most ``_RESTART_MAX_ATOMS`` atoms. Measured with
+#: a work budget, seed 0: synthetic 100 atoms in 1.4 s 193.75 -> 190.81, the three Ottawa
+#: neighbourhoods in 2.6 s 345.25 -> 336.40, Centretown's 20-s result unchanged; run before
+#: location-allocation they delayed Centretown's bound lifting past 20 s. The atom limit is a
+#: choice, not a measurement: one restart's repair and boundary moves grow with the region, and
+#: no gain was measured beyond the 450 atoms of the three neighbourhoods.
 _RESTART_SHARE = 0.15
 _RESTART_MAX_ATOMS = 500
 #: Multiples of the default spanning trees tried, in turn, for a first plan.
