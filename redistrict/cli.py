@@ -220,6 +220,21 @@ def _interrupted() -> typer.Exit:
     return typer.Exit(130)
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn a command's expected failures into their message and exit code.
+
+    A :class:`RedistrictError` prints its message (and the notes gathered before it)
+    and exits with its class's code; Ctrl-C says that nothing was written (exit 130).
+    """
+    try:
+        yield
+    except RedistrictError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -305,11 +320,13 @@ def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> 
 
 
 def _summary(result: Any, out_dir: Path) -> None:
+    from redistrict.report import plan_band
+
     sol = result.solution
     units = result.units
     table = Table(title=escape(f"redistrict plan -> {out_dir}"))
     # A band in residents judges units by their residents: show them first then.
-    residents = "residents" in units.columns and _band_counts(result) == "residents"
+    residents = plan_band(result).unit == "residents"
     heads = ["unit", *(["residents"] if residents else []), "households", "area km²", "staff", "office m²"]
     for col in [*heads, "status"]:
         table.add_column(col, justify="right" if col != "status" else "left")
@@ -327,12 +344,6 @@ def _summary(result: Any, out_dir: Path) -> None:
         f"gap {gap}, {sol.seconds:.1f} s",
         highlight=False,
     )
-
-
-def _band_counts(result: Any) -> str:
-    """What the plan's band counts: ``"residents"`` for a scenario band in residents."""
-    scenario = result.options.scenario
-    return "households" if scenario is None else str(scenario.band.unit)
 
 
 def _progress(enabled: bool) -> Any:
@@ -465,7 +476,7 @@ def demo(
 ) -> None:
     """Run the whole pipeline on the embedded synthetic 八字门-like super-community."""
     _setup_logging(verbose)
-    try:
+    with _reported():
         path = str(demo_path())
         load_kwargs: dict[str, Any] = {
             "roads": f"{path}:roads", "blocks": f"{path}:blocks", "households": "households",
@@ -478,10 +489,6 @@ def demo(
             load_kwargs, band, None, solver, time_limit, seed, "auto", "roads", out_dir, lang,
             None, "八字门 (synthetic demo)", budget=budget,
         )  # fmt: skip
-    except RedistrictError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        raise _interrupted() from None
 
 
 @app.command()
@@ -520,7 +527,7 @@ def plan(
 ) -> None:
     """Plan road-bounded units of LO-HI households for the given roads and blocks."""
     _setup_logging(verbose)
-    try:
+    with _reported():
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
@@ -530,10 +537,6 @@ def plan(
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
             lock_plan=lock_plan, budget=budget, strict=strict,
         )  # fmt: skip
-    except RedistrictError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        raise _interrupted() from None
 
 
 WorkersOpt = Annotated[
@@ -602,7 +605,7 @@ def city(
 ) -> None:
     """Plan a whole city: every community in independent subproblems solved in parallel with Dask."""
     _setup_logging(verbose)
-    try:
+    with _reported():
         from redistrict.city import plan_city
 
         _check_choice("--solver", solver, ("highs", "cbc"))
@@ -642,10 +645,6 @@ def city(
             highlight=False,
         )
         _print_notes(plan_)
-    except RedistrictError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        raise _interrupted() from None
 
 
 @app.command()
@@ -684,7 +683,7 @@ def compare(
     The time limit applies to each scenario. Each scenario's plan is written to a sub-folder.
     """
     _setup_logging(verbose)
-    try:
+    with _reported():
         from redistrict.compare import (
             check_out_dir,
             comparison_title,
@@ -729,10 +728,6 @@ def compare(
                 ) from exc
         print_summary(table, out_dir, out)
         _print_compare_notes(runs, inputs.notes)
-    except RedistrictError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        raise _interrupted() from None
 
 
 def main() -> None:
