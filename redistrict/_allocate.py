@@ -38,6 +38,7 @@ from scipy.optimize import linprog
 from redistrict._clock import BOUNDARY_MOVE, LP_COLUMN, Clock
 from redistrict._construct import rebalance
 from redistrict._local import boundary_moves, unit_centres
+from redistrict.model import within_reach
 from redistrict.problem import IntArray, Problem
 
 __all__ = ["allocate", "restarts"]
@@ -88,13 +89,8 @@ def _allocate(
     dist = problem.distance[np.ix_(region, centres)]
     allowed = np.isfinite(dist)
     if math.isfinite(reach):
-        limit = reach * problem.band.hi
         for j in range(k):
-            order = np.argsort(dist[:, j], kind="stable")
-            cut = int(np.searchsorted(np.cumsum(h[order]), limit)) + 1
-            near = np.zeros(m, bool)
-            near[order[:cut]] = True
-            allowed[:, j] &= near
+            allowed[:, j] &= within_reach(dist[:, j], h, reach * problem.band.hi)
     at = np.searchsorted(region, centres)
     allowed[at, :] = False
     allowed[at, np.arange(k)] = True
@@ -141,9 +137,7 @@ def _connect(problem: Problem, region: IntArray, units: IntArray, centres: IntAr
     handed, ring by ring from those cores, to the adjacent unit whose centre is
     cheapest for them.
     """
-    pos = np.full(problem.n, -1, dtype=np.int64)
-    pos[region] = np.arange(len(region))
-    nbrs = [[int(pos[w]) for w in problem.adjacency[int(v)] if pos[w] >= 0] for v in region.tolist()]
+    nbrs = problem.region_neighbours(region)
     out = np.full(len(region), -1, dtype=np.int64)
     for j, c in enumerate(np.searchsorted(region, centres).tolist()):
         out[c] = j

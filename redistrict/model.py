@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -42,7 +43,7 @@ from redistrict._clock import BUILD_COLUMN, NODE_COLUMN, Clock, WallClock
 from redistrict._solvers import SolveOutcome, run_model
 from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["RegionSolution", "solve_region"]
+__all__ = ["RegionSolution", "solve_region", "within_reach"]
 
 #: Node limit of every solver call under a work budget (a wall-clock limit would make
 #: the result depend on the machine).
@@ -108,17 +109,11 @@ def _allowed_pairs(
             h = problem.households[region].astype(float)
             limit = reach * problem.band.hi
             for j in fixed.tolist():
-                order = np.argsort(local[:, j], kind="stable")
-                cum = np.cumsum(h[order])
-                cut = int(np.searchsorted(cum, limit)) + 1
-                reachable = np.zeros(m, bool)
-                reachable[order[:cut]] = True
-                allowed[:, j] &= reachable
+                allowed[:, j] &= within_reach(local[:, j], h, limit)
     closer: dict[tuple[int, int], list[int]] = {}
     if not sp:
         return allowed, closer
-    pos = {int(v): i for i, v in enumerate(region)}
-    nbrs = [[pos[w] for w in problem.adjacency[int(v)] if w in pos] for v in region]
+    nbrs = problem.region_neighbours(region)
     for j in range(m) if fixed is None else fixed.tolist():
         order = np.argsort(local[:, j], kind="stable")
         ok = np.zeros(m, bool)
@@ -328,7 +323,7 @@ def solve_region(
         if clock.now() - start >= time_limit:
             # The incumbent is not contiguous: only the bound is usable.
             return RegionSolution(None, SolveOutcome("no_solution", None, outcome.bound, outcome.seconds))
-        pos_nbrs = _region_neighbours(problem, region)
+        pos_nbrs = problem.region_neighbours(region)
         for j, piece in pieces:
             inside = set(piece)
             border = sorted({v for i in piece for v in pos_nbrs[i]} - inside)
@@ -340,6 +335,26 @@ def solve_region(
                 cuts += 1
 
 
-def _region_neighbours(problem: Problem, region: IntArray) -> list[list[int]]:
-    pos = {int(v): i for i, v in enumerate(region)}
-    return [[pos[w] for w in problem.adjacency[int(v)] if w in pos] for v in region]
+def within_reach(dist: FloatArray, households: FloatArray, limit: float) -> npt.NDArray[np.bool_]:
+    """The atoms nearest a centre that together hold ``limit`` households (and the next one).
+
+    Parameters
+    ----------
+    dist : array of float
+        Distance of each atom of a region to the centre.
+    households : array of float
+        Households of each atom, in the same order.
+    limit : float
+        Households the nearest atoms may hold together (e.g. a multiple of the band's
+        upper bound).
+
+    Returns
+    -------
+    ndarray of bool
+        Per atom, whether it is among them (ties in distance kept in region order).
+    """
+    order = np.argsort(dist, kind="stable")
+    cut = int(np.searchsorted(np.cumsum(households[order]), limit)) + 1
+    near = np.zeros(len(dist), bool)
+    near[order[:cut]] = True
+    return near

@@ -318,6 +318,23 @@ class Problem:
         adj_out: list[list[int]] = self._cache["adj"]
         return adj_out
 
+    def region_neighbours(self, region: IntArray) -> list[list[int]]:
+        """Neighbour lists within ``region``, by region-local index.
+
+        Parameters
+        ----------
+        region : array of int
+            Atom positions.
+
+        Returns
+        -------
+        list of list of int
+            For each atom of ``region`` (in that order), the indices into
+            ``region`` of its neighbours that lie in ``region``.
+        """
+        pos = {int(v): i for i, v in enumerate(region.tolist())}
+        return [[pos[w] for w in self.adjacency[v] if w in pos] for v in pos]
+
     @property
     def weight(self) -> FloatArray:
         """Weight of each atom in the compactness term (households plus an area share)."""

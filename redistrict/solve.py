@@ -691,16 +691,14 @@ def _absorb_empty(problem: Problem, region: IntArray, lab: IntArray) -> IntArray
     free = load[lab] <= 0
     if free.all() or not free.any():
         return lab
-    pos = np.full(problem.n, -1, dtype=np.int64)
-    pos[region] = np.arange(len(region))
+    nbrs = problem.region_neighbours(region)
     out = lab.copy()
     ring = np.flatnonzero(~free).tolist()
     while ring:
         nxt: list[int] = []
         for v in ring:
-            for w in problem.adjacency[int(region[v])]:
-                i = int(pos[w])
-                if i >= 0 and free[i]:
+            for i in nbrs[v]:
+                if free[i]:
                     free[i] = False
                     out[i] = out[v]
                     nxt.append(i)
