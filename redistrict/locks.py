@@ -617,8 +617,10 @@ def solve_locked(
     Returns
     -------
     Solution
-        The whole plan: unit ids 1..k numbered by first atom, locked groups
-        included; ``components`` gains one ``locked`` row per group. With a
+        The whole plan, locked groups included. A unit locked by its id (a
+        lock file's ``unit_id``, or a unit of an earlier plan) keeps that id;
+        the other units are numbered by first atom with the ids left free.
+        ``components`` gains one ``locked`` row per group. With a
         band in residents, flags and objective count residents.
 
     """
@@ -655,12 +657,9 @@ def solve_locked(
             sub_sol.unit_flags.index.astype(int), sub_sol.unit_flags.astype(str), strict=True
         ):
             flags[int(unit) - 1 + offset] = flag
-    # Renumber by first atom position (as solve does).
-    final = np.full(problem.n, -1, dtype=np.int64)
-    seen: dict[int, int] = {}
-    for i, u in enumerate(raw.tolist()):
-        if u >= 0:
-            final[i] = seen.setdefault(u, len(seen))
+    # Locked units keep their ids; the others are numbered by first atom (as solve does).
+    seen = _unit_ids(raw, _kept_ids(names))
+    final = np.array([seen.get(u, -1) for u in raw.tolist()], dtype=np.int64)
     unit_flags: dict[int, str] = {}
     locked_notes: list[str] = []
     locked_cost = 0.0
@@ -672,8 +671,9 @@ def solve_locked(
             unit_flags[new + 1] = _status(load, len(members), problem)
             if unit_flags[new + 1] != "ok":
                 band = problem.band
+                named = "" if names[old] == f"{_LOCK}{new + 1}" else f" ({names[old]})"
                 locked_notes.append(
-                    f"locked unit {new + 1} ({names[old]}) holds {load} households, "
+                    f"locked unit {new + 1}{named} holds {load} households, "
                     f"{unit_flags[new + 1]} ({band.lo}-{band.hi}): it is kept as locked; remove it "
                     "from the lock file to let it be re-planned (status and gap describe the best "
                     "plan that keeps the locks)"
@@ -714,6 +714,38 @@ def solve_locked(
         components=comps, notes=["every atom is locked: nothing was optimised", *locked_notes],
         history=[(0.0, objective)],
     )  # fmt: skip
+
+
+def _kept_ids(names: list[str]) -> dict[int, int]:
+    """Zero-based unit id each locked group keeps: the id it had in the lock file or earlier plan."""
+    kept: dict[int, int] = {}
+    for k, name in enumerate(names):
+        rest = name.removeprefix(_LOCK)
+        if name.startswith(_LOCK) and rest.isdigit() and int(rest) >= 1:
+            kept[k] = int(rest) - 1
+    return kept
+
+
+def _unit_ids(raw: IntArray, kept: dict[int, int]) -> dict[int, int]:
+    """Zero-based final id of every raw unit of ``raw`` (one per atom, -1 for none).
+
+    Units in ``kept`` keep their id; the others are numbered by their first atom,
+    with the ids the kept units leave free.
+    """
+    taken = set(kept.values())
+    ids: dict[int, int] = {}
+    free = 0
+    for u in raw.tolist():
+        if u < 0 or u in ids:
+            continue
+        if u in kept:
+            ids[u] = kept[u]
+            continue
+        while free in taken:
+            free += 1
+        ids[u] = free
+        taken.add(free)
+    return ids
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -150,6 +150,22 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
     text = "是（沿用原方案，未重新划分）"
     assert text in page or json.dumps(text)[1:-1] in page
 
+    # A locked unit keeps its id, even one above the new plan's count of units.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    old.assign(unit_id=old["unit_id"].replace({1: 40})).to_file(renamed / "plan.gpkg", layer="units")
+    lock.write_text("unit_id\n40\n", encoding="utf-8")
+    third = tmp_path / "third"
+    args = ["plan", *west, "--lock", str(lock), "--lock-plan", str(renamed), "--out", str(third)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    again = gpd.read_file(third / "plan.gpkg", layer="units")
+    assert again.loc[again["locked"].astype(bool), "unit_id"].tolist() == [40]
+    assert sorted(again["unit_id"]) == [*range(1, len(again)), 40]
+    summary = pd.read_csv(third / "summary.csv")
+    assert sorted(summary["unit_id"]) == sorted(again["unit_id"])
+    assert int(summary["households"].sum()) == int(old["households"].sum())
+
     result = runner.invoke(
         app, ["plan", *west, "--scenario", scenario, "--band", "1800", "2600", "--out", str(tmp_path / "x")]
     )

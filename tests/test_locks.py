@@ -92,8 +92,9 @@ def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
     assert groups.to_dict() == {2: "lock 9", 3: "lock 9"}
     assert "1 unit(s) locked" in notes[0]
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
-    assert sol.labels.tolist() == [1, 1, 2, 2, 3, 3]
-    assert sol.unit_flags.to_dict() == {1: "ok", 2: "ok", 3: "ok"}
+    # The locked unit keeps the id the lock file gives it; the others take the ids left free.
+    assert sol.labels.tolist() == [1, 1, 9, 9, 2, 2]
+    assert sol.unit_flags.to_dict() == {1: "ok", 2: "ok", 9: "ok"}
     lab = sol.labels.to_numpy(dtype=np.int64) - 1
     assert sol.objective == pytest.approx(problem.plan_cost(lab) / problem.scale)
     assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
@@ -206,9 +207,9 @@ def test_locked_unit_outside_the_band_is_a_warning(tmp_path: Path) -> None:
     locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id\n0,7\n"))
     groups, _ = fixed_groups(atoms, problem, locks=locks)
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
-    assert sol.unit_flags.to_dict() == {1: "below band", 2: "ok", 3: "ok"}
+    assert sol.unit_flags.to_dict() == {7: "below band", 1: "ok", 2: "ok"}
     (warning,) = [n for n in sol.notes if n.startswith("locked unit")]
-    assert "locked unit 1 (lock 7) holds 1 households, below band (2-3)" in warning
+    assert "locked unit 7 holds 1 households, below band (2-3)" in warning
     assert "remove it from the lock file" in warning
     # In-band locks say nothing.
     ok = solve_locked(problem, fixed_groups(atoms, problem, locks=read_locks(
