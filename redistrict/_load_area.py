@@ -7,6 +7,9 @@ from typing import Final
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from redistrict import _validate as v
@@ -15,9 +18,12 @@ from redistrict._load_read import Layer, Report
 __all__ = [
     "POINT_AREA_MARGIN_M",
     "ROAD_MARGIN_M",
+    "STRAY_FACTOR",
+    "STRAY_FACTOR_POINTS",
     "check_roads_reach",
     "clip_roads",
     "keep_intersecting",
+    "stray_blocks",
     "study_area_of",
 ]
 
@@ -25,6 +31,20 @@ __all__ = [
 ROAD_MARGIN_M: Final[float] = 50.0
 #: A study area made of points is their convex hull grown by this distance (metres).
 POINT_AREA_MARGIN_M: Final[float] = 100.0
+#: A polygon block (or a small group of them) whose outline is farther than this many times
+#: the typical spacing of the blocks from every other block is a stray (see :func:`stray_blocks`).
+STRAY_FACTOR: Final[float] = 10.0
+#: The same for point blocks, whose distance runs from centre to centre: in sparse (rural)
+#: areas real blocks stand farther apart than their neighbours' spacing suggests.
+STRAY_FACTOR_POINTS: Final[float] = 20.0
+#: The spacing of a block's neighbourhood is the median spacing of this many nearest blocks.
+_STRAY_NEIGHBOURS: Final[int] = 8
+#: A group of blocks is a stray group when it holds at most this share of the blocks.
+_STRAY_SHARE: Final[float] = 0.05
+#: Fewer blocks than this have no typical spacing: they are not checked.
+_STRAY_MIN_BLOCKS: Final[int] = 4
+#: At most this many stray groups are described in the warning.
+_STRAY_LISTED: Final[int] = 5
 
 
 def study_area_of(
@@ -154,3 +174,108 @@ def keep_intersecting(
     if not keep.all():
         report.add(notes=[f"{source}: kept {int(keep.sum())} of {len(frame)} features in the study area"])
     return frame[keep]
+
+
+def stray_blocks(blocks: gpd.GeoDataFrame, source: str) -> list[str]:
+    """Warn about blocks lying far outside the rest, which a derived study area takes in.
+
+    Without a study area, the study area is the union of the blocks (the convex hull
+    of point blocks, grown by :data:`POINT_AREA_MARGIN_M`): one block with wrong
+    coordinates enlarges it silently. The rule is relative to the data, so that it
+    holds for dense city blocks and sparse rural ones alike:
+
+    * the *spacing* of a block is the distance from its representative point to the
+      nearest other block's; the spacing around a block is the median spacing of it
+      and its :data:`_STRAY_NEIGHBOURS` nearest blocks, and never less than the median
+      spacing of all blocks;
+    * blocks are linked to their nearest blocks when the gap between their outlines is
+      at most :data:`STRAY_FACTOR` times the spacing around either of them (for point
+      blocks their distance, at most :data:`STRAY_FACTOR_POINTS` times);
+    * a group of linked blocks holding at most :data:`_STRAY_SHARE` of the blocks (not
+      the largest group), with no other block within that reach, is a stray group.
+
+    Nothing is dropped: the warning names the rows, their distance from the other
+    blocks and how to fix the input.
+
+    Parameters
+    ----------
+    blocks : geopandas.GeoDataFrame
+        The selected blocks (metric CRS), with ``households``.
+    source : str
+        Human description of the blocks layer.
+
+    Returns
+    -------
+    list of str
+        One warning, or none.
+
+    """
+    n = len(blocks)
+    if n < _STRAY_MIN_BLOCKS:
+        return []
+    geoms = blocks.geometry.to_numpy()
+    xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    count = min(n, _STRAY_NEIGHBOURS + 1)
+    distance, nearest = cKDTree(xy).query(xy, k=count)
+    spacing = distance[:, 1]
+    typical = float(np.median(spacing[spacing > 0])) if (spacing > 0).any() else 0.0
+    if typical <= 0:
+        return []
+    points = bool(np.isin(shapely.get_type_id(geoms), [0, 4]).all())
+    factor = STRAY_FACTOR_POINTS if points else STRAY_FACTOR
+    reach = factor * np.maximum(np.median(spacing[nearest], axis=1), typical)
+    # Links along the nearest neighbours find groups (a stray group is linked within itself).
+    rows = np.repeat(np.arange(n), count - 1)
+    cols = nearest[:, 1:].ravel()
+    linked = shapely.distance(geoms[rows], geoms[cols]) <= np.maximum(reach[rows], reach[cols])
+    graph = coo_matrix((np.ones(int(linked.sum())), (rows[linked], cols[linked])), shape=(n, n))
+    _, group = connected_components(graph, directed=False)
+    sizes = np.bincount(group)
+    largest = int(np.argmax(sizes))
+    tree = shapely.STRtree(geoms)
+    strays: list[np.ndarray] = []
+    for g in np.flatnonzero(sizes <= max(1.0, _STRAY_SHARE * n)):
+        if g == largest:
+            continue
+        members = np.flatnonzero(group == g)
+        # Confirm with every block: the links above only follow the nearest neighbours.
+        hits = tree.query(geoms[members], predicate="dwithin", distance=float(reach[members].max()))[1]
+        if np.isin(hits, members).all():
+            strays.append(members)
+    if not strays:
+        return []
+    strays.sort(key=lambda m: int(m.min()))
+    labels = blocks.index
+    households = blocks["households"].to_numpy()
+    parts = []
+    for members in strays[:_STRAY_LISTED]:
+        others = np.setdiff1d(np.arange(n), members)
+        gap = float(shapely.distance(geoms[members][:, None], geoms[others][None, :]).min())
+        held = int(households[members].sum())
+        verb = "lies" if len(members) == 1 else "lie"
+        parts.append(
+            f"{v.format_rows(labels[members])} with {held:,} households {verb} {gap:,.0f} m "
+            f"from the nearest other block"
+        )
+    more = f" (and {len(strays) - _STRAY_LISTED} more groups)" if len(strays) > _STRAY_LISTED else ""
+    stray = np.concatenate(strays)
+    one = len(stray) == 1
+    if points:
+        kept = np.setdiff1d(np.arange(n), stray)
+        hulls = shapely.convex_hull([shapely.multipoints(xy[kept]), shapely.multipoints(xy)])
+        before, after = shapely.area(shapely.buffer(hulls, POINT_AREA_MARGIN_M))
+        effect = (
+            f"the convex hull of the point blocks grown by {POINT_AREA_MARGIN_M:g} m, which "
+            f"{'this block enlarges' if one else 'these blocks enlarge'} from {before / 1e6:,.2f} "
+            f"to {after / 1e6:,.2f} km²"
+        )
+    else:
+        adds = "this block adds a separate part" if one else "these blocks add separate parts"
+        effect = f"the union of the blocks, to which {adds}"
+    it, its = ("it", "its") if one else ("them", "their")
+    return [
+        f"{source}: {'; '.join(parts)}{more}: far outside the rest of the blocks (more than "
+        f"{factor:g} times their typical spacing of {typical:,.0f} m). Without --study-area "
+        f"the study area is {effect}; check {its} coordinates and fix or remove {it} (or leave "
+        f"{it} out with --where), or give --study-area with the outline to redistrict"
+    ]

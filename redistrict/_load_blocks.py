@@ -64,8 +64,10 @@ def prepare_blocks(
     checked = check_role_geometry(
         frame.geometry, source, "blocks", report, droppable=counts == 0, single_kind=True
     )
-    problems, notes = v.check_duplicates(frame.geometry, frame.drop(columns=geometry_name), source)
-    report.add(problems, notes)
+    # Rows sharing a polygon with other values are warned about with the overlaps
+    # (redistrict._validate_geometry.check_overlaps): only exact repeats are problems here.
+    problems, _ = v.check_duplicates(frame.geometry, frame.drop(columns=geometry_name), source)
+    report.add(problems)
     if missing:
         return None, crs
     keep = frame.index.difference(checked.dropped, sort=False)

@@ -9,7 +9,7 @@ problems of every check and raises a single :class:`~redistrict.errors.InputErro
 The checks live in topical modules and are gathered here: :mod:`redistrict._validate_columns`
 (column names, numbers, identifiers), :mod:`redistrict._validate_crs` (coordinate reference
 systems), :mod:`redistrict._validate_geometry` (geometry kinds, checks and repairs) and
-:mod:`redistrict._validate_roads` (road classes).
+:mod:`redistrict._validate_roads` (road classes, gaps at road ends).
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from redistrict._validate_geometry import (
     GeometryCheck,
     check_duplicates,
     check_geometries,
+    check_overlaps,
     geometry_kind,
     kind_words,
     polygonal_part,
 )
-from redistrict._validate_roads import OSM_MAJOR_HIGHWAYS, RoadClasses, classify_roads
+from redistrict._validate_roads import OSM_MAJOR_HIGHWAYS, RoadClasses, check_road_gaps, classify_roads
 
 __all__ = [
     "OSM_MAJOR_HIGHWAYS",
@@ -46,6 +47,8 @@ __all__ = [
     "check_degrees",
     "check_duplicates",
     "check_geometries",
+    "check_overlaps",
+    "check_road_gaps",
     "check_unique",
     "classify_roads",
     "coerce_float",

@@ -15,9 +15,12 @@ from shapely.geometry.base import BaseGeometry
 from redistrict._validate_columns import format_labels, format_rows
 
 __all__ = [
+    "OVERLAP_SHARE",
+    "OVERLAP_WIDTH_M",
     "GeometryCheck",
     "check_duplicates",
     "check_geometries",
+    "check_overlaps",
     "geometry_kind",
     "kind_words",
     "polygonal_part",
@@ -50,6 +53,13 @@ _TYPE_NAMES: Final[tuple[str, ...]] = (
     "MultiPolygon",
     "GeometryCollection",
 )
+#: Two polygons overlap substantially when their common area is at least this share of
+#: the smaller one ...
+OVERLAP_SHARE: Final[float] = 0.1
+#: ... and on average at least this wide (metres): thinner overlaps are digitising slivers.
+OVERLAP_WIDTH_M: Final[float] = 1.0
+#: At most this many pairs of overlapping polygons are quoted.
+_OVERLAPS_LISTED: Final[int] = 5
 _MULTIPOINT_ID: Final[int] = _TYPE_NAMES.index("MultiPoint")
 _POLYGON_IDS: Final[tuple[int, int]] = (_TYPE_NAMES.index("Polygon"), _TYPE_NAMES.index("MultiPolygon"))
 
@@ -326,6 +336,104 @@ def check_duplicates(
             f"are counted; if they are one block, remove the extra {'row' if one else 'rows'}"
         )
     return problems, notes
+
+
+def check_overlaps(geometry: gpd.GeoSeries, households: pd.Series, source: str) -> list[str]:
+    """Warn about blocks drawn twice or overlapping substantially.
+
+    A block's households are spread over its outline, so where two blocks overlap both
+    place households: a block repeated (two layers merged, a block digitised twice)
+    counts its households twice. Rows repeating another row exactly (same geometry and
+    values) are :func:`check_duplicates`' problem; this check warns about
+
+    * polygons with the same outline as an earlier row (equal normalized WKB) and the
+      same households: probably the same block counted twice;
+    * the same outline with other households: both are counted;
+    * other pairs whose common area is at least :data:`OVERLAP_SHARE` of the smaller
+      polygon and on average at least :data:`OVERLAP_WIDTH_M` wide (twice its area over
+      its perimeter), so that slivers along shared edges, left by digitising, pass.
+
+    Points are not checked: several buildings may share one address.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        Valid geometries (metric CRS; missing ones and non-polygons are skipped).
+    households : pandas.Series
+        Households of each row, same index.
+    source : str
+        Human description of the layer.
+
+    Returns
+    -------
+    list of str
+        One warning per kind of finding, naming the first few pairs of rows.
+
+    """
+    values = np.asarray(geometry.values, dtype=object)
+    polygons = np.flatnonzero(np.isin(shapely.get_type_id(values), _POLYGON_IDS) & ~shapely.is_empty(values))
+    if len(polygons) < 2:
+        return []
+    geoms = values[polygons]
+    counts = households.to_numpy()[polygons]
+    keys = shapely.to_wkb(shapely.normalize(geoms))
+    first: dict[bytes, int] = {}
+    same: list[tuple[int, int]] = []
+    other: list[tuple[int, int]] = []
+    for k, key in enumerate(keys.tolist()):
+        earlier = first.setdefault(key, k)
+        if earlier != k:
+            pair = (int(polygons[k]), int(polygons[earlier]))
+            (same if counts[k] == counts[earlier] else other).append(pair)
+    warnings = []
+    if same:
+        rows, originals, one = _pairs(same, geometry.index)
+        warnings.append(
+            f"{source}: {rows} {'has' if one else 'have'} the same outline and the same households "
+            f"as {'row' if one else 'rows'} {originals} (only other columns differ): these households "
+            f"are probably counted twice (a block repeated, e.g. by merging two layers); remove the "
+            f"extra {'row' if one else 'rows'}"
+        )
+    if other:
+        rows, originals, one = _pairs(other, geometry.index)
+        warnings.append(
+            f"{source}: {rows} {'has' if one else 'have'} the same geometry as "
+            f"{'row' if one else 'rows'} {originals} but other values: the households of both "
+            f"are counted; if they are one block, remove the extra {'row' if one else 'rows'}"
+        )
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = (a < b) & (keys[a] != keys[b])
+    a, b = a[keep], b[keep]
+    keep = ~shapely.touches(geoms[a], geoms[b])
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return warnings
+    common = np.array([polygonal_part(g) for g in shapely.intersection(geoms[a], geoms[b])], dtype=object)
+    area = np.nan_to_num(shapely.area(common))
+    perimeter = np.nan_to_num(shapely.length(common))
+    areas = shapely.area(geoms)
+    smaller = np.where(areas[a] <= areas[b], a, b)
+    width = np.divide(2 * area, perimeter, out=np.zeros_like(area), where=perimeter > 0)
+    big = (area >= OVERLAP_SHARE * areas[smaller]) & (width >= OVERLAP_WIDTH_M)
+    if not big.any():
+        return warnings
+    label = geometry.index[polygons]
+    found = sorted(zip(a[big], b[big], smaller[big], area[big], strict=True))
+    listed = [
+        f"rows {label[i]} and {label[j]} ({shared / areas[s]:.0%} of row {label[s]}, {shared:,.0f} m²)"
+        for i, j, s, shared in found[:_OVERLAPS_LISTED]
+    ]
+    pairs = "1 pair of blocks overlaps" if len(found) == 1 else f"{len(found)} pairs of blocks overlap"
+    more = ", ..." if len(found) > _OVERLAPS_LISTED else ""
+    warnings.append(
+        f"{source}: {pairs} by {OVERLAP_SHARE:.0%} of the smaller block or more: "
+        f"{', '.join(listed)}{more} (row ids counting from 0). A block's households are spread over "
+        f"its outline, so the overlap gets households from both (counted twice if they are the "
+        f"same households): if the layer merges two sources or repeats blocks, keep one copy; "
+        f"otherwise fix the outlines so that blocks do not overlap (e.g. QGIS Topology Checker, "
+        f"rule 'must not overlap')"
+    )
+    return warnings
 
 
 def _pairs(pairs: list[tuple[int, int]], index: pd.Index) -> tuple[str, str, bool]:

@@ -1,4 +1,4 @@
-"""Road classes and which of them count as major; part of :mod:`redistrict._validate`."""
+"""Road classes, which of them count as major, and gaps at road ends; part of :mod:`redistrict._validate`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from redistrict._validate_columns import as_text, format_values
 
-__all__ = ["OSM_MAJOR_HIGHWAYS", "RoadClasses", "classify_roads"]
+__all__ = ["OSM_MAJOR_HIGHWAYS", "ROAD_GAP_M", "RoadClasses", "check_road_gaps", "classify_roads"]
+
+#: A road end that touches no other road but comes this close to one (metres) is a gap
+#: left by digitising: the road does not close its block.
+ROAD_GAP_M: Final[float] = 5.0
+#: Road ends closer than this (metres) to a line touch it (the grid of the atoms' faces).
+_TOUCH_M: Final[float] = 1e-3
+#: At most this many road ends are described in the warning.
+_GAPS_LISTED: Final[int] = 5
 
 #: OSM ``highway`` values counted as major roads when no mapping is given.
 OSM_MAJOR_HIGHWAYS: Final[frozenset[str]] = frozenset(
@@ -197,3 +208,108 @@ def _as_numbers(keys: Sequence[str]) -> list[float] | None:
             return None
         numbers.append(number)
     return numbers
+
+
+def check_road_gaps(
+    roads: gpd.GeoDataFrame,
+    area: shapely.Polygon | shapely.MultiPolygon,
+    source: str,
+    original: gpd.GeoSeries | None = None,
+) -> list[str]:
+    """Warn about road ends stopping a few metres short of another road.
+
+    Units are built from the faces the road lines close. A road whose end stops short
+    of the road it should meet closes no face there: the blocks on both sides become
+    one atom. The atoms join ends less than :data:`redistrict.atoms.SNAP_M` short by
+    themselves (with a note); ends inside the study area that touch no other road
+    but come within :data:`ROAD_GAP_M` of one are reported here, since they are
+    almost always digitising errors (a real dead end stops farther away).
+
+    Parameters
+    ----------
+    roads : geopandas.GeoDataFrame
+        The road lines (LineStrings in the metric CRS of the run).
+    area : shapely.Polygon or shapely.MultiPolygon
+        The study area: ends outside it do not matter.
+    source : str
+        Human description of the roads layer.
+    original : geopandas.GeoSeries, optional
+        The road geometries as read (their own CRS and row ids), to name the rows and
+        give coordinates as in the file. Default: the rows and coordinates of ``roads``.
+
+    Returns
+    -------
+    list of str
+        One warning listing the first few ends, or none.
+
+    """
+    # Imported here: redistrict.atoms imports the loader, which imports this module.
+    from redistrict.atoms import SNAP_M
+
+    lines = np.asarray(roads.geometry.to_numpy(), dtype=object)
+    if len(lines) < 2:
+        return []
+    ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
+    own = np.r_[np.arange(len(lines)), np.arange(len(lines))]
+    shapely.prepare(area)
+    inside = np.flatnonzero(shapely.intersects(area, ends))
+    near_end, near_line = shapely.STRtree(lines).query(ends[inside], predicate="dwithin", distance=ROAD_GAP_M)
+    near_end = inside[near_end]
+    other = near_line != own[near_end]
+    near_end, near_line = near_end[other], near_line[other]
+    if len(near_end) == 0:
+        return []
+    gap = shapely.distance(ends[near_end], lines[near_line])
+    shortest = np.full(len(ends), np.inf)
+    np.minimum.at(shortest, near_end, gap)
+    short = np.flatnonzero((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M))
+    if len(short) == 0:
+        return []
+    closest = {int(e): int(ln) for e, ln, d in zip(near_end, near_line, gap, strict=True) if d == shortest[e]}
+    short = short[np.lexsort((own[short], shortest[short]))][:_GAPS_LISTED]
+    rows, points, geographic = _road_rows(roads, original, [own[e] for e in short], ends[short])
+    others, _, _ = _road_rows(roads, original, [closest[int(e)] for e in short], ends[short])
+    decimals = 6 if geographic else 1
+    listed = [
+        f"row {row} ends {shortest[e]:.1f} m short of row {near} at "
+        f"({point[0]:.{decimals}f}, {point[1]:.{decimals}f})"
+        for e, row, near, point in zip(short, rows, others, points, strict=True)
+    ]
+    count = int(((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M)).sum())
+    more = ", ..." if count > len(listed) else ""
+    return [
+        f"{source}: {count} road end{' stops' if count == 1 else 's stop'} between {SNAP_M:g} and "
+        f"{ROAD_GAP_M:g} m short of another road without touching it: {'; '.join(listed)}{more} "
+        f"(row ids counting from 0). A road that stops short closes no block there, so the blocks on "
+        f"both sides become one atom and no unit boundary can follow it. Where the roads meet in "
+        f"reality, snap the road ends to them (e.g. QGIS 'Snap geometries to layer' with a tolerance "
+        f"of {ROAD_GAP_M:g} m) and run again: redistrict itself joins only ends less than {SNAP_M:g} m short"
+    ]
+
+
+def _road_rows(
+    roads: gpd.GeoDataFrame,
+    original: gpd.GeoSeries | None,
+    lines: Sequence[int],
+    points: np.ndarray,
+) -> tuple[list[object], np.ndarray, bool]:
+    """Row ids of ``original`` holding the given lines of ``roads``, and ``points`` in its CRS.
+
+    Returns the row ids, the coordinates of ``points`` (n x 2) and whether they are in degrees.
+    """
+    if original is None or len(original) == 0:
+        degrees = bool(roads.crs and roads.crs.is_geographic)
+        return list(roads.index[list(lines)]), shapely.get_coordinates(points), degrees
+    # A point on each line (its middle) finds the row it was read from, in the row's CRS.
+    middles = shapely.line_interpolate_point(roads.geometry.to_numpy()[list(lines)], 0.5, normalized=True)
+    found = gpd.GeoSeries(np.concatenate([middles, points]), crs=roads.crs)
+    if roads.crs is not None and original.crs is not None and roads.crs != original.crs:
+        found = found.to_crs(original.crs)
+    where = found.to_numpy()
+    positions = original.sindex.nearest(where[: len(lines)], return_all=False)[1]
+    crs = original.crs
+    return (
+        list(original.index[positions]),
+        shapely.get_coordinates(where[len(lines) :]),
+        bool(crs and crs.is_geographic),
+    )

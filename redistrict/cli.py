@@ -6,7 +6,8 @@ clear message and exits with the code of its
 notes gathered until the failure follow the message as ``note:`` lines, since
 they may explain it. A finished run prints its notes as ``note:`` lines, and as
 ``warning:`` lines those of the solver (units outside the band, time or solver
-trouble).
+trouble) and those saying the inputs are probably wrong (:attr:`Inputs.warnings`:
+stray or overlapping blocks, roads stopping short of another road).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from redistrict._console import print_whole
 from redistrict.errors import InputError, RedistrictError
-from redistrict.problem import Band, Weights
+from redistrict.problem import Band, Weights, band_problems
 
 if TYPE_CHECKING:
     from redistrict.compare import ScenarioRun
@@ -247,6 +248,13 @@ def _check_time_limit(seconds: float) -> None:
         )
 
 
+def _check_band(band: tuple[int, int], target: int | None) -> None:
+    """Refuse a ``--band`` (and ``--target``) that is not a band, before any loading work."""
+    problems = band_problems(band[0], band[1], target)
+    if problems:
+        raise InputError(problems)
+
+
 def _check_out_dir(out_dir: Path) -> None:
     """Refuse an ``--out`` that is a file, or a folder with content redistrict did not write."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -275,7 +283,7 @@ def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Conta
         Notes already printed.
 
     """
-    warnings = set(result.solution.notes)
+    warnings = set(result.solution.notes) | set(result.inputs.warnings)
     for note in result.notes:
         if note in skip:
             continue
@@ -284,7 +292,9 @@ def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Conta
         _say("warning" if note in warnings else "note", text)
 
 
-def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> None:
+def _print_compare_notes(
+    runs: Sequence[ScenarioRun], shared: Iterable[str], warned: Container[str] = ()
+) -> None:
     """Print the notes of a comparison on stderr: shared ones once, then each scenario's.
 
     Parameters
@@ -293,6 +303,8 @@ def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> 
         The scenarios' runs, at least one with a plan.
     shared : iterable of str
         Notes on the inputs, common to every run.
+    warned : container of str, optional
+        Those of them to print as ``warning:`` lines (:attr:`Inputs.warnings`).
 
     Notes
     -----
@@ -311,7 +323,7 @@ def _print_compare_notes(runs: Sequence[ScenarioRun], shared: Iterable[str]) -> 
         ]
     common = list(dict.fromkeys(common))
     for note in common:
-        _say("note", note)
+        _say("warning" if note in warned else "note", note)
     for run in runs:
         if run.result is None:
             _say("warning", f"scenario {run.scenario.name} failed: {run.error}")
@@ -428,6 +440,7 @@ def _plan_and_write(
     _check_choice("--lang", lang, ("zh", "en"))
     _check_choice("--budget", budget, ("time", "work"))
     _check_time_limit(time_limit)
+    _check_band(band, target)
     _check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
     if chosen is not None and (tuple(band) != (2000, 3000) or target is not None):
@@ -614,6 +627,7 @@ def city(
         _check_choice("--lang", lang, ("zh", "en"))
         _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
+        _check_band(band, target)
         _check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
@@ -727,7 +741,7 @@ def compare(
                     "folder you can write to with --out (nothing was changed there)"
                 ) from exc
         print_summary(table, out_dir, out)
-        _print_compare_notes(runs, inputs.notes)
+        _print_compare_notes(runs, inputs.notes, inputs.warnings)
 
 
 def main() -> None:

@@ -22,7 +22,13 @@ import shapely
 
 from redistrict._load_area import POINT_AREA_MARGIN_M as POINT_AREA_MARGIN_M
 from redistrict._load_area import ROAD_MARGIN_M as ROAD_MARGIN_M
-from redistrict._load_area import check_roads_reach, clip_roads, keep_intersecting, study_area_of
+from redistrict._load_area import (
+    check_roads_reach,
+    clip_roads,
+    keep_intersecting,
+    stray_blocks,
+    study_area_of,
+)
 from redistrict._load_blocks import prepare_blocks
 from redistrict._load_crs import check_layer_crs
 from redistrict._load_layers import (
@@ -33,6 +39,8 @@ from redistrict._load_layers import (
     prepare_study_area,
 )
 from redistrict._load_read import Layer, Report, parse_source, read_layer
+from redistrict._validate_geometry import check_overlaps
+from redistrict._validate_roads import check_road_gaps
 from redistrict.errors import InputError
 
 __all__ = ["Inputs", "load_inputs", "parse_source"]
@@ -74,6 +82,10 @@ class Inputs:
         from its record.
     notes : list of str
         Non-fatal notes for the run log.
+    warnings : list of str
+        Those of the notes that say the inputs are probably wrong though the run can go
+        on (blocks far outside the rest, overlapping blocks, roads stopping a few metres
+        short of another road); the command line prints them as ``warning:`` lines.
 
     """
 
@@ -87,6 +99,7 @@ class Inputs:
     sources: dict[str, str] = field(default_factory=dict)
     options: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_inputs(
@@ -228,9 +241,17 @@ def load_inputs(
     road_frame = frames["roads"]
     if report.problems or area is None or road_frame is None:
         raise InputError(report.problems or ["the study area is empty"], notes=report.notes)
+    blocks_source = layers["blocks"].source
+    warnings = check_overlaps(block_frame.geometry, block_frame["households"], blocks_source)
+    if study_area is None:
+        warnings += stray_blocks(block_frame, blocks_source)
+    report.add(notes=warnings)
     read_roads = road_frame
     if where is not None or study_area is not None:
         road_frame = clip_roads(road_frame, area, layers["roads"].source, report)
+    gaps = check_road_gaps(road_frame, area, layers["roads"].source, layers["roads"].frame.geometry)
+    report.add(notes=gaps)
+    warnings += gaps
     problems = check_roads_reach(
         road_frame, area, read_roads, layers["roads"].source, derived=study_area is None
     )
@@ -259,6 +280,7 @@ def load_inputs(
         sources={role: layer.label for role, layer in layers.items() if role != "barriers"},
         options=options,
         notes=report.notes,
+        warnings=warnings,
     )
     for note in report.notes:
         logger.info("%s", note)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import networkx as nx
 import numpy as np
@@ -32,10 +32,107 @@ from scipy.sparse.csgraph import dijkstra
 
 from redistrict.errors import InputError
 
-__all__ = ["Band", "Problem", "Weights"]
+__all__ = ["Band", "Problem", "Weights", "band_bounds_problem", "band_problems"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+#: How a band's bounds are named, and an example written, where a band is given.
+_BAND_SYNTAX: Final[dict[str, tuple[str, str, str, str]]] = {
+    # where: (lower bound, upper bound, the rule, example with {lo} and {hi})
+    "option": ("band lower bound", "the upper bound", "LO < HI", "--band {lo} {hi}"),
+    "scenario": ("band.lo", "band.hi", "band.lo < band.hi", "lo = {lo}, hi = {hi}"),
+}
+#: A zero-width band is widened by this share of its size on each side in the example given.
+_BAND_EXAMPLE_MARGIN: Final[float] = 0.04
+
+
+def band_bounds_problem(
+    lo: int, hi: int, *, syntax: str = "option", counts: str = "households"
+) -> str | None:
+    """Say what is wrong with a band whose lower bound is not below its upper bound.
+
+    A band needs ``lo < hi``. With ``lo > hi`` the bounds are swapped; a band of zero
+    width (``lo == hi``) asks every unit to hold exactly ``lo`` households, which units
+    made of whole blocks almost never do: the solver would then stretch the band for
+    each part it cannot divide, so it is refused before any work. The message is the
+    same for ``--band`` and the ``[band]`` table of a scenario file, each naming the
+    bounds and giving its example in its own syntax.
+
+    Parameters
+    ----------
+    lo, hi : int
+        The bounds as given.
+    syntax : {"option", "scenario"}, default "option"
+        Where the band was given: ``--band LO HI`` or a scenario's ``[band]`` table.
+    counts : {"households", "residents"}, default "households"
+        What the band counts.
+
+    Returns
+    -------
+    str or None
+        The problem, or None when ``lo < hi``. For ``--band 2500 2500`` it ends
+        "the band needs LO < HI, e.g. --band 2400 2600".
+
+    """
+    if lo < hi:
+        return None
+    lo_name, hi_name, rule, example = _BAND_SYNTAX[syntax]
+    if lo > hi:
+        what = f"{lo_name} {lo} is above {hi_name} {hi}: swap them"
+        fixed = (hi, lo)
+    else:
+        what = (
+            f"{lo_name} {lo} equals {hi_name} {hi}: a band of zero width asks every unit to hold "
+            f"exactly {lo:,} {counts}, which units made of whole blocks almost never do (the solver "
+            f"would have to stretch the band)"
+        )
+        margin = max(1, round(lo * _BAND_EXAMPLE_MARGIN))
+        fixed = (max(0, lo - margin), hi + margin)
+    return f"{what}; the band needs {rule}, e.g. {example.format(lo=fixed[0], hi=fixed[1])}"
+
+
+def band_problems(
+    lo: int,
+    hi: int,
+    target: int | None = None,
+    *,
+    counts: str = "households",
+    zero_width: bool = False,
+) -> list[str]:
+    """Check a band given as ``--band LO HI`` (and ``--target``).
+
+    Parameters
+    ----------
+    lo, hi : int
+        The bounds.
+    target : int, optional
+        The preferred size.
+    counts : {"households", "residents"}, default "households"
+        What the band counts.
+    zero_width : bool, default False
+        Accept ``lo == hi`` (an exact size; :class:`Band` accepts it for internal use).
+
+    Returns
+    -------
+    list of str
+        One line per problem (bounds not positive, not ``lo < hi``, target outside the
+        band); empty when the band is fine.
+
+    """
+    problems = []
+    if lo < 0 or hi <= 0:
+        problems.append(f"band ({lo}, {hi}) must be positive: give e.g. --band 2000 3000")
+    elif not (zero_width and lo == hi):
+        bounds = band_bounds_problem(lo, hi, counts=counts)
+        if bounds is not None:
+            problems.append(bounds)
+    if target is not None and lo <= hi and not lo <= target <= hi:
+        problems.append(
+            f"target {target} lies outside the band [{lo}, {hi}]: choose a target inside the band"
+        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -45,7 +142,9 @@ class Band:
     Parameters
     ----------
     lo, hi : int
-        Inclusive lower and upper bound on the households of a unit.
+        Inclusive lower and upper bound on the households of a unit. ``lo == hi`` (an
+        exact size) is accepted here for internal use; ``--band`` and scenario files
+        refuse it (:func:`band_problems`, :func:`band_bounds_problem`).
     target : int, optional
         Preferred size; defaults to the middle of the band.
     counts : {"households", "residents"}
@@ -63,18 +162,10 @@ class Band:
         problems = []
         if self.counts not in ("households", "residents"):
             problems.append(f"band counts {self.counts!r}: use 'households' or 'residents'")
-        if self.lo < 0 or self.hi <= 0:
-            problems.append(f"band ({self.lo}, {self.hi}) must be positive: give e.g. --band 2000 3000")
-        if self.lo > self.hi:
-            problems.append(
-                f"band lower bound {self.lo} is above the upper bound {self.hi}: "
-                "swap them (--band LO HI with LO <= HI)"
-            )
-        if self.target is not None and not self.lo <= self.target <= self.hi:
-            problems.append(
-                f"target {self.target} lies outside the band [{self.lo}, {self.hi}]: "
-                "choose a target inside the band"
-            )
+        counts = self.counts if self.counts in _BAND_SYNTAX else "households"
+        # A zero-width band is an exact size: the construction heuristics are tested with it.
+        # --band and scenario files reject it (band_problems) before loading anything.
+        problems += band_problems(self.lo, self.hi, self.target, counts=counts, zero_width=True)
         if problems:
             raise InputError(problems)
 

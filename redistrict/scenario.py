@@ -55,7 +55,7 @@ import pandas as pd
 
 from redistrict.costs import CostParams
 from redistrict.errors import InputError
-from redistrict.problem import Band, Weights
+from redistrict.problem import Band, Weights, band_bounds_problem
 
 if TYPE_CHECKING:
     from redistrict.load import Inputs
@@ -398,10 +398,12 @@ def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | Non
             values[key] = value
     lo, hi, target = values["lo"], values["hi"], values["target"]
     if lo is not None and hi is not None:
+        counts = unit if unit in _UNITS else "households"
+        bounds = band_bounds_problem(lo, hi, syntax="scenario", counts=str(counts))
         if hi == 0:
             problems.append(f"{where}: band.hi must be positive")
-        if lo > hi:
-            problems.append(f"{where}: band.lo {lo} is above band.hi {hi}: swap them")
+        elif bounds is not None:
+            problems.append(f"{where}: {bounds}")
         elif target is not None and not lo <= target <= hi:
             problems.append(f"{where}: band.target {target} lies outside [{lo}, {hi}]: move it inside")
     if len(problems) > n or lo is None or hi is None:

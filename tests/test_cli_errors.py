@@ -633,12 +633,12 @@ def test_component_that_cannot_be_divided_in_the_band(tmp_path: Path) -> None:
 
 
 def test_band_too_narrow_for_the_atoms_gives_flagged_units(tmp_path: Path) -> None:
-    # Two units of exactly 2,250 households cannot be cut from 500-household blocks.
-    run = _plan(tmp_path, "--band", "2250", "2250")
+    # No multiple of the 500-household blocks lies in 2,100-2,400 households.
+    run = _plan(tmp_path, "--band", "2100", "2400")
     record = _succeeds(run)
     assert record["units_in_band"] == 0
     assert int(run.summary()["households"].sum()) == 9 * HOUSEHOLDS
-    assert "warning:" in run.stderr and "2250" in run.stderr
+    assert "warning:" in run.stderr and "2100" in run.stderr
 
 
 def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> None:
