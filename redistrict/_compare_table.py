@@ -30,6 +30,7 @@ __all__ = [
     "plan_summary",
     "records",
     "scenario_of",
+    "scenario_record",
 ]
 
 #: Columns of the comparison table, in order (``scenario`` first).
@@ -205,3 +206,36 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def scenario_record(result: PlanResult) -> dict[str, Any]:
+    """The keys a plan made for a scenario adds to ``run.json``.
+
+    Parameters
+    ----------
+    result : PlanResult
+        A plan from :func:`redistrict.pipeline.run_plan` (or a city's merged plan).
+
+    Returns
+    -------
+    dict
+        ``scenario`` (its band, weights, costs and rules), ``summary`` (the
+        comparison columns, :func:`plan_summary`) and ``costs`` (the totals of
+        :func:`redistrict.costs.plan_costs` over every unit).
+
+    """
+    scenario = scenario_of(result)
+    return {
+        "scenario": {
+            "name": scenario.name,
+            "source": scenario.source,
+            "description": scenario.description,
+            "band": vars(scenario.band),
+            "weights": vars(scenario.weights),
+            "allow_change": scenario.allow_change,
+            "service_radius_m": scenario.service_radius_m,
+            "costs": vars(scenario.costs),
+        },
+        "summary": json_safe(plan_summary(result)),
+        "costs": plan_costs(unit_costs(result.units, scenario.costs)),
+    }

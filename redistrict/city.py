@@ -5,14 +5,15 @@ as one instance is neither needed nor tractable, so :func:`run_city`
 
 1. loads once, builds the atoms and the adjacency graph once (in the driver);
 2. cuts the atom graph into *groups* along boundaries that must not be crossed
-   (:func:`decompose`): the user's higher-level areas (``partition_by``, e.g. a
-   district column of the blocks), barriers (no graph edge crosses them) and the
-   existing communities. Every community is a group of its own unless its
-   households cannot form units in the band (undersized, empty, or in a gap such
-   as 3,100 for a 2,000-3,000 band): such a group is merged, smallest first, with
-   the neighbouring group of the same higher-level area that shares the longest
-   boundary, until every group can be planned. Atoms without a community join
-   the neighbour they share the longest boundary with;
+   (:func:`decompose`, in :mod:`redistrict._city_groups`): the user's
+   higher-level areas (``partition_by``, e.g. a district column of the blocks),
+   barriers (no graph edge crosses them) and the existing communities. Every
+   community is a group of its own unless its households cannot form units in
+   the band (undersized, empty, or in a gap such as 3,100 for a 2,000-3,000
+   band): such a group is merged, smallest first, with the neighbouring group
+   of the same higher-level area that shares the longest boundary, until every
+   group can be planned. Atoms without a community join the neighbour they
+   share the longest boundary with;
 3. solves each group as a geometry-free :class:`~redistrict.problem.Problem` with
    :func:`redistrict.solve.solve` in a Dask task (:func:`solve_groups`): on a
    ``LocalCluster`` of worker processes by default, or on an existing cluster
@@ -22,8 +23,9 @@ as one instance is neither needed nor tractable, so :func:`run_city`
    run resumes where it stopped;
 4. merges the plans in group order (:func:`merge_solutions`) into one
    :class:`~redistrict.pipeline.PlanResult`, written by
-   :func:`write_city_outputs` as ``plan.gpkg``, ``summary.csv``, ``run.json``,
-   ``map.html`` and a per-subproblem ``subproblems.csv``.
+   :func:`write_city_outputs` (:mod:`redistrict._city_outputs`) like ``plan``'s
+   (``plan.gpkg``, ``summary.csv``, ``communities.csv``, ``run.json`` with the
+   cost totals, ``map.html``) plus a per-subproblem ``subproblems.csv``.
 
 Each group's plan depends only on the group's own arrays, the seed and the
 budget, and units are numbered in group order, so the merged plan does not
@@ -38,14 +40,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import heapq
 import json
 import logging
 import os
 import time
 import warnings
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from redistrict._city_groups import Group, count_noun, decompose, present
+from redistrict._city_outputs import write_city_outputs
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem, Weights
 from redistrict.solve import Solution, solve
@@ -91,272 +94,6 @@ SYNCHRONOUS = "synchronous"
 _CACHE_FORMAT = 1
 #: Seconds to wait for an existing Dask scheduler to answer.
 _CONNECT_TIMEOUT_S = 20
-
-
-# ---------------------------------------------------------------------- groups
-@dataclass(frozen=True)
-class Group:
-    """One independent subproblem: a connected set of atoms planned on its own.
-
-    Attributes
-    ----------
-    index : int
-        Position of the group (groups are ordered by their first atom).
-    positions : ndarray of int
-        Sorted positions of the group's atoms in the city :class:`Problem`.
-    households : int
-        Households of the group.
-    communities : tuple of str
-        Existing communities (sorted) whose atoms the group holds.
-    partition : str or None
-        The user-given higher-level area of the group, if any.
-    note : str
-        How the group was formed (merges and why), empty for a plain community.
-
-    """
-
-    index: int
-    positions: IntArray
-    households: int
-    communities: tuple[str, ...]
-    partition: str | None
-    note: str = ""
-
-
-#: Words of a group's note when it absorbed a piece, and when a piece could not merge.
-_MERGED = "merged with"
-_STUCK = "touches no other group to merge with"
-
-
-def _count(n: int, noun: str) -> str:
-    """``"1 subproblem"``, ``"3 subproblems"``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-@dataclass
-class _Piece:
-    """A group under construction."""
-
-    ident: int
-    positions: list[int]
-    households: int
-    communities: set[str]
-    partition: str | None
-    orphan: bool
-    fragment: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and value != value)
-
-
-def _initial_pieces(
-    problem: Problem,
-    community: Sequence[str | None],
-    partition: Sequence[str | None] | None,
-) -> tuple[list[_Piece], IntArray]:
-    """Connected pieces of atoms sharing (partition, community); piece id per atom."""
-    n = problem.n
-    comm = [str(c) if _present(c) else None for c in community]
-    part = [None] * n if partition is None else [str(p) if _present(p) else None for p in partition]
-    if len(comm) != n or len(part) != n:
-        raise ValueError("community and partition need one value per atom of the problem")
-    keys = list(zip(part, comm, strict=True))
-    same = np.array([keys[a] == keys[b] for a, b in problem.edges.tolist()], dtype=bool)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in problem.edges[same].tolist() if len(same) else []:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    # Roots are the smallest atom of each piece: piece ids follow the first atom.
-    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
-    first, piece_of = np.unique(roots, return_inverse=True)
-    piece_of = piece_of.astype(np.int64)
-    order = np.argsort(piece_of, kind="stable")
-    bounds = np.searchsorted(piece_of[order], np.arange(len(first) + 1))
-    per_key: dict[tuple[str | None, str | None], int] = {}
-    for atom in first.tolist():
-        per_key[keys[atom]] = per_key.get(keys[atom], 0) + 1
-    h = problem.households
-    pieces: list[_Piece] = []
-    for pid, atom in enumerate(first.tolist()):
-        members = order[bounds[pid] : bounds[pid + 1]]
-        p, c = keys[atom]
-        pieces.append(
-            _Piece(
-                ident=pid,
-                positions=members.tolist(),
-                households=int(h[members].sum()),
-                communities=set() if c is None else {c},
-                partition=p,
-                orphan=c is None or (partition is not None and p is None),
-                fragment=per_key[(p, c)] > 1,
-            )
-        )
-    return pieces, piece_of
-
-
-def _piece_borders(problem: Problem, piece_of: IntArray) -> dict[int, dict[int, float]]:
-    """Length of the boundary shared by every pair of adjacent pieces."""
-    borders: dict[int, dict[int, float]] = {}
-    e = problem.edges
-    pa, pb = piece_of[e[:, 0]], piece_of[e[:, 1]]
-    cross = pa != pb
-    for a, b, ln in zip(
-        pa[cross].tolist(), pb[cross].tolist(), problem.edge_length[cross].tolist(), strict=True
-    ):
-        borders.setdefault(a, {})[b] = borders.setdefault(a, {}).get(b, 0.0) + ln
-        borders.setdefault(b, {})[a] = borders.setdefault(b, {}).get(a, 0.0) + ln
-    return borders
-
-
-def _label(piece: _Piece) -> str:
-    if len(piece.communities) == 1 and piece.fragment:
-        return f"a part of community {next(iter(piece.communities))}"
-    if piece.communities:
-        names = sorted(piece.communities)
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return f"communit{'y' if len(names) == 1 else 'ies'} {shown}"
-    return f"{len(piece.positions)} atoms without a community"
-
-
-def _absorb(pieces: dict[int, _Piece], borders: dict[int, dict[int, float]], src: int, dst: int) -> None:
-    """Merge piece ``src`` into piece ``dst``."""
-    s, d = pieces.pop(src), pieces[dst]
-    d.positions.extend(s.positions)
-    d.households += s.households
-    d.communities |= s.communities
-    d.notes.extend(s.notes)
-    if d.partition is None:
-        d.partition = s.partition
-    d.orphan = d.orphan and s.orphan
-    d.fragment = d.fragment or s.fragment
-    for nb, ln in borders.pop(src, {}).items():
-        if nb == dst:
-            borders[dst].pop(src, None)
-            continue
-        borders[nb].pop(src, None)
-        borders[nb][dst] = borders[nb].get(dst, 0.0) + ln
-        borders.setdefault(dst, {})[nb] = borders.setdefault(dst, {}).get(nb, 0.0) + ln
-
-
-def _best_neighbour(
-    piece: _Piece,
-    pieces: dict[int, _Piece],
-    borders: dict[int, dict[int, float]],
-    *,
-    avoid_orphans: bool,
-) -> int | None:
-    """Neighbour sharing the longest boundary within the same higher-level area."""
-    best: tuple[float, int] | None = None
-    for nb, ln in sorted(borders.get(piece.ident, {}).items()):
-        other = pieces[nb]
-        if avoid_orphans and other.orphan:
-            continue
-        if piece.partition is not None and other.partition not in (None, piece.partition):
-            continue
-        if best is None or ln > best[0]:
-            best = (ln, nb)
-    return None if best is None else best[1]
-
-
-def decompose(
-    problem: Problem,
-    community: Sequence[str | None],
-    partition: Sequence[str | None] | None = None,
-) -> list[Group]:
-    """Cut the atoms into independent, connected groups that can each be planned.
-
-    Parameters
-    ----------
-    problem : Problem
-        The whole territory (only households, edges and boundary lengths are used).
-    community : sequence of str or None
-        Existing community per atom position (None = no community).
-    partition : sequence of str or None, optional
-        Higher-level area per atom position (e.g. a district); groups never
-        cross these boundaries. Atoms with None join a neighbouring area.
-
-    Returns
-    -------
-    list of Group
-        Ordered by first atom. Every atom is in exactly one group. A group whose
-        households cannot form units in the band is left so (and explained in
-        :attr:`Group.note`) only when it has no neighbour to merge with.
-
-    Notes
-    -----
-    Deterministic: atoms without a community (or area) first join, in piece
-    order, the neighbour with the longest shared boundary; then the piece with
-    the fewest households that cannot form units (``band.unit_counts`` empty) is
-    merged with the neighbour of the same area sharing the longest boundary,
-    repeatedly, ties going to the lower piece id.
-
-    """
-    band = problem.band
-    initial, piece_of = _initial_pieces(problem, community, partition)
-    pieces = {p.ident: p for p in initial}
-    borders = _piece_borders(problem, piece_of)
-
-    def feasible(p: _Piece) -> bool:
-        return len(band.unit_counts(p.households)) > 0
-
-    # 1. Orphans (no community or no area) join their best non-orphan neighbour.
-    changed = True
-    while changed:
-        changed = False
-        for pid in sorted(pieces):
-            piece = pieces.get(pid)
-            if piece is None or not piece.orphan:
-                continue
-            target = _best_neighbour(piece, pieces, borders, avoid_orphans=True)
-            if target is not None:
-                _absorb(pieces, borders, pid, target)
-                changed = True
-    # 2. Pieces that cannot form units merge with a neighbour, smallest first.
-    heap = [(p.households, p.ident) for p in pieces.values() if not feasible(p)]
-    heapq.heapify(heap)
-    stuck: set[int] = set()
-    while heap:
-        hh, pid = heapq.heappop(heap)
-        piece = pieces.get(pid)
-        if piece is None or piece.households != hh or feasible(piece) or pid in stuck:
-            continue
-        target = _best_neighbour(piece, pieces, borders, avoid_orphans=False)
-        if target is None:
-            stuck.add(pid)
-            piece.notes.append(
-                f"{_label(piece)} ({hh} households) cannot form units of {band.lo}-{band.hi} "
-                f"and {_STUCK}" + (": its atoms hold no households and are in no unit" if hh == 0 else "")
-            )
-            continue
-        why = "below the band" if hh < band.lo else "in a gap of the band"
-        piece.notes.append(f"{_label(piece)} ({hh} households, {why}) {_MERGED} {_label(pieces[target])}")
-        _absorb(pieces, borders, pid, target)
-        merged = pieces[target]
-        if not feasible(merged):
-            heapq.heappush(heap, (merged.households, target))
-    # 3. Groups ordered by their first atom.
-    final = sorted(pieces.values(), key=lambda p: min(p.positions))
-    return [
-        Group(
-            index=k,
-            positions=np.array(sorted(p.positions), dtype=np.int64),
-            households=p.households,
-            communities=tuple(sorted(p.communities)),
-            partition=p.partition,
-            note="; ".join(p.notes),
-        )
-        for k, p in enumerate(final)
-    ]
 
 
 # --------------------------------------------------------------------- solving
@@ -855,10 +592,10 @@ def merge_solutions(
         offset += len(s.flags)
         notes += [f"subproblem {g.index} ({_group_label(g)}): {note}" for note in s.notes]
     band = f"{problem.band.lo}-{problem.band.hi}"
-    stuck = sum(1 for g in groups if _STUCK in g.note)
+    stuck = sum(1 for g in groups if g.stuck)
     if stuck:
         notes.append(
-            f"{_count(stuck, 'subproblem')} cannot form units of {band} and "
+            f"{count_noun(stuck, 'subproblem')} cannot form units of {band} and "
             f"{'has' if stuck == 1 else 'have'} no neighbouring group to merge with (see "
             "subproblems.csv, column 'formed')"
         )
@@ -906,12 +643,12 @@ def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
         of the band) to form units on their own; empty when there are none. Units
         such a subproblem still leaves outside the band get the solver's warnings.
     """
-    merged = sum(1 for g in groups if _MERGED in g.note)
+    merged = sum(1 for g in groups if g.merged)
     if not merged:
         return []
     band = f"{problem.band.lo}-{problem.band.hi}"
     return [
-        f"{_count(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
+        f"{count_noun(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
         f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
     ]
 
@@ -1006,7 +743,7 @@ def _atom_communities(atoms: gpd.GeoDataFrame, nodes: Sequence[Hashable]) -> lis
     if "community_id" not in atoms.columns:
         return [None] * len(nodes)
     values = atoms["community_id"].reindex(pd.Index(list(nodes), dtype=object))
-    return [str(v) if _present(v) and not pd.isna(v) else None for v in values.tolist()]
+    return [str(v) if present(v) and not pd.isna(v) else None for v in values.tolist()]
 
 
 def _atom_partition(
@@ -1168,57 +905,6 @@ def run_city(
         subproblems=solution.components,
         report=report,
     )
-
-
-def write_city_outputs(
-    result: CityResult,
-    out_dir: str | Path,
-    *,
-    title: str = "redistrict",
-    lang: str = "zh",
-    tiles: str | None = None,
-) -> Path:
-    """Write the merged plan like a single plan, plus ``subproblems.csv``.
-
-    Parameters
-    ----------
-    result : CityResult
-        Output of :func:`run_city`.
-    out_dir : str or Path
-        Output folder; replaced as a whole.
-    title : str
-        Map title.
-    lang : {"zh", "en"}
-        Map language.
-    tiles : str, optional
-        URL template of a tile server for an optional base layer.
-
-    Returns
-    -------
-    Path
-        The output folder.
-
-    """
-    from redistrict.report import write_outputs
-
-    rep = result.report
-    extra = {
-        "city": {
-            "subproblems": len(result.groups),
-            "solved": rep.solved,
-            "cached": rep.cached,
-            "workers": rep.workers,
-            "scheduler": rep.scheduler,
-            "cache": None if rep.directory is None else str(rep.directory),
-            "time_limit_per_subproblem": result.plan.options.time_limit,
-            "subproblem_seconds_total": float(result.subproblems["seconds"].sum()),
-        }
-    }
-
-    def more(tmp: Path) -> None:
-        result.subproblems.to_csv(tmp / "subproblems.csv", index=False)
-
-    return write_outputs(result.plan, out_dir, title=title, lang=lang, tiles=tiles, extra=extra, more=more)
 
 
 def plan_city(

@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -46,10 +45,10 @@ from redistrict._compare_table import (
     plan_summary,
     records,
     scenario_of,
+    scenario_record,
 )
 from redistrict._console import print_whole
 from redistrict.continuity import community_report
-from redistrict.costs import plan_costs, unit_costs
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.maps import MapInfo, compare_map, save_map
@@ -236,24 +235,6 @@ def _prefixed(progress: Callable[[str], None], name: str) -> Callable[[str], Non
     return say
 
 
-def _scenario_record(result: PlanResult) -> dict[str, Any]:
-    scenario = scenario_of(result)
-    return {
-        "scenario": {
-            "name": scenario.name,
-            "source": scenario.source,
-            "description": scenario.description,
-            "band": vars(scenario.band),
-            "weights": vars(scenario.weights),
-            "allow_change": scenario.allow_change,
-            "service_radius_m": scenario.service_radius_m,
-            "costs": vars(scenario.costs),
-        },
-        "summary": json_safe(plan_summary(result)),
-        "costs": plan_costs(unit_costs(result.units, scenario.costs)),
-    }
-
-
 def write_plan(
     result: PlanResult,
     out_dir: str | Path,
@@ -296,7 +277,7 @@ def write_plan(
 
     return write_outputs(
         result, out_dir, title=title, lang=lang, tiles=tiles,
-        extra=_scenario_record(result), more=more,
+        extra=scenario_record(result), more=more,
     )  # fmt: skip
 
 

@@ -78,7 +78,8 @@ def test_undersized_community_merges_with_longest_boundary_neighbour() -> None:
     check_partition_of_atoms(problem, groups)
     assert groups_as_sets(groups) == [("A",), ("B",), ("C", "D")]
     assert [g.households for g in groups] == [3000, 3000, 3000]
-    assert "community C (500 households, below the band) merged with community D" in groups[2].note
+    assert groups[2].note == "merged communities C and D: C (500 households) is below the band"
+    assert groups[2].merged and not groups[2].stuck
     assert groups[0].note == groups[1].note == ""
 
 
@@ -145,6 +146,48 @@ def test_isolated_infeasible_piece_is_kept_and_explained() -> None:
     notes = merge_solutions(problem, groups, sols).notes
     assert "1 subproblem cannot form units of 2000-3000 and has no neighbouring group" in " ".join(notes)
     assert not any("join communities" in n for n in notes), notes
+
+
+def chain(households: list[int], community: list[str], edges: list[tuple[int, int]]) -> list[Group]:
+    """Groups of atoms on a line, 100 m apart, joined by ``edges`` of 100 m."""
+    xy = [(100.0 * i, 0.0) for i in range(len(households))]
+    problem = Problem.from_arrays(households, xy, edges, band=Band(2000, 3000))
+    return decompose(problem, community)
+
+
+def test_chain_of_merges_names_each_step_once() -> None:
+    # A (300) joins B (500); A and B (800) join C (2,400); the three (3,200, a gap)
+    # join D (2,500). Each note names the piece that could not form units, never
+    # the nested history of what it was merged with.
+    groups = chain(
+        [300, 500, 1200, 1200, 1250, 1250], ["A", "B", "C", "C", "D", "D"], [(i, i + 1) for i in range(5)]
+    )
+    assert groups_as_sets(groups) == [("A", "B", "C", "D")]
+    assert groups[0].note == (
+        "merged communities A, B, C and D: A (300 households) is below the band; "
+        "A and B (800 households together) are below the band; "
+        "A, B and C (3,200 households together) are in a gap of the band"
+    )
+    assert groups[0].merged and not groups[0].stuck
+
+
+def test_merged_group_that_is_still_too_small_says_so_once() -> None:
+    groups = chain([900, 1000, 2500], ["X", "Y", "Z"], [(0, 1)])
+    assert groups_as_sets(groups) == [("X", "Y"), ("Z",)]
+    assert groups[0].note == (
+        "merged communities X and Y: X (900 households) is below the band; X and Y (1,900 households "
+        "together) cannot form units of 2000-3000 and touch no other group to merge with"
+    )
+    assert groups[0].merged and groups[0].stuck
+    assert groups[1].note == "" and not (groups[1].merged or groups[1].stuck)
+
+
+def test_a_part_of_a_community_is_named_so() -> None:
+    # Community A in two pieces that do not touch: the 100-household one joins B.
+    groups = chain([100, 2500, 2400, 1], ["A", "B", "A", None], [(0, 1), (1, 2), (2, 3)])
+    assert groups_as_sets(groups) == [("A", "B"), ("A",)]
+    assert groups[0].note == "merged communities A and B: part of A (100 households) is below the band"
+    assert groups[1].note == ""
 
 
 def test_merged_groups_are_counted_in_the_notes() -> None:
@@ -253,7 +296,7 @@ def test_city_command_on_ottawa_testcase(ottawa_testcase: Path, tmp_path: Path) 
     ]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    for name in ("plan.gpkg", "summary.csv", "map.html", "run.json", "subproblems.csv"):
+    for name in ("plan.gpkg", "summary.csv", "communities.csv", "map.html", "run.json", "subproblems.csv"):
         assert (out / name).is_file(), name
     summary = pd.read_csv(out / "summary.csv")
     assert int(summary["households"].sum()) == 32_843
