@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -24,10 +24,20 @@ from redistrict._map_style import (
     PROBLEM_COLOUR,
     UNIT_FILL_OPACITY,
 )
-from redistrict._map_text import STRINGS, fmt_number, fmt_text, is_missing, size_text, status_text
-from redistrict._map_types import Layers, PlanBand, UnitRow
+from redistrict._map_text import (
+    STRINGS,
+    fmt_area,
+    fmt_number,
+    fmt_text,
+    fmt_yuan,
+    is_missing,
+    size_text,
+    status_text,
+)
+from redistrict._map_types import Layers, OfficeLabel, PlanBand, UnitRow
+from redistrict.costs import COST_COLUMNS, CostParams, unit_costs
 
-__all__ = ["add_context", "add_units", "prepare_units"]
+__all__ = ["add_context", "add_units", "office_labels", "prepare_units", "with_costs"]
 
 
 def _unit_status(row: pd.Series, band: PlanBand) -> str:
@@ -60,8 +70,78 @@ def _unit_status(row: pd.Series, band: PlanBand) -> str:
     return "ok" if is_missing(in_band) else "outside band"
 
 
-def _office_text(row: pd.Series, s: Mapping[str, str]) -> str:
-    """Office kept or new committee needed, as display text.
+def _text(value: object) -> str:
+    """A cell as stripped text, ``""`` when missing."""
+    return "" if is_missing(value) else str(value).strip()
+
+
+def office_labels(
+    offices: gpd.GeoDataFrame | None, communities: gpd.GeoDataFrame | None = None
+) -> dict[str, OfficeLabel]:
+    """Name and community of each existing office, by office id.
+
+    Parameters
+    ----------
+    offices : geopandas.GeoDataFrame or None
+        Offices with ``office_id``; optional ``name`` (the id stands in where it
+        is missing or empty) and ``community_id``.
+    communities : geopandas.GeoDataFrame, optional
+        Communities with ``community_id`` and optional ``name``, to name the
+        community of an office.
+
+    Returns
+    -------
+    dict of str to OfficeLabel
+        Empty without offices or without an ``office_id`` column.
+
+    """
+    if offices is None or "office_id" not in offices.columns:
+        return {}
+    community_names: dict[str, str] = {}
+    if communities is not None and "community_id" in communities.columns:
+        names = communities["name"] if "name" in communities.columns else communities["community_id"]
+        for cid, name in zip(communities["community_id"], names, strict=True):
+            community_names[_text(cid)] = _text(name) or _text(cid)
+    out: dict[str, OfficeLabel] = {}
+    for _, row in offices.iterrows():
+        oid = _text(row.get("office_id"))
+        community = _text(row.get("community_id"))
+        out[oid] = OfficeLabel(
+            name=_text(row.get("name")) or oid,
+            community=community_names.get(community, community),
+        )
+    return out
+
+
+def _keeps_office(units: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each unit keeps an existing office (or committee), as costed.
+
+    A unit keeps one when ``new_committee`` is false; a missing value counts as a
+    new committee, as in :func:`redistrict.costs.unit_costs`. Without that column
+    a unit keeps the ``office`` it names.
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        Units layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per unit.
+
+    """
+    if "new_committee" in units.columns:
+        return np.array([not (is_missing(v) or bool(v)) for v in units["new_committee"]], dtype=bool)
+    if "office" in units.columns:
+        return np.array([_text(v) != "" for v in units["office"]], dtype=bool)
+    return np.zeros(len(units), dtype=bool)
+
+
+def _office_text(
+    row: pd.Series, s: Mapping[str, str], offices: Mapping[str, OfficeLabel], communities_known: bool
+) -> str:
+    """Office kept (by name, with its community) or new committee needed, as display text.
 
     Parameters
     ----------
@@ -69,6 +149,11 @@ def _office_text(row: pd.Series, s: Mapping[str, str]) -> str:
         One unit.
     s : mapping
         UI strings of the language.
+    offices : mapping of str to OfficeLabel
+        Name and community of each office id.
+    communities_known : bool
+        Whether the units say which community's committee each continues
+        (``committee``): an office kept without one lies in no community.
 
     Returns
     -------
@@ -77,17 +162,62 @@ def _office_text(row: pd.Series, s: Mapping[str, str]) -> str:
 
     """
     parts: list[str] = []
-    office = row.get("office")
-    if not is_missing(office) and str(office).strip():
-        parts.append(s["office_kept"].format(id=html.escape(str(office).strip())))
+    office = _text(row.get("office"))
+    committee = _text(row.get("committee"))
     new = row.get("new_committee")
+    if office:
+        label = offices.get(office, OfficeLabel(office))
+        text = s["office_kept"].format(id=html.escape(label.name))
+        community = committee if communities_known else label.community
+        if community:
+            text += s["office_of"].format(community=html.escape(community))
+        elif communities_known:
+            text += s["office_no_community"]
+        parts.append(text)
+    elif committee and not is_missing(new) and not bool(new):
+        parts.append(s["committee_kept"].format(community=html.escape(committee)))
     if not is_missing(new) and bool(new):
         parts.append(s["new_committee"])
     return "; ".join(parts) if parts else "—"
 
 
+def _office_area_text(row: pd.Series, s: Mapping[str, str], keeps: bool) -> str:
+    """Floor area of the office a unit keeps and whether it suffices.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        One unit: ``office_area_m2`` and ``office_shortfall_m2`` as computed by
+        :func:`redistrict.costs.unit_costs`.
+    s : mapping
+        UI strings of the language.
+    keeps : bool
+        Whether the unit keeps an existing office.
+
+    Returns
+    -------
+    str
+        Escaped text; a dash for a unit with a new committee.
+
+    """
+    if not keeps:
+        return "—"
+    area = row.get("office_area_m2")
+    if is_missing(area):
+        return s["office_area_unknown"]
+    short = row.get("office_shortfall_m2")
+    if is_missing(short):
+        return fmt_area(area)
+    if float(cast(float, short)) > 0:
+        return s["office_short"].format(area=fmt_area(area), short=fmt_area(short))
+    return s["office_enough"].format(area=fmt_area(area))
+
+
 def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str], unit: str) -> list[tuple[str, str]]:
     """Tooltip rows available for these units, as (property, label) pairs.
+
+    Size, status and origin come first, then the office and the costs (from the
+    columns of :func:`redistrict.costs.unit_costs` the units have).
 
     Parameters
     ----------
@@ -109,25 +239,45 @@ def _unit_fields(units: gpd.GeoDataFrame, s: Mapping[str, str], unit: str) -> li
     else:
         fields = [("unit", s["unit"]), ("hh", s["households"])]
     fields.append(("st", s["status"]))
-    optional = [
-        ("residents", "residents", s["residents"]),
-        ("area_km2", "area", s["area"]),
-        ("staff_needed", "staff", s["staff"]),
-        ("office_m2", "office_m2", s["office_space"]),
-        ("sources", "sources", s["sources"]),
-        ("households_moved", "moved", s["moved"]),
-    ]
-    shown = {key for key, _ in fields}
-    fields += [(key, label) for col, key, label in optional if col in units.columns and key not in shown]
-    if "locked" in units.columns and bool(units["locked"].fillna(False).astype(bool).any()):
+    columns = set(units.columns)
+
+    def optional(pairs: Sequence[tuple[str, str, str]]) -> None:
+        shown = {key for key, _ in fields}
+        fields.extend((key, label) for col, key, label in pairs if col in columns and key not in shown)
+
+    optional(
+        [
+            ("residents", "residents", s["residents"]),
+            ("area_km2", "area", s["area"]),
+            ("sources", "sources", s["sources"]),
+            ("households_moved", "moved", s["moved"]),
+        ]
+    )
+    if "locked" in columns and bool(units["locked"].fillna(False).astype(bool).any()):
         fields.append(("locked", s["locked"]))
-    if "office" in units.columns or "new_committee" in units.columns:
+    if columns & {"office", "new_committee", "committee"}:
         fields.append(("office", s["office"]))
+    if columns & {"office_area_m2", "office_shortfall_m2"} and bool(_keeps_office(units).any()):
+        fields.append(("office_area", s["office_area"]))
+    optional(
+        [
+            ("staff_needed", "staff", s["staff"]),
+            ("office_m2", "office_m2", s["office_space"]),
+            ("one_time_yuan", "one_time", s["one_time"]),
+            ("working_funds_yuan", "funds", s["working_funds"]),
+            ("annual_yuan", "annual", s["annual"]),
+        ]
+    )
     return fields
 
 
 def _unit_properties(
-    row: pd.Series, unit: UnitRow, fields: Sequence[tuple[str, str]], lang: str
+    row: pd.Series,
+    unit: UnitRow,
+    fields: Sequence[tuple[str, str]],
+    lang: str,
+    office: str,
+    keeps: bool,
 ) -> dict[str, Any]:
     """Display properties of one unit feature.
 
@@ -141,6 +291,10 @@ def _unit_properties(
         Tooltip rows from :func:`_unit_fields`.
     lang : str
         ``"zh"`` or ``"en"``.
+    office : str
+        Its office row, from :func:`_office_text`.
+    keeps : bool
+        Whether it keeps an existing office.
 
     Returns
     -------
@@ -156,10 +310,14 @@ def _unit_properties(
         "residents": fmt_number(row.get("residents")),
         "area": f"{fmt_number(row.get('area_km2'), 2)} km²",
         "staff": (fmt_number(row.get("staff_needed"), 1).removesuffix(".0") + s["staff_suffix"]),
-        "office_m2": f"{fmt_number(row.get('office_m2'))} m²",
+        "office_m2": fmt_area(row.get("office_m2")),
         "sources": fmt_text(row.get("sources")),
         "moved": fmt_number(row.get("households_moved")),
-        "office": _office_text(row, s),
+        "office": office,
+        "office_area": _office_area_text(row, s, keeps),
+        "one_time": fmt_yuan(row.get("one_time_yuan"), lang),
+        "funds": fmt_yuan(row.get("working_funds_yuan"), lang),
+        "annual": fmt_yuan(row.get("annual_yuan"), lang),
         "locked": s["locked_yes"] if row.get("locked") is True or row.get("locked") == 1 else s["locked_no"],
     }
     style: dict[str, Any] = {
@@ -174,6 +332,36 @@ def _unit_properties(
     props: dict[str, Any] = {key: values[key] for key, _ in fields}
     props.update({"unit_id": unit.unit_id, "problem": unit.problem, "style": style})
     return props
+
+
+def with_costs(units: gpd.GeoDataFrame, params: CostParams | None) -> gpd.GeoDataFrame:
+    """The units with the cost columns of :func:`redistrict.costs.unit_costs`.
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        Validated units (``unit_id``, ``households``, optional ``new_committee``
+        and ``office_area_m2``).
+    params : CostParams or None
+        The plan's cost parameters; None leaves the units as they are (their own
+        cost columns, if any, are shown).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with every column of :data:`redistrict.costs.COST_COLUMNS` but
+        ``households`` replaced by the one :func:`~redistrict.costs.unit_costs`
+        computes.
+
+    """
+    if params is None:
+        return units
+    costs = unit_costs(units, params)
+    out = units.copy()
+    for col in COST_COLUMNS:
+        if col != "households":
+            out[col] = costs[col].to_numpy()
+    return out
 
 
 def prepare_units(units: gpd.GeoDataFrame, band: PlanBand) -> tuple[gpd.GeoDataFrame, list[UnitRow]]:
@@ -225,6 +413,7 @@ def add_units(
     lang: str,
     name: str,
     labels_parent: Element,
+    offices: Mapping[str, OfficeLabel] | None = None,
 ) -> None:
     """Add the unit polygons (with tooltips) and their labels.
 
@@ -245,14 +434,21 @@ def add_units(
         Layer name shown in the layer control.
     labels_parent : branca.element.Element
         Map or feature group receiving the labels.
+    offices : mapping of str to OfficeLabel, optional
+        Name and community of each existing office (see :func:`office_labels`);
+        an office missing from it is named by its id.
 
     """
     s = STRINGS[lang]
     band_unit = rows[0].band_unit if rows else "households"
     fields = _unit_fields(units, s, band_unit)
+    keeps = _keeps_office(units)
+    communities_known = "committee" in units.columns and bool(units["committee"].map(_text).ne("").any())
     props = [
-        _unit_properties(row, unit, fields, lang)
-        for (_, row), unit in zip(units.iterrows(), rows, strict=True)
+        _unit_properties(
+            row, unit, fields, lang, _office_text(row, s, offices or {}, communities_known), bool(kept)
+        )
+        for (_, row), unit, kept in zip(units.iterrows(), rows, keeps, strict=True)
     ]
     wgs = units.to_crs(4326)
     layer = folium.GeoJson(
@@ -364,14 +560,26 @@ def add_context(m: folium.Map, layers: Layers, lang: str) -> None:
     if layers.offices is not None and len(layers.offices):
         offices = layers.offices
         points = offices.assign(geometry=offices.geometry.representative_point())
-        props = [
-            {"office_id": fmt_text(row.get("office_id")), "style": OFFICE} for _, row in offices.iterrows()
-        ]
+        named = "name" in offices.columns
+        fields = [("name", s["office"])] if named else []
+        fields += [("office_id", s["office_id"] if named else s["office"])]
+        if "area_m2" in offices.columns:
+            fields.append(("area_m2", s["area"]))
+        props = []
+        for _, row in offices.iterrows():
+            values = {
+                "name": fmt_text(_text(row.get("name")) or row.get("office_id")),
+                "office_id": fmt_text(row.get("office_id")),
+                "area_m2": fmt_area(row.get("area_m2")),
+            }
+            props.append({**{k: values[k] for k, _ in fields}, "style": OFFICE})
         marker = folium.CircleMarker(radius=6)
         marker.options["pane"] = "rd_offices"
         layer = folium.GeoJson(
             feature_collection(points, props), name=s["offices"], marker=marker, pane="rd_offices"
         )
         if "office_id" in offices.columns:
-            layer.add_child(GeoJsonTooltip(fields=["office_id"], aliases=[s["office"]]))
+            layer.add_child(
+                GeoJsonTooltip(fields=[k for k, _ in fields], aliases=[label for _, label in fields])
+            )
         layer.add_to(m)

@@ -107,6 +107,10 @@ CSS = f"""
 .rd-label.rd-problem .rd-label-sub {{ color: inherit; }}
 .rd-label.rd-problem {{ color: #a50f15; }}
 .rd-problem-list li {{ color: #a50f15; }}
+.rd-unit-tooltip {{ padding: 5px 8px; }}
+.rd-unit-tooltip table {{ border-collapse: collapse; font-size: 12px; line-height: 1.35; }}
+.rd-unit-tooltip th {{ text-align: left; font-weight: normal; color: #555; padding: 0 10px 0 0; }}
+.rd-unit-tooltip td {{ padding: 0; color: #111; }}
 .rd-box summary {{ cursor: pointer; font-weight: bold; margin: 4px 0 3px; }}
 .rd-box details details {{ margin-top: 4px; }}
 </style>

@@ -21,9 +21,11 @@ __all__ = [
     "TOTALS",
     "band_label",
     "band_text",
+    "fmt_area",
     "fmt_number",
     "fmt_text",
     "fmt_total",
+    "fmt_yuan",
     "is_missing",
     "size_text",
     "status_label",
@@ -59,7 +61,19 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "locked_no": "否",
                 "office": "办公用房",
                 "office_kept": "保留现有 {id}",
+                "office_of": "（属{community}）",
+                "office_no_community": "（不属任何现有社区）",
+                "committee_kept": "延续{community}居委会",
                 "new_committee": "需新设居委会",
+                "office_area": "现有用房面积",
+                "office_enough": "{area}，够用",
+                "office_short": "{area}，缺 {short}",
+                "office_area_unknown": "面积未知",
+                "one_time": "一次性用房投入",
+                "working_funds": "年度工作经费",
+                "annual": "年度费用（经费＋工资）",
+                "yuan": "{amount} 元",
+                "office_id": "编号",
                 "status": "状态",
                 "band": "户数区间",
                 "band_residents": "人口区间",
@@ -109,7 +123,19 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "locked_no": "no",
                 "office": "Office",
                 "office_kept": "keeps existing office {id}",
+                "office_of": " ({community})",
+                "office_no_community": " (in no existing community)",
+                "committee_kept": "continues the committee of {community}",
                 "new_committee": "new committee needed",
+                "office_area": "Kept office area",
+                "office_enough": "{area}, enough",
+                "office_short": "{area}, {short} short",
+                "office_area_unknown": "area unknown",
+                "one_time": "One-off office cost",
+                "working_funds": "Annual working funds",
+                "annual": "Annual cost (funds + salaries)",
+                "yuan": "{amount} yuan",
+                "office_id": "ID",
                 "status": "Status",
                 "band": "Households band",
                 "band_residents": "Residents band",
@@ -228,6 +254,46 @@ def fmt_number(value: object, decimals: int = 0) -> str:
     except (TypeError, ValueError):
         return html.escape(str(value))
     return f"{number:,.{decimals}f}"
+
+
+def fmt_area(value: object) -> str:
+    """Format a floor area in m² to 0.1 m², without a trailing ``.0``.
+
+    Parameters
+    ----------
+    value : object
+        Area in m².
+
+    Returns
+    -------
+    str
+        E.g. ``"404.6 m²"`` or ``"300 m²"``; ``"—"`` when missing.
+
+    """
+    text = fmt_number(value, 1)
+    return text if text == "—" else f"{text.removesuffix('.0')} m²"
+
+
+def fmt_yuan(value: object, lang: str) -> str:
+    """Format an amount of yuan in full (no rounding to 万), e.g. ``"3,000,000 元"``.
+
+    Parameters
+    ----------
+    value : object
+        Amount in yuan; fen are shown only when there are any.
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        Display text; ``"—"`` when missing.
+
+    """
+    text = fmt_number(value, 2)
+    if text == "—":
+        return text
+    return STRINGS[lang]["yuan"].format(amount=text.removesuffix(".00"))
 
 
 def fmt_total(value: float) -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import geopandas as gpd
 
-__all__ = ["BAND_UNITS", "BandUnit", "Layers", "MapInfo", "PlanBand", "UnitRow"]
+__all__ = ["BAND_UNITS", "BandUnit", "Layers", "MapInfo", "OfficeLabel", "PlanBand", "UnitRow"]
 
 #: What a band can count.
 BandUnit = Literal["households", "residents"]
@@ -82,6 +82,23 @@ class Layers:
     communities: gpd.GeoDataFrame | None
     barriers: gpd.GeoDataFrame | None
     offices: gpd.GeoDataFrame | None
+
+
+@dataclass(frozen=True)
+class OfficeLabel:
+    """How an existing office is named in the unit tooltips.
+
+    Attributes
+    ----------
+    name : str
+        Its name, else its id (unescaped).
+    community : str
+        Name, else id, of the community it belongs to; ``""`` when unknown.
+
+    """
+
+    name: str
+    community: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import html
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -44,11 +44,12 @@ from redistrict._files import as_if_created
 from redistrict._map_boxes import legend_box, title_box
 from redistrict._map_check import check_inputs, plan_label
 from redistrict._map_geo import context_layers, latlon_bounds, unit_colours
-from redistrict._map_layers import add_context, add_units, prepare_units
+from redistrict._map_layers import add_context, add_units, office_labels, prepare_units, with_costs
 from redistrict._map_page import finish_map, new_map
 from redistrict._map_style import PALETTE
 from redistrict._map_text import STRINGS
 from redistrict._map_types import MapInfo, PlanBand
+from redistrict.costs import CostParams
 from redistrict.errors import InputError
 
 __all__ = [
@@ -78,13 +79,17 @@ def plan_map(
     offices: gpd.GeoDataFrame | None = None,
     lang: Lang = "zh",
     tiles: str | None = None,
+    cost_params: CostParams | None = None,
 ) -> folium.Map:
     """Build a self-contained interactive map of one plan.
 
     Units are filled so that touching units differ (:func:`unit_colours`) and
     labelled with their id and households; hovering shows households, residents,
-    area, staff and office space needed, source communities, households moved and
-    the office kept or new committee needed (whichever columns exist). With a band
+    area, source communities, households moved, the office kept (by its name,
+    with the community it belongs to) or new committee needed, then the costs:
+    the kept office's floor area and whether it suffices, staff and office space
+    needed, the one-off office cost, annual working funds and the annual cost
+    (whichever columns exist). With a band
     in residents (``info.band_unit``), the title block states the band in
     residents, and labels, tooltips and the problem list lead with the residents
     (households still shown). Units whose status is not ``"ok"`` get a thick red
@@ -100,7 +105,11 @@ def plan_map(
         ``office_m2``, ``in_band``, ``status`` (``"ok"``, ``"below band"``,
         ``"above band"``, ``"oversize atom"``; derived from ``in_band`` or the band,
         in what it counts, when absent), ``sources``, ``households_moved``,
-        ``office``, ``new_committee``.
+        ``office`` (id of the office kept), ``committee`` (community whose
+        committee continues), ``new_committee`` and the cost columns of
+        :func:`redistrict.costs.unit_costs` (``office_area_m2``,
+        ``office_shortfall_m2``, ``one_time_yuan``, ``working_funds_yuan``,
+        ``annual_yuan``).
     info : MapInfo
         Title block content, with the band and what it counts.
     atoms : geopandas.GeoDataFrame, optional
@@ -112,12 +121,19 @@ def plan_map(
     barriers : geopandas.GeoDataFrame, optional
         Barrier lines or polygons (rivers, rail).
     offices : geopandas.GeoDataFrame, optional
-        Existing offices with ``office_id``, drawn as circles.
+        Existing offices with ``office_id``, optional ``name``, ``community_id``
+        and ``area_m2``, drawn as circles. Units name the office they keep by its
+        ``name`` (else its id).
     lang : {"zh", "en"}, default "zh"
         Language of every label.
     tiles : str, optional
         URL template of an (intranet) tile server, added as a toggleable layer.
         By default no tiles are used: roads are the base map.
+    cost_params : CostParams, optional
+        The plan's cost parameters. When given, the cost columns are those
+        :func:`redistrict.costs.unit_costs` computes for the units with them
+        (as in the plan's ``run.json``); otherwise the units' own cost columns,
+        if any, are shown.
 
     Returns
     -------
@@ -139,13 +155,15 @@ def plan_map(
     }
     check_inputs({"units": units}, info, context, lang, tiles)
     assert isinstance(info, MapInfo)
-    ordered, rows = prepare_units(units, info.plan_band)
+    _check_params({"cost_params": cost_params})
+    ordered, rows = prepare_units(with_costs(units, cost_params), info.plan_band)
     layers = context_layers(atoms, roads, communities, barriers, offices)
     bounds = latlon_bounds([ordered.to_crs(4326)])
     m = new_map(info.title, bounds)
     s = STRINGS[lang]
     labels = folium.FeatureGroup(name=s["labels"])
-    add_units(m, ordered, rows, lang=lang, name=s["units"], labels_parent=labels)
+    names = office_labels(offices, communities)
+    add_units(m, ordered, rows, lang=lang, name=s["units"], labels_parent=labels, offices=names)
     labels.add_to(m)
     add_context(m, layers, lang)
     boxes = [title_box(info, lang), legend_box({"": rows}, layers, lang, compare=False)]
@@ -162,6 +180,7 @@ def compare_map(
     barriers: gpd.GeoDataFrame | None = None,
     lang: Lang = "zh",
     tiles: str | None = None,
+    cost_params: Mapping[str, CostParams] | None = None,
 ) -> folium.Map:
     """Build a self-contained map comparing several plans of the same area.
 
@@ -187,6 +206,9 @@ def compare_map(
         Language of every label.
     tiles : str, optional
         URL template of an (intranet) tile server.
+    cost_params : mapping of str to CostParams, optional
+        Cost parameters of each scenario (see :func:`plan_map`); scenarios
+        missing from it show their units' own cost columns.
 
     Returns
     -------
@@ -205,9 +227,17 @@ def compare_map(
     named = {plan_label(name): units for name, units in plans.items()}
     check_inputs(named, info, context, lang, tiles, bands=bands)
     assert isinstance(info, MapInfo)
+    params = dict(cost_params or {})
+    _check_params(
+        {f"cost_params[{name!r}]": value for name, value in params.items()},
+        [str(name) for name in params if name not in plans],
+    )
     given = dict(bands or {})
     band_of = {str(name): given.get(name, info.plan_band) for name in plans}
-    prepared = {str(name): prepare_units(units, band_of[str(name)]) for name, units in plans.items()}
+    prepared = {
+        str(name): prepare_units(with_costs(units, params.get(name)), band_of[str(name)])
+        for name, units in plans.items()
+    }
     layers = context_layers(None, roads, communities, barriers, None)
     bounds = latlon_bounds([ordered.to_crs(4326) for ordered, _ in prepared.values()])
     m = new_map(info.title, bounds)
@@ -225,6 +255,33 @@ def compare_map(
         legend_box(rows_by_plan, layers, lang, compare=True, bands=band_of),
     ]
     return finish_map(m, bounds, boxes, tiles=tiles, lang=lang)
+
+
+def _check_params(given: Mapping[str, object], unknown: Sequence[str] = ()) -> None:
+    """Check the cost parameters given to a map.
+
+    Parameters
+    ----------
+    given : mapping of str to object
+        Each value given, by how to name it in a message.
+    unknown : sequence of str
+        Scenarios given cost parameters but not compared.
+
+    Raises
+    ------
+    InputError
+        Listing every value that is neither None nor a :class:`CostParams`, and
+        every unknown scenario.
+
+    """
+    problems = [
+        f"{key}: expected redistrict.costs.CostParams or None, got {type(value).__name__}"
+        for key, value in given.items()
+        if value is not None and not isinstance(value, CostParams)
+    ]
+    problems += [f"cost_params: scenario {name!r} is not among the plans compared" for name in unknown]
+    if problems:
+        raise InputError(problems)
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:

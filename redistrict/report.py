@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from redistrict._files import as_if_created
+from redistrict.costs import CostParams
 from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
 
@@ -305,10 +306,11 @@ def write_outputs(
         (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
         info = map_info(result, title)
         inp = result.inputs
+        scenario = result.options.scenario
         m = plan_map(
             units, info=info, atoms=result.atoms, roads=inp.roads, communities=inp.communities,
             barriers=inp.barriers, offices=inp.offices, lang=lang,  # type: ignore[arg-type]
-            tiles=tiles,
+            tiles=tiles, cost_params=scenario.costs if scenario is not None else CostParams(),
         )  # fmt: skip
         save_map(m, tmp / "map.html")
         if more is not None:
