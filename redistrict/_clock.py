@@ -21,7 +21,8 @@ __all__ = ["Clock", "WallClock", "WorkClock", "make_clock"]
 # Rates measured on the reference machine (2 cores) with process CPU time, from
 # Ottawa Centretown, the three Ottawa neighbourhoods and the demo (see the
 # benchmarks README); a charged second is within about 2x of a real one there.
-#: Reference seconds per (atom x atom-with-households) cell of one Lagrangian iteration.
+#: Reference seconds per (centre x item) cell of one Lagrangian iteration (items: a centre's
+#: candidate atoms, its pool and the near atoms scanned for the pool's cost).
 LAGRANGIAN_CELL = 1.2e-7
 #: Reference seconds per (centre x item x prefix) cell of Lagrangian variable fixing
 #: (measured: 0.15 s for the 12.9 million cells of Centretown).

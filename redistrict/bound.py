@@ -16,13 +16,17 @@ knapsack too), so the bound is valid however early the subgradient ascent on
 ``mu`` is stopped. At its best it equals the LP relaxation's value.
 
 No LP solver is needed, memory is a few ``m x m`` arrays, and each iteration is
-a handful of vectorised numpy operations, so the bound scales to thousands of
-atoms.
+a handful of vectorised numpy operations. Each knapsack sorts only the atoms
+near its centre and those the multipliers make cheap everywhere; the others
+form one pooled item priced no higher than any of them (:class:`_Lagrangian`),
+so an iteration costs ``m`` times a few dozen items rather than ``m x m`` and
+the bound scales to thousands of atoms.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +73,20 @@ class LowerBound:
 
 
 class _Lagrangian:
-    """Evaluate ``L(mu)`` and a subgradient for one region (for the unit counts ``counts`` allows)."""
+    """Evaluate ``L(mu)`` and a subgradient for one region (for the unit counts ``counts`` allows).
+
+    Each centre's knapsack sorts, as separate items, only its *near* atoms
+    (the atoms with households cheapest per household to join it, together
+    holding ``_NEAR_REACH`` times the band's upper bound) and the ``_HOT``
+    atoms of largest multiplier per household (the ones the multipliers make
+    cheap everywhere). Its other atoms are pooled into one item holding their
+    households at a cost per household no higher than any of theirs: the last
+    near atom's cost less the largest multiplier per household among them.
+    Pooling makes items cheaper, never dearer, so every value stays a valid
+    lower bound; it is exact whenever the knapsack does not reach the pool, and
+    it spares sorting ``m x m`` costs at every iteration (one iteration on
+    3,000 atoms falls from seconds to hundredths).
+    """
 
     def __init__(self, problem: Problem, region: IntArray, counts: range | None = None) -> None:
         m = len(region)
@@ -83,34 +100,76 @@ class _Lagrangian:
         self.ks = band.unit_counts(int(self.h.sum()))
         if counts is not None:
             self.ks = range(max(counts.start, self.ks.start), min(counts.stop, self.ks.stop))
+        self.pos_idx = np.flatnonzero(self.pos)
+        self.zero_idx = np.flatnonzero(~self.pos)
+        self.hp = self.h[self.pos_idx]
+        n_pos = len(self.pos_idx)
+        # Cost per household of each atom with households (row) joining each centre (column);
+        # the centre itself is y_j, not an item.
+        per_hh = self.cost[self.pos_idx] / self.hp[:, None]
+        per_hh[np.arange(n_pos), self.pos_idx] = np.inf
+        self.per_hh = per_hh
+        zero_cost = self.cost[self.zero_idx].copy()
+        zero_cost[np.arange(len(self.zero_idx)), self.zero_idx] = np.inf
+        self.zero_cost = zero_cost
+        self.near = _cheapest(per_hh, self.hp, _NEAR_REACH * self.hi)
+        if len(self.near) + _HOT >= n_pos:  # small region: every atom an item of every centre
+            self.near = _cheapest(per_hh, self.hp, np.inf)
+        self.near_cost = np.take_along_axis(per_hh, self.near, axis=0)
+        self.pooled = len(self.near) < n_pos
+        self.n_hot = min(_HOT, n_pos) if self.pooled else 0
+        if self.pooled:
+            self.is_near = np.zeros((n_pos, m), dtype=bool)
+            np.put_along_axis(self.is_near, self.near, True, axis=0)
+            self.far_cost = per_hh[self.near[-1], np.arange(m)]
+            own = np.where(self.pos, self.h, 0.0)
+            self.far_hh = float(self.hp.sum()) - own - self.hp[self.near].sum(axis=0)
+
+    @property
+    def items(self) -> int:
+        """Items sorted per centre in one evaluation (near atoms, hot atoms and the pool)."""
+        return int(self.near.shape[0]) + self.n_hot + int(self.pooled)
 
     def evaluate(
         self, mu: FloatArray, k: int | None = None
     ) -> tuple[dict[int, float], FloatArray, FloatArray, int]:
         """Bounds per k, centre values ``V_j``, a subgradient (at ``k``, or the best k) and that k."""
         m, h = self.m, self.h
-        red = self.cost - mu[:, None]
-        np.fill_diagonal(red, np.inf)  # the centre itself is y_j, handled below
+        cols = np.arange(m)
         # Atoms without households: take them whenever their reduced cost is negative.
-        zero = ~self.pos
-        free = np.where(zero[:, None], np.minimum(red, 0.0), 0.0)
-        free_cost = np.where(np.isfinite(free), free, 0.0).sum(axis=0)
+        red0 = self.zero_cost - mu[self.zero_idx, None]
+        take0 = red0 < 0.0
+        free_cost = np.where(take0, red0, 0.0).sum(axis=0)
         # Fractional knapsack over atoms with households, cheapest per household first.
-        hp = h[self.pos]
-        ratio = red[self.pos] / hp[:, None]
+        shift = mu[self.pos_idx] / self.hp
+        ratio = self.near_cost - shift[self.near]
+        item_hh = self.hp[self.near]
+        item_row = self.near
+        if self.pooled:
+            # Hot atoms are items of every centre they are not near; the rest is pooled.
+            order_shift = np.argsort(-shift, kind="stable")
+            hot = order_shift[: self.n_hot]
+            top = order_shift[self.n_hot] if self.n_hot < len(shift) else hot[-1]
+            far_hot = ~self.is_near[hot]
+            hot_ratio = np.where(far_hot, self.per_hh[hot] - shift[hot, None], np.inf)
+            pool = np.where(self.far_hh > 0, self.far_cost - shift[top], np.inf)
+            pool_hh = self.far_hh - (self.hp[hot, None] * far_hot).sum(axis=0)
+            ratio = np.vstack([ratio, hot_ratio, pool[None, :]])
+            item_hh = np.vstack([item_hh, np.repeat(self.hp[hot, None], m, axis=1), pool_hh[None, :]])
+            item_row = np.vstack([item_row, np.repeat(hot[:, None], m, axis=1), np.full((1, m), top)])
         order = np.argsort(ratio, axis=0, kind="stable")
-        hs = hp[order]
         rs = np.take_along_axis(ratio, order, axis=0)
         finite = np.isfinite(rs)
-        hs = np.where(finite, hs, 0.0)
+        hs = np.where(finite, np.take_along_axis(item_hh, order, axis=0), 0.0)
+        rows = np.take_along_axis(item_row, order, axis=0)
         cs = np.where(finite, rs, 0.0) * hs
         base = h.copy()  # load of the centre atom itself
         load = np.vstack([base[None, :], base[None, :] + np.cumsum(hs, axis=0)])
         csum = np.vstack([np.zeros((1, m)), np.cumsum(cs, axis=0)])
-        gval, cand = self.band_values(load, csum)
+        gval, sizes = self.band_values(load, csum)
         reach = (load[0] <= self.hi) & (load[-1] >= self.lo)
         best_row = np.argmin(gval, axis=0)
-        value = gval[best_row, np.arange(m)] + free_cost - mu
+        value = gval[best_row, cols] + free_cost - mu
         value = np.where(reach, value, np.inf)
         # Bounds for every k: sum of the k smallest centre values.
         sorted_v = np.sort(value)
@@ -118,12 +177,12 @@ class _Lagrangian:
         base_mu = float(mu.sum())
         per_k = {k: base_mu + float(prefix[k]) if k <= m else np.inf for k in self.ks}
         kbest = min(per_k, key=lambda kk: per_k[kk]) if k is None else k
-        # Subgradient at kbest: 1 - y_i - sum_j x_ij over the opened centres.
+        # Subgradient at kbest: 1 - y_i - sum_j x_ij over the opened centres (the pool's
+        # share goes to the atom that sets its cost, scaled by the households it stands for).
         opened = np.argsort(value, kind="stable")[:kbest]
         grad = np.ones(m)
         grad[opened] -= 1.0
-        lstar = cand[best_row, np.arange(m)]
-        pos_idx = np.flatnonzero(self.pos)
+        lstar = sizes[best_row, cols]
         for j in opened.tolist():
             if not np.isfinite(value[j]):
                 continue
@@ -131,9 +190,10 @@ class _Lagrangian:
             col_h = hs[:, j]
             before = np.concatenate([[0.0], np.cumsum(col_h)[:-1]])
             take = np.clip((need - before) / np.where(col_h > 0, col_h, 1.0), 0.0, 1.0)
-            take = np.where(col_h > 0, take, 0.0)
-            grad[pos_idx[order[:, j]]] -= take
-            grad[zero & (red[:, j] < 0)] -= 1.0
+            used = (take > 0) & (col_h > 0)
+            atoms = rows[used, j]
+            np.subtract.at(grad, self.pos_idx[atoms], take[used] * col_h[used] / self.hp[atoms])
+            grad[self.zero_idx[take0[:, j]]] -= 1.0
         return per_k, value, grad, kbest
 
     def band_values(self, load: FloatArray, csum: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -268,6 +328,38 @@ def lower_bound(
     return LowerBound(float(value), per_k, opening, multipliers, iterations, clock.now() - start)
 
 
+def _cheapest(cost: FloatArray, households: FloatArray, reach: float) -> IntArray:
+    """Rows of ``cost`` per column, cheapest first, until they hold ``reach`` households.
+
+    Returns an ``(r, columns)`` array with ``r`` the largest count any column
+    needs (every row when some column cannot reach ``reach``). A partial sort
+    of a first guess of ``r`` rows is tried before sorting every row.
+    """
+    n, cols = cost.shape
+    if n == 0:
+        return np.zeros((0, cols), dtype=np.int64)
+    typical = max(float(np.median(households)), 1.0)
+    guess = min(n, math.ceil(2.0 * reach / typical) + 1) if math.isfinite(reach) else n
+    for r in (guess, n):
+        if r < n:
+            rows = np.argpartition(cost, r - 1, axis=0)[:r]
+        else:
+            rows = np.repeat(np.arange(n)[:, None], cols, axis=1)
+        ranked = np.argsort(np.take_along_axis(cost, rows, axis=0), axis=0, kind="stable")
+        rows = np.take_along_axis(rows, ranked, axis=0)
+        held = np.cumsum(households[rows], axis=0)
+        if r == n or bool((held[-1] >= reach).all()):
+            need = np.minimum(reach, held[-1])
+            count = min(r, int((held < need).sum(axis=0).max(initial=0)) + 1)
+            out: IntArray = rows[:count]
+            return out
+    raise AssertionError("unreachable: the last pass sorts every row")
+
+
+#: A centre's near atoms (its own knapsack items) hold this many times the band's upper bound.
+_NEAR_REACH = 4.0
+#: Atoms of largest multiplier per household made items of every centre.
+_HOT = 32
 #: Weight of the newest iterate in the smoothed centre scores.
 _SMOOTH = 0.1
 #: Subgradient iterations given at a time to the weakest unit count.
@@ -294,7 +386,7 @@ class _Ascent:
         self.stall = 0
         self.iterations = 0
         self.done = False
-        self._cells = LAGRANGIAN_CELL * lag.m * max(1, int(lag.pos.sum()))
+        self._cells = LAGRANGIAN_CELL * lag.m * max(1, lag.items)
 
     def run(self, n_iter: int, deadline: float, clock: Clock) -> None:
         """At most ``n_iter`` more iterations, stopping at ``deadline`` of ``clock``."""
