@@ -147,11 +147,19 @@ def prepare_offices(
     *,
     id_column: str | None,
     area_column: str | None,
+    name_column: str | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """Validate and reproject the community offices."""
+    """Validate and reproject the community offices (with their names when the layer has them)."""
     frame = layer.frame
     source = layer.source
     ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report, layer.column_hint)
+    names = None
+    if name_column is None and "name" in attribute_columns(frame):
+        name_column = "name"
+    if name_column is not None and has_column(
+        frame, "--office-name", name_column, source, report, hint=layer.column_hint
+    ):
+        names = frame[name_column].map(lambda x: "" if v.as_text(x) == "" else str(x))
     area = None
     if area_column is not None and has_column(
         frame, "--office-area", area_column, source, report, hint=layer.column_hint
@@ -172,6 +180,8 @@ def prepare_offices(
     data: dict[str, pd.Series] = {"office_id": ids.loc[keep]}
     if area is not None:
         data["area_m2"] = area.loc[keep].astype("float64")
+    if names is not None:
+        data["name"] = names.loc[keep].astype(str)
     return _reprojected(data, geometry, layer, crs, report)
 
 

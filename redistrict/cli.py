@@ -83,6 +83,10 @@ OfficeIdOpt = Annotated[str | None, typer.Option("--office-id", help="Id column 
 OfficeAreaOpt = Annotated[
     str | None, typer.Option("--office-area", help="Floor-area column (m²) of the offices.")
 ]
+OfficeNameOpt = Annotated[
+    str | None,
+    typer.Option("--office-name", help="Name column of the offices (default: 'name' when present)."),
+]
 StudyAreaOpt = Annotated[
     str | None,
     typer.Option("--study-area", help="Study area polygon(s), FILE[:LAYER] (default: union of the blocks)."),
@@ -383,6 +387,7 @@ def _load_kwargs(
     offices: str | None,
     office_id: str | None,
     office_area: str | None,
+    office_name: str | None,
     study_area: str | None,
     where: str | None,
 ) -> dict[str, Any]:
@@ -393,7 +398,8 @@ def _load_kwargs(
         "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
         "communities": communities, "community_id": community_id, "community_name": community_name,
         "barriers": barriers or None, "offices": offices, "office_id": office_id,
-        "office_area": office_area, "study_area": study_area, "where": where,
+        "office_area": office_area, "office_name": office_name, "study_area": study_area,
+        "where": where,
     }  # fmt: skip
 
 
@@ -496,7 +502,8 @@ def demo(
             "residents": "residents", "communities": f"{path}:communities",
             "community_id": "community_id", "community_name": "name",
             "barriers": [f"{path}:river", f"{path}:railway"], "offices": f"{path}:offices",
-            "office_id": "office_id", "office_area": "area_m2", "study_area": f"{path}:communities",
+            "office_id": "office_id", "office_area": "area_m2", "office_name": "name",
+            "study_area": f"{path}:communities",
         }  # fmt: skip
         _plan_and_write(
             load_kwargs, band, None, solver, time_limit, seed, "auto", "roads", out_dir, lang,
@@ -520,6 +527,7 @@ def plan(
     offices: OfficesOpt = None,
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
+    office_name: OfficeNameOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     band: BandOpt = (2000, 3000),
@@ -543,7 +551,8 @@ def plan(
     with _reported():
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
-            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+            community_id, community_name, barriers, offices, office_id, office_area, office_name,
+            study_area, where,
         )  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
@@ -596,6 +605,7 @@ def city(
     offices: OfficesOpt = None,
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
+    office_name: OfficeNameOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     band: BandOpt = (2000, 3000),
@@ -631,7 +641,8 @@ def city(
         _check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
-            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+            community_id, community_name, barriers, offices, office_id, office_area, office_name,
+            study_area, where,
         )  # fmt: skip
         from redistrict.pipeline import PlanOptions
 
@@ -678,6 +689,7 @@ def compare(
     offices: OfficesOpt = None,
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
+    office_name: OfficeNameOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     solver: SolverOpt = "highs",
@@ -723,7 +735,8 @@ def compare(
         locks = None if lock is None else read_locks(lock, plan=lock_plan)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
-            community_id, community_name, barriers, offices, office_id, office_area, study_area, where,
+            community_id, community_name, barriers, offices, office_id, office_area, office_name,
+            study_area, where,
         )  # fmt: skip
         base = PlanOptions(
             solver=solver, time_limit=time_limit, seed=seed, method=method,

@@ -354,7 +354,8 @@ def write_comparison(
                 bands={s.name: plan_band(result) for s, result in done},
                 roads=done[0][1].inputs.roads, communities=done[0][1].inputs.communities,
                 barriers=done[0][1].inputs.barriers, lang=lang,  # type: ignore[arg-type]
-                tiles=tiles,
+                tiles=tiles, cost_params={s.name: s.costs for s, _ in done},
+                offices=done[0][1].inputs.offices,
             )  # fmt: skip
             save_map(m, tmp / "map.html")
     return table

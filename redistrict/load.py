@@ -73,7 +73,7 @@ class Inputs:
         Lines or polygons that units must not cross.
     offices : geopandas.GeoDataFrame or None
         Community offices: ``office_id`` (str, unique), optional ``area_m2``
-        (float) and Point ``geometry``.
+        (float) and ``name`` (str), and Point ``geometry``.
     sources : dict of str to str
         Role (``"roads"``, ``"blocks"`` ...) -> ``"path:layer"`` actually read.
     options : dict of str to object
@@ -117,6 +117,7 @@ def load_inputs(
     offices: str | None = None,
     office_id: str | None = None,
     office_area: str | None = None,
+    office_name: str | None = None,
     study_area: str | None = None,
     where: str | None = None,
 ) -> Inputs:
@@ -159,6 +160,8 @@ def load_inputs(
         numbered 1..N).
     office_area : str, optional
         Column of ``offices`` with the floor area in square metres.
+    office_name : str, optional
+        Name column of ``offices`` (default ``name`` if present), shown on the map.
     study_area : str, optional
         ``FILE[:LAYER]`` of polygons whose union is the area to redistrict. Default:
         the union of the (selected) blocks.
@@ -189,7 +192,7 @@ def load_inputs(
         "roads": [road_class] if road_class else [],
         "blocks": [c for c in (households, residents) if c],
         "communities": [c for c in (community_id, community_name) if c],
-        "offices": [c for c in (office_id, office_area) if c],
+        "offices": [c for c in (office_id, office_area, office_name) if c],
     }
     for key, spec in (
         ("roads", roads),
@@ -229,7 +232,12 @@ def load_inputs(
         layers["barriers"] = layers[barrier_keys[0]]
     if "offices" in layers:
         frames["offices"] = prepare_offices(
-            layers["offices"], crs, report, id_column=office_id, area_column=office_area
+            layers["offices"],
+            crs,
+            report,
+            id_column=office_id,
+            area_column=office_area,
+            name_column=office_name,
         )
     if "study_area" in layers:
         frames["study_area"] = prepare_study_area(layers["study_area"], crs, report)
@@ -266,7 +274,8 @@ def load_inputs(
         "households": households, "residents": residents, "road_class": road_class,
         "major_classes": None if major_classes is None else list(major_classes),
         "community_id": community_id, "community_name": community_name,
-        "office_id": office_id, "office_area": office_area, "where": where,
+        "office_id": office_id, "office_area": office_area, "office_name": office_name,
+        "where": where,
         "barriers": [layers[k].label for k in barrier_keys if k in layers],
     }  # fmt: skip
     inputs = Inputs(

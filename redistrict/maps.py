@@ -181,6 +181,7 @@ def compare_map(
     lang: Lang = "zh",
     tiles: str | None = None,
     cost_params: Mapping[str, CostParams] | None = None,
+    offices: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build a self-contained map comparing several plans of the same area.
 
@@ -209,6 +210,9 @@ def compare_map(
     cost_params : mapping of str to CostParams, optional
         Cost parameters of each scenario (see :func:`plan_map`); scenarios
         missing from it show their units' own cost columns.
+    offices : geopandas.GeoDataFrame, optional
+        Existing offices as in :func:`plan_map`: a layer of their own, and the
+        tooltips name the office a unit keeps.
 
     Returns
     -------
@@ -223,7 +227,7 @@ def compare_map(
     """
     if not isinstance(plans, Mapping) or len(plans) == 0:
         raise InputError("plans: give at least one scenario as a mapping {name: units}")
-    context = {"roads": roads, "communities": communities, "barriers": barriers}
+    context = {"roads": roads, "communities": communities, "barriers": barriers, "offices": offices}
     named = {plan_label(name): units for name, units in plans.items()}
     check_inputs(named, info, context, lang, tiles, bands=bands)
     assert isinstance(info, MapInfo)
@@ -238,15 +242,16 @@ def compare_map(
         str(name): prepare_units(with_costs(units, params.get(name)), band_of[str(name)])
         for name, units in plans.items()
     }
-    layers = context_layers(None, roads, communities, barriers, None)
+    layers = context_layers(None, roads, communities, barriers, offices)
     bounds = latlon_bounds([ordered.to_crs(4326) for ordered, _ in prepared.values()])
     m = new_map(info.title, bounds)
     s = STRINGS[lang]
+    names = office_labels(offices, communities)
     for i, (name, (ordered, rows)) in enumerate(prepared.items()):
         group = folium.FeatureGroup(
             name=f"{s['scenario']}{s['colon']}{html.escape(name)}", overlay=False, show=i == 0
         )
-        add_units(group, ordered, rows, lang=lang, name=name, labels_parent=group)
+        add_units(group, ordered, rows, lang=lang, name=name, labels_parent=group, offices=names)
         group.add_to(m)
     add_context(m, layers, lang)
     rows_by_plan = {name: rows for name, (_, rows) in prepared.items()}

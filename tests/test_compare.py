@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +63,14 @@ def test_comparison_table(compared: Path) -> None:
     # default policy costs: 3,000,000 yuan per new committee
     assert (table["one_time_cost_yuan"] == 3_000_000 * table["new_committees"]).all()
     assert (table["annual_cost_yuan"] >= 200_000 * table["units"]).all()
+
+
+def test_combined_map_costs_each_scenario(compared: Path) -> None:
+    # Every unit of every scenario carries its scenario's working funds on the combined map.
+    page = (compared / "map.html").read_text(encoding="utf-8")
+    funds = re.findall(r'"funds": "([^"]*)"', page)
+    assert len(funds) == int(pd.read_csv(compared / "comparison.csv")["units"].sum())
+    assert all(f.endswith("\\u5143") for f in funds)
 
 
 def test_scenario_plans_and_units(compared: Path, ottawa_testcase: Path) -> None:

@@ -390,6 +390,24 @@ def test_duplicate_office_ids_and_office_area(tmp_path: Path) -> None:
     assert "'area'" in message and "'x'" in message and "negative" in message
 
 
+def test_office_names_are_kept(tmp_path: Path) -> None:
+    offices = gpd.GeoDataFrame(
+        {"office_id": [1, 2], "name": ["东风社区居委会", None], "label": ["a", "b"]},
+        geometry=[Point(X0 + 10, Y0 + 10), Point(X0 + 30, Y0 + 30)],
+        crs=CRS,
+    )
+    path = _write(offices, tmp_path / "offices.gpkg")
+    roads, blocks = _files(tmp_path, _blocks(), _roads())
+    # A 'name' column is read by default, as for communities (an empty name stays empty).
+    inputs = load_inputs(roads, blocks, "hh", offices=path)
+    assert inputs.offices is not None and inputs.offices["name"].tolist() == ["东风社区居委会", ""]
+    chosen = load_inputs(roads, blocks, "hh", offices=path, office_name="label")
+    assert chosen.offices is not None and chosen.offices["name"].tolist() == ["a", "b"]
+    assert chosen.options["office_name"] == "label"
+    message = _error(roads=roads, blocks=blocks, households="hh", offices=path, office_name="lable")
+    assert "'lable'" in message and "--office-name" in message and "'label'" in message
+
+
 def test_offices_communities_barriers_kept_in_study_area(tmp_path: Path) -> None:
     offices = gpd.GeoDataFrame(
         {"office_id": [1, 2], "m2": [150.0, None]},

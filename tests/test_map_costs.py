@@ -119,10 +119,9 @@ def test_demo_tooltips_show_the_costs_of_summary_and_run_json(demo_out: Path, de
             assert p["office"] == "需新设居委会" and p["office_area"] == "—"
             assert unit["one_time_yuan"] >= 3_000_000
         else:
-            # the kept office (by its name when the loaded offices keep one, else by its id)
-            # with the community it belongs to, and whether it is big enough
-            shown = {unit["office"], names[unit["office"]]}
-            assert p["office"] in {f"保留现有 {o}（属{unit['committee']}）" for o in shown}
+            # the kept office by its name (the demo's offices layer has one), with the
+            # community it belongs to, and whether it is big enough
+            assert p["office"] == f"保留现有 {names[unit['office']]}（属{unit['committee']}）"
             area, short = unit["office_area_m2"], unit["office_shortfall_m2"]
             assert _amount(p["office_area"]) == area
             assert p["office_area"].endswith(
@@ -256,6 +255,15 @@ def test_compare_map_takes_each_scenarios_cost_parameters(
     assert funds == ["150,000 \\u5143"] * 3  # only scenario B has working funds
     with pytest.raises(InputError, match="scenario 'C'"):
         compare_map({"A": units}, info=info, cost_params={"C": township})
+
+
+def test_compare_map_names_the_kept_offices(
+    units: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
+) -> None:
+    page = _page(compare_map({"A": units, "B": units}, info=info, offices=offices), tmp_path)
+    kept = json.dumps("保留现有 八字门社区居委会（属八字门社区）")
+    assert page.count(kept) == 2  # unit 1 of each scenario
+    assert json.dumps("保留现有 O-2（属北港社区）") in page  # no name: the id stands in
 
 
 def test_cost_parameters_must_be_cost_params(units: gpd.GeoDataFrame, info: MapInfo) -> None:
