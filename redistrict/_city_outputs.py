@@ -14,22 +14,17 @@ which Dask workers import to solve subproblems, imports this module.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from redistrict.city import CityResult
-    from redistrict.pipeline import PlanResult
 
 __all__ = [
     "city_record",
     "community_table",
-    "drawn_communities",
     "write_city_outputs",
 ]
 
@@ -125,31 +120,6 @@ def community_table(result: CityResult) -> pd.DataFrame | None:
     return table
 
 
-def drawn_communities(plan: PlanResult) -> gpd.GeoDataFrame | None:
-    """The existing communities the map outlines: those holding at least one atom of the plan.
-
-    The loader keeps every community overlapping the study area, which with
-    ``--where`` includes neighbours that merely reach into it; the map draws
-    only the communities of ``communities.csv``.
-
-    Parameters
-    ----------
-    plan : PlanResult
-        The merged plan.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame or None
-        The rows of ``plan.inputs.communities`` whose ``community_id`` some atom has.
-
-    """
-    communities = plan.inputs.communities
-    if communities is None or "community_id" not in plan.atoms.columns:
-        return communities
-    held = set(plan.atoms["community_id"].dropna().astype(str))
-    return communities[communities["community_id"].astype(str).isin(held)]
-
-
 def write_city_outputs(
     result: CityResult,
     out_dir: str | Path,
@@ -181,10 +151,7 @@ def write_city_outputs(
     """
     from redistrict.report import write_outputs
 
-    plan = result.plan
     communities = community_table(result)
-    inputs = dataclasses.replace(plan.inputs, communities=drawn_communities(plan))
-    drawn = dataclasses.replace(plan, inputs=inputs)
 
     def more(tmp: Path) -> None:
         result.subproblems.to_csv(tmp / "subproblems.csv", index=False)
@@ -192,4 +159,4 @@ def write_city_outputs(
             communities.to_csv(tmp / "communities.csv", index=False)
 
     extra = city_record(result)
-    return write_outputs(drawn, out_dir, title=title, lang=lang, tiles=tiles, extra=extra, more=more)
+    return write_outputs(result.plan, out_dir, title=title, lang=lang, tiles=tiles, extra=extra, more=more)

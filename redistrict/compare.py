@@ -53,7 +53,7 @@ from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.maps import MapInfo, compare_map, save_map
 from redistrict.pipeline import PlanOptions, PlanResult, run_plan
-from redistrict.report import atomic_dir, plan_band, status_text, write_outputs
+from redistrict.report import atomic_dir, drawn_communities, plan_band, status_text, write_outputs
 from redistrict.scenario import Scenario, load_scenario, safe_name
 
 __all__ = [
@@ -352,7 +352,7 @@ def write_comparison(
             m = compare_map(
                 {s.name: result.units for s, result in done}, info=_map_info(done, heading),
                 bands={s.name: plan_band(result) for s, result in done},
-                roads=done[0][1].inputs.roads, communities=done[0][1].inputs.communities,
+                roads=done[0][1].inputs.roads, communities=drawn_communities(done[0][1]),
                 barriers=done[0][1].inputs.barriers, lang=lang,  # type: ignore[arg-type]
                 tiles=tiles, cost_params={s.name: s.costs for s, _ in done},
                 offices=done[0][1].inputs.offices,

@@ -30,6 +30,7 @@ from redistrict.pipeline import PlanResult
 
 __all__ = [
     "atomic_dir",
+    "drawn_communities",
     "map_info",
     "plan_band",
     "read_units",
@@ -261,6 +262,31 @@ def map_info(result: PlanResult, title: str) -> MapInfo:
     )
 
 
+def drawn_communities(plan: PlanResult) -> gpd.GeoDataFrame | None:
+    """The existing communities the map outlines: those holding at least one atom of the plan.
+
+    The loader keeps every community overlapping the study area, which with
+    ``--where`` includes neighbours that merely reach into it; the map draws
+    only the communities of ``communities.csv``.
+
+    Parameters
+    ----------
+    plan : PlanResult
+        A plan (of ``plan``, ``compare`` or ``city``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        The rows of ``plan.inputs.communities`` whose ``community_id`` some atom has.
+
+    """
+    communities = plan.inputs.communities
+    if communities is None or "community_id" not in plan.atoms.columns:
+        return communities
+    held = set(plan.atoms["community_id"].dropna().astype(str))
+    return communities[communities["community_id"].astype(str).isin(held)]
+
+
 def write_outputs(
     result: PlanResult,
     out_dir: str | Path,
@@ -308,7 +334,7 @@ def write_outputs(
         inp = result.inputs
         scenario = result.options.scenario
         m = plan_map(
-            units, info=info, atoms=result.atoms, roads=inp.roads, communities=inp.communities,
+            units, info=info, atoms=result.atoms, roads=inp.roads, communities=drawn_communities(result),
             barriers=inp.barriers, offices=inp.offices, lang=lang,  # type: ignore[arg-type]
             tiles=tiles, cost_params=scenario.costs if scenario is not None else CostParams(),
         )  # fmt: skip

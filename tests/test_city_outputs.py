@@ -109,3 +109,20 @@ def test_map_outlines_only_the_communities_of_the_selection(city_out: Path) -> N
     loaded = re.search(r"kept (\d+) of 161 features in the study area", notes)
     assert loaded is not None and int(loaded.group(1)) > len(SELECTED)  # neighbours reach in
     assert community_outlines(city_out / "map.html") == len(SELECTED)
+
+
+def test_plan_map_outlines_only_the_communities_of_the_selection(tmp_path: Path, ottawa_city: Path) -> None:
+    # `plan` (and `compare`) draw the same outlines as `city`: not the neighbours reaching in.
+    out = tmp_path / "plan"
+    f = str(ottawa_city)
+    result = CliRunner().invoke(app, [
+        "plan", "--roads", f"{f}:roads_statcan_rnf2021", "--blocks", f"{f}:dissemination_blocks_2021",
+        "--households", "dburdwell2021", "--road-class", "RANK",
+        "--communities", f"{f}:ons_neighbourhoods_gen3", "--community-id", "ONS_ID",
+        "--where", "ONS_ID_gen3 == '3094'", "--atoms", "blocks", "--time-limit", "2", "--out", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    notes = " ".join(read_record(out)["notes"])
+    loaded = re.search(r"kept (\d+) of 161 features in the study area", notes)
+    assert loaded is not None and int(loaded.group(1)) > 1
+    assert community_outlines(out / "map.html") == 1
