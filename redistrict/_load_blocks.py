@@ -66,7 +66,7 @@ def prepare_blocks(
     )
     # Rows sharing a polygon with other values are warned about with the overlaps
     # (redistrict._validate_geometry.check_overlaps): only exact repeats are problems here.
-    problems, _ = v.check_duplicates(frame.geometry, frame.drop(columns=geometry_name), source)
+    problems = v.check_duplicates(frame.geometry, frame.drop(columns=geometry_name), source)
     report.add(problems)
     if missing:
         return None, crs

@@ -115,13 +115,7 @@ def prepare_communities(
     frame = layer.frame
     source = layer.source
     ids = _prepare_ids(frame, source, id_column, "community_id", "--community-id", report, layer.column_hint)
-    names = None
-    if name_column is None and "name" in attribute_columns(frame):
-        name_column = "name"
-    if name_column is not None and has_column(
-        frame, "--community-name", name_column, source, report, hint=layer.column_hint
-    ):
-        names = frame[name_column].map(lambda x: "" if v.as_text(x) == "" else str(x))
+    names = _names(layer, name_column, "--community-name", report)
     checked = check_role_geometry(frame.geometry, source, "communities", report)
     if ids is None or checked.problems:
         return None
@@ -130,6 +124,17 @@ def prepare_communities(
     if names is not None:
         data["name"] = names.loc[keep].astype(str)
     return _reprojected(data, checked.geometry, layer, crs, report)
+
+
+def _names(layer: Layer, column: str | None, option: str, report: Report) -> pd.Series | None:
+    """The names of a layer's features as text ("" where missing): ``column``, else a ``name`` column."""
+    frame = layer.frame
+    if column is None and "name" in attribute_columns(frame):
+        column = "name"
+    if column is None or not has_column(frame, option, column, layer.source, report, hint=layer.column_hint):
+        return None
+    names: pd.Series = frame[column].map(lambda x: "" if v.as_text(x) == "" else str(x))
+    return names
 
 
 def prepare_barriers(layer: Layer, crs: pyproj.CRS | None, report: Report) -> gpd.GeoDataFrame | None:
@@ -153,13 +158,7 @@ def prepare_offices(
     frame = layer.frame
     source = layer.source
     ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report, layer.column_hint)
-    names = None
-    if name_column is None and "name" in attribute_columns(frame):
-        name_column = "name"
-    if name_column is not None and has_column(
-        frame, "--office-name", name_column, source, report, hint=layer.column_hint
-    ):
-        names = frame[name_column].map(lambda x: "" if v.as_text(x) == "" else str(x))
+    names = _names(layer, name_column, "--office-name", report)
     area = None
     if area_column is not None and has_column(
         frame, "--office-area", area_column, source, report, hint=layer.column_hint

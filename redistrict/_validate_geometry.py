@@ -274,16 +274,14 @@ def check_geometries(
     return GeometryCheck(result, index[drop], problems, notes)
 
 
-def check_duplicates(
-    geometry: gpd.GeoSeries, attributes: pd.DataFrame, source: str
-) -> tuple[list[str], list[str]]:
-    """Find polygons that repeat an earlier row's polygon.
+def check_duplicates(geometry: gpd.GeoSeries, attributes: pd.DataFrame, source: str) -> list[str]:
+    """Find rows that repeat an earlier row exactly: same polygon and same values.
 
     Two polygons are the same when their normalized WKB is equal (same vertices,
-    whatever the start vertex or ring orientation). A row that repeats an earlier one
-    exactly (same polygon and same values in ``attributes``) is a problem: its
-    households would be counted twice. Same polygon with other values is a note.
-    Points are not checked: several buildings may share one address.
+    whatever the start vertex or ring orientation). Such a repeated row is a
+    problem: its households would be counted twice. The same polygon with other
+    values is :func:`check_overlaps`' warning. Points are not checked: several
+    buildings may share one address.
 
     Parameters
     ----------
@@ -296,46 +294,33 @@ def check_duplicates(
 
     Returns
     -------
-    problems : list of str
+    list of str
         One problem listing the exactly repeated rows and the rows they repeat.
-    notes : list of str
-        One note listing the rows that share an earlier row's polygon only.
 
     """
     values = np.asarray(geometry.values, dtype=object)
     polygons = np.flatnonzero(np.isin(shapely.get_type_id(values), _POLYGON_IDS) & ~shapely.is_empty(values))
     if len(polygons) < 2:
-        return [], []
+        return []
     keys = shapely.to_wkb(shapely.normalize(values[polygons]))
     groups: dict[bytes, list[int]] = {}
     for position, key in zip(polygons.tolist(), keys.tolist(), strict=True):
         groups.setdefault(key, []).append(position)
     repeated: list[tuple[int, int]] = []
-    shared: list[tuple[int, int]] = []
     for members in groups.values():
         for k in range(1, len(members)):
             row = attributes.iloc[members[k]]
             twin = next((m for m in members[:k] if row.equals(attributes.iloc[m])), None)
-            if twin is None:
-                shared.append((members[k], members[0]))
-            else:
+            if twin is not None:
                 repeated.append((members[k], twin))
-    problems, notes = [], []
-    if repeated:
-        rows, originals, one = _pairs(repeated, geometry.index)
-        problems.append(
-            f"{source}: {rows} {'repeats row' if one else 'repeat rows'} {originals} exactly "
-            f"(same geometry and values): their households would be counted twice; "
-            f"remove the repeated {'row' if one else 'rows'}"
-        )
-    if shared:
-        rows, originals, one = _pairs(shared, geometry.index)
-        notes.append(
-            f"{source}: {rows} {'has' if one else 'have'} the same geometry as "
-            f"{'row' if one else 'rows'} {originals} but other values: the households of both "
-            f"are counted; if they are one block, remove the extra {'row' if one else 'rows'}"
-        )
-    return problems, notes
+    if not repeated:
+        return []
+    rows, originals, one = _pairs(repeated, geometry.index)
+    return [
+        f"{source}: {rows} {'repeats row' if one else 'repeat rows'} {originals} exactly "
+        f"(same geometry and values): their households would be counted twice; "
+        f"remove the repeated {'row' if one else 'rows'}"
+    ]
 
 
 def check_overlaps(geometry: gpd.GeoSeries, households: pd.Series, source: str) -> list[str]:
