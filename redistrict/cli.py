@@ -287,7 +287,7 @@ def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Conta
         Notes already printed.
 
     """
-    warnings = set(result.solution.notes) | set(result.inputs.warnings)
+    warnings = set(result.warnings)
     for note in result.notes:
         if note in skip:
             continue
@@ -317,13 +317,13 @@ def _print_compare_notes(
     its own notes and warnings (units outside its band ...), or why it failed.
 
     """
-    results = [(run.result, set(run.result.solution.notes)) for run in runs if run.result is not None]
+    results = [(run.result, set(run.result.warnings)) for run in runs if run.result is not None]
     common = list(shared)
     if results:
         common += [
             note
             for note in results[0][0].notes
-            if all(note in r.notes and note not in warned for r, warned in results)
+            if all(note in r.notes and note not in flagged for r, flagged in results)
         ]
     common = list(dict.fromkeys(common))
     for note in common:

@@ -125,6 +125,16 @@ class PlanResult:
     notes: list[str]
     stage_seconds: dict[str, float]
 
+    @property
+    def warnings(self) -> list[str]:
+        """The notes that are warnings, in order.
+
+        The solver's notes (units outside the band, time or solver trouble) and
+        those saying the inputs are probably wrong (:attr:`Inputs.warnings`).
+        """
+        flagged = set(self.solution.notes) | set(self.inputs.warnings)
+        return [note for note in self.notes if note in flagged]
+
 
 def _check_total(inputs: Inputs, band: Band) -> None:
     total = int(inputs.blocks["households"].sum())

@@ -201,6 +201,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
         },
         "components": sol.components.to_dict(orient="records"),
         "notes": result.notes,
+        "warnings": result.warnings,
         "versions": versions(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

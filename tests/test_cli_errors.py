@@ -639,6 +639,9 @@ def test_band_too_narrow_for_the_atoms_gives_flagged_units(tmp_path: Path) -> No
     assert record["units_in_band"] == 0
     assert int(run.summary()["households"].sum()) == 9 * HOUSEHOLDS
     assert "warning:" in run.stderr and "2100" in run.stderr
+    # run.json lists the warnings apart from the notes (each one also among the notes).
+    assert record["warnings"] and any("2100" in w for w in record["warnings"])
+    assert set(record["warnings"]) <= set(record["notes"])
 
 
 def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> None:
