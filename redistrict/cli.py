@@ -198,21 +198,21 @@ def _fail(exc: RedistrictError) -> typer.Exit:
     """Print the error, then the notes gathered before it (they may explain it)."""
     _say("error", str(exc))
     for note in exc.notes:
-        _say("note", note)
+        _say("warning" if note in exc.warnings else "note", note)
     return typer.Exit(exc.exit_code)
 
 
 @contextmanager
-def _noting(notes: Sequence[str]) -> Iterator[None]:
+def _noting(notes: Sequence[str], warnings: Sequence[str] = ()) -> Iterator[None]:
     """Give a :class:`RedistrictError` raised in the block the notes gathered so far.
 
     Notes the error already lists as problems (the solver's, with ``--strict``) are
-    left out.
+    left out; ``warnings`` are those of the notes printed as warnings.
     """
     try:
         yield
     except RedistrictError as exc:
-        exc.add_notes(n for n in notes if n not in exc.problems)
+        exc.add_notes((n for n in notes if n not in exc.problems), warnings=warnings)
         raise
 
 
@@ -463,13 +463,13 @@ def _plan_and_write(
         locks=locks, budget=budget,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
-    with _noting(inputs.notes):
+    with _noting(inputs.notes, inputs.warnings):
         if chosen is not None:
             opts = chosen.plan_options(inputs, opts)
             title = f"{title} · {chosen.name}"
         result = run_plan(inputs, opts, progress=_progress(True))
     if strict:
-        with _noting(result.notes):
+        with _noting(result.notes, result.warnings):
             require_in_band(result)
     try:
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
@@ -743,7 +743,7 @@ def compare(
             atoms=atoms, locks=locks, budget=budget,  # type: ignore[arg-type]
         )  # fmt: skip
         inputs = load_inputs(**load_kwargs)
-        with _noting(inputs.notes):
+        with _noting(inputs.notes, inputs.warnings):
             runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
             title = comparison_title(Path(blocks.split(":")[0]).stem, lang)
             try:

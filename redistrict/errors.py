@@ -8,7 +8,8 @@ An error may also carry the *notes* gathered before it was raised (a reprojectio
 blocks lying near a pole ...): they are not problems, but often explain one, e.g. x and
 y swapped in the blocks is why no road reaches them. They are kept apart from the
 message in :attr:`RedistrictError.notes`; the command line prints them as ``note:``
-lines after the error.
+lines after the error, and as ``warning:`` lines those of them that are warnings
+(:attr:`RedistrictError.warnings`: inputs that are probably wrong).
 """
 
 from __future__ import annotations
@@ -57,21 +58,27 @@ class RedistrictError(Exception):
         if not self.problems:
             self.problems = ["unspecified problem"]
         self.notes: list[str] = []
+        self.warnings: list[str] = []
         self.add_notes(notes)
         super().__init__(self._format())
 
-    def add_notes(self, notes: Iterable[str]) -> None:
+    def add_notes(self, notes: Iterable[str], *, warnings: Iterable[str] = ()) -> None:
         """Add notes gathered before the error, skipping those it already holds.
 
         Parameters
         ----------
         notes : iterable of str
             Notes to append, in order.
+        warnings : iterable of str, optional
+            Those of ``notes`` that are warnings (kept in :attr:`warnings` too).
 
         """
+        flagged = {str(w) for w in warnings}
         for note in notes:
             if str(note) not in self.notes:
                 self.notes.append(str(note))
+            if str(note) in flagged and str(note) not in self.warnings:
+                self.warnings.append(str(note))
 
     def __reduce__(self) -> tuple[object, ...]:
         # Rebuild from the problems (not from the formatted message, which would repeat the

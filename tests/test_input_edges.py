@@ -214,6 +214,10 @@ def test_the_warnings_are_printed_as_warnings(tmp_path: Path) -> None:
     )
     assert expected in run.stderr
     assert "same outline" in run.notes()
+    # Still a warning when the run then fails (--strict, and no unit fits 2,100-2,400).
+    failed = _plan(tmp_path, "--band", "2100", "2400", "--strict", blocks=blocks, out=tmp_path / "strict")
+    assert failed.result.exit_code == 3, failed.result.output
+    assert expected in failed.stderr
 
 
 # --------------------------------------------------------------------------- 3. roads stopping short
