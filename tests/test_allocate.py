@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_recom import _grid, _valid
 
 from redistrict._allocate import _connect, allocate, restarts
 from redistrict._clock import WorkClock
@@ -13,20 +14,9 @@ from redistrict._construct import rebalance
 from redistrict.problem import Band, Problem
 
 
-def _grid(nx_: int, ny: int, households: np.ndarray, band: Band) -> Problem:
-    xy = [(100.0 * i, 100.0 * j) for j in range(ny) for i in range(nx_)]
-    edges = [(v, v + 1) for v in range(nx_ * ny) if v % nx_ < nx_ - 1]
-    edges += [(v, v + nx_) for v in range(nx_ * (ny - 1))]
-    return Problem.from_arrays(households, xy, edges, band=band)
-
-
 def _assert_valid(p: Problem, labels: np.ndarray, k: int) -> None:
     assert sorted(np.unique(labels).tolist()) == list(range(k))
-    for u in range(k):
-        members = np.flatnonzero(labels == u)
-        assert p.is_contiguous(members), f"unit {u} is not contiguous"
-        load = int(p.households[members].sum())
-        assert p.band.lo <= load <= p.band.hi, f"unit {u} holds {load}"
+    _valid(p, labels)
 
 
 def test_allocation_on_a_3x3_grid_splits_by_the_band() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_certify import _partitions
 
 from redistrict._forced import forced_groups
 from redistrict.problem import Band, Problem
@@ -98,17 +97,6 @@ def test_absorb_leaves_regions_without_empty_units_or_without_households(househo
     )
     lab = np.arange(3, dtype=np.int64)
     assert _absorb_empty(p, np.arange(3), lab).tolist() == [0, 1, 2]
-
-
-def _partitions(items: list[int]) -> Iterator[list[list[int]]]:
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _partitions(rest):
-        yield [[first], *part]
-        for i in range(len(part)):
-            yield [*part[:i], [first, *part[i]], *part[i + 1 :]]
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
