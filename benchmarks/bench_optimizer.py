@@ -92,6 +92,7 @@ def _rss_mb() -> float:
 
 
 def _run_redistrict(graph: nx.Graph, params: dict[str, Any]) -> dict[str, Any]:
+    from redistrict.errors import InputError
     from redistrict.problem import Band, Problem
     from redistrict.solve import solve
 
@@ -102,7 +103,7 @@ def _run_redistrict(graph: nx.Graph, params: dict[str, Any]) -> dict[str, Any]:
     notes: list[str] = []
     try:
         sol = solve(problem, time_limit=params["time_limit"], seed=params["seed"], units=units)
-    except ValueError as exc:
+    except InputError as exc:
         if units is None:
             raise
         # e.g. households in several components: let solve choose the counts.

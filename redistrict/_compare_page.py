@@ -40,6 +40,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "scenario": "Scenario",
                 "band": "Band",
                 "units": "Units",
+                "units_fixed": "Units fixed by the scenario",
                 "units_in_band": "In band",
                 "households_moved": "Households moved",
                 "new_committees": "New committees",
@@ -64,6 +65,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "scenario": "方案",
                 "band": "规模区间",
                 "units": "单元数",
+                "units_fixed": "方案指定单元数",
                 "units_in_band": "区间内单元",
                 "households_moved": "调整户数",
                 "new_committees": "需新设居委会",
@@ -252,10 +254,11 @@ def _fmt(col: str, value: Any, lang: str = "en") -> str:
 
 
 def _shown(table: pd.DataFrame) -> list[str]:
-    """Columns worth showing: ``error`` only when a scenario failed."""
+    """Columns worth showing: ``error`` only when a scenario failed, ``units_fixed`` when one fixed it."""
     cols = list(table.columns)
-    if "error" in cols and not table["error"].astype(bool).any():
-        cols.remove("error")
+    for col in ("error", "units_fixed"):
+        if col in cols and all(_fmt(col, v) in ("–", "") for v in table[col]):
+            cols.remove(col)
     return cols
 
 

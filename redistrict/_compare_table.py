@@ -38,6 +38,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario",
     "band",
     "units",
+    "units_fixed",
     "units_in_band",
     "households_moved",
     "new_committees",
@@ -87,7 +88,10 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys of :data:`COMPARISON_COLUMNS` (``error`` empty). The worst and
+        Keys of :data:`COMPARISON_COLUMNS` (``error`` empty; ``units_fixed``
+        the number of units the scenario fixed, empty when the search chose
+        it: the gap of such a plan compares it with plans of that many units
+        only). The worst and
         mean deviations are of ``|size - target|`` over units, in the
         scenario's size unit (households, or residents for a band in
         residents).
@@ -109,6 +113,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "scenario": scenario.name,
         "band": scenario.band.text(),
         "units": len(units),
+        "units_fixed": "" if result.options.units is None else int(result.options.units),
         "units_in_band": int(units["in_band"].sum()),
         "households_moved": int(units["households_moved"].sum())
         if "households_moved" in units.columns

@@ -56,6 +56,9 @@ class MapInfo:
     band_unit : {"households", "residents"}, default "households"
         What ``band`` counts. A band in residents needs a ``residents`` column in
         the units.
+    fixed_units : int, optional
+        Number of units the planner fixed (``--units``): the gap then compares
+        the plan with plans of that many units only, and the block says so.
 
     """
 
@@ -66,6 +69,7 @@ class MapInfo:
     totals: dict[str, float]
     date: str
     band_unit: BandUnit = "households"
+    fixed_units: int | None = None
 
     @property
     def plan_band(self) -> PlanBand:

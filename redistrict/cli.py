@@ -126,6 +126,14 @@ BandOpt = Annotated[
 TargetOpt = Annotated[
     int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")
 ]
+UnitsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--units",
+        help="Exactly this many units, locked units included (default: the search chooses among "
+        "the numbers the band admits; an impossible number is refused with the possible ones).",
+    ),
+]
 SolverOpt = Annotated[str, typer.Option("--solver", help="MIP solver: highs or cbc.")]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="Seconds for the optimiser.")]
 BudgetOpt = Annotated[
@@ -433,6 +441,7 @@ def _plan_and_write(
     lock_plan: Path | None = None,
     budget: str = "time",
     strict: bool = False,
+    units: int | None = None,
 ) -> None:
     from redistrict.compare import write_plan
     from redistrict.load import load_inputs
@@ -447,6 +456,8 @@ def _plan_and_write(
     _check_choice("--budget", budget, ("time", "work"))
     _check_time_limit(time_limit)
     _check_band(band, target)
+    if units is not None and units < 1:
+        raise InputError(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
     _check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
     if chosen is not None and (tuple(band) != (2000, 3000) or target is not None):
@@ -454,13 +465,18 @@ def _plan_and_write(
             f"--band/--target and --scenario {scenario} both set the band: give it in one place "
             "(the scenario's [band] table, or drop --scenario)"
         )
+    if chosen is not None and chosen.units is not None and units is not None and units != chosen.units:
+        raise InputError(
+            f"--units {units} and --scenario {scenario} (units = {chosen.units}) both set the number "
+            "of units: give it in one place"
+        )
     if lock_plan is not None and lock is None:
         raise InputError("--lock-plan names the plan a --lock file refers to: give --lock FILE too")
     locks = None if lock is None else read_locks(lock, plan=lock_plan)
     opts = PlanOptions(
         band=Band(band[0], band[1], target), weights=Weights(), solver=solver,
         time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
-        locks=locks, budget=budget,
+        locks=locks, budget=budget, units=units,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
     with _noting(inputs.notes, inputs.warnings):
@@ -532,6 +548,7 @@ def plan(
     where: WhereOpt = None,
     band: BandOpt = (2000, 3000),
     target: TargetOpt = None,
+    units: UnitsOpt = None,
     solver: SolverOpt = "highs",
     time_limit: TimeOpt = 60.0,
     budget: BudgetOpt = "time",
@@ -557,7 +574,7 @@ def plan(
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
-            lock_plan=lock_plan, budget=budget, strict=strict,
+            lock_plan=lock_plan, budget=budget, strict=strict, units=units,
         )  # fmt: skip
 
 

@@ -394,6 +394,7 @@ def _map_info(done: Sequence[tuple[Scenario, PlanResult]], title: str) -> MapInf
         gap=base.solution.gap if len(done) == 1 else None,
         totals=totals,
         date=dt.date.today().isoformat(),
+        fixed_units=base.options.units if len(done) == 1 else None,
     )
 
 

@@ -50,7 +50,7 @@ from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem
 from redistrict.scenario import Scenario
-from redistrict.solve import Solution, solve
+from redistrict.solve import Solution, solve, unit_count_range
 
 __all__ = [
     "SEAL",
@@ -583,6 +583,29 @@ def _status(load: int, size: int, problem: Problem) -> str:
     return "ok"
 
 
+def _free_units(sub: Problem, units: int | None, locked: int) -> int | None:
+    """Units left to plan on the free atoms ``sub`` when ``locked`` units are locked."""
+    if units is None:
+        return None
+    admissible = unit_count_range(sub)
+    if units - locked not in admissible:
+        band = sub.band
+        if len(admissible) == 0:
+            why = (
+                f"the atoms left free hold {int(sub.households.sum())} {band.counts} in parts that no "
+                f"whole number of units of {band.lo}-{band.hi} holds"
+            )
+            fix = "leave the number of units to the search"
+        else:
+            why = (
+                f"{locked} unit(s) are locked, and the atoms left free form "
+                f"{admissible.start}..{admissible.stop - 1} units of {band.lo}-{band.hi} {band.counts}"
+            )
+            fix = f"choose a number of units in {admissible.start + locked}..{admissible.stop - 1 + locked}"
+        raise InputError(f"{units} units cannot be planned: {why}; {fix}")
+    return units - locked
+
+
 def solve_locked(
     problem: Problem,
     fixed: pd.Series,
@@ -595,6 +618,7 @@ def solve_locked(
     atoms: pd.DataFrame | None = None,
     scenario: Scenario | None = None,
     budget: str = "time",
+    units: int | None = None,
 ) -> Solution:
     """Solve a problem in which some atoms are locked into given units.
 
@@ -613,6 +637,9 @@ def solve_locked(
     scenario : Scenario, optional
         With a band in residents, units are sized by residents (see
         :func:`sized_problem`).
+    units : int, optional
+        Number of units of the whole plan, locked units included (default: the
+        search chooses).
 
     Returns
     -------
@@ -623,6 +650,12 @@ def solve_locked(
         ``components`` gains one ``locked`` row per group. With a
         band in residents, flags and objective count residents.
 
+    Raises
+    ------
+    InputError
+        When ``units`` is given but no plan that keeps the locks has that many
+        units, every unit in the band (the message gives the numbers that do).
+
     """
     kwargs: dict[str, Any] = {
         "solver": solver, "time_limit": time_limit, "seed": seed, "method": method,
@@ -631,7 +664,7 @@ def solve_locked(
     if atoms is not None:
         problem = sized_problem(problem, atoms, scenario)
     if fixed is None or not len(fixed):
-        return solve(problem, **kwargs)
+        return solve(problem, units=units, **kwargs)
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
     group = np.full(problem.n, "", dtype=object)
     for atom, name in fixed.items():
@@ -649,7 +682,7 @@ def solve_locked(
     sub: Problem | None = None
     if len(free):
         sub = subproblem(problem, free, region)
-        sub_sol = solve(sub, **kwargs)
+        sub_sol = solve(sub, units=_free_units(sub, units, len(names)), **kwargs)
         sub_lab = sub_sol.labels.to_numpy(dtype="float64", na_value=np.nan)
         ok = ~np.isnan(sub_lab)
         raw[free[ok]] = sub_lab[ok].astype(np.int64) - 1 + offset
@@ -657,6 +690,11 @@ def solve_locked(
             sub_sol.unit_flags.index.astype(int), sub_sol.unit_flags.astype(str), strict=True
         ):
             flags[int(unit) - 1 + offset] = flag
+    elif units is not None and units != len(names):
+        raise InputError(
+            f"{units} units cannot be planned: every atom is locked, into {len(names)} units; ask for "
+            f"{len(names)} units or leave the number of units to the search"
+        )
     # Locked units keep their ids; the others are numbered by first atom (as solve does).
     seen = _unit_ids(raw, _kept_ids(names))
     final = np.array([seen.get(u, -1) for u in raw.tolist()], dtype=np.int64)

@@ -71,6 +71,9 @@ class PlanOptions:
         :meth:`redistrict.scenario.Scenario.plan_options`).
     locks : Locks, optional
         Locked atoms or units (:func:`redistrict.locks.read_locks`).
+    units : int, optional
+        Number of units of the plan, locked units included (default: the
+        search chooses among the numbers the band admits).
     """
 
     band: Band = field(default_factory=Band)
@@ -84,6 +87,7 @@ class PlanOptions:
     target_gap: float = 0.005
     scenario: Scenario | None = None
     locks: Locks | None = None
+    units: int | None = None
 
 
 @dataclass
@@ -193,8 +197,13 @@ def run_plan(
     solution = solve_locked(
         problem, fixed, solver=opts.solver, time_limit=opts.time_limit, seed=opts.seed,
         method=opts.method, target_gap=opts.target_gap, atoms=atoms, scenario=opts.scenario,
-        budget=opts.budget,
+        budget=opts.budget, units=opts.units,
     )  # fmt: skip
+    if opts.units is not None:
+        notes.append(
+            f"the number of units was fixed at {opts.units}: the bound and the gap compare this plan "
+            f"with other plans of {opts.units} units only"
+        )
     notes += solution.notes
     seconds["solve"] = time.perf_counter() - t
 

@@ -196,6 +196,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "method": sol.method,
             "atoms": opts.atoms,
             "target_gap": opts.target_gap,
+            "units": opts.units,
             "lock": None if opts.locks is None else opts.locks.source,
             "scenario": None if opts.scenario is None else opts.scenario.source,
         },
@@ -260,6 +261,7 @@ def map_info(result: PlanResult, title: str) -> MapInfo:
         gap=result.solution.gap,
         totals=totals,
         date=dt.date.today().isoformat(),
+        fixed_units=result.options.units,
     )
 
 

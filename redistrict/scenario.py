@@ -6,6 +6,7 @@ A scenario states what a plan must achieve and what it may change::
     description = "Keep in-band communities, split and merge the others"
     allow_change = "oversized_undersized"   # or "all" (default)
     service_radius_m = 3000                 # optional cap, atom to unit centre
+    units = 14                              # optional: exactly this many units
 
     [band]
     unit = "households"                     # or "residents"
@@ -32,6 +33,12 @@ refer to residents (see :func:`redistrict.continuity.annotate_units`). The
 stages that need a size in households (subdividing large atoms, the first
 feasibility check) use the band converted with the mean household size of the
 loaded blocks (:meth:`Scenario.household_band`).
+
+**Number of units.** ``units`` fixes how many units the plan has, locked
+units included (each new residents' committee costs an office and working
+funds, so a bureau often decides the number first); without it the search
+chooses among the numbers the band admits. A number no plan in the band can
+have is refused with the numbers that can.
 
 **Weights.** The objective is measured in metres of the compactness term, so
 ``continuity`` and ``deviation`` are divided by ``compactness``; ``major_road``
@@ -75,7 +82,7 @@ __all__ = [
 #: What a scenario may change: everything, or only communities outside the band.
 ALLOW_CHANGE: tuple[str, ...] = ("all", "oversized_undersized")
 _UNITS = ("households", "residents")
-_TOP = ("name", "description", "allow_change", "service_radius_m", "band", "weights", "costs")
+_TOP = ("name", "description", "allow_change", "service_radius_m", "units", "band", "weights", "costs")
 _BAND = ("unit", "lo", "hi", "target")
 _COSTS = tuple(f.name for f in dataclasses.fields(CostParams))
 
@@ -171,6 +178,9 @@ class Scenario:
         Free text.
     source : str
         File the scenario was read from (empty for built-in scenarios).
+    units : int, optional
+        Number of units of the plan, locked units included (default: the
+        search chooses).
 
     """
 
@@ -182,6 +192,7 @@ class Scenario:
     costs: CostParams = field(default_factory=CostParams)
     description: str = ""
     source: str = ""
+    units: int | None = None
 
     def household_band(self, blocks: pd.DataFrame) -> Band:
         """The band in households for the given blocks.
@@ -236,13 +247,13 @@ class Scenario:
         Returns
         -------
         PlanOptions
-            ``base`` with this scenario's band (in households), weights and
-            the scenario itself.
+            ``base`` with this scenario's band (in households), weights,
+            number of units (when it gives one) and the scenario itself.
 
         """
         return dataclasses.replace(
             base, band=self.household_band(inputs.blocks), weights=self.weights.to_weights(),
-            scenario=self,
+            scenario=self, units=base.units if self.units is None else self.units,
         )  # fmt: skip
 
 
@@ -357,6 +368,13 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: s
         problems.append(f"{where}: service_radius_m must be a positive number of metres, not {radius!r}")
         radius = None
 
+    units = data.get("units")
+    if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units < 1):
+        problems.append(
+            f"{where}: units must be a positive whole number of units, e.g. units = 14, not {units!r}"
+        )
+        units = None
+
     band = _parse_band(data.get("band"), where, problems)
     weights = _parse_weights(data.get("weights", {}), where, problems)
     costs = _parse_costs(data.get("costs", {}), where, problems)
@@ -365,7 +383,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: s
     return Scenario(
         name=name.strip(), band=band, weights=weights, allow_change=allow,
         service_radius_m=None if radius is None else float(radius), costs=costs,
-        description=description, source=source,
+        description=description, source=source, units=units,
     )  # fmt: skip
 
 

@@ -57,11 +57,11 @@ from redistrict._local import boundary_moves, lns, locate_allocate, renumber, un
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
 from redistrict.bound import LowerBound, lower_bound
-from redistrict.errors import SolverError
+from redistrict.errors import InputError, SolverError
 from redistrict.model import solve_region
 from redistrict.problem import Band, IntArray, Problem
 
-__all__ = ["Solution", "solve"]
+__all__ = ["Solution", "solve", "unit_count_range"]
 
 log = logging.getLogger(__name__)
 
@@ -234,15 +234,27 @@ def solve(
         and budget give the same plan anywhere (see :mod:`redistrict._clock`);
         the wall time then varies with the machine.
     units : int, optional
-        Number of units wanted, apart from units flagged above the band (oversize
-        atoms and forced groups); with several connected components they are
-        shared out so that unit sizes stay balanced (each component gets a count
-        its households admit). Default: the search chooses among the counts the
-        band admits.
+        Number of units of the plan, units flagged above the band (oversize
+        atoms and forced groups, one unit each) included; with several connected
+        components the others are shared out so that unit sizes stay balanced
+        (each component gets a count its households admit). Default: the search
+        chooses among the counts the band admits. :func:`unit_count_range` gives
+        the admissible numbers.
 
     Returns
     -------
     Solution
+
+    Raises
+    ------
+    InputError
+        When ``units`` is given but no plan of that many units has every unit in
+        the band.
+
+    Notes
+    -----
+    With ``units`` the bound (and so the gap and the status) holds for plans of
+    that many units only.
     """
     notes: list[str] = []
     mip = True
@@ -263,8 +275,10 @@ def solve(
     rows: list[dict[str, object]] = []
     next_unit = 0
 
-    # 1. Oversize atoms are units of their own.
-    oversize = np.flatnonzero(h > band.hi)
+    # 1. Oversize atoms, and groups every plan must put in one unit that exceed the band,
+    #    are units of their own; the components left are planned.
+    fixed = _fixed_units(problem)
+    oversize, forced, comps = fixed.oversize, fixed.forced, fixed.comps
     for i in oversize.tolist():
         labels[i] = next_unit
         flags[next_unit] = "oversize atom"
@@ -273,20 +287,9 @@ def solve(
             f"bound {band.hi}: it is kept as one unit and flagged; split its population blocks to fix"
         )
         next_unit += 1
-    rest_mask = np.ones(problem.n, bool)
-    rest_mask[oversize] = False
-    # Groups every plan must put in one unit (small pieces behind a cut atom) above the band,
-    # in components whose households some unit count could hold (gaps of the band are relaxed).
-    forced: list[IntArray] = []
-    for piece in _components_without(problem, rest_mask):
-        if len(band.unit_counts(int(h[piece].sum()))):
-            keep = np.zeros(problem.n, bool)
-            keep[piece] = True
-            forced += forced_groups(problem, keep)
     for group in forced:
         labels[group] = next_unit
         next_unit += 1
-        rest_mask[group] = False
         names = ", ".join(str(problem.nodes[i]) for i in group[:8].tolist())
         more = ", ..." if len(group) > 8 else ""
         notes.append(
@@ -296,9 +299,8 @@ def solve(
             f"the upper bound {band.hi}: they are kept as one unit and flagged; widen the band, or "
             "check for a missing road or block linking those pieces to their neighbours"
         )
-    comps = _components_without(problem, rest_mask)
     if units is not None:
-        per_comp = _split_units(problem, comps, units)
+        per_comp = _split_units(problem, fixed, units)
 
     bounds: list[float | None] = []
     objectives: list[float] = []
@@ -634,34 +636,123 @@ def _lift_bound(
     return lifted, True
 
 
-def _split_units(problem: Problem, comps: list[IntArray], units: int) -> list[int | None]:
+@dataclass(frozen=True)
+class _Fixed:
+    """What every plan of a problem holds before any search: units of their own, and the rest."""
+
+    #: Atoms above the band's upper bound (each a unit of its own).
+    oversize: IntArray
+    #: Groups every plan must put in one unit, above the band (each a unit of its own).
+    forced: list[IntArray]
+    #: Connected components of the other atoms, largest first (the regions planned).
+    comps: list[IntArray]
+
+
+def _fixed_units(problem: Problem) -> _Fixed:
+    """Oversize atoms, forced groups above the band and the components left (cached on the problem)."""
+    cached = problem._cache.get("fixed_units")
+    if isinstance(cached, _Fixed):
+        return cached
+    band, h = problem.band, problem.households
+    oversize = np.flatnonzero(h > band.hi)
+    rest = np.ones(problem.n, bool)
+    rest[oversize] = False
+    # Groups every plan must put in one unit (small pieces behind a cut atom) above the band,
+    # in components whose households some unit count could hold (gaps of the band are relaxed).
+    forced: list[IntArray] = []
+    for piece in _components_without(problem, rest):
+        if len(band.unit_counts(int(h[piece].sum()))):
+            keep = np.zeros(problem.n, bool)
+            keep[piece] = True
+            forced += forced_groups(problem, keep)
+    for group in forced:
+        rest[group] = False
+    fixed = _Fixed(oversize, forced, _components_without(problem, rest))
+    problem._cache["fixed_units"] = fixed
+    return fixed
+
+
+def unit_count_range(problem: Problem) -> range:
+    """Numbers of units a plan of ``problem`` can have with every unit in the band.
+
+    Oversize atoms and groups above the band that every plan must keep together
+    count as one unit each; every connected component of the other atoms with
+    households needs a number of units its households admit
+    (:meth:`~redistrict.problem.Band.unit_counts`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+
+    Returns
+    -------
+    range
+        The admissible totals, for ``units`` of :func:`solve`; empty when some
+        component's households fit no whole number of units of the band. A
+        number outside it is impossible; one inside may still find no plan with
+        every unit in the band when the atoms are too coarse (the plan then
+        flags the units outside it).
+    """
+    fixed = _fixed_units(problem)
+    ranges = _component_counts(problem, fixed.comps)
+    if any(r is not None and len(r) == 0 for r in ranges):
+        return range(0)
+    extra = len(fixed.oversize) + len(fixed.forced)
+    lo = extra + sum(r.start for r in ranges if r is not None)
+    hi = extra + sum(r.stop - 1 for r in ranges if r is not None)
+    return range(lo, hi + 1)
+
+
+def _component_counts(problem: Problem, comps: list[IntArray]) -> list[range | None]:
+    """Admissible unit counts per component (None for one without households)."""
+    totals = [int(problem.households[c].sum()) for c in comps]
+    return [problem.band.unit_counts(t) if t > 0 else None for t in totals]
+
+
+def _split_units(problem: Problem, fixed: _Fixed, units: int) -> list[int | None]:
     """Units per component for a plan of exactly ``units`` units, or why it cannot be.
 
-    Every component with households needs a count its households admit; the counts
-    start at their smallest and the units left go, one at a time, to the component
-    whose units would then be largest (so sizes stay balanced across components).
-    Components without households get None.
+    Oversize atoms and forced groups take one unit each. Every component with
+    households needs a count its households admit; the counts start at their
+    smallest and the units left go, one at a time, to the component whose units
+    would then be largest (so sizes stay balanced across components). Components
+    without households get None.
+
+    Raises
+    ------
+    InputError
+        When no plan of ``units`` units has every unit in the band, naming the
+        counts that do.
     """
     band = problem.band
+    comps = fixed.comps
     totals = [int(problem.households[c].sum()) for c in comps]
-    ranges = [band.unit_counts(t) if t > 0 else None for t in totals]
+    ranges = _component_counts(problem, comps)
     stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
     if stuck:
-        raise ValueError(
-            f"units={units} cannot be met: component(s) {stuck} hold {[totals[i] for i in stuck]} "
-            f"{band.counts}, which no whole number of units of {band.lo}-{band.hi} holds; leave units unset"
+        raise InputError(
+            f"{units} units cannot be planned: part(s) {stuck} of the area, separated from the rest, "
+            f"hold {[totals[i] for i in stuck]} {band.counts}, which no whole number of units of "
+            f"{band.lo}-{band.hi} holds; leave the number of units to the search"
         )
-    lo = sum(r.start for r in ranges if r is not None)
-    hi = sum(r.stop - 1 for r in ranges if r is not None)
-    if units < 1 or not lo <= units <= hi:
-        whole = sum(totals)
-        raise ValueError(
+    extra = len(fixed.oversize) + len(fixed.forced)
+    admissible = unit_count_range(problem)
+    if units not in admissible:
+        whole = int(problem.households.sum())
+        apart = (
+            f" ({extra} of them fixed: atoms or groups above the band, each a unit of its own)"
+            if extra
+            else ""
+        )
+        parts = sum(r is not None for r in ranges)
+        raise InputError(
             f"{whole} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}"
-            + (f" in {sum(r is not None for r in ranges)} separate components" if len(comps) > 1 else "")
-            + f": choose a count in {list(range(lo, hi + 1)) if lo <= hi else 'none (band too narrow)'}"
+            + (f" in {parts} separate parts" if parts > 1 else "")
+            + f": choose a number of units in {admissible.start}..{admissible.stop - 1}{apart}"
         )
     counts: list[int | None] = [None if r is None else r.start for r in ranges]
-    for _ in range(units - lo):
+    for _ in range(units - admissible.start):
         room = [i for i, r in enumerate(ranges) if r is not None and int(counts[i] or 0) < r.stop - 1]
         i = max(room, key=lambda i: (totals[i] / (int(counts[i] or 0) + 1), -i))
         counts[i] = int(counts[i] or 0) + 1

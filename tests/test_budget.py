@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from redistrict._clock import WallClock, WorkClock, make_clock
 from redistrict.cli import app
+from redistrict.errors import InputError
 from redistrict.evaluate import check_plan
 from redistrict.model import solve_region
 from redistrict.problem import Band, Problem
@@ -102,7 +103,7 @@ def test_units_fixes_the_number_of_units(units: int) -> None:
 
 def test_units_outside_the_band_is_refused_with_the_admissible_counts() -> None:
     p = _grid(6, 6, seed=3)
-    with pytest.raises(ValueError, match="choose a count in"):
+    with pytest.raises(InputError, match=r"choose a number of units in \d+\.\.\d+"):
         solve(p, units=1)
 
 
@@ -146,5 +147,5 @@ def test_units_are_shared_out_over_separate_components() -> None:
         sol = solve(p, time_limit=2.0, budget="work", units=units)
         assert sol.labels.nunique() == units
         assert check_plan(p, sol.labels) == []
-    with pytest.raises(ValueError, match="in 2 separate components: choose a count in"):
+    with pytest.raises(InputError, match="in 2 separate parts: choose a number of units in"):
         solve(p, units=total + 1)
