@@ -37,7 +37,7 @@ from scipy.optimize import linprog
 
 from redistrict._clock import BOUNDARY_MOVE, LP_COLUMN, Clock
 from redistrict._construct import rebalance
-from redistrict._local import boundary_moves, unit_centres
+from redistrict._local import alternate, boundary_moves
 from redistrict.model import within_reach
 from redistrict.problem import IntArray, Problem
 
@@ -167,34 +167,30 @@ def _descend(
     problem: Problem, region: IntArray, centres: IntArray, *, seed: int, clock: Clock, deadline: float
 ) -> tuple[float, IntArray] | None:
     """Alternate allocation and centre moves from ``centres``; the best plan met (full labels)."""
-    best: tuple[float, IntArray] | None = None
     lo, hi = problem.band.lo, problem.band.hi
     k = len(centres)
-    for _ in range(_ROUNDS):
-        if clock.now() >= deadline:
-            break
-        units = allocate(problem, region, centres, clock=clock)
+
+    def allocated(current: list[int]) -> IntArray | None:
+        at = np.array(current, dtype=np.int64)
+        units = allocate(problem, region, at, clock=clock)
         if units is None:
-            break
-        units = _connect(problem, region, units, centres)
+            return None
+        units = _connect(problem, region, units, at)
         loads = np.bincount(units, problem.households[region], minlength=k)
         if ((loads < lo) | (loads > hi)).any():
             fixed = rebalance(problem, region, units, seed=seed)
             clock.charge(BOUNDARY_MOVE * len(region))
             if fixed is None:
-                break
+                return None
             units = fixed
         labels = np.full(problem.n, -1, dtype=np.int64)
         labels[region] = units
-        cost = problem.plan_cost(labels)
-        if best is not None and cost >= best[0] - 1e-9 * max(abs(best[0]), 1.0):
-            break
-        best = (cost, labels)
-        moved = np.array(sorted(unit_centres(problem, labels, range(k))), dtype=np.int64)
-        if np.array_equal(moved, centres):
-            break
-        centres = moved
-    return best
+        return labels
+
+    def late() -> bool:
+        return clock.now() >= deadline
+
+    return alternate(problem, centres.tolist(), allocated, rounds=_ROUNDS, stop=late)
 
 
 def _spread(problem: Problem, region: IntArray, k: int, rng: np.random.Generator) -> IntArray:

@@ -14,7 +14,7 @@ from redistrict.errors import SolverError
 from redistrict.model import solve_region
 from redistrict.problem import FloatArray, IntArray, Problem
 
-__all__ = ["boundary_moves", "lns", "locate_allocate", "renumber", "unit_centres"]
+__all__ = ["alternate", "boundary_moves", "lns", "locate_allocate", "renumber", "unit_centres"]
 
 log = logging.getLogger(__name__)
 
@@ -165,35 +165,81 @@ def locate_allocate(
         return None
     else:
         centres = _spread_centres(problem, region, k, np.asarray(opening, dtype=float))
-    best: tuple[float, IntArray] | None = None
-    for _ in range(max_iter):
-        limit = deadline - clock.now()
-        if limit <= 0.2:
-            break
+
+    def allocated(current: list[int]) -> IntArray | None:
         sol = solve_region(
-            problem, region, kmin=k, kmax=k, solver=solver, time_limit=limit,
-            contiguity="sp", centres=np.array(centres), max_nodes=2000, reach=reach, clock=clock,
+            problem, region, kmin=k, kmax=k, solver=solver, time_limit=deadline - clock.now(),
+            contiguity="sp", centres=np.array(current), max_nodes=2000, reach=reach, clock=clock,
         )  # fmt: skip
         if sol.centres is None and sol.outcome.status == "infeasible":
             # The reach restriction may leave atoms out of every centre's reach.
             sol = solve_region(
                 problem, region, kmin=k, kmax=k, solver=solver, time_limit=deadline - clock.now(),
-                contiguity="sp", centres=np.array(centres), max_nodes=2000, clock=clock,
+                contiguity="sp", centres=np.array(current), max_nodes=2000, clock=clock,
             )  # fmt: skip
         if sol.centres is None:
-            break
+            return None
         labels = np.full(problem.n, -1, dtype=np.int64)
         _, inv = np.unique(sol.centres, return_inverse=True)
         labels[region] = inv
+        return labels
+
+    best = alternate(problem, centres, allocated, rounds=max_iter, stop=lambda: deadline - clock.now() <= 0.2)
+    return None if best is None else best[1]
+
+
+def alternate(
+    problem: Problem,
+    centres: Iterable[int],
+    allocate: Callable[[list[int]], IntArray | None],
+    *,
+    rounds: int,
+    stop: Callable[[], bool],
+) -> tuple[float, IntArray] | None:
+    """Alternate allocation and centre moves (Cooper 1964) from ``centres``; the best plan met.
+
+    Each round allocates the atoms to the centres, then moves each unit's
+    centre to its best atom (:func:`unit_centres`). It stops when the cost no
+    longer falls, the centres stay where they are, ``rounds`` rounds are done,
+    ``allocate`` finds nothing or ``stop()`` is true before a round.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    centres : iterable of int
+        Starting centre atoms.
+    allocate : callable
+        Labels over all atoms for the centres given, unit ``u`` being the
+        ``u``-th centre's (-1 outside the region), or None. After the first
+        round the centres come sorted.
+    rounds : int
+        Allocation rounds at most.
+    stop : callable
+        True when no further round may start (a deadline).
+
+    Returns
+    -------
+    tuple of (float, ndarray of int) or None
+        Cost (unscaled) and labels of the best allocation, or None if there was none.
+    """
+    current = [int(c) for c in centres]
+    best: tuple[float, IntArray] | None = None
+    for _ in range(rounds):
+        if stop():
+            break
+        labels = allocate(current)
+        if labels is None:
+            break
         cost = problem.plan_cost(labels)
         if best is not None and cost >= best[0] - 1e-9 * max(abs(best[0]), 1.0):
             break
         best = (cost, labels)
-        moved = sorted(unit_centres(problem, labels, range(len(centres))))
-        if moved == centres:
+        moved = sorted(unit_centres(problem, labels, range(len(current))))
+        if moved == current:
             break
-        centres = moved
-    return None if best is None else best[1]
+        current = moved
+    return best
 
 
 def unit_centres(problem: Problem, labels: IntArray, units: Iterable[int]) -> list[int]:
