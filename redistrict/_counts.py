@@ -1,0 +1,224 @@
+"""How many units each part of a problem gets, and bands for parts that cannot meet theirs.
+
+Before any search, some units are fixed: atoms holding more households than the
+band allows, and groups that every plan must put in one unit and that exceed the
+band (:func:`redistrict._forced.forced_groups`). The connected components of the
+other atoms are planned one by one; each needs a number of units its households
+admit (:meth:`redistrict.problem.Band.unit_counts`). :func:`unit_count_range`
+gives the totals a plan can have, :func:`split_units` shares a total out over the
+components, and :func:`relax` widens the band of a component whose households
+fit no whole number of units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from redistrict._forced import forced_groups
+from redistrict.errors import InputError
+from redistrict.problem import Band, IntArray, Problem
+
+__all__ = [
+    "Fixed",
+    "components_without",
+    "fixed_units",
+    "relax",
+    "split_units",
+    "unit_count_range",
+    "with_band",
+]
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """What every plan of a problem holds before any search: units of their own, and the rest."""
+
+    #: Atoms above the band's upper bound (each a unit of its own).
+    oversize: IntArray
+    #: Groups every plan must put in one unit, above the band (each a unit of its own).
+    forced: list[IntArray]
+    #: Connected components of the other atoms, largest first (the regions planned).
+    comps: list[IntArray]
+
+
+def fixed_units(problem: Problem) -> Fixed:
+    """Oversize atoms, forced groups above the band and the components left (cached on the problem)."""
+    cached = problem._cache.get("fixed_units")
+    if isinstance(cached, Fixed):
+        return cached
+    band, h = problem.band, problem.households
+    oversize = np.flatnonzero(h > band.hi)
+    rest = np.ones(problem.n, bool)
+    rest[oversize] = False
+    # Groups every plan must put in one unit (small pieces behind a cut atom) above the band,
+    # in components whose households some unit count could hold (gaps of the band are relaxed).
+    forced: list[IntArray] = []
+    for piece in components_without(problem, rest):
+        if len(band.unit_counts(int(h[piece].sum()))):
+            keep = np.zeros(problem.n, bool)
+            keep[piece] = True
+            forced += forced_groups(problem, keep)
+    for group in forced:
+        rest[group] = False
+    fixed = Fixed(oversize, forced, components_without(problem, rest))
+    problem._cache["fixed_units"] = fixed
+    return fixed
+
+
+def unit_count_range(problem: Problem) -> range:
+    """Numbers of units a plan of ``problem`` can have with every unit in the band.
+
+    Oversize atoms and groups above the band that every plan must keep together
+    count as one unit each; every connected component of the other atoms with
+    households needs a number of units its households admit
+    (:meth:`~redistrict.problem.Band.unit_counts`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+
+    Returns
+    -------
+    range
+        The admissible totals, for ``units`` of :func:`solve`; empty when some
+        component's households fit no whole number of units of the band. A
+        number outside it is impossible; one inside may still find no plan with
+        every unit in the band when the atoms are too coarse (the plan then
+        flags the units outside it).
+    """
+    fixed = fixed_units(problem)
+    ranges = _component_counts(problem, fixed.comps)
+    if any(r is not None and len(r) == 0 for r in ranges):
+        return range(0)
+    extra = len(fixed.oversize) + len(fixed.forced)
+    lo = extra + sum(r.start for r in ranges if r is not None)
+    hi = extra + sum(r.stop - 1 for r in ranges if r is not None)
+    return range(lo, hi + 1)
+
+
+def _component_counts(problem: Problem, comps: list[IntArray]) -> list[range | None]:
+    """Admissible unit counts per component (None for one without households)."""
+    totals = [int(problem.households[c].sum()) for c in comps]
+    return [problem.band.unit_counts(t) if t > 0 else None for t in totals]
+
+
+def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
+    """Units per component for a plan of exactly ``units`` units, or why it cannot be.
+
+    Oversize atoms and forced groups take one unit each. Every component with
+    households needs a count its households admit; the counts start at their
+    smallest and the units left go, one at a time, to the component whose units
+    would then be largest (so sizes stay balanced across components). Components
+    without households get None.
+
+    Raises
+    ------
+    InputError
+        When no plan of ``units`` units has every unit in the band, naming the
+        counts that do.
+    """
+    band = problem.band
+    comps = fixed.comps
+    totals = [int(problem.households[c].sum()) for c in comps]
+    ranges = _component_counts(problem, comps)
+    stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
+    if stuck:
+        raise InputError(
+            f"{units} units cannot be planned: part(s) {stuck} of the area, separated from the rest, "
+            f"hold {[totals[i] for i in stuck]} {band.counts}, which no whole number of units of "
+            f"{band.lo}-{band.hi} holds; leave the number of units to the search"
+        )
+    extra = len(fixed.oversize) + len(fixed.forced)
+    admissible = unit_count_range(problem)
+    if units not in admissible:
+        whole = int(problem.households.sum())
+        apart = (
+            f" ({extra} of them fixed: atoms or groups above the band, each a unit of its own)"
+            if extra
+            else ""
+        )
+        parts = sum(r is not None for r in ranges)
+        raise InputError(
+            f"{whole} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}"
+            + (f" in {parts} separate parts" if parts > 1 else "")
+            + f": choose a number of units in {admissible.start}..{admissible.stop - 1}{apart}"
+        )
+    counts: list[int | None] = [None if r is None else r.start for r in ranges]
+    for _ in range(units - admissible.start):
+        room = [i for i, r in enumerate(ranges) if r is not None and int(counts[i] or 0) < r.stop - 1]
+        i = max(room, key=lambda i: (totals[i] / (int(counts[i] or 0) + 1), -i))
+        counts[i] = int(counts[i] or 0) + 1
+    return counts
+
+
+def relax(problem: Problem, total: int, strict: bool = True, largest: int = 0) -> tuple[Problem, range, str]:
+    """A band the component can meet, and why the real one cannot be met.
+
+    In a gap of the band (``k - 1`` units would be above its upper bound, ``k`` units
+    below its lower bound) the count with the smaller relative excess is chosen, and
+    only the violated bound is moved: to the balanced size, give or take the
+    ``largest`` atom (atoms are indivisible), with that size as the target, so the
+    units come out nearly equal rather than some tiny and some in the band.
+    """
+    band = problem.band
+    what = band.counts
+    k = max(1, math.ceil(total / band.hi))
+    relaxed = dataclasses.replace(band, lo=0, target=min(band.hi, max(1, total // k)))
+    if total < band.lo:
+        why = (
+            f"its {total} {what} are fewer than the band's lower bound {band.lo}: it forms one "
+            "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
+        )
+    elif strict:
+        over = total / ((k - 1) * band.hi) - 1.0 if k > 1 else math.inf
+        under = 1.0 - total / (k * band.lo)
+        gap = f"{total} {what} cannot be divided into units of {band.lo}-{band.hi}"
+        if over <= under:
+            k -= 1
+            mean = total / k
+            relaxed = dataclasses.replace(band, hi=math.ceil(mean) + largest, target=round(mean))
+            why = (
+                f"{gap} ({k} unit{'s' if k != 1 else ''} would be {100 * over:.1f} % above the upper "
+                f"bound, {k + 1} units {100 * under:.1f} % below the lower bound): it is split into "
+                f"{k} unit{'s' if k != 1 else ''} of about {mean:,.0f} {what}, relaxing the band's "
+                f"upper bound for this part to {relaxed.hi:,} (the mean plus its largest atom of {largest:,} "
+                f"{what}, as atoms are indivisible)"
+            )
+        else:
+            mean = total / k
+            relaxed = dataclasses.replace(band, lo=max(0, math.floor(mean) - largest), target=round(mean))
+            why = (
+                f"{gap} ({k} units would be {100 * under:.1f} % below the lower bound, {k - 1} "
+                f"unit{'s' if k - 1 != 1 else ''} {100 * over:.1f} % above the upper bound): it is "
+                f"split into {k} units of about {mean:,.0f} {what}, relaxing the band's lower bound "
+                f"for this part to {relaxed.lo:,} (the mean less its largest atom of {largest:,} {what}, "
+                "as atoms are indivisible)"
+            )
+    else:
+        why = f"it is split into {k} units with the lower bound dropped"
+    return with_band(problem, relaxed), range(k, k + 1), why
+
+
+def components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:
+    """Connected components of the graph restricted to ``keep`` atoms."""
+    g = nx.Graph()
+    idx = np.flatnonzero(keep)
+    g.add_nodes_from(idx.tolist())
+    e = problem.edges
+    m = keep[e[:, 0]] & keep[e[:, 1]]
+    g.add_edges_from(e[m].tolist())
+    comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
+    comps.sort(key=lambda c: (-len(c), int(c[0])))
+    return comps
+
+
+def with_band(problem: Problem, band: Band) -> Problem:
+    """Same problem with another band, sharing band-independent caches."""
+    keep = {k: v for k, v in problem._cache.items() if k in ("dist", "weight", "cost", "adj", "comps")}
+    return dataclasses.replace(problem, band=band, _cache=keep)
