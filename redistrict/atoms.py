@@ -47,10 +47,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
+from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, geom_array, road_faces
+from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
+from redistrict._atoms_split import Alloc, subdivide
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 
@@ -58,24 +58,10 @@ __all__ = ["GRID_M", "MINOR_SHARE", "SLIVER_WIDTH_M", "Atoms", "build_atoms"]
 
 _LOG = logging.getLogger(__name__)
 
-#: Road faces and the pieces cut from them have coordinates on this grid (metres),
-#: so that faces merged or cut in separate steps still share exact boundaries.
-GRID_M = 1e-3
 #: A polygon block's overlap with a face below this share of the block is noise.
 MINOR_SHARE = 0.05
-#: Faces thinner than this everywhere (metres) are slivers.
-SLIVER_WIDTH_M = 4.0
 #: Overlaps of a block with a face thinner than this (metres) are digitising noise.
 _NOISE_M = 0.5
-#: Distance (metres) under which two boundaries are taken as the same line.
-_EPS_M = 0.01
-#: A road end this close (metres) to another road or the study-area boundary, without
-#: touching it, is a digitising gap: it is joined to the nearest point of that line.
-SNAP_M = 1.0
-#: Rounds of sliver merging (each round merges the slivers touching regular faces).
-_SLIVER_ROUNDS = 50
-#: Coordinates of point blocks closer than this (metres) are one location.
-_SAME_POINT_M = 1e-3
 #: At most this many feature labels are quoted in one note or problem.
 _MAX_LISTED = 10
 
@@ -109,17 +95,6 @@ class Atoms:
     atoms: gpd.GeoDataFrame
     block_atom: pd.Series
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Alloc:
-    """Shares of blocks in cells: one row per (block, cell) pair."""
-
-    block: _IntArray
-    cell: _IntArray
-    households: _IntArray
-    residents: _FloatArray | None
-    weight: _FloatArray
 
 
 def build_atoms(
@@ -160,7 +135,7 @@ def build_atoms(
     _check_inputs(inputs, max_households, min_area_m2, mode)
     notes: list[str] = []
     blocks = inputs.blocks
-    geoms = _valid(_geom_array(blocks.geometry), "blocks", blocks.index, notes)
+    geoms = _valid(geom_array(blocks.geometry), "blocks", blocks.index, notes)
     households = blocks["households"].to_numpy(dtype=np.int64)
     residents = _residents(blocks, notes)
     is_point = bool(np.all(shapely.get_type_id(geoms) == 0))
@@ -170,16 +145,16 @@ def build_atoms(
         cells = geoms.copy()
         kinds = np.full(len(cells), "block", dtype=object)
         idx = np.arange(len(geoms), dtype=np.int64)
-        alloc = _Alloc(idx, idx.copy(), households, residents, shapely.area(geoms))
+        alloc = Alloc(idx, idx.copy(), households, residents, shapely.area(geoms))
     else:
-        cells = _road_faces(inputs, min_area_m2, notes)
+        cells = road_faces(inputs, min_area_m2, notes)
         kinds = np.full(len(cells), "face", dtype=object)
         if is_point:
             alloc = _attach_points(geoms, households, residents, cells, labels, notes)
         else:
             alloc = _attach_polygons(geoms, households, residents, cells, labels, notes)
 
-    cells, kinds, alloc = _subdivide(cells, kinds, alloc, geoms, is_point, max_households, notes)
+    cells, kinds, alloc = subdivide(cells, kinds, alloc, geoms, is_point, max_households, notes)
     frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels)
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
@@ -262,7 +237,7 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
                 problems.append(
                     f"column blocks.residents is negative in blocks {_listed(negative)}: fix the counts"
                 )
-    geoms = _geom_array(blocks.geometry)
+    geoms = geom_array(blocks.geometry)
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
         problems.append(f"blocks {_listed(blocks.index[bad])} have no geometry: drop them or draw them")
@@ -297,7 +272,7 @@ def _road_problems(inputs: Inputs) -> list[str]:
     ):
         if frame is None or len(frame) == 0:
             continue
-        geoms = _geom_array(frame.geometry)
+        geoms = geom_array(frame.geometry)
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         odd = frame.index[ok & ~np.isin(shapely.get_type_id(geoms), allowed)]
         if len(odd):
@@ -323,11 +298,6 @@ def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> _FloatArray | None
     return values
 
 
-def _geom_array(series: gpd.GeoSeries) -> _GeomArray:
-    """Shapely geometries of a GeoSeries as an object array."""
-    return np.asarray(series.array, dtype=object)
-
-
 def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) -> _GeomArray:
     """Repair invalid polygons (keeping their polygonal part) with a note."""
     invalid = ~shapely.is_valid(geoms)
@@ -341,228 +311,6 @@ def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) ->
     return fixed
 
 
-# ----------------------------------------------------------------------------- road faces
-
-
-def _road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomArray:
-    """Polygonize roads, study-area boundary and barriers into faces tiling the area."""
-    area = shapely.make_valid(inputs.study_area)
-    shapely.prepare(area)
-    linework = [_clip_lines(_geom_array(inputs.roads.geometry), area), _lines_of(area)]
-    linework.append(_close_gaps(linework[0], np.concatenate(linework), notes))
-    barrier_polys = None
-    if inputs.barriers is not None and len(inputs.barriers):
-        bgeoms = _geom_array(inputs.barriers.geometry)
-        bgeoms = bgeoms[~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))]
-        polygonal = np.isin(shapely.get_type_id(bgeoms), (3, 6))
-        linework.append(_clip_lines(bgeoms[~polygonal], area))
-        if polygonal.any():
-            barrier_polys = shapely.union_all(shapely.make_valid(bgeoms[polygonal]))
-            linework.append(_clip_lines(_lines_of(barrier_polys), area))
-    noded = shapely.union_all(np.concatenate(linework), grid_size=GRID_M)
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    faces = faces[shapely.area(faces) > 0]
-    reps = shapely.point_on_surface(faces)
-    keep = shapely.contains(area, reps)
-    if barrier_polys is not None:
-        keep &= ~shapely.intersects(barrier_polys, reps)
-    faces = faces[keep]
-    if len(faces) == 0:
-        raise InputError(
-            "the study area leaves no face once roads and barriers are drawn: "
-            "check that the study area is not covered by barrier polygons"
-        )
-    faces = _merge_slivers(faces, min_area_m2, notes)
-    if len(linework[0]) and len(faces) <= len(shapely.get_parts(area)):
-        notes.append(
-            f"the {len(linework[0])} road lines inside the study area close no block (their "
-            "ends do not meet other roads or the study-area boundary), so the roads do not cut "
-            "the area into atoms and units cannot follow them: snap the road ends together "
-            "(e.g. QGIS 'Snap geometries to layer') or use atoms from blocks (--atoms blocks)"
-        )
-    return faces
-
-
-def _close_gaps(roads: _GeomArray, lines: _GeomArray, notes: list[str]) -> _GeomArray:
-    """Short connectors closing gaps of less than :data:`SNAP_M` at road ends.
-
-    A road end that touches no other line is *loose*. Loose ends within
-    :data:`SNAP_M` of each other (a crossing whose streets all stop short) are
-    joined at their mean point; a loose end alone is joined to the nearest point
-    of the nearest other line within reach (a road or the study-area boundary).
-    Ends that touch a line are left alone.
-    """
-    if len(roads) == 0:
-        return np.empty(0, dtype=object)
-    ends = np.concatenate([shapely.get_point(roads, 0), shapely.get_point(roads, -1)])
-    own = np.r_[np.arange(len(roads)), np.arange(len(roads))]
-    pi, li = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=SNAP_M)
-    other = li != own[pi]  # roads come first in ``lines``, so a road's index is its own
-    pi, li = pi[other], li[other]
-    dist = shapely.distance(ends[pi], lines[li])
-    xy = shapely.get_coordinates(ends)
-    loose = np.ones(len(ends), dtype=bool)
-    loose[pi[dist <= GRID_M]] = False
-    pairs = cKDTree(xy).query_pairs(SNAP_M, output_type="ndarray")
-    loose[pairs[np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) <= GRID_M].ravel()] = False
-    pairs = pairs[loose[pairs[:, 0]] & loose[pairs[:, 1]]]
-    connectors: list[Any] = []
-    grouped = np.zeros(len(ends), dtype=bool)
-    if len(pairs):
-        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(ends),) * 2)
-        _, group = connected_components(graph, directed=False)
-        grouped[pairs.ravel()] = True
-        for g in np.unique(group[grouped]):
-            members = np.flatnonzero(grouped & (group == g))
-            centre = xy[members].mean(axis=0)
-            connectors += [shapely.linestrings([xy[i], centre]) for i in members.tolist()]
-    alone = loose & ~grouped
-    keep = alone[pi]
-    pi, li, dist = pi[keep], li[keep], dist[keep]
-    if len(pi):
-        order = np.lexsort((li, dist, pi))
-        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-        connectors += list(shapely.shortest_line(ends[pi[first]], lines[li[first]]))
-    if connectors:
-        notes.append(
-            f"{len(connectors)} road ends stopped less than {SNAP_M:g} m short of another road or "
-            "the study-area boundary; they were joined to it so that the roads close their blocks"
-        )
-    out: _GeomArray = np.asarray([*connectors, None], dtype=object)[:-1]
-    return out
-
-
-def _lines_of(geom: Any) -> _GeomArray:
-    """Boundary lines of a polygonal geometry as an array of line parts."""
-    return shapely.get_parts(shapely.boundary(geom))
-
-
-def _clip_lines(lines: _GeomArray, area: Any) -> _GeomArray:
-    """Parts of ``lines`` inside the prepared polygon ``area``, as LineStrings."""
-    if len(lines) == 0:
-        return np.empty(0, dtype=object)
-    lines = shapely.get_parts(lines)
-    inside = shapely.contains_properly(area, lines)
-    crossing = ~inside & shapely.intersects(area, lines)
-    clipped = shapely.intersection(lines[crossing], area)
-    parts = shapely.get_parts(np.concatenate([lines[inside], clipped]))
-    parts = shapely.get_parts(parts)  # collections may hold multi-lines
-    return parts[np.isin(shapely.get_type_id(parts), (1, 2))]
-
-
-def _merge_slivers(faces: _GeomArray, min_area_m2: float, notes: list[str]) -> _GeomArray:
-    """Merge small or thin faces into the neighbours sharing the longest boundary.
-
-    A sliver touching one regular face is merged into it whole. A sliver touching
-    several (typically a long strip between a road and the study-area boundary
-    they almost follow) is first cut between them, each part going to the
-    nearest of them, so that no face grows a long arm along its neighbours.
-    Slivers (and cut parts) touching only slivers wait for those to be merged;
-    cut parts still waiting at the end join the nearest face.
-    """
-    thin = shapely.is_empty(shapely.buffer(faces, -SLIVER_WIDTH_M / 2, quad_segs=2))
-    pending = (shapely.area(faces) < min_area_m2) | thin
-    if not pending.any() or pending.all():
-        return faces
-    n = len(faces)
-    faces = faces.copy()
-    alive = np.ones(n, dtype=bool)
-    for _ in range(_SLIVER_ROUNDS):
-        i, j, _ = _touching(faces, pending, alive & ~pending)
-        if len(i) == 0:
-            break
-        gains: dict[int, list[Any]] = {}
-        waiting: list[Any] = []
-        for s in np.unique(i):
-            targets = np.unique(j[i == s])
-            for k, part in _share_sliver(faces[s], faces[targets]):
-                if k < 0:
-                    waiting.append(part)
-                else:
-                    gains.setdefault(int(targets[k]), []).append(part)
-            alive[s] = pending[s] = False
-        for t, extra in gains.items():
-            faces[t] = shapely.union_all([faces[t], *extra], grid_size=GRID_M)
-        if waiting:
-            faces = np.concatenate([faces, np.asarray([*waiting, None], dtype=object)[:-1]])
-            alive = np.r_[alive, np.ones(len(waiting), dtype=bool)]
-            pending = np.r_[pending, np.ones(len(waiting), dtype=bool)]
-    left = np.flatnonzero(pending[n:]) + n
-    if len(left):
-        regular = np.flatnonzero(alive & ~pending)
-        nearest = shapely.STRtree(faces[regular]).query_nearest(faces[left], all_matches=False)
-        for part, t in zip(left[nearest[0]], regular[nearest[1]], strict=True):
-            faces[t] = shapely.union(faces[t], faces[part], grid_size=GRID_M)
-            alive[part] = False
-    merged = int(np.sum(~alive[:n]))
-    if merged:
-        notes.append(f"{merged} sliver faces merged into their neighbours")
-    _LOG.debug("merged %d slivers, kept %d stranded", merged, int(pending[:n].sum()))
-    return faces[alive]
-
-
-def _touching(
-    geoms: _GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_]
-) -> tuple[_IntArray, _IntArray, _FloatArray]:
-    """Pairs ``(i, j)`` of polygons sharing a boundary, with the length of i's side.
-
-    ``i`` ranges over ``rows`` and ``j`` over ``targets``; pairs meeting only at a
-    corner are left out.
-    """
-    pool = np.flatnonzero(targets)
-    if len(pool) == 0 or not rows.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    mine = np.flatnonzero(rows)
-    qi, qj = shapely.STRtree(geoms[pool]).query(geoms[mine], predicate="intersects")
-    i, j = mine[qi], pool[qj]
-    keep = i != j
-    i, j = i[keep], j[keep]
-    length = _shared_length(geoms[i], geoms[j])
-    keep = length > 2 * _EPS_M
-    return i[keep].astype(np.int64), j[keep].astype(np.int64), length[keep]
-
-
-def _shared_length(a: Any, b: Any) -> Any:
-    """Length of the boundary of ``a`` lying within :data:`_EPS_M` of ``b``."""
-    near = shapely.buffer(b, _EPS_M, quad_segs=2)
-    return shapely.length(shapely.intersection(shapely.boundary(a), near))
-
-
-def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
-    """Cut ``sliver`` between its ``neighbours``: ``(neighbour position, part)`` pairs.
-
-    Every point of the sliver goes to the neighbour whose shared boundary is
-    nearest (Voronoi cells of points spaced 1 m along the shared boundaries);
-    each resulting part then joins the neighbour it shares most boundary with,
-    or gets position -1 when it shares no boundary with any of them.
-    """
-    if len(neighbours) == 1:
-        return [(0, sliver)]
-    near = shapely.buffer(sliver, _EPS_M, quad_segs=2)
-    shared = shapely.segmentize(shapely.intersection(shapely.boundary(neighbours), near), 1.0)
-    xy, owner = shapely.get_coordinates(shared, return_index=True)
-    pieces: list[Any] = [sliver]
-    if len(np.unique(owner)) > 1:
-        sites = np.asarray(shapely.points(xy), dtype=object)
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=sliver))
-        ci, si = shapely.STRtree(sites).query(cells, predicate="intersects")
-        order = np.lexsort((owner[si], ci))
-        ci, si = ci[order], si[order]
-        first = np.r_[True, ci[1:] != ci[:-1]]
-        label = np.full(len(cells), -1, dtype=np.int64)
-        label[ci[first]] = owner[si[first]]
-        pieces = [
-            shapely.intersection(shapely.union_all(cells[label == k]), sliver, grid_size=GRID_M)
-            for k in np.unique(label[label >= 0])
-        ]
-    out: list[tuple[int, Any]] = []
-    for part in (p for piece in pieces for p in _polygon_parts(piece)):
-        length = _shared_length(part, neighbours)
-        out.append((int(np.argmax(length)) if length.max() > 2 * _EPS_M else -1, part))
-    return out
-
-
 # ----------------------------------------------------------------------------- households
 
 
@@ -573,7 +321,7 @@ def _attach_points(
     cells: _GeomArray,
     labels: pd.Index,
     notes: list[str],
-) -> _Alloc:
+) -> Alloc:
     """Give each point block to the cell containing it, else to the nearest cell."""
     n = len(geoms)
     tree = shapely.STRtree(cells)
@@ -590,14 +338,14 @@ def _attach_points(
         li, lj = li[order], lj[order]
         first = np.r_[True, li[1:] != li[:-1]]
         cell[loose[li[first]]] = lj[first]
-        outside = loose[shapely.distance(geoms[loose], cells[cell[loose]]) > _EPS_M]
+        outside = loose[shapely.distance(geoms[loose], cells[cell[loose]]) > EPS_M]
         if len(outside):
             notes.append(
                 f"{len(outside)} point blocks lie outside every face "
                 f"({_listed(labels[outside])}); they were given to the nearest face"
             )
     idx = np.arange(n, dtype=np.int64)
-    return _Alloc(idx, cell, households.copy(), residents, np.ones(n))
+    return Alloc(idx, cell, households.copy(), residents, np.ones(n))
 
 
 def _attach_polygons(
@@ -607,7 +355,7 @@ def _attach_polygons(
     cells: _GeomArray,
     labels: pd.Index,
     notes: list[str],
-) -> _Alloc:
+) -> Alloc:
     """Share each polygon block between the cells it overlaps, by overlap area."""
     tree = shapely.STRtree(cells)
     core = shapely.buffer(geoms, -_NOISE_M, quad_segs=1)
@@ -642,7 +390,7 @@ def _attach_polygons(
     bi, cj, overlap = bi[order], cj[order], overlap[order]
     hh = _apportion(households, bi, overlap)
     res = None if residents is None else _apportion_float(residents, bi, overlap)
-    return _Alloc(bi, cj, hh, res, overlap)
+    return Alloc(bi, cj, hh, res, overlap)
 
 
 def _apportion(totals: _IntArray, group: _IntArray, weights: _FloatArray) -> _IntArray:
@@ -673,164 +421,13 @@ def _apportion_float(totals: _FloatArray, group: _IntArray, weights: _FloatArray
     return totals[group] * (weights / wsum[group])
 
 
-# ----------------------------------------------------------------------------- subdivision
-
-
-def _subdivide(
-    cells: _GeomArray,
-    kinds: NDArray[np.object_],
-    alloc: _Alloc,
-    geoms: _GeomArray,
-    is_point: bool,
-    max_households: int,
-    notes: list[str],
-) -> tuple[_GeomArray, NDArray[np.object_], _Alloc]:
-    """Split every cell above ``max_households`` into one piece per block."""
-    load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
-    over = np.flatnonzero(load > max_households)
-    new_cells: list[Any] = list(cells)
-    new_kinds: list[Any] = list(kinds)
-    drop: list[int] = []
-    cell = alloc.cell.copy()
-    split = 0
-    for c in over:
-        rows = np.flatnonzero(alloc.cell == c)
-        if len(np.unique(alloc.block[rows])) < 2:
-            continue
-        splitter = _split_by_points if is_point else _split_by_polygons
-        result = splitter(cells[c], geoms[alloc.block[rows]])
-        if result is None:
-            continue
-        pieces, row_piece = result
-        cell[rows] = len(new_cells) + row_piece
-        new_cells.extend(pieces)
-        new_kinds.extend(["block"] * len(pieces))
-        drop.append(int(c))
-        split += 1
-    if not drop:
-        return cells, kinds, alloc
-    notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
-    keep = np.ones(len(new_cells), dtype=bool)
-    keep[drop] = False
-    renumber = np.cumsum(keep) - 1
-    out_cells = np.empty(int(keep.sum()), dtype=object)
-    out_cells[:] = [g for g, k in zip(new_cells, keep, strict=True) if k]
-    out_kinds = np.asarray(new_kinds, dtype=object)[keep]
-    moved = _Alloc(alloc.block, renumber[cell], alloc.households, alloc.residents, alloc.weight)
-    return out_cells, out_kinds, moved
-
-
-def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntArray] | None:
-    """Cut ``cell`` into the pieces of the (row-wise) ``blocks`` inside it."""
-    raw = shapely.intersection(blocks, cell, grid_size=GRID_M)
-    mains: list[Any] = []
-    claimed: Any = None
-    for piece in raw:
-        if claimed is not None and shapely.area(shapely.intersection(piece, claimed)) > _EPS_M:
-            piece = shapely.difference(piece, claimed, grid_size=GRID_M)
-        mains.append(_largest_polygon(piece))
-        if mains[-1] is not None:
-            claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1], grid_size=GRID_M)
-    return _finish_split(cell, mains, blocks)
-
-
-def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArray] | None:
-    """Cut ``cell`` into the Voronoi cells of the (row-wise) ``points``."""
-    xy = shapely.get_coordinates(points)
-    key = np.round(xy / _SAME_POINT_M).astype(np.int64)
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    if len(first) < 2:
-        return None
-    sites = points[first]
-    voronoi = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=cell))
-    tree = shapely.STRtree(voronoi)
-    si, vj = tree.query(sites, predicate="intersects")
-    order = np.lexsort((vj, si))
-    si, vj = si[order], vj[order]
-    keep = np.r_[True, si[1:] != si[:-1]]
-    region = np.empty(len(sites), dtype=object)
-    region[si[keep]] = voronoi[vj[keep]]
-    clipped = shapely.intersection(region, cell, grid_size=GRID_M)
-    mains: list[Any] = []
-    for site, piece in zip(sites, clipped, strict=True):
-        parts = _polygon_parts(piece)
-        touching = [p for p in parts if shapely.intersects(p, site)]
-        mains.append(touching[0] if touching else _largest_polygon(piece))
-    result = _finish_split(cell, mains, sites)
-    if result is None:
-        return None
-    pieces, site_piece = result
-    return pieces, site_piece[inverse.ravel()]
-
-
-def _finish_split(cell: Any, mains: list[Any], anchors: _GeomArray) -> tuple[list[Any], _IntArray] | None:
-    """Absorb the rest of ``cell`` into the main pieces; map each row to a piece.
-
-    Rows without a piece of their own go to the piece nearest their ``anchors``
-    geometry. Returns ``None`` when fewer than two pieces remain.
-    """
-    have = [k for k, m in enumerate(mains) if m is not None]
-    if len(have) < 2:
-        return None
-    pieces = np.empty(len(have), dtype=object)
-    pieces[:] = [mains[k] for k in have]
-    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
-    leftovers = _polygon_parts(rest)
-    if leftovers:
-        groups: dict[int, list[Any]] = {}
-        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
-            groups.setdefault(k, []).append(part)
-        for k, extra in groups.items():
-            pieces[k] = shapely.union_all([pieces[k], *extra], grid_size=GRID_M)
-    row_piece = np.empty(len(mains), dtype=np.int64)
-    position = {k: p for p, k in enumerate(have)}
-    for k in range(len(mains)):
-        if k in position:
-            row_piece[k] = position[k]
-        else:
-            row_piece[k] = int(np.argmin(shapely.distance(anchors[k], pieces)))
-    return list(pieces), row_piece
-
-
-def _best_neighbours(parts: list[Any], pieces: _GeomArray) -> list[int]:
-    """For each part, the piece sharing the longest boundary with it (else the nearest)."""
-    arr = np.empty(len(parts), dtype=object)
-    arr[:] = parts
-    pi, kj = shapely.STRtree(pieces).query(arr, predicate="dwithin", distance=_EPS_M)
-    length = _shared_length(arr[pi], pieces[kj])
-    order = np.lexsort((kj, -length, pi))
-    pi, kj, length = pi[order], kj[order], length[order]
-    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else pi > 0
-    best = np.full(len(parts), -1, dtype=np.int64)
-    found = first & (length > 0)
-    best[pi[found]] = kj[found]
-    for k in np.flatnonzero(best < 0):
-        best[k] = int(np.argmin(shapely.distance(arr[k], pieces)))
-    return [int(b) for b in best]
-
-
-def _polygon_parts(geom: Any) -> list[Any]:
-    """Polygons with positive area inside ``geom`` (any geometry type)."""
-    parts = shapely.get_parts(shapely.get_parts(geom))
-    polys = parts[shapely.get_type_id(parts) == 3]
-    return [p for p in polys if p.area > 0]
-
-
-def _largest_polygon(geom: Any) -> Any:
-    """Largest polygon part of ``geom``, or ``None`` when it has no area."""
-    parts = _polygon_parts(geom)
-    if not parts:
-        return None
-    return max(parts, key=lambda p: p.area)
-
-
 # ----------------------------------------------------------------------------- output
 
 
 def _assemble(
     cells: _GeomArray,
     kinds: NDArray[np.object_],
-    alloc: _Alloc,
+    alloc: Alloc,
     n_blocks: int,
     inputs: Inputs,
     labels: pd.Index,
@@ -867,7 +464,7 @@ def _assemble(
 
 def _community_of(cells: _GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """Community covering most of each cell's area (nearest one when none overlaps)."""
-    geoms = _geom_array(communities.geometry)
+    geoms = geom_array(communities.geometry)
     ids = communities["community_id"].astype(str).to_numpy(dtype=object)
     tree = shapely.STRtree(geoms)
     ci, kj = tree.query(cells, predicate="intersects")
@@ -900,7 +497,7 @@ def _check_conservation(households: _IntArray, frame: gpd.GeoDataFrame) -> None:
 
 def _note_oversize(
     frame: gpd.GeoDataFrame,
-    alloc: _Alloc,
+    alloc: Alloc,
     row_atom: _IntArray,
     households: _IntArray,
     labels: pd.Index,

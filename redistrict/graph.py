@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from redistrict._atoms_faces import geom_array
 from redistrict.errors import InputError
 
 __all__ = ["CONTACT_M", "PARALLEL_DEG", "build_graph", "components_summary"]
@@ -108,7 +109,7 @@ def build_graph(
     """
     _check_inputs(atoms, roads, barriers, snap_m, min_shared_m)
     atoms = atoms.sort_index()
-    geoms = _geom_array(atoms.geometry)
+    geoms = geom_array(atoms.geometry)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         _LOG.warning("repairing %d invalid atom geometries", int(invalid.sum()))
@@ -215,7 +216,7 @@ def _check_inputs(
         problems.append("atoms must be indexed by unique whole-number atom ids")
     if atoms.crs is None or not atoms.crs.is_projected:
         problems.append(f"atoms have CRS {atoms.crs!r}, not a projected one: reproject them to metres")
-    geoms = _geom_array(atoms.geometry)
+    geoms = geom_array(atoms.geometry)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     bad = atoms.index[~ok | ~np.isin(shapely.get_type_id(geoms), (3, 6))]
     if len(bad):
@@ -234,18 +235,13 @@ def _line_problems(name: str, frame: gpd.GeoDataFrame, allowed: tuple[int, ...])
     """Problems of a layer whose geometries must have the given shapely type ids."""
     if len(frame) == 0:
         return []
-    geoms = _geom_array(frame.geometry)
+    geoms = geom_array(frame.geometry)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     odd = frame.index[ok & ~np.isin(shapely.get_type_id(geoms), allowed)]
     if not len(odd):
         return []
     what = "lines" if name == "roads" else "lines or polygons"
     return [f"layer {name} features {_listed(odd)} are not {what}: drop or convert them"]
-
-
-def _geom_array(series: gpd.GeoSeries) -> _GeomArray:
-    """Shapely geometries of a GeoSeries as an object array."""
-    return np.asarray(series.array, dtype=object)
 
 
 def _to_crs(frame: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -514,7 +510,7 @@ def _road_attributes(
     road_class = np.full(n, "", dtype=object)
     if len(roads) == 0 or n == 0:
         return major_length, road_class
-    geoms = _geom_array(roads.geometry)
+    geoms = geom_array(roads.geometry)
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms = geoms[usable]
     major = roads["major"].to_numpy(dtype=bool)[usable]
@@ -549,7 +545,7 @@ def _barrier_blocked(
     blocked = np.zeros(len(raw), dtype=bool)
     if barriers is None or len(barriers) == 0 or len(raw) == 0:
         return blocked
-    geoms = _geom_array(barriers.geometry)
+    geoms = geom_array(barriers.geometry)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     lines = np.concatenate([geoms[~polygonal], shapely.boundary(geoms[polygonal])])

@@ -1,0 +1,185 @@
+"""Subdivision of atoms holding more than ``max_households``.
+
+:func:`subdivide` cuts every such atom into one piece per population block:
+the block pieces inside it (:func:`_split_by_polygons`) or the Voronoi cells of
+point blocks clipped to it (:func:`_split_by_points`); the rest of the atom
+joins the piece it shares most boundary with (:func:`_finish_split`). An atom
+whose households sit in a single block (or a single location) is left whole.
+:class:`Alloc`, the shares of blocks in cells, lives here so that
+:mod:`redistrict.atoms` can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from redistrict._atoms_faces import EPS_M, GRID_M, polygon_parts, shared_length
+
+__all__ = ["Alloc", "subdivide"]
+
+#: Coordinates of point blocks closer than this (metres) are one location.
+_SAME_POINT_M = 1e-3
+
+_GeomArray = NDArray[np.object_]
+_IntArray = NDArray[np.int64]
+_FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class Alloc:
+    """Shares of blocks in cells: one row per (block, cell) pair."""
+
+    block: _IntArray
+    cell: _IntArray
+    households: _IntArray
+    residents: _FloatArray | None
+    weight: _FloatArray
+
+
+# ----------------------------------------------------------------------------- subdivision
+
+
+def subdivide(
+    cells: _GeomArray,
+    kinds: NDArray[np.object_],
+    alloc: Alloc,
+    geoms: _GeomArray,
+    is_point: bool,
+    max_households: int,
+    notes: list[str],
+) -> tuple[_GeomArray, NDArray[np.object_], Alloc]:
+    """Split every cell above ``max_households`` into one piece per block."""
+    load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
+    over = np.flatnonzero(load > max_households)
+    new_cells: list[Any] = list(cells)
+    new_kinds: list[Any] = list(kinds)
+    drop: list[int] = []
+    cell = alloc.cell.copy()
+    split = 0
+    for c in over:
+        rows = np.flatnonzero(alloc.cell == c)
+        if len(np.unique(alloc.block[rows])) < 2:
+            continue
+        splitter = _split_by_points if is_point else _split_by_polygons
+        result = splitter(cells[c], geoms[alloc.block[rows]])
+        if result is None:
+            continue
+        pieces, row_piece = result
+        cell[rows] = len(new_cells) + row_piece
+        new_cells.extend(pieces)
+        new_kinds.extend(["block"] * len(pieces))
+        drop.append(int(c))
+        split += 1
+    if not drop:
+        return cells, kinds, alloc
+    notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
+    keep = np.ones(len(new_cells), dtype=bool)
+    keep[drop] = False
+    renumber = np.cumsum(keep) - 1
+    out_cells = np.empty(int(keep.sum()), dtype=object)
+    out_cells[:] = [g for g, k in zip(new_cells, keep, strict=True) if k]
+    out_kinds = np.asarray(new_kinds, dtype=object)[keep]
+    moved = Alloc(alloc.block, renumber[cell], alloc.households, alloc.residents, alloc.weight)
+    return out_cells, out_kinds, moved
+
+
+def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+    """Cut ``cell`` into the pieces of the (row-wise) ``blocks`` inside it."""
+    raw = shapely.intersection(blocks, cell, grid_size=GRID_M)
+    mains: list[Any] = []
+    claimed: Any = None
+    for piece in raw:
+        if claimed is not None and shapely.area(shapely.intersection(piece, claimed)) > EPS_M:
+            piece = shapely.difference(piece, claimed, grid_size=GRID_M)
+        mains.append(_largest_polygon(piece))
+        if mains[-1] is not None:
+            claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1], grid_size=GRID_M)
+    return _finish_split(cell, mains, blocks)
+
+
+def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+    """Cut ``cell`` into the Voronoi cells of the (row-wise) ``points``."""
+    xy = shapely.get_coordinates(points)
+    key = np.round(xy / _SAME_POINT_M).astype(np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    if len(first) < 2:
+        return None
+    sites = points[first]
+    voronoi = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=cell))
+    tree = shapely.STRtree(voronoi)
+    si, vj = tree.query(sites, predicate="intersects")
+    order = np.lexsort((vj, si))
+    si, vj = si[order], vj[order]
+    keep = np.r_[True, si[1:] != si[:-1]]
+    region = np.empty(len(sites), dtype=object)
+    region[si[keep]] = voronoi[vj[keep]]
+    clipped = shapely.intersection(region, cell, grid_size=GRID_M)
+    mains: list[Any] = []
+    for site, piece in zip(sites, clipped, strict=True):
+        parts = polygon_parts(piece)
+        touching = [p for p in parts if shapely.intersects(p, site)]
+        mains.append(touching[0] if touching else _largest_polygon(piece))
+    result = _finish_split(cell, mains, sites)
+    if result is None:
+        return None
+    pieces, site_piece = result
+    return pieces, site_piece[inverse.ravel()]
+
+
+def _finish_split(cell: Any, mains: list[Any], anchors: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+    """Absorb the rest of ``cell`` into the main pieces; map each row to a piece.
+
+    Rows without a piece of their own go to the piece nearest their ``anchors``
+    geometry. Returns ``None`` when fewer than two pieces remain.
+    """
+    have = [k for k, m in enumerate(mains) if m is not None]
+    if len(have) < 2:
+        return None
+    pieces = np.empty(len(have), dtype=object)
+    pieces[:] = [mains[k] for k in have]
+    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    leftovers = polygon_parts(rest)
+    if leftovers:
+        groups: dict[int, list[Any]] = {}
+        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
+            groups.setdefault(k, []).append(part)
+        for k, extra in groups.items():
+            pieces[k] = shapely.union_all([pieces[k], *extra], grid_size=GRID_M)
+    row_piece = np.empty(len(mains), dtype=np.int64)
+    position = {k: p for p, k in enumerate(have)}
+    for k in range(len(mains)):
+        if k in position:
+            row_piece[k] = position[k]
+        else:
+            row_piece[k] = int(np.argmin(shapely.distance(anchors[k], pieces)))
+    return list(pieces), row_piece
+
+
+def _best_neighbours(parts: list[Any], pieces: _GeomArray) -> list[int]:
+    """For each part, the piece sharing the longest boundary with it (else the nearest)."""
+    arr = np.empty(len(parts), dtype=object)
+    arr[:] = parts
+    pi, kj = shapely.STRtree(pieces).query(arr, predicate="dwithin", distance=EPS_M)
+    length = shared_length(arr[pi], pieces[kj])
+    order = np.lexsort((kj, -length, pi))
+    pi, kj, length = pi[order], kj[order], length[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else pi > 0
+    best = np.full(len(parts), -1, dtype=np.int64)
+    found = first & (length > 0)
+    best[pi[found]] = kj[found]
+    for k in np.flatnonzero(best < 0):
+        best[k] = int(np.argmin(shapely.distance(arr[k], pieces)))
+    return [int(b) for b in best]
+
+
+def _largest_polygon(geom: Any) -> Any:
+    """Largest polygon part of ``geom``, or ``None`` when it has no area."""
+    parts = polygon_parts(geom)
+    if not parts:
+        return None
+    return max(parts, key=lambda p: p.area)
