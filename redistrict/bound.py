@@ -366,11 +366,23 @@ _SMOOTH = 0.1
 _CHUNK = 25
 #: Iterations without improvement after which the step is halved.
 _STALL = 15
+#: Deflection of the subgradient once the step has first been halved (Camerini, Fratta and
+#: Maffioli 1975, their factor 1.5): the new direction adds ``beta`` times the last one when the
+#: two point against each other, so the iterates stop zig-zagging. Measured by iterations (so
+#: independent of the machine) on the three Ottawa neighbourhoods with 15 units, from 312.4 to
+#: 314.5 after 1,500 (the LP relaxation is 315.8), on Centretown with 9 units from 279.2 to 280.8
+#: after 800; within 0.4 of the plain ascent or above it on the synthetic 1,000 and 3,000 atoms.
+#: Deflecting from the first iteration reached 315.4 on the neighbourhoods but lagged for the
+#: first few hundred iterations, which short budgets cannot afford.
+_DEFLECT = 1.5
 
 
 class _Ascent:
     """Resumable subgradient ascent on ``L_k(mu)`` (``k=None``: on the smallest over k).
 
+    Polyak steps towards the plan's cost, halved after :data:`_STALL`
+    iterations without improvement, along the subgradient deflected by the
+    last direction once the step has first been halved (:data:`_DEFLECT`).
     Keeps the best value, the bounds per k and the multipliers at the best
     iterate, and centre scores smoothed over all iterates; ``done`` once the
     step has shrunk to nothing or the subgradient vanishes.
@@ -384,6 +396,8 @@ class _Ascent:
         self.score = np.zeros(lag.m)
         self.step = 2.0
         self.stall = 0
+        self.halved = False
+        self.direction: FloatArray | None = None
         self.iterations = 0
         self.done = False
         self._cells = LAGRANGIAN_CELL * lag.m * max(1, lag.items)
@@ -412,7 +426,7 @@ class _Ascent:
             else:
                 self.stall += 1
                 if self.stall >= _STALL:
-                    self.step, self.stall = self.step / 2.0, 0
+                    self.step, self.stall, self.halved = self.step / 2.0, 0, True
             norm = float(grad @ grad)
             if norm < 1e-12 or self.step < 1e-4:
                 self.done = True
@@ -421,6 +435,12 @@ class _Ascent:
             goal = best + 0.05 * abs(best) + 1.0
             if self.upper is not None and self.upper > best:
                 goal = self.upper
-            self.mu = self.mu + self.step * (goal - cur) / norm * grad
+            direction = grad
+            last = self.direction
+            if self.halved and last is not None and (dd := float(last @ last)) > 0.0:
+                direction = grad + max(0.0, -_DEFLECT * float(grad @ last) / dd) * last
+                norm = float(direction @ direction)
+            self.direction = direction
+            self.mu = self.mu + self.step * (goal - cur) / norm * direction
             if clock.now() > deadline:
                 return
