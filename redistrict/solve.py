@@ -543,6 +543,18 @@ def _solve_component(
             best = recombine(sub, best, deadline=deadline, clock=clock, seed=seed + 1)
     except SolverError as exc:
         notes.append(f"{label}: the solver failed ({exc}); keeping the best heuristic plan")
+    if best is None and units is not None:
+        # The number of units was asked for: keep it, stretching the band around the mean size.
+        lab, sub = _stretched(problem, region, units, seed, clock)
+        if lab is not None:
+            reason = reason or (
+                f"no split of {total} {problem.band.counts} into {units} contiguous units of "
+                f"{problem.band.lo}-{problem.band.hi} was found (atoms too coarse or badly placed); it is "
+                f"split into {units} units as asked, with the band stretched to {sub.band.lo}-"
+                f"{sub.band.hi} for this part (or choose another number of units)"
+            )
+            notes.append(f"{label}: {reason}")
+            best = _embed(problem.n, region, lab)
     if best is None:
         sub, ks, _ = relax(problem, total, strict=False)
         lab = _construct(sub, region, ks, seed, clock, deadline)
@@ -573,6 +585,36 @@ def _solve_component(
     if math.isnan(first_seconds):
         first_seconds = time.perf_counter() - t0
     return _Component(best[region], bound, "lns", reason, sub, first_seconds)
+
+
+def _stretched(
+    problem: Problem, region: IntArray, k: int, seed: int, clock: Clock
+) -> tuple[IntArray | None, Problem]:
+    """A plan of exactly ``k`` units, the band stretched around the mean size as little as it takes.
+
+    The band becomes the mean size give or take a quarter of the largest atom,
+    then half of it, the whole of it, twice it, then anything (any connected
+    region of at least ``k`` atoms splits into ``k`` connected units); returns
+    the labels (None if even that failed) and the problem with the band used.
+    """
+    h = problem.households[region]
+    total = int(h.sum())
+    mean = total / k
+    largest = int(h.max()) if len(h) else 0
+    sub = problem
+    for slack in (largest / 4, largest / 2, largest, 2 * largest, math.inf):
+        if math.isfinite(slack):
+            lo, hi = max(0, math.floor(mean - slack)), max(1, math.ceil(mean + slack))
+        else:
+            lo, hi = 0, max(1, total)
+        sub = with_band(
+            problem, dataclasses.replace(problem.band, lo=lo, hi=hi, target=min(hi, max(lo, round(mean))))
+        )
+        lab = bisect_plan(sub, region, k, seed=seed)
+        clock.charge(TREE_ATOM * len(region) * k)
+        if lab is not None:
+            return lab, sub
+    return None, sub
 
 
 def _restart(

@@ -63,6 +63,20 @@ def test_separate_parts_add_up_and_a_part_in_a_band_gap_admits_no_number() -> No
         solve(gap, units=2)
 
 
+def test_a_number_without_a_plan_in_the_band_is_kept_with_the_band_stretched() -> None:
+    # A triangle of 1,500, 2,900 and 1,600 households: 2 units of 3,000 on average, but any 2
+    # connected units are 1,500 + 4,500, 2,900 + 3,100 or 1,600 + 4,400 households.
+    p = Problem.from_arrays(
+        [1500, 2900, 1600], [(0.0, 0.0), (100.0, 0.0), (50.0, 80.0)], [(0, 1), (1, 2), (0, 2)],
+        band=Band(2000, 3000),
+    )  # fmt: skip
+    assert unit_count_range(p) == range(2, 4)
+    sol = solve(p, units=2, time_limit=3.0, budget="work")
+    assert sol.labels.nunique() == 2
+    assert (sol.unit_flags != "ok").any() and sol.status == "heuristic"
+    assert any("split into 2 units as asked, with the band stretched" in n for n in sol.notes)
+
+
 def test_locked_units_count_towards_the_number(tmp_path: Path) -> None:
     # Ten atoms of one household, band 2-3: unit 9 locks atoms 2-3; atoms 0-1 form one unit
     # and atoms 4-9 two or three, so the whole plan has 4 or 5 units.
