@@ -103,9 +103,24 @@ def unit_count_range(problem: Problem) -> range:
 
 
 def _component_counts(problem: Problem, comps: list[IntArray]) -> list[range | None]:
-    """Admissible unit counts per component (None for one without households)."""
-    totals = [int(problem.households[c].sum()) for c in comps]
-    return [problem.band.unit_counts(t) if t > 0 else None for t in totals]
+    """Admissible unit counts per component (None for one without households).
+
+    With a positive lower bound every unit needs an atom with households, so a
+    component never gets more units than it has such atoms (every atom is within
+    the upper bound here, so that cap never falls below the smallest count).
+    """
+    out: list[range | None] = []
+    for c in comps:
+        h = problem.households[c]
+        total = int(h.sum())
+        if total <= 0:
+            out.append(None)
+            continue
+        counts = problem.band.unit_counts(total)
+        if problem.band.lo > 0:
+            counts = range(counts.start, min(counts.stop, int((h > 0).sum()) + 1))
+        out.append(counts)
+    return out
 
 
 def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:

@@ -77,6 +77,15 @@ def test_a_number_without_a_plan_in_the_band_is_kept_with_the_band_stretched() -
     assert any("split into 2 units as asked, with the band stretched" in n for n in sol.notes)
 
 
+def test_no_more_units_than_atoms_with_households() -> None:
+    # 6,000 households admit 2-6 units of 1,000-3,000 by arithmetic, but two atoms make two units.
+    p = Problem.from_arrays([3000, 3000, 0], [(0.0, 0.0), (100.0, 0.0), (200.0, 0.0)], [(0, 1), (1, 2)],
+                            band=Band(1000, 3000))  # fmt: skip
+    assert unit_count_range(p) == range(2, 3)
+    with pytest.raises(InputError, match=r"choose a number of units in 2\.\.2"):
+        solve(p, units=3)
+
+
 def test_locked_units_count_towards_the_number(tmp_path: Path) -> None:
     # Ten atoms of one household, band 2-3: unit 9 locks atoms 2-3; atoms 0-1 form one unit
     # and atoms 4-9 two or three, so the whole plan has 4 or 5 units.
