@@ -653,8 +653,9 @@ def solve_locked(
     Raises
     ------
     InputError
-        When ``units`` is given but no plan that keeps the locks has that many
-        units, every unit in the band (the message gives the numbers that do).
+        When ``units`` is given but no plan that keeps the locks can have that
+        many units, every unit in the band (the message gives the numbers that
+        can; see :func:`redistrict.solve.unit_count_range`).
 
     """
     kwargs: dict[str, Any] = {

@@ -239,7 +239,9 @@ def solve(
         components the others are shared out so that unit sizes stay balanced
         (each component gets a count its households admit). Default: the search
         chooses among the counts the band admits. :func:`unit_count_range` gives
-        the admissible numbers.
+        the admissible numbers; when no plan of that many units with every unit
+        in the band is found, the plan keeps the number, with the band of that
+        component stretched and the units outside the band flagged.
 
     Returns
     -------
@@ -248,8 +250,8 @@ def solve(
     Raises
     ------
     InputError
-        When ``units`` is given but no plan of that many units has every unit in
-        the band.
+        When ``units`` is given but lies outside :func:`unit_count_range` (no
+        plan of that many units can have every unit in the band).
 
     Notes
     -----
