@@ -3,7 +3,7 @@
 :func:`plan_summary` reduces one plan to the columns of
 :data:`COMPARISON_COLUMNS`; :func:`comparison_table` puts one row per scenario
 (a failed scenario keeps its name, band and error) into a DataFrame;
-:func:`records` and :func:`json_safe` turn it into plain rows for the pages,
+:func:`records` and :func:`redistrict.report.json_safe` turn it into plain rows for the pages,
 the console and ``comparison.json``. The public names are re-exported by
 :mod:`redistrict.compare`.
 """
@@ -18,6 +18,7 @@ import pandas as pd
 
 from redistrict.costs import plan_costs, unit_costs
 from redistrict.pipeline import PlanResult
+from redistrict.report import json_safe
 from redistrict.scenario import Scenario, default_scenario
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPARISON_COLUMNS",
     "comparison_table",
-    "json_safe",
     "plan_summary",
     "records",
     "scenario_of",
@@ -185,32 +185,6 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
     """
     return [{str(k): v for k, v in row.items()} for row in table.to_dict(orient="records")]
-
-
-def json_safe(value: Any) -> Any:
-    """A value ready for :func:`json.dumps`.
-
-    Parameters
-    ----------
-    value : Any
-        A scalar, or dicts, lists and tuples of them, possibly nested.
-
-    Returns
-    -------
-    Any
-        The same with string keys, tuples as lists, numpy scalars as Python
-        ones and NaN or infinite floats as ``None``.
-
-    """
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def scenario_record(result: PlanResult) -> dict[str, Any]:

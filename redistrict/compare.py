@@ -41,7 +41,6 @@ from redistrict._compare_page import (
 from redistrict._compare_table import (
     COMPARISON_COLUMNS,
     comparison_table,
-    json_safe,
     plan_summary,
     records,
     scenario_of,
@@ -53,7 +52,7 @@ from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.maps import MapInfo, compare_map, save_map
 from redistrict.pipeline import PlanOptions, PlanResult, run_plan
-from redistrict.report import atomic_dir, drawn_communities, plan_band, status_text, write_outputs
+from redistrict.report import atomic_dir, drawn_communities, json_safe, plan_band, status_text, write_outputs
 from redistrict.scenario import Scenario, load_scenario, safe_name
 
 __all__ = [

@@ -31,6 +31,7 @@ from redistrict.pipeline import PlanResult
 __all__ = [
     "atomic_dir",
     "drawn_communities",
+    "json_safe",
     "map_info",
     "plan_band",
     "read_units",
@@ -87,12 +88,25 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe value (NaN/inf -> None, numpy scalars -> Python)."""
+def json_safe(value: Any) -> Any:
+    """A value ready for :func:`json.dumps`.
+
+    Parameters
+    ----------
+    value : Any
+        A scalar, or dicts, lists and tuples of them, possibly nested.
+
+    Returns
+    -------
+    Any
+        The same with string keys, tuples as lists, numpy scalars as Python
+        ones and NaN or infinite floats as ``None``.
+
+    """
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -208,7 +222,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
     }
     if extra:
         record.update(extra)
-    cleaned: dict[str, Any] = _clean(record)
+    cleaned: dict[str, Any] = json_safe(record)
     return cleaned
 
 
