@@ -93,7 +93,11 @@ def unit_count_range(problem: Problem) -> range:
         flags the units outside it).
     """
     fixed = fixed_units(problem)
-    ranges = _component_counts(problem, fixed.comps)
+    return _admissible(fixed, _component_counts(problem, fixed.comps))
+
+
+def _admissible(fixed: Fixed, ranges: list[range | None]) -> range:
+    """Totals of units: one per fixed unit plus a count each component admits (empty if one admits none)."""
     if any(r is not None and len(r) == 0 for r in ranges):
         return range(0)
     extra = len(fixed.oversize) + len(fixed.forced)
@@ -150,7 +154,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
             f"{band.lo}-{band.hi} holds; leave the number of units to the search"
         )
     extra = len(fixed.oversize) + len(fixed.forced)
-    admissible = unit_count_range(problem)
+    admissible = _admissible(fixed, ranges)
     if units not in admissible:
         whole = int(problem.households.sum())
         apart = (
