@@ -364,6 +364,8 @@ _HOT = 32
 _SMOOTH = 0.1
 #: Subgradient iterations given at a time to the weakest unit count.
 _CHUNK = 25
+#: Step factor of the first iterations (Polyak's step is this times the gap over the norm).
+_FIRST_STEP = 2.0
 #: Iterations without improvement after which the step is halved.
 _STALL = 15
 #: Deflection of the subgradient once the step has first been halved (Camerini, Fratta and
@@ -394,9 +396,8 @@ class _Ascent:
         self.best_per_k: dict[int, float] = {}
         self.best_mu = mu
         self.score = np.zeros(lag.m)
-        self.step = 2.0
+        self.step = _FIRST_STEP
         self.stall = 0
-        self.halved = False
         self.direction: FloatArray | None = None
         self.iterations = 0
         self.done = False
@@ -426,7 +427,7 @@ class _Ascent:
             else:
                 self.stall += 1
                 if self.stall >= _STALL:
-                    self.step, self.stall, self.halved = self.step / 2.0, 0, True
+                    self.step, self.stall = self.step / 2.0, 0
             norm = float(grad @ grad)
             if norm < 1e-12 or self.step < 1e-4:
                 self.done = True
@@ -437,7 +438,8 @@ class _Ascent:
                 goal = self.upper
             direction = grad
             last = self.direction
-            if self.halved and last is not None and (dd := float(last @ last)) > 0.0:
+            halved = self.step < _FIRST_STEP
+            if halved and last is not None and (dd := float(last @ last)) > 0.0:
                 direction = grad + max(0.0, -_DEFLECT * float(grad @ last) / dd) * last
                 norm = float(direction @ direction)
             self.direction = direction
