@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -176,14 +177,23 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
     return counts
 
 
-def relax(problem: Problem, total: int, strict: bool = True, largest: int = 0) -> tuple[Problem, range, str]:
+def relax(
+    problem: Problem,
+    total: int,
+    strict: bool = True,
+    largest: int = 0,
+    fits: Callable[[Band, int], bool] | None = None,
+) -> tuple[Problem, range, str]:
     """A band the component can meet, and why the real one cannot be met.
 
     In a gap of the band (``k - 1`` units would be above its upper bound, ``k`` units
     below its lower bound) the count with the smaller relative excess is chosen, and
-    only the violated bound is moved: to the balanced size, give or take the
-    ``largest`` atom (atoms are indivisible), with that size as the target, so the
-    units come out nearly equal rather than some tiny and some in the band.
+    the band becomes the balanced size give or take a slack, with that size as the
+    target, so the units come out nearly equal rather than some tiny and some in the
+    band: the mean give or take a quarter, else half, of the ``largest`` atom when
+    ``fits(band, k)`` finds a split in it (the bound the band does not violate is
+    never loosened); else only the violated bound moves, to the mean give or take
+    the whole largest atom (atoms are indivisible).
     """
     band = problem.band
     what = band.counts
@@ -197,31 +207,52 @@ def relax(problem: Problem, total: int, strict: bool = True, largest: int = 0) -
     elif strict:
         over = total / ((k - 1) * band.hi) - 1.0 if k > 1 else math.inf
         under = 1.0 - total / (k * band.lo)
-        gap = f"{total} {what} cannot be divided into units of {band.lo}-{band.hi}"
         if over <= under:
             k -= 1
-            mean = total / k
-            relaxed = dataclasses.replace(band, hi=math.ceil(mean) + largest, target=round(mean))
-            why = (
-                f"{gap} ({k} unit{'s' if k != 1 else ''} would be {100 * over:.1f} % above the upper "
-                f"bound, {k + 1} units {100 * under:.1f} % below the lower bound): it is split into "
-                f"{k} unit{'s' if k != 1 else ''} of about {mean:,.0f} {what}, relaxing the band's "
-                f"upper bound for this part to {relaxed.hi:,} (the mean plus its largest atom of {largest:,} "
-                f"{what}, as atoms are indivisible)"
+        mean = total / k
+        high = over <= under  # the units are above the upper bound (else below the lower one)
+        # Last resort: only the violated bound moves, to the mean give or take the largest atom.
+        relaxed = dataclasses.replace(
+            band,
+            lo=band.lo if high else max(0, math.floor(mean) - largest),
+            hi=math.ceil(mean) + largest if high else band.hi,
+            target=round(mean),
+        )
+        side = "plus" if high else "less"
+        how = f"the mean {side} its largest atom of {largest:,} {what}, as atoms are indivisible"
+        for share in (0.25, 0.5):
+            slack = share * largest
+            lo, hi = max(0, math.floor(mean - slack)), math.ceil(mean + slack)
+            narrow = dataclasses.replace(
+                band,
+                lo=max(band.lo, lo) if high else lo,
+                hi=hi if high else min(band.hi, hi),
+                target=round(mean),
             )
-        else:
-            mean = total / k
-            relaxed = dataclasses.replace(band, lo=max(0, math.floor(mean) - largest), target=round(mean))
-            why = (
-                f"{gap} ({k} units would be {100 * under:.1f} % below the lower bound, {k - 1} "
-                f"unit{'s' if k - 1 != 1 else ''} {100 * over:.1f} % above the upper bound): it is "
-                f"split into {k} units of about {mean:,.0f} {what}, relaxing the band's lower bound "
-                f"for this part to {relaxed.lo:,} (the mean less its largest atom of {largest:,} {what}, "
-                "as atoms are indivisible)"
+            if fits is not None and fits(narrow, k):
+                relaxed = narrow
+                how = f"the mean give or take {slack:,.0f} {what}: the narrowest band its atoms allowed"
+                break
+
+        above = f"{100 * over:.1f} % above the upper bound"
+        below = f"{100 * under:.1f} % below the lower bound"
+        why = (
+            f"{total} {what} cannot be divided into units of {band.lo}-{band.hi} ("
+            + (
+                f"{_units(k)} would be {above}, {_units(k + 1)} {below}"
+                if high
+                else f"{_units(k)} would be {below}, {_units(k - 1)} {above}"
             )
+            + f"): it is split into {_units(k)} of about {mean:,.0f} {what}, the band for this part set to "
+            f"{relaxed.lo:,}-{relaxed.hi:,} ({how})"
+        )
     else:
         why = f"it is split into {k} units with the lower bound dropped"
     return with_band(problem, relaxed), range(k, k + 1), why
+
+
+def _units(n: int) -> str:
+    return f"{n} unit{'s' if n != 1 else ''}"
 
 
 def components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:

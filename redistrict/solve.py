@@ -65,7 +65,7 @@ from redistrict._solvers import check_solver
 from redistrict.bound import LowerBound, lower_bound
 from redistrict.errors import SolverError
 from redistrict.model import solve_region
-from redistrict.problem import IntArray, Problem
+from redistrict.problem import Band, IntArray, Problem
 
 __all__ = ["Solution", "solve", "unit_count_range"]
 
@@ -437,7 +437,12 @@ def _solve_component(
         ks = range(units, units + 1)
     sub, reason = problem, ""
     if len(ks) == 0:
-        sub, ks, reason = relax(problem, total, largest=int(problem.households[region].max()))
+
+        def fits(band: Band, k: int) -> bool:
+            clock.charge(TREE_ATOM * len(region) * k)
+            return bisect_plan(with_band(problem, band), region, k, seed=seed) is not None
+
+        sub, ks, reason = relax(problem, total, largest=int(problem.households[region].max()), fits=fits)
         notes.append(f"{label}: {reason}")
     bound: float | None = None
     t_exact = time.perf_counter()

@@ -33,9 +33,25 @@ def test_gap_of_the_band_gives_balanced_units(band: Band, sizes: list[int], frag
     assert got == sizes
     assert sum(got) == p.total
     assert any(fragment in note and "of about 2,500 households" in note for note in sol.notes), sol.notes
-    # The note gives the relaxed bound: the mean plus (minus) the largest atom of 500.
-    relaxed = "upper bound for this part to 3,000" if band.hi < 2500 else "lower bound for this part to 2,000"
-    assert any(relaxed in note and "atoms are indivisible" in note for note in sol.notes), sol.notes
+    # The note gives the band used: the mean give or take a quarter of the largest atom of 500.
+    relaxed = "band for this part set to 2,375-2,625 (the mean give or take 125 households"
+    assert any(relaxed in note for note in sol.notes), sol.notes
+
+
+def test_a_large_atom_does_not_unbalance_the_units() -> None:
+    # 3,900 households with one atom of 1,200, 3 km from the others: 2 units of about 1,950,
+    # below the band. Moving the lower bound down by the largest atom (to 750) let the far
+    # atom stay a unit alone (1,200 against 2,700); the band is now the mean give or take a
+    # quarter of that atom.
+    households = [1200] + [90] * 30
+    xy = [(-3000.0, 0.0)] + [(100.0 * i, 0.0) for i in range(1, len(households))]
+    edges = [(i, i + 1) for i in range(len(households) - 1)]
+    p = Problem.from_arrays(households, xy, edges, band=Band(2000, 3000))
+    sol = solve(p, time_limit=5.0, budget="work", seed=0)
+    got = sorted(int(p.households[(sol.labels == u).to_numpy()].sum()) for u in sol.labels.unique())
+    assert len(got) == 2 and sum(got) == 3900
+    assert all(1650 <= g <= 2250 for g in got), got
+    assert any("set to 1,650-2,250" in note for note in sol.notes), sol.notes
 
 
 def test_a_band_in_residents_is_named_so_in_the_notes() -> None:
