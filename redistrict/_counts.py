@@ -149,10 +149,16 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
     ranges = _component_counts(problem, comps)
     stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
     if stuck:
+        shares = ", ".join(f"{totals[i]:,}" for i in stuck)
+        which = (
+            f"{len(stuck)} separate parts of the area hold"
+            if len(stuck) > 1
+            else "a separate part of the area holds"
+        )
         raise InputError(
-            f"{units} units cannot be planned: part(s) {stuck} of the area, separated from the rest, "
-            f"hold {[totals[i] for i in stuck]} {band.counts}, which no whole number of units of "
-            f"{band.lo}-{band.hi} holds; leave the number of units to the search"
+            f"{_units(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
+            f"of units of {band.lo}-{band.hi} holds; leave the number of units to the search, or "
+            "widen the band"
         )
     extra = len(fixed.oversize) + len(fixed.forced)
     admissible = _admissible(fixed, ranges)

@@ -557,7 +557,7 @@ def _solve_component(
             reason = reason or (
                 f"no split of {total} {problem.band.counts} into {units} contiguous units of "
                 f"{problem.band.lo}-{problem.band.hi} was found (atoms too coarse or badly placed); it is "
-                f"split into {units} units as asked, with the band stretched to {sub.band.lo}-"
+                f"split into {units} units as asked, with the band set to {sub.band.lo}-"
                 f"{sub.band.hi} for this part (or choose another number of units)"
             )
             notes.append(f"{label}: {reason}")

@@ -59,8 +59,11 @@ def test_separate_parts_add_up_and_a_part_in_a_band_gap_admits_no_number() -> No
     # 3,100 households: one unit is above 3,000, two are below 2,000.
     gap = _line([1500, 1600, 2500], cut=(1,))
     assert len(unit_count_range(gap)) == 0
-    with pytest.raises(InputError, match="no whole number of units of 2000-3000 holds"):
+    message = "2 units cannot be planned: a separate part of the area holds 3,100 households, which no "
+    with pytest.raises(InputError, match=message + "whole number of units of 2000-3000 holds"):
         solve(gap, units=2)
+    with pytest.raises(InputError, match=": 1 unit cannot be planned"):
+        solve(gap, units=1)
 
 
 def test_a_number_without_a_plan_in_the_band_is_kept_with_the_band_stretched() -> None:
@@ -74,7 +77,7 @@ def test_a_number_without_a_plan_in_the_band_is_kept_with_the_band_stretched() -
     sol = solve(p, units=2, time_limit=3.0, budget="work")
     assert sol.labels.nunique() == 2
     assert (sol.unit_flags != "ok").any() and sol.status == "heuristic"
-    assert any("split into 2 units as asked, with the band stretched" in n for n in sol.notes)
+    assert any("split into 2 units as asked, with the band set to" in n for n in sol.notes)
 
 
 def test_no_more_units_than_atoms_with_households() -> None:
