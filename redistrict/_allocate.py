@@ -38,10 +38,11 @@ from scipy.optimize import linprog
 from redistrict._clock import BOUNDARY_MOVE, LP_COLUMN, Clock
 from redistrict._construct import rebalance
 from redistrict._local import alternate, boundary_moves
+from redistrict._recom import recombine
 from redistrict.model import within_reach
 from redistrict.problem import IntArray, Problem
 
-__all__ = ["allocate", "restarts"]
+__all__ = ["allocate", "perturb", "restarts"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 _REACH = 4.0
 #: Allocation rounds of one restart at most.
 _ROUNDS = 10
+#: Units redrawn together by one perturbation at most (a unit and some of its neighbours).
+_PERTURB_UNITS = 4
 
 
 def allocate(problem: Problem, region: IntArray, centres: IntArray, *, clock: Clock) -> IntArray | None:
@@ -272,3 +275,89 @@ def restarts(
             best = (cost, labels)
             log.debug("restart %d: %.1f", start, cost / problem.scale)
     return best
+
+
+def perturb(
+    problem: Problem,
+    region: IntArray,
+    labels: IntArray,
+    *,
+    deadline: float,
+    clock: Clock,
+    seed: int = 0,
+) -> IntArray:
+    """Iterated local search: redraw a few adjacent units at a time, keep what is cheaper.
+
+    Tree recombination and boundary moves stop at a plan no pair of units can
+    improve; many such plans exist. Each step here picks a unit at random and up
+    to ``_PERTURB_UNITS - 1`` of its neighbours, redraws them as a restart does
+    (spread centres, allocation, centre moves: :func:`_descend` on their atoms),
+    polishes the redrawn units and their neighbours by boundary moves and pair
+    recombination, and keeps the result when the plan's cost falls. The number
+    of units never changes.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance.
+    region : array of int
+        Atom positions of one connected component (sorted).
+    labels : array of int
+        Unit per atom (-1 outside ``region``), every unit contiguous and in the
+        band; not modified.
+    deadline : float
+        Time of ``clock`` at which to stop.
+    clock : Clock
+        Clock of ``deadline``; the work is charged to it.
+    seed : int
+        Seed of the unit draws and of the centres.
+
+    Returns
+    -------
+    ndarray of int
+        The best plan met (same unit numbers).
+    """
+    rng = np.random.default_rng(seed)
+    best = labels.copy()
+    cost = problem.plan_cost(best)
+    step = 0
+    while clock.now() < deadline:
+        step += 1
+        near = _unit_neighbours(problem, best)
+        if not near:
+            break
+        unit = int(rng.choice(sorted(near)))
+        others = sorted(near[unit])
+        if len(others) >= _PERTURB_UNITS:
+            others = sorted(int(u) for u in rng.choice(others, _PERTURB_UNITS - 1, replace=False))
+        group = np.array([unit, *others], dtype=np.int64)
+        atoms = np.flatnonzero(np.isin(best, group))
+        centres = _spread(problem, atoms, len(group), rng)
+        found = _descend(problem, atoms, centres, seed=seed + step, clock=clock, deadline=deadline)
+        if found is None:
+            continue
+        # Only the redrawn units and their neighbours change: polish and price those alone.
+        touched = set(group.tolist()).union(*(near.get(int(u), set()) for u in group))
+        inside = np.isin(best, sorted(touched))
+        trial = np.where(inside, best, -1)
+        trial[atoms] = group[found[1][atoms]]
+        trial = boundary_moves(problem, trial, deadline=deadline, clock=clock)
+        trial = recombine(problem, trial, deadline=deadline, clock=clock, seed=seed + step, max_size=2)
+        change = problem.plan_cost(trial) - problem.plan_cost(np.where(inside, best, -1))
+        if change < -1e-9 * max(cost, 1.0):
+            best = np.where(inside, trial, best)
+            cost += change
+            log.debug("perturbation %d (units %s): %.1f", step, group.tolist(), cost / problem.scale)
+    return best
+
+
+def _unit_neighbours(problem: Problem, labels: IntArray) -> dict[int, set[int]]:
+    """The units adjacent to each unit (units without neighbours are left out)."""
+    e = problem.edges
+    ua, ub = labels[e[:, 0]], labels[e[:, 1]]
+    keep = (ua != ub) & (ua >= 0) & (ub >= 0)
+    near: dict[int, set[int]] = {}
+    for x, y in zip(ua[keep].tolist(), ub[keep].tolist(), strict=True):
+        near.setdefault(x, set()).add(y)
+        near.setdefault(y, set()).add(x)
+    return near

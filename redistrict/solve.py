@@ -20,11 +20,13 @@ Per connected component of the atom graph:
 5. when the gap is small but above the target, the bound is lifted towards the
    plan's cost by variable fixing and a bound-only solve of the reduced model
    (:func:`redistrict._certify.strengthen`);
-6. the rest of the budget goes to restarts that redraw every unit at once
-   (:func:`redistrict._allocate.restarts`, components of at most
-   ``_RESTART_MAX_ATOMS`` atoms), tree recombination, then large-neighbourhood
-   search (:func:`redistrict._local.lns`: two or three adjacent units re-solved
-   exactly).
+6. the rest of the budget goes, on components of at most ``_RESTART_MAX_ATOMS``
+   atoms, to a plan for the neighbouring unit count the relaxation ranks best,
+   from restarts that redraw every unit at once
+   (:func:`redistrict._allocate.restarts`), and to iterated local search on each
+   count's plan (:func:`redistrict._allocate.perturb`); then to tree
+   recombination and large-neighbourhood search (:func:`redistrict._local.lns`:
+   two or three adjacent units re-solved exactly).
 
 The budget is wall-clock time or counted work (``budget="work"``, see
 :mod:`redistrict._clock`): with counted work the plan does not depend on the
@@ -48,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from redistrict._allocate import restarts
+from redistrict._allocate import perturb, restarts
 from redistrict._certify import strengthen
 from redistrict._clock import TREE_ATOM, Clock, make_clock
 from redistrict._construct import bisect_plan, default_tries
@@ -89,14 +91,18 @@ _CERTIFY_MAX_GAP = 0.03
 _CERTIFY_SHARE = 0.9
 #: Share of the time left after location-allocation and bound lifting given to restarts by
 #: location-allocation with a transportation LP (:func:`redistrict._allocate.restarts`), which
-#: redraw every unit at once, on components of at most ``_RESTART_MAX_ATOMS`` atoms. Measured with
-#: a work budget, seed 0: synthetic 100 atoms in 1.4 s 193.75 -> 190.81, the three Ottawa
-#: neighbourhoods in 2.6 s 345.25 -> 336.40, Centretown's 20-s result unchanged; run before
-#: location-allocation they delayed Centretown's bound lifting past 20 s. The atom limit is a
-#: choice, not a measurement: one restart's repair and boundary moves grow with the region, and
+#: redraw every unit at once, for a plan of the neighbouring unit count, and the same share again
+#: to its tree recombination, on components of at most ``_RESTART_MAX_ATOMS`` atoms. Run before
+#: location-allocation, restarts delayed Centretown's bound lifting past 20 s. The atom limit is
+#: a choice, not a measurement: one restart's repair and boundary moves grow with the region, and
 #: no gain was measured beyond the 450 atoms of the three neighbourhoods.
-_RESTART_SHARE = 0.15
+_RESTART_SHARE = 0.1
 _RESTART_MAX_ATOMS = 500
+#: Share of the time left after the neighbouring count's plan given to perturbations
+#: (:func:`redistrict._allocate.perturb`), on components of at most ``_RESTART_MAX_ATOMS`` atoms.
+#: Measured on the three Ottawa neighbourhoods (60 s, seed 0): 333.6 -> 329.1 (15 units found
+#: from the first plan's 14); the other benchmark instances unchanged within 0.05 %.
+_PERTURB_SHARE = 0.6
 #: Multiples of the default spanning trees tried, in turn, for a first plan.
 _MORE_TREES = (1, 4, 16)
 
@@ -636,22 +642,40 @@ def _restart(
     units: int | None,
     label: str,
 ) -> IntArray:
-    """The plan, or a better one from restarts on a share of the time left (small components)."""
-    if len(region) > _RESTART_MAX_ATOMS or _RESTART_SHARE <= 0:
+    """The plan, or a better one of its own or of a neighbouring unit count (small components).
+
+    The count of the first plan is the one its construction found cheapest, not
+    necessarily the best. The neighbouring count (one unit more or fewer) the
+    relaxation ranks best, when its bound is below the plan's cost, gets a plan of
+    its own from restarts and tree recombination. Each count's plan then goes
+    through perturbations (:func:`redistrict._allocate.perturb`) on an equal
+    share of ``_PERTURB_SHARE`` of the time left; the cheapest plan is returned.
+    """
+    if len(region) > _RESTART_MAX_ATOMS:
         return best
-    # The plan's unit count and the relaxation's best one, in turn.
-    counts = [len(np.unique(best[region]))]
-    if lb.per_k and units is None:
-        counts += [k for k in sorted(lb.per_k, key=lambda k: (lb.per_k[k], k))[:1] if k not in counts]
+    k0 = len(np.unique(best[region]))
     cost = problem.plan_cost(best)
-    found = restarts(
-        problem, region, counts, deadline=clock.now() + _RESTART_SHARE * max(0.0, deadline - clock.now()),
-        clock=clock, seed=seed,
-    )  # fmt: skip
-    if found is not None and found[0] < cost:
-        cost, best = found
-    log.info("%s: restarts with %s units -> best %.1f (%.1f s left)", label,
-             " or ".join(map(str, counts)), cost / problem.scale, deadline - clock.now())  # fmt: skip
+    plans = {k0: best}
+    others = [k for k in (k0 - 1, k0 + 1) if lb.per_k.get(k, math.inf) < cost]
+    if units is None and others:
+        k1 = min(others, key=lambda k: (lb.per_k[k], k))
+        span = max(0.0, deadline - clock.now())
+        found = restarts(
+            problem, region, [k1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
+        )  # fmt: skip
+        if found is not None:
+            plans[k1] = recombine(
+                problem, found[1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
+            )  # fmt: skip
+    share = _PERTURB_SHARE * max(0.0, deadline - clock.now()) / len(plans)
+    for i, k in enumerate(sorted(plans)):
+        lab = perturb(problem, region, plans[k], deadline=clock.now() + share, clock=clock, seed=seed + i)
+        k_cost = problem.plan_cost(lab)
+        log.info(
+            "%s: %d units -> %.1f (%.1f s left)", label, k, k_cost / problem.scale, deadline - clock.now()
+        )
+        if k_cost < cost:
+            best, cost = lab, k_cost
     return best
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_recom import _grid, _valid
 
-from redistrict._allocate import _connect, allocate, restarts
+from redistrict._allocate import _connect, allocate, perturb, restarts
 from redistrict._clock import WorkClock
 from redistrict._construct import rebalance
 from redistrict.problem import Band, Problem
@@ -105,3 +105,34 @@ def test_restarts_take_the_unit_counts_in_turn() -> None:
         k = next(c for c in counts if c <= 100)
         _assert_valid(p, found[1], k)
     assert restarts(p, np.arange(100), [0, 500], deadline=5.0, clock=WorkClock(), seed=0) is None
+
+
+def test_perturbation_redraws_a_poor_plan_keeping_its_units() -> None:
+    # 12 x 3 grid of 100 households, three units of 1,200 drawn as rows 12 atoms long:
+    # three 4 x 3 blocks are much more compact.
+    p = _grid(12, 3, np.full(36, 100), Band(1000, 1400, 1200))
+    rows = (np.arange(36) // 12).astype(np.int64)
+    _assert_valid(p, rows, 3)
+    out = perturb(p, np.arange(36), rows, deadline=2.0, clock=WorkClock(), seed=0)
+    again = perturb(p, np.arange(36), rows, deadline=2.0, clock=WorkClock(), seed=0)
+    assert np.array_equal(out, again)
+    _assert_valid(p, out, 3)
+    assert sorted(np.unique(out).tolist()) == [0, 1, 2]
+    assert p.plan_cost(out) < 0.8 * p.plan_cost(rows)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 5))
+def test_a_perturbed_plan_is_never_worse_and_stays_valid(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    h = rng.integers(0, 200, 8 * 6)
+    total = int(h.sum())
+    p = _grid(8, 6, h, Band(total // k - 250, total // k + 250))
+    start = restarts(p, np.arange(48), [k], deadline=0.5, clock=WorkClock(), seed=seed, max_starts=2)
+    if start is None:
+        return
+    out = perturb(p, np.arange(48), start[1], deadline=1.0, clock=WorkClock(), seed=seed)
+    _assert_valid(p, out, k)
+    assert np.array_equal(np.unique(out), np.unique(start[1]))
+    assert p.plan_cost(out) <= start[0] + 1e-9
+    assert int(p.households[out >= 0].sum()) == total
