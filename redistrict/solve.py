@@ -647,9 +647,11 @@ def _restart(
     The count of the first plan is the one its construction found cheapest, not
     necessarily the best. The neighbouring count (one unit more or fewer) the
     relaxation ranks best, when its bound is below the plan's cost, gets a plan of
-    its own from restarts and tree recombination. Each count's plan then goes
-    through perturbations (:func:`redistrict._allocate.perturb`) on an equal
-    share of ``_PERTURB_SHARE`` of the time left; the cheapest plan is returned.
+    its own from restarts and tree recombination; when the count is fixed, or no
+    neighbour qualifies, the restarts give the plan's own count a second start
+    instead. Each count's plan then goes through perturbations
+    (:func:`redistrict._allocate.perturb`) on an equal share of ``_PERTURB_SHARE``
+    of the time left; the cheapest plan is returned.
     """
     if len(region) > _RESTART_MAX_ATOMS:
         return best
@@ -657,16 +659,19 @@ def _restart(
     cost = problem.plan_cost(best)
     plans = {k0: best}
     others = [k for k in (k0 - 1, k0 + 1) if lb.per_k.get(k, math.inf) < cost]
-    if units is None and others:
-        k1 = min(others, key=lambda k: (lb.per_k[k], k))
-        span = max(0.0, deadline - clock.now())
-        found = restarts(
-            problem, region, [k1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
-        )  # fmt: skip
-        if found is not None:
-            plans[k1] = recombine(
-                problem, found[1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
-            )  # fmt: skip
+    # The restarts serve the neighbouring count; without one (the count fixed, or no
+    # neighbour the bound leaves room for) they give the plan's own count a second start.
+    k1 = min(others, key=lambda k: (lb.per_k[k], k)) if units is None and others else k0
+    span = max(0.0, deadline - clock.now())
+    found = restarts(
+        problem, region, [k1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
+    )
+    if found is not None:
+        lab = recombine(
+            problem, found[1], deadline=clock.now() + _RESTART_SHARE * span, clock=clock, seed=seed
+        )
+        if k1 != k0 or problem.plan_cost(lab) < cost:
+            plans[k1] = lab
     share = _PERTURB_SHARE * max(0.0, deadline - clock.now()) / len(plans)
     for i, k in enumerate(sorted(plans)):
         lab = perturb(problem, region, plans[k], deadline=clock.now() + share, clock=clock, seed=seed + i)
