@@ -100,8 +100,9 @@ _RESTART_SHARE = 0.1
 _RESTART_MAX_ATOMS = 500
 #: Share of the time left after the neighbouring count's plan given to perturbations
 #: (:func:`redistrict._allocate.perturb`), on components of at most ``_RESTART_MAX_ATOMS`` atoms.
-#: Measured on the three Ottawa neighbourhoods (60 s, seed 0): 333.6 -> 329.1 (15 units found
-#: from the first plan's 14); the other benchmark instances unchanged within 0.05 %.
+#: Measured on the three Ottawa neighbourhoods in 60 s: seed 0 333.6 -> 329.3 (15 units instead of
+#: the first plan's 14), seeds 1 and 2 338.2 -> 331.9 and 337.0 -> 332.7; Centretown, the demo and
+#: synthetic 100 gave the same plans, synthetic 300 172.9 -> 173.0 (see benchmarks/README.md).
 _PERTURB_SHARE = 0.6
 #: Multiples of the default spanning trees tried, in turn, for a first plan.
 _MORE_TREES = (1, 4, 16)
