@@ -181,8 +181,7 @@ def _construct(
             if clock.now() >= deadline and (tried >= 2 or more > 1):
                 break
             tried += 1
-            lab = bisect_plan(problem, region, k, seed=seed, tries=more * default_tries(k))
-            clock.charge(TREE_ATOM * len(region) * k * more)
+            lab = _bisect(problem, region, k, seed=seed, clock=clock, more=more)
             if lab is None:
                 continue
             full = np.full(problem.n, -1, dtype=np.int64)
@@ -197,6 +196,15 @@ def _construct(
             break
         log.debug("no first plan with %dx the default spanning trees", more)
     return None if best is None else best[1]
+
+
+def _bisect(
+    problem: Problem, region: IntArray, k: int, *, seed: int, clock: Clock, more: int = 1
+) -> IntArray | None:
+    """:func:`bisect_plan` with ``more`` times its default spanning trees, its work charged to ``clock``."""
+    lab = bisect_plan(problem, region, k, seed=seed, tries=more * default_tries(k))
+    clock.charge(TREE_ATOM * len(region) * k * more)
+    return lab
 
 
 def solve(
@@ -446,8 +454,7 @@ def _solve_component(
     if len(ks) == 0:
 
         def fits(band: Band, k: int) -> bool:
-            clock.charge(TREE_ATOM * len(region) * k)
-            return bisect_plan(with_band(problem, band), region, k, seed=seed) is not None
+            return _bisect(with_band(problem, band), region, k, seed=seed, clock=clock) is not None
 
         sub, ks, reason = relax(problem, total, largest=int(problem.households[region].max()), fits=fits)
         notes.append(f"{label}: {reason}")
@@ -577,8 +584,7 @@ def _solve_component(
         while lab is None and k < len(region) and (k == ks.start or clock.now() < deadline):
             k += 1
             sub = with_band(problem, dataclasses.replace(problem.band, lo=0, target=max(1, total // k)))
-            lab = bisect_plan(sub, region, k, seed=seed)
-            clock.charge(TREE_ATOM * len(region) * k)
+            lab = _bisect(sub, region, k, seed=seed, clock=clock)
         if lab is None:
             # Last resort: every atom with households a unit of its own (each is within the
             # upper bound); atoms without households join a neighbouring unit.
@@ -624,8 +630,7 @@ def _stretched(
         sub = with_band(
             problem, dataclasses.replace(problem.band, lo=lo, hi=hi, target=min(hi, max(lo, round(mean))))
         )
-        lab = bisect_plan(sub, region, k, seed=seed)
-        clock.charge(TREE_ATOM * len(region) * k)
+        lab = _bisect(sub, region, k, seed=seed, clock=clock)
         if lab is not None:
             return lab, sub
     return None, sub
