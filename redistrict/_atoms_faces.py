@@ -26,12 +26,14 @@ from scipy.spatial import cKDTree
 
 from redistrict.errors import InputError
 from redistrict.load import Inputs
+from redistrict.problem import FloatArray, IntArray
 
 __all__ = [
     "EPS_M",
     "GRID_M",
     "SLIVER_WIDTH_M",
     "SNAP_M",
+    "GeomArray",
     "geom_array",
     "polygon_parts",
     "road_faces",
@@ -54,14 +56,12 @@ SNAP_M = 1.0
 #: Rounds of sliver merging (each round merges the slivers touching regular faces).
 _SLIVER_ROUNDS = 50
 
-_GeomArray = NDArray[np.object_]
-_IntArray = NDArray[np.int64]
-_FloatArray = NDArray[np.float64]
+GeomArray = NDArray[np.object_]
 
 # ----------------------------------------------------------------------------- road faces
 
 
-def road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomArray:
+def road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> GeomArray:
     """Polygonize roads, study-area boundary and barriers into faces tiling the area."""
     area = shapely.make_valid(inputs.study_area)
     shapely.prepare(area)
@@ -100,7 +100,7 @@ def road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> _GeomArr
     return faces
 
 
-def _close_gaps(roads: _GeomArray, lines: _GeomArray, notes: list[str]) -> _GeomArray:
+def _close_gaps(roads: GeomArray, lines: GeomArray, notes: list[str]) -> GeomArray:
     """Short connectors closing gaps of less than :data:`SNAP_M` at road ends.
 
     A road end that touches no other line is *loose*. Loose ends within
@@ -145,16 +145,16 @@ def _close_gaps(roads: _GeomArray, lines: _GeomArray, notes: list[str]) -> _Geom
             f"{len(connectors)} road ends stopped less than {SNAP_M:g} m short of another road or "
             "the study-area boundary; they were joined to it so that the roads close their blocks"
         )
-    out: _GeomArray = np.asarray([*connectors, None], dtype=object)[:-1]
+    out: GeomArray = np.asarray([*connectors, None], dtype=object)[:-1]
     return out
 
 
-def _lines_of(geom: Any) -> _GeomArray:
+def _lines_of(geom: Any) -> GeomArray:
     """Boundary lines of a polygonal geometry as an array of line parts."""
     return shapely.get_parts(shapely.boundary(geom))
 
 
-def _clip_lines(lines: _GeomArray, area: Any) -> _GeomArray:
+def _clip_lines(lines: GeomArray, area: Any) -> GeomArray:
     """Parts of ``lines`` inside the prepared polygon ``area``, as LineStrings."""
     if len(lines) == 0:
         return np.empty(0, dtype=object)
@@ -167,7 +167,7 @@ def _clip_lines(lines: _GeomArray, area: Any) -> _GeomArray:
     return parts[np.isin(shapely.get_type_id(parts), (1, 2))]
 
 
-def _merge_slivers(faces: _GeomArray, min_area_m2: float, notes: list[str]) -> _GeomArray:
+def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> GeomArray:
     """Merge small or thin faces into the neighbours sharing the longest boundary.
 
     A sliver touching one regular face is merged into it whole. A sliver touching
@@ -219,8 +219,8 @@ def _merge_slivers(faces: _GeomArray, min_area_m2: float, notes: list[str]) -> _
 
 
 def _touching(
-    geoms: _GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_]
-) -> tuple[_IntArray, _IntArray, _FloatArray]:
+    geoms: GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_]
+) -> tuple[IntArray, IntArray, FloatArray]:
     """Pairs ``(i, j)`` of polygons sharing a boundary, with the length of i's side.
 
     ``i`` ranges over ``rows`` and ``j`` over ``targets``; pairs meeting only at a
@@ -246,7 +246,7 @@ def shared_length(a: Any, b: Any) -> Any:
     return shapely.length(shapely.intersection(shapely.boundary(a), near))
 
 
-def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
+def _share_sliver(sliver: Any, neighbours: GeomArray) -> list[tuple[int, Any]]:
     """Cut ``sliver`` between its ``neighbours``: ``(neighbour position, part)`` pairs.
 
     Every point of the sliver goes to the neighbour whose shared boundary is
@@ -283,7 +283,7 @@ def _share_sliver(sliver: Any, neighbours: _GeomArray) -> list[tuple[int, Any]]:
 # ----------------------------------------------------------------------------- geometry helpers
 
 
-def geom_array(series: gpd.GeoSeries) -> _GeomArray:
+def geom_array(series: gpd.GeoSeries) -> GeomArray:
     """Shapely geometries of a GeoSeries as an object array."""
     return np.asarray(series.array, dtype=object)
 

@@ -18,41 +18,38 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from redistrict._atoms_faces import EPS_M, GRID_M, polygon_parts, shared_length
+from redistrict._atoms_faces import EPS_M, GRID_M, GeomArray, polygon_parts, shared_length
+from redistrict.problem import FloatArray, IntArray
 
 __all__ = ["Alloc", "subdivide"]
 
 #: Coordinates of point blocks closer than this (metres) are one location.
 _SAME_POINT_M = 1e-3
 
-_GeomArray = NDArray[np.object_]
-_IntArray = NDArray[np.int64]
-_FloatArray = NDArray[np.float64]
-
 
 @dataclass
 class Alloc:
     """Shares of blocks in cells: one row per (block, cell) pair."""
 
-    block: _IntArray
-    cell: _IntArray
-    households: _IntArray
-    residents: _FloatArray | None
-    weight: _FloatArray
+    block: IntArray
+    cell: IntArray
+    households: IntArray
+    residents: FloatArray | None
+    weight: FloatArray
 
 
 # ----------------------------------------------------------------------------- subdivision
 
 
 def subdivide(
-    cells: _GeomArray,
+    cells: GeomArray,
     kinds: NDArray[np.object_],
     alloc: Alloc,
-    geoms: _GeomArray,
+    geoms: GeomArray,
     is_point: bool,
     max_households: int,
     notes: list[str],
-) -> tuple[_GeomArray, NDArray[np.object_], Alloc]:
+) -> tuple[GeomArray, NDArray[np.object_], Alloc]:
     """Split every cell above ``max_households`` into one piece per block."""
     load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
     over = np.flatnonzero(load > max_households)
@@ -88,7 +85,7 @@ def subdivide(
     return out_cells, out_kinds, moved
 
 
-def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+def _split_by_polygons(cell: Any, blocks: GeomArray) -> tuple[list[Any], IntArray] | None:
     """Cut ``cell`` into the pieces of the (row-wise) ``blocks`` inside it."""
     raw = shapely.intersection(blocks, cell, grid_size=GRID_M)
     mains: list[Any] = []
@@ -102,7 +99,7 @@ def _split_by_polygons(cell: Any, blocks: _GeomArray) -> tuple[list[Any], _IntAr
     return _finish_split(cell, mains, blocks)
 
 
-def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+def _split_by_points(cell: Any, points: GeomArray) -> tuple[list[Any], IntArray] | None:
     """Cut ``cell`` into the Voronoi cells of the (row-wise) ``points``."""
     xy = shapely.get_coordinates(points)
     key = np.round(xy / _SAME_POINT_M).astype(np.int64)
@@ -131,7 +128,7 @@ def _split_by_points(cell: Any, points: _GeomArray) -> tuple[list[Any], _IntArra
     return pieces, site_piece[inverse.ravel()]
 
 
-def _finish_split(cell: Any, mains: list[Any], anchors: _GeomArray) -> tuple[list[Any], _IntArray] | None:
+def _finish_split(cell: Any, mains: list[Any], anchors: GeomArray) -> tuple[list[Any], IntArray] | None:
     """Absorb the rest of ``cell`` into the main pieces; map each row to a piece.
 
     Rows without a piece of their own go to the piece nearest their ``anchors``
@@ -160,7 +157,7 @@ def _finish_split(cell: Any, mains: list[Any], anchors: _GeomArray) -> tuple[lis
     return list(pieces), row_piece
 
 
-def _best_neighbours(parts: list[Any], pieces: _GeomArray) -> list[int]:
+def _best_neighbours(parts: list[Any], pieces: GeomArray) -> list[int]:
     """For each part, the piece sharing the longest boundary with it (else the nearest)."""
     arr = np.empty(len(parts), dtype=object)
     arr[:] = parts

@@ -48,11 +48,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, geom_array, road_faces
+from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
+from redistrict.problem import FloatArray, IntArray
 
 __all__ = ["GRID_M", "MINOR_SHARE", "SLIVER_WIDTH_M", "Atoms", "build_atoms"]
 
@@ -64,10 +65,6 @@ MINOR_SHARE = 0.05
 _NOISE_M = 0.5
 #: At most this many feature labels are quoted in one note or problem.
 _MAX_LISTED = 10
-
-_GeomArray = NDArray[np.object_]
-_IntArray = NDArray[np.int64]
-_FloatArray = NDArray[np.float64]
 
 
 @dataclass
@@ -281,11 +278,11 @@ def _road_problems(inputs: Inputs) -> list[str]:
     return problems
 
 
-def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> _FloatArray | None:
+def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> FloatArray | None:
     """Residents per block as floats (missing values count as 0 with a note)."""
     if "residents" not in blocks.columns:
         return None
-    values: _FloatArray = np.asarray(
+    values: FloatArray = np.asarray(
         blocks["residents"].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64
     )
     missing = ~np.isfinite(values)
@@ -298,7 +295,7 @@ def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> _FloatArray | None
     return values
 
 
-def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) -> _GeomArray:
+def _valid(geoms: GeomArray, layer: str, labels: pd.Index, notes: list[str]) -> GeomArray:
     """Repair invalid polygons (keeping their polygonal part) with a note."""
     invalid = ~shapely.is_valid(geoms)
     if not invalid.any():
@@ -315,10 +312,10 @@ def _valid(geoms: _GeomArray, layer: str, labels: pd.Index, notes: list[str]) ->
 
 
 def _attach_points(
-    geoms: _GeomArray,
-    households: _IntArray,
-    residents: _FloatArray | None,
-    cells: _GeomArray,
+    geoms: GeomArray,
+    households: IntArray,
+    residents: FloatArray | None,
+    cells: GeomArray,
     labels: pd.Index,
     notes: list[str],
 ) -> Alloc:
@@ -349,10 +346,10 @@ def _attach_points(
 
 
 def _attach_polygons(
-    geoms: _GeomArray,
-    households: _IntArray,
-    residents: _FloatArray | None,
-    cells: _GeomArray,
+    geoms: GeomArray,
+    households: IntArray,
+    residents: FloatArray | None,
+    cells: GeomArray,
     labels: pd.Index,
     notes: list[str],
 ) -> Alloc:
@@ -393,7 +390,7 @@ def _attach_polygons(
     return Alloc(bi, cj, hh, res, overlap)
 
 
-def _apportion(totals: _IntArray, group: _IntArray, weights: _FloatArray) -> _IntArray:
+def _apportion(totals: IntArray, group: IntArray, weights: FloatArray) -> IntArray:
     """Split integer ``totals[g]`` over the rows of group ``g`` by largest remainder."""
     if len(group) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -412,7 +409,7 @@ def _apportion(totals: _IntArray, group: _IntArray, weights: _FloatArray) -> _In
     return base + extra
 
 
-def _apportion_float(totals: _FloatArray, group: _IntArray, weights: _FloatArray) -> _FloatArray:
+def _apportion_float(totals: FloatArray, group: IntArray, weights: FloatArray) -> FloatArray:
     """Split ``totals`` like :func:`_apportion`, keeping whole numbers whole."""
     if np.all(totals == np.round(totals)) and np.all(np.abs(totals) < 2**52):
         whole = _apportion(np.round(totals).astype(np.int64), group, weights)
@@ -425,13 +422,13 @@ def _apportion_float(totals: _FloatArray, group: _IntArray, weights: _FloatArray
 
 
 def _assemble(
-    cells: _GeomArray,
+    cells: GeomArray,
     kinds: NDArray[np.object_],
     alloc: Alloc,
     n_blocks: int,
     inputs: Inputs,
     labels: pd.Index,
-) -> tuple[gpd.GeoDataFrame, pd.Series, _IntArray]:
+) -> tuple[gpd.GeoDataFrame, pd.Series, IntArray]:
     """Order the cells into atoms; return the atom table, block link and atom of each row."""
     reps = shapely.point_on_surface(cells)
     rank = np.empty(len(cells), dtype=np.int64)
@@ -462,7 +459,7 @@ def _assemble(
     return frame, block_atom, atom
 
 
-def _community_of(cells: _GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
+def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """Community covering most of each cell's area (nearest one when none overlaps)."""
     geoms = geom_array(communities.geometry)
     ids = communities["community_id"].astype(str).to_numpy(dtype=object)
@@ -483,7 +480,7 @@ def _community_of(cells: _GeomArray, communities: gpd.GeoDataFrame) -> NDArray[n
     return out
 
 
-def _check_conservation(households: _IntArray, frame: gpd.GeoDataFrame) -> None:
+def _check_conservation(households: IntArray, frame: gpd.GeoDataFrame) -> None:
     """Raise when the atoms do not hold exactly the households of the blocks."""
     blocks_total = int(households.sum())
     atoms_total = int(frame["households"].sum())
@@ -498,8 +495,8 @@ def _check_conservation(households: _IntArray, frame: gpd.GeoDataFrame) -> None:
 def _note_oversize(
     frame: gpd.GeoDataFrame,
     alloc: Alloc,
-    row_atom: _IntArray,
-    households: _IntArray,
+    row_atom: IntArray,
+    households: IntArray,
     labels: pd.Index,
     max_households: int,
     notes: list[str],

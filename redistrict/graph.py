@@ -41,8 +41,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from redistrict._atoms_faces import geom_array
+from redistrict._atoms_faces import GeomArray, geom_array
 from redistrict.errors import InputError
+from redistrict.problem import FloatArray, IntArray
 
 __all__ = ["CONTACT_M", "PARALLEL_DEG", "build_graph", "components_summary"]
 
@@ -61,10 +62,7 @@ _ROAD_SHARE = 0.5
 #: At most this many feature labels are quoted in one problem.
 _MAX_LISTED = 10
 
-_GeomArray = NDArray[np.object_]
 _EMPTY_LINE = shapely.LineString()
-_IntArray = NDArray[np.int64]
-_FloatArray = NDArray[np.float64]
 _XY = NDArray[np.float64]
 
 
@@ -255,8 +253,8 @@ def _to_crs(frame: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 
 def _shared_boundaries(
-    geoms: _GeomArray, reach: float
-) -> tuple[_IntArray, _IntArray, _FloatArray, _GeomArray, _FloatArray]:
+    geoms: GeomArray, reach: float
+) -> tuple[IntArray, IntArray, FloatArray, GeomArray, FloatArray]:
     """Shared boundary of every pair of atoms ``i < j`` that meet or face each other.
 
     Returns
@@ -309,15 +307,15 @@ def _shared_boundaries(
         merged[rows[both]] = shapely.line_merge(shapely.union(merged[rows[both]], fuzzy_lines[both]))
     present = total > 0
     keys, merged = keys[present], merged[present]
-    shared: _FloatArray = np.asarray(total[present], dtype=np.float64)
-    first_id: _IntArray = (keys // n).astype(np.int64)
-    second_id: _IntArray = (keys % n).astype(np.int64)
-    lines: _GeomArray = np.asarray(merged, dtype=object)
-    raw: _FloatArray = np.asarray(shapely.length(lines), dtype=np.float64)
+    shared: FloatArray = np.asarray(total[present], dtype=np.float64)
+    first_id: IntArray = (keys // n).astype(np.int64)
+    second_id: IntArray = (keys % n).astype(np.int64)
+    lines: GeomArray = np.asarray(merged, dtype=object)
+    raw: FloatArray = np.asarray(shapely.length(lines), dtype=np.float64)
     return first_id, second_id, shared, lines, raw
 
 
-def _overlap_depth(tree: shapely.STRtree, geoms: _GeomArray, i: _IntArray, j: _IntArray) -> _FloatArray:
+def _overlap_depth(tree: shapely.STRtree, geoms: GeomArray, i: IntArray, j: IntArray) -> FloatArray:
     """Mean width (metres) of the overlap of atoms ``i`` and ``j``, 0 when they do not overlap.
 
     Where census blocks overlap, the boundary of one runs inside the other: at a
@@ -344,8 +342,8 @@ def _overlap_depth(tree: shapely.STRtree, geoms: _GeomArray, i: _IntArray, j: _I
 
 
 def _shorter_side(
-    i: _IntArray, j: _IntArray, length: _FloatArray, lines: _GeomArray
-) -> tuple[_IntArray, _IntArray, _FloatArray, _GeomArray]:
+    i: IntArray, j: IntArray, length: FloatArray, lines: GeomArray
+) -> tuple[IntArray, IntArray, FloatArray, GeomArray]:
     """Reduce directed pairs to pairs ``lo < hi`` keeping the shorter side.
 
     A pair seen from one side only gets length 0 (its atoms meet at a corner).
@@ -358,7 +356,7 @@ def _shorter_side(
     return lo[first], hi[first], np.where(sides == 2, length[first], 0.0), lines[first]
 
 
-def _stretches(found: _GeomArray, tol: float | _FloatArray) -> tuple[_FloatArray, _GeomArray]:
+def _stretches(found: GeomArray, tol: float | FloatArray) -> tuple[FloatArray, GeomArray]:
     """Measure the connected line stretches in ``found``: corrected length and lines.
 
     Each stretch loses ``2 * tol`` (per row of ``found`` when an array): the
@@ -391,14 +389,14 @@ def _stretches(found: _GeomArray, tol: float | _FloatArray) -> tuple[_FloatArray
     return total, merged
 
 
-def _empty_lines(n: int) -> _GeomArray:
+def _empty_lines(n: int) -> GeomArray:
     """Return an object array of ``n`` empty LineStrings."""
     out = np.empty(n, dtype=object)
     out[:] = [_EMPTY_LINE] * n
     return out
 
 
-def _group_lines(lines: _GeomArray, owner: _IntArray, n: int) -> _GeomArray:
+def _group_lines(lines: GeomArray, owner: IntArray, n: int) -> GeomArray:
     """One MultiLineString per owner ``0..n-1`` gathering the line parts of ``lines``."""
     out = _empty_lines(n)
     parts, idx = shapely.get_parts(lines, return_index=True)
@@ -414,7 +412,7 @@ def _group_lines(lines: _GeomArray, owner: _IntArray, n: int) -> _GeomArray:
     return out
 
 
-def _free_boundary(cover: Any, boundary: _GeomArray, touched: _GeomArray, reach: float) -> _GeomArray:
+def _free_boundary(cover: Any, boundary: GeomArray, touched: GeomArray, reach: float) -> GeomArray:
     """Part of each atom's boundary facing a gap or the outside of all atoms.
 
     That is the part on the outline of ``cover`` (the union of all atoms), less the part
@@ -445,7 +443,7 @@ def _free_boundary(cover: Any, boundary: _GeomArray, touched: _GeomArray, reach:
 # ----------------------------------------------------------------------------- along lines
 
 
-def _segments(lines: _GeomArray, max_len: float) -> tuple[_XY, _XY, _IntArray]:
+def _segments(lines: GeomArray, max_len: float) -> tuple[_XY, _XY, IntArray]:
     """Straight segments (start, end, owner row) of ``lines``, at most ``max_len`` long."""
     dense = shapely.segmentize(lines, max_len) if np.isfinite(max_len) else lines
     parts, owner = shapely.get_parts(dense, return_index=True)
@@ -464,7 +462,7 @@ def _segments(lines: _GeomArray, max_len: float) -> tuple[_XY, _XY, _IntArray]:
     return start[nonzero], end[nonzero], seg_owner[nonzero]
 
 
-def _match_along(seg_a: _XY, seg_b: _XY, ref: _GeomArray, tol: float) -> _IntArray:
+def _match_along(seg_a: _XY, seg_b: _XY, ref: GeomArray, tol: float) -> IntArray:
     """For each segment, the row of ``ref`` whose line runs along it (else -1).
 
     A segment runs along a reference line when its midpoint is within ``tol`` of
@@ -498,12 +496,12 @@ def _road_attributes(
     roads: gpd.GeoDataFrame,
     seg_a: _XY,
     seg_b: _XY,
-    seg_pair: _IntArray,
-    seg_len: _FloatArray,
-    scale: _FloatArray,
-    raw: _FloatArray,
+    seg_pair: IntArray,
+    seg_len: FloatArray,
+    scale: FloatArray,
+    raw: FloatArray,
     snap_m: float,
-) -> tuple[_FloatArray, NDArray[np.object_]]:
+) -> tuple[FloatArray, NDArray[np.object_]]:
     """Length along major roads and the dominant road class of every edge."""
     n = len(raw)
     major_length = np.zeros(n)
@@ -536,9 +534,9 @@ def _barrier_blocked(
     barriers: gpd.GeoDataFrame | None,
     seg_a: _XY,
     seg_b: _XY,
-    seg_pair: _IntArray,
-    seg_len: _FloatArray,
-    raw: _FloatArray,
+    seg_pair: IntArray,
+    seg_len: FloatArray,
+    raw: FloatArray,
     snap_m: float,
 ) -> NDArray[np.bool_]:
     """Edges whose shared boundary lies mostly along or inside a barrier."""
@@ -561,7 +559,7 @@ def _barrier_blocked(
 # ----------------------------------------------------------------------------- nodes
 
 
-def _add_nodes(graph: nx.Graph, atoms: gpd.GeoDataFrame, geoms: _GeomArray, ids: _IntArray) -> None:
+def _add_nodes(graph: nx.Graph, atoms: gpd.GeoDataFrame, geoms: GeomArray, ids: IntArray) -> None:
     """Add one node per atom (sorted by id) with its attributes."""
     centroid = shapely.centroid(geoms)
     x, y = shapely.get_x(centroid), shapely.get_y(centroid)
