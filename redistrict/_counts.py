@@ -17,7 +17,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from redistrict._forced import forced_groups
@@ -26,7 +25,6 @@ from redistrict.problem import Band, IntArray, Problem
 
 __all__ = [
     "Fixed",
-    "components_without",
     "fixed_units",
     "relax",
     "split_units",
@@ -59,14 +57,14 @@ def fixed_units(problem: Problem) -> Fixed:
     # Groups every plan must put in one unit (small pieces behind a cut atom) above the band,
     # in components whose households some unit count could hold (gaps of the band are relaxed).
     forced: list[IntArray] = []
-    for piece in components_without(problem, rest):
+    for piece in problem.components(rest):
         if len(band.unit_counts(int(h[piece].sum()))):
             keep = np.zeros(problem.n, bool)
             keep[piece] = True
             forced += forced_groups(problem, keep)
     for group in forced:
         rest[group] = False
-    fixed = Fixed(oversize, forced, components_without(problem, rest))
+    fixed = Fixed(oversize, forced, problem.components(rest))
     problem._cache["fixed_units"] = fixed
     return fixed
 
@@ -259,19 +257,6 @@ def relax(
 
 def _units(n: int) -> str:
     return f"{n} unit{'s' if n != 1 else ''}"
-
-
-def components_without(problem: Problem, keep: np.ndarray) -> list[IntArray]:
-    """Connected components of the graph restricted to ``keep`` atoms."""
-    g = nx.Graph()
-    idx = np.flatnonzero(keep)
-    g.add_nodes_from(idx.tolist())
-    e = problem.edges
-    m = keep[e[:, 0]] & keep[e[:, 1]]
-    g.add_edges_from(e[m].tolist())
-    comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
-    comps.sort(key=lambda c: (-len(c), int(c[0])))
-    return comps
 
 
 def with_band(problem: Problem, band: Band) -> Problem:

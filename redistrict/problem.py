@@ -491,17 +491,28 @@ class Problem:
         """Divisor that turns a cost into metres per unit of weight."""
         return float(max(self.weight.sum(), 1e-9))
 
-    def components(self) -> list[IntArray]:
-        """Connected components of the graph as sorted position arrays (largest first)."""
-        if "comps" not in self._cache:
-            g = nx.Graph()
-            g.add_nodes_from(range(self.n))
-            g.add_edges_from(self.edges.tolist())
-            comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
-            comps.sort(key=lambda c: (-len(c), int(c[0])))
+    def components(self, keep: npt.NDArray[np.bool_] | None = None) -> list[IntArray]:
+        """Connected components of the graph as sorted position arrays (largest first).
+
+        Parameters
+        ----------
+        keep : array of bool, optional
+            Only these atoms and the edges between them (default: every atom; that
+            result is cached).
+        """
+        if keep is None and "comps" in self._cache:
+            cached: list[IntArray] = self._cache["comps"]
+            return cached
+        inside = np.ones(self.n, bool) if keep is None else keep
+        e = self.edges
+        g = nx.Graph()
+        g.add_nodes_from(np.flatnonzero(inside).tolist())
+        g.add_edges_from(e[inside[e[:, 0]] & inside[e[:, 1]]].tolist())
+        comps = [np.array(sorted(c), dtype=np.int64) for c in nx.connected_components(g)]
+        comps.sort(key=lambda c: (-len(c), int(c[0])))
+        if keep is None:
             self._cache["comps"] = comps
-        out: list[IntArray] = self._cache["comps"]
-        return out
+        return comps
 
     # ---------------------------------------------------------- evaluation
     def unit_cost(self, members: IntArray) -> tuple[float, int]:
