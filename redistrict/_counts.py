@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from redistrict._forced import forced_groups
+from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem
 
@@ -154,7 +155,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
             else "a separate part of the area holds"
         )
         raise InputError(
-            f"{_units(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
+            f"{counted(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
             f"of units of {band.lo}-{band.hi} holds; leave the number of units to the search, or "
             "widen the band"
         )
@@ -243,20 +244,16 @@ def relax(
         why = (
             f"{total} {what} cannot be divided into units of {band.lo}-{band.hi} ("
             + (
-                f"{_units(k)} would be {above}, {_units(k + 1)} {below}"
+                f"{counted(k)} would be {above}, {counted(k + 1)} {below}"
                 if high
-                else f"{_units(k)} would be {below}, {_units(k - 1)} {above}"
+                else f"{counted(k)} would be {below}, {counted(k - 1)} {above}"
             )
-            + f"): it is split into {_units(k)} of about {mean:,.0f} {what}, the band for this part set to "
+            + f"): it is split into {counted(k)} of about {mean:,.0f} {what}, the band for this part set to "
             f"{relaxed.lo:,}-{relaxed.hi:,} ({how})"
         )
     else:
         why = f"it is split into {k} units with the lower bound dropped"
     return with_band(problem, relaxed), range(k, k + 1), why
-
-
-def _units(n: int) -> str:
-    return f"{n} unit{'s' if n != 1 else ''}"
 
 
 def with_band(problem: Problem, band: Band) -> Problem:

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redistrict._words import counted
 from redistrict.costs import CostParams, unit_costs
 from redistrict.load import Inputs
 from redistrict.problem import Band, Problem
@@ -545,7 +546,8 @@ def annotate_units(
         bad = out.loc[~ok, "unit_id"].astype(int).tolist()
         if bad:
             notes.append(
-                f"{len(bad)} unit(s) reach beyond the service radius of {cap:,.0f} m: units "
+                f"{counted(len(bad))} {'reaches' if len(bad) == 1 else 'reach'} beyond the service "
+                f"radius of {cap:,.0f} m: units "
                 f"{', '.join(map(str, bad[:_MAX_LISTED]))}; they are flagged in the map and table"
             )
     if locked is not None and len(locked):

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redistrict._words import counted
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem
@@ -279,7 +280,7 @@ def fixed_groups(
                 group[pos[atom]] = name
         _check_contiguous(problem, group, locks.source)
         count = len({g for g in group if g})
-        notes.append(f"{count} unit(s) locked by {locks.source} ({int((group != '').sum())} atoms)")
+        notes.append(f"{counted(count)} locked by {locks.source} ({int((group != '').sum())} atoms)")
     soft: dict[str, int] = {}
     if scenario is not None and scenario.allow_change == "oversized_undersized":
         if "community_id" not in atoms.columns:
@@ -598,11 +599,11 @@ def _free_units(sub: Problem, units: int | None, locked: int) -> int | None:
             fix = "leave the number of units to the search"
         else:
             why = (
-                f"{locked} unit(s) are locked, and the atoms left free form "
+                f"{counted(locked)} {'is' if locked == 1 else 'are'} locked, and the atoms left free form "
                 f"{admissible.start}..{admissible.stop - 1} units of {band.lo}-{band.hi} {band.counts}"
             )
             fix = f"choose a number of units in {admissible.start + locked}..{admissible.stop - 1 + locked}"
-        raise InputError(f"{units} units cannot be planned: {why}; {fix}")
+        raise InputError(f"{counted(units)} cannot be planned: {why}; {fix}")
     return units - locked
 
 
@@ -693,8 +694,8 @@ def solve_locked(
             flags[int(unit) - 1 + offset] = flag
     elif units is not None and units != len(names):
         raise InputError(
-            f"{units} units cannot be planned: every atom is locked, into {len(names)} units; ask for "
-            f"{len(names)} units or leave the number of units to the search"
+            f"{counted(units)} cannot be planned: every atom is locked, into {counted(len(names))}; ask for "
+            f"{counted(len(names))} or leave the number of units to the search"
         )
     # Locked units keep their ids; the others are numbered by first atom (as solve does).
     seen = _unit_ids(raw, _kept_ids(names))

@@ -229,7 +229,7 @@ def test_annotate_units(
     # unit 2 reaches farther than 100 m from its centre: flagged, not hidden
     assert out["radius_ok"].tolist() == [True, False, True]
     assert out["status"].tolist() == ["ok", "beyond service radius", "ok"]
-    assert any("service radius" in n for n in notes)
+    assert any(n.startswith("1 unit reaches beyond the service radius") for n in notes)
 
 
 def test_annotate_units_residents_band(atoms: gpd.GeoDataFrame, problem: Problem) -> None:

@@ -90,7 +90,7 @@ def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
     locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id,households\n2,9,1\n3,9,1\n"))
     groups, notes = fixed_groups(atoms, problem, locks=locks)
     assert groups.to_dict() == {2: "lock 9", 3: "lock 9"}
-    assert "1 unit(s) locked" in notes[0]
+    assert "1 unit locked" in notes[0]
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
     # The locked unit keeps the id the lock file gives it; the others take the ids left free.
     assert sol.labels.tolist() == [1, 1, 9, 9, 2, 2]

@@ -100,7 +100,7 @@ def test_locked_units_count_towards_the_number(tmp_path: Path) -> None:
         assert sol.labels.nunique() == units
         assert sol.labels.loc[[2, 3]].tolist() == [9, 9]
         assert set(sol.unit_flags) == {"ok"}
-    with pytest.raises(InputError, match=r"1 unit\(s\) are locked.*choose a number of units in 4\.\.5"):
+    with pytest.raises(InputError, match=r"1 unit is locked.*choose a number of units in 4\.\.5"):
         solve_locked(problem, groups, units=6, method="exact", time_limit=10)
 
 
