@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from redistrict._unit_shapes import bridge_gaps
 from redistrict.problem import Band, Problem
 
 __all__ = [
@@ -100,9 +101,10 @@ def unit_table(
         agg["residents"] = ("residents", "sum")
     table = pd.DataFrame(df.groupby("unit_id").agg(**agg))  # type: ignore[call-overload]
     geoms = df[["unit_id", "geometry"]].dissolve(by="unit_id").geometry
-    units = gpd.GeoDataFrame(table, geometry=geoms.reindex(table.index), crs=atoms.crs)
+    area_km2 = geoms.area / 1e6  # of the atoms, before gaps between them are bridged
+    units = gpd.GeoDataFrame(table, geometry=bridge_gaps(geoms).reindex(table.index), crs=atoms.crs)
     units["households"] = units["households"].astype("int64")
-    units["area_km2"] = units.geometry.area / 1e6
+    units["area_km2"] = area_km2.reindex(table.index)
     units["staff_needed"] = staff_needed(units["households"])
     units["office_m2"] = office_space(units["households"])
     status = unit_status(units["households"], band)

@@ -45,7 +45,7 @@ from redistrict._atoms_faces import GeomArray, geom_array
 from redistrict.errors import InputError
 from redistrict.problem import FloatArray, IntArray
 
-__all__ = ["CONTACT_M", "PARALLEL_DEG", "build_graph", "components_summary"]
+__all__ = ["CONTACT_M", "PARALLEL_DEG", "SNAP_M", "build_graph", "components_summary"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ PARALLEL_DEG = 30.0
 _OVERLAP_M2 = 1.0
 #: Fraction of a shared boundary along barriers above which the edge is removed.
 _BARRIER_SHARE = 0.5
+#: Default distance (metres) within which a boundary lies along a road; gaps up to half of it are bridged.
+SNAP_M = 15.0
 #: Fraction of a shared boundary that must run along roads to give it a road class.
 _ROAD_SHARE = 0.5
 #: At most this many feature labels are quoted in one problem.
@@ -71,7 +73,7 @@ def build_graph(
     roads: gpd.GeoDataFrame,
     barriers: gpd.GeoDataFrame | None = None,
     *,
-    snap_m: float = 15.0,
+    snap_m: float = SNAP_M,
     min_shared_m: float = 1.0,
 ) -> nx.Graph:
     """Build the adjacency graph of the atoms.

@@ -1,0 +1,51 @@
+"""Unit outlines: pieces joined across a bridged gap are drawn as one polygon."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import box
+
+from redistrict.evaluate import unit_table
+from redistrict.graph import SNAP_M, build_graph
+from redistrict.problem import Band
+
+
+def _atoms(geoms: list[shapely.Geometry], units: list[int]) -> gpd.GeoDataFrame:
+    ids = pd.Index(range(len(geoms)), name="atom_id")
+    return gpd.GeoDataFrame(
+        {"households": [100] * len(geoms), "unit_id": units}, geometry=geoms, index=ids, crs="EPSG:32650"
+    )
+
+
+def test_a_unit_joined_across_a_narrow_gap_is_one_polygon() -> None:
+    # a0 and a1 are 5 m apart (bridged by the graph); a2, the other unit, touches both.
+    atoms = _atoms([box(0, 0, 100, 100), box(105, 0, 205, 100), box(0, 100, 205, 200)], [1, 1, 2])
+    roads = gpd.GeoDataFrame(
+        {"road_class": pd.Series([], dtype=str), "major": pd.Series([], dtype=bool)},
+        geometry=gpd.GeoSeries([], crs=atoms.crs),
+    )
+    graph = build_graph(atoms[["households", "geometry"]], roads)
+    assert graph.has_edge(0, 1)  # the premise: the graph counts them as neighbours
+    units = unit_table(atoms, atoms["unit_id"], Band(100, 300)).set_index("unit_id")
+    assert units.geometry[1].geom_type == "Polygon"
+    # the gap is filled, no other unit is covered, and the area is the atoms' own
+    assert units.geometry[1].area > 20_000
+    assert units.geometry[1].intersection(units.geometry[2]).area < 1e-6
+    assert units.loc[1, "area_km2"] == 20_000 / 1e6
+
+
+def test_pieces_farther_apart_than_the_graph_bridges_stay_apart() -> None:
+    far = SNAP_M  # twice the widest gap the graph bridges
+    atoms = _atoms([box(0, 0, 100, 100), box(100 + far, 0, 200 + far, 100)], [1, 1])
+    units = unit_table(atoms, atoms["unit_id"], Band(100, 300))
+    assert units.geometry[0].geom_type == "MultiPolygon"
+    assert units.geometry[0].area == 20_000
+
+
+def test_outlines_of_single_piece_units_are_untouched() -> None:
+    atoms = _atoms([box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 200, 200)], [1, 1, 2])
+    units = unit_table(atoms, atoms["unit_id"], Band(100, 300)).set_index("unit_id")
+    assert units.geometry[1].equals(box(0, 0, 200, 100))
+    assert units.geometry[2].equals(box(0, 100, 200, 200))
