@@ -61,6 +61,17 @@ def prepare_blocks(
         if name in columns and column not in (None, name):
             report.add(notes=[f"{source}: input column {name!r} replaced by {column!r}"])
 
+    if households in columns and len(frame) and int(counts.sum()) == 0:
+        chosen = (
+            f"the {len(frame)} blocks --where {where!r} selected" if where else f"its {len(frame)} blocks"
+        )
+        report.add(
+            problems=[
+                f"{source}: {chosen} hold no households (column {households!r} is 0 in every row); "
+                + ("select blocks with households in --where" if where else "check the --households column")
+            ]
+        )
+        return None, crs
     checked = check_role_geometry(
         frame.geometry, source, "blocks", report, droppable=counts == 0, single_kind=True
     )

@@ -699,6 +699,23 @@ def test_total_below_the_lower_bound(tmp_path: Path) -> None:
     )
 
 
+def test_a_selection_without_households_is_refused_when_the_blocks_are_read(tmp_path: Path) -> None:
+    blocks = _blocks([0, 0, 0, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS])
+    message = _fails(
+        _plan(tmp_path, "--where", "hh == 0", blocks=blocks),
+        2,
+        "the 3 blocks --where 'hh == 0' selected hold no households (column 'hh' is 0 in every row); "
+        "select blocks with households in --where",
+    )
+    # refused with the blocks, before the study area and roads are worked out
+    assert "road segments within" not in message
+    _fails(
+        _plan(tmp_path, blocks=_blocks([0] * 9), out=tmp_path / "all"),
+        2,
+        "its 9 blocks hold no households (column 'hh' is 0 in every row); check the --households column",
+    )
+
+
 @pytest.mark.parametrize(
     ("options", "fragments"),
     [
