@@ -206,7 +206,7 @@ def relax(
     relaxed = dataclasses.replace(band, lo=0, target=min(band.hi, max(1, total // k)))
     if total < band.lo:
         why = (
-            f"its {total} {what} are fewer than the band's lower bound {band.lo}: it forms one "
+            f"its {total:,} {what} are fewer than the band's lower bound {band.lo}: it forms one "
             "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
@@ -242,13 +242,18 @@ def relax(
         above = f"{100 * over:.1f} % above the upper bound"
         below = f"{100 * under:.1f} % below the lower bound"
         why = (
-            f"{total} {what} cannot be divided into units of {band.lo}-{band.hi} ("
+            f"{total:,} {what} cannot be divided into units of {band.lo}-{band.hi} ("
             + (
                 f"{counted(k)} would be {above}, {counted(k + 1)} {below}"
                 if high
                 else f"{counted(k)} would be {below}, {counted(k - 1)} {above}"
             )
-            + f"): it is split into {counted(k)} of about {mean:,.0f} {what}, the band for this part set to "
+            + (
+                f"): it forms 1 unit of {mean:,.0f}"
+                if k == 1
+                else f"): it is split into {counted(k)} of about {mean:,.0f}"
+            )
+            + f" {what}, the band for this part set to "
             f"{relaxed.lo:,}-{relaxed.hi:,} ({how})"
         )
     else:

@@ -38,6 +38,16 @@ def test_gap_of_the_band_gives_balanced_units(band: Band, sizes: list[int], frag
     assert any(relaxed in note for note in sol.notes), sol.notes
 
 
+def test_a_part_just_above_the_band_forms_one_unit() -> None:
+    # 3,400 households: 1 unit is 13.3 % above 3,000, 2 units 15 % below 2,000.
+    p = _row(17, 200, Band(2000, 3000))
+    sol = solve(p, time_limit=5.0, budget="work", seed=0)
+    assert sol.labels.nunique() == 1
+    note = next(note for note in sol.notes if "cannot be divided" in note)
+    assert "3,400 households cannot be divided into units of 2000-3000 (1 unit would be 13.3 % above" in note
+    assert "it forms 1 unit of 3,400 households" in note and "split" not in note
+
+
 def test_a_large_atom_does_not_unbalance_the_units() -> None:
     # 3,900 households with one atom of 1,200, 3 km from the others: 2 units of about 1,950,
     # below the band. Moving the lower bound down by the largest atom (to 750) let the far
@@ -60,7 +70,7 @@ def test_a_band_in_residents_is_named_so_in_the_notes() -> None:
     sol = solve(p, time_limit=5.0, budget="work", seed=0)
     relaxed = [note for note in sol.notes if "cannot be divided" in note]
     assert relaxed, sol.notes
-    assert "5000 residents cannot be divided" in relaxed[0] and "households" not in relaxed[0]
+    assert "5,000 residents cannot be divided" in relaxed[0] and "households" not in relaxed[0]
     assert sol.components["households"].sum() == 5000  # the column keeps its name
 
 

@@ -607,7 +607,7 @@ def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> 
     components = pd.DataFrame(record["components"])
     cut_off = components[components["households"] == 1500]
     assert len(cut_off) == 1 and cut_off["reason"].iloc[0]
-    assert "its 1500 households are fewer than the band's lower bound 2000" in run.notes()
+    assert "its 1,500 households are fewer than the band's lower bound 2000" in run.notes()
     assert "warning:" in run.stderr and "1500 households" in run.stderr
 
 
@@ -628,7 +628,7 @@ def test_component_that_cannot_be_divided_in_the_band(tmp_path: Path) -> None:
     assert record["units_in_band"] == 0
     assert int(run.summary()["households"].sum()) == 3420
     notes = run.notes()
-    assert "3420 households cannot be divided into units of 2000-3000" in notes
+    assert "3,420 households cannot be divided into units of 2000-3000" in notes
     assert "warning:" in run.stderr and "cannot be divided" in run.stderr
 
 
@@ -653,7 +653,7 @@ def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> No
         3,
         "error: no valid plan exists",
         "holds 1,500 households (below band; the band is 2,000-3,000 households)",
-        "its 1500 households are fewer than the band's lower bound 2000",
+        "its 1,500 households are fewer than the band's lower bound 2000",
         "1 of 3 units are outside the band: widen it (--band)",
         "drop --strict",
     )
