@@ -60,6 +60,11 @@ def prepare_blocks(
     for name, column in (("households", households), ("residents", residents)):
         if name in columns and column not in (None, name):
             report.add(notes=[f"{source}: input column {name!r} replaced by {column!r}"])
+    if residents is None and households != "residents" and "residents" in columns:
+        # Without --residents a column of that name is not counted, nor passed on to be taken for one.
+        frame = frame.drop(columns="residents")
+        unread = f"{source}: column 'residents' is not read; give --residents residents to count it"
+        report.add(notes=[unread])
 
     if households in columns and len(frame) and int(counts.sum()) == 0:
         chosen = (

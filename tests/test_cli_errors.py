@@ -699,6 +699,16 @@ def test_total_below_the_lower_bound(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("values", [["many"] * 9, [-5] * 9, [1500.0] * 8 + [None]])
+def test_a_residents_column_is_only_read_when_asked_for(tmp_path: Path, values: list[Any]) -> None:
+    # A column that happens to be called "residents" is not counted (nor refused) without --residents.
+    run = _plan(tmp_path, blocks=_blocks(residents=values))
+    record = _succeeds(run)
+    assert "residents" not in run.summary().columns
+    assert "column 'residents' is not read; give --residents residents to count it" in run.notes()
+    assert record["units"] == 2
+
+
 def test_a_selection_without_households_is_refused_when_the_blocks_are_read(tmp_path: Path) -> None:
     blocks = _blocks([0, 0, 0, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS])
     message = _fails(
