@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from redistrict._words import counted
 from redistrict.problem import Band, IntArray, Problem
 
-__all__ = ["Group", "count_noun", "decompose", "present"]
+__all__ = ["Group", "decompose", "present"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,6 @@ class Group:
 
 #: Why a piece could not form units on its own, by the kind of :class:`_Step`.
 _WHY = {"below": "below the band", "gap": "in a gap of the band"}
-
-
-def count_noun(n: int, noun: str) -> str:
-    """``"1 subproblem"``, ``"3 subproblems"``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -192,7 +188,7 @@ def _members(piece: _Piece, totals: dict[str, int]) -> tuple[tuple[str, ...], bo
         names = tuple(c if k == totals.get(c, k) else f"{_PART}{c}" for c, k in sorted(piece.parts.items()))
         return names, len(names) > 1
     n = len(piece.positions)
-    return (f"{count_noun(n, 'atom')} {_NO_COMMUNITY}",), n != 1
+    return (f"{counted(n, 'atom')} {_NO_COMMUNITY}",), n != 1
 
 
 def _label(piece: _Piece, totals: dict[str, int]) -> str:

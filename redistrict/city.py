@@ -54,8 +54,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from redistrict._city_groups import Group, count_noun, decompose, present
+from redistrict._city_groups import Group, decompose, present
 from redistrict._city_outputs import write_city_outputs
+from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem, Weights
 from redistrict.solve import Solution, solve
@@ -595,7 +596,7 @@ def merge_solutions(
     stuck = sum(1 for g in groups if g.stuck)
     if stuck:
         notes.append(
-            f"{count_noun(stuck, 'subproblem')} cannot form units of {band} and "
+            f"{counted(stuck, 'subproblem')} cannot form units of {band} and "
             f"{'has' if stuck == 1 else 'have'} no neighbouring group to merge with (see "
             "subproblems.csv, column 'formed')"
         )
@@ -648,7 +649,7 @@ def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
         return []
     band = f"{problem.band.lo}-{problem.band.hi}"
     return [
-        f"{count_noun(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
+        f"{counted(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
         f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
     ]
 
