@@ -51,7 +51,7 @@ from redistrict.continuity import community_report
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.maps import MapInfo, compare_map, save_map
-from redistrict.pipeline import PlanOptions, PlanResult, run_plan
+from redistrict.pipeline import PlanOptions, PlanResult, check_total, run_plan
 from redistrict.report import atomic_dir, drawn_communities, json_safe, plan_band, status_text, write_outputs
 from redistrict.scenario import Scenario, load_scenario, safe_name
 
@@ -212,19 +212,39 @@ def run_scenarios(
     """
     check_scenarios(scenarios)
     opts = base or PlanOptions()
+    _check_bands(inputs, scenarios, opts)
     runs = []
     for scenario in scenarios:
         say = None if progress is None else _prefixed(progress, scenario.name)
         try:
             result = run_plan(inputs, scenario.plan_options(inputs, opts), progress=say)
-        except InputError:
-            raise
+        except InputError as exc:
+            raise _of_scenario(exc, scenario) from exc
         except RedistrictError as exc:
             log.warning("scenario %s failed: %s", scenario.name, exc)
             runs.append(ScenarioRun(scenario, None, exc))
             continue
         runs.append(ScenarioRun(scenario, result))
     return runs
+
+
+def _check_bands(inputs: Inputs, scenarios: Sequence[Scenario], opts: PlanOptions) -> None:
+    """Refuse, before any scenario is solved, every scenario whose band the inputs cannot meet."""
+    problems: list[str] = []
+    for scenario in scenarios:
+        try:
+            check_total(inputs, scenario.plan_options(inputs, opts).band, lower="band.lo")
+        except InputError as exc:
+            problems += _of_scenario(exc, scenario).problems
+    if problems:
+        raise InputError(problems)
+
+
+def _of_scenario(exc: InputError, scenario: Scenario) -> InputError:
+    """``exc`` with each problem prefixed by the scenario it belongs to (unless it names it)."""
+    where = f"scenario {scenario.name!r}" + (f" ({scenario.source})" if scenario.source else "")
+    problems = [p if p.startswith(where) else f"{where}: {p}" for p in exc.problems]
+    return InputError(problems, notes=exc.notes)
 
 
 def _prefixed(progress: Callable[[str], None], name: str) -> Callable[[str], None]:

@@ -33,6 +33,7 @@ __all__ = [
     "PlanResult",
     "check_conservation",
     "check_memory",
+    "check_total",
     "require_in_band",
     "run_plan",
 ]
@@ -140,12 +141,28 @@ class PlanResult:
         return [note for note in self.notes if note in flagged]
 
 
-def _check_total(inputs: Inputs, band: Band) -> None:
+def check_total(inputs: Inputs, band: Band, *, lower: str = "the band (--band)") -> None:
+    """Refuse a band whose lower bound exceeds every household of the inputs.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The loaded inputs.
+    band : Band
+        The band in households.
+    lower : str
+        What the message tells the user to lower.
+
+    Raises
+    ------
+    InputError
+        When no unit can be formed.
+    """
     total = int(inputs.blocks["households"].sum())
     if total < band.lo:
         raise InputError(
             f"the blocks hold {total} households in all, fewer than the band's lower bound "
-            f"{band.lo}: no unit can be formed; lower the band (--band) or select a larger area"
+            f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
         )
 
 
@@ -172,7 +189,7 @@ def run_plan(
     """
     opts = options or PlanOptions()
     say = progress or (lambda _s: None)
-    _check_total(inputs, opts.band)
+    check_total(inputs, opts.band)
     seconds: dict[str, float] = {}
     notes = list(inputs.notes)
 

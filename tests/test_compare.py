@@ -131,6 +131,38 @@ def test_bad_scenarios_are_all_reported(tmp_path: Path, ottawa_testcase: Path) -
     assert not out.exists()
 
 
+def test_scenarios_are_named_in_errors_and_bands_checked_before_solving(
+    tmp_path: Path, ottawa_testcase: Path
+) -> None:
+    def scenario(name: str, body: str) -> str:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'name = "{name}"\n{body}', encoding="utf-8")
+        return str(path)
+
+    good = str(SCENARIOS / "band-2000-3000.toml")
+    huge = [scenario(f"huge{i}", f"[band]\nlo = {40_000 + i}\nhi = 50000\n") for i in (1, 2)]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["compare", good, *huge, *_inputs(ottawa_testcase), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    # Both bands are refused at once, before the first scenario is solved.
+    for i in (1, 2):
+        assert (
+            f"scenario 'huge{i}' ({huge[i - 1]}): the blocks hold 32843 households in all, fewer than "
+            f"the band's lower bound {40_000 + i}: no unit can be formed; lower band.lo" in text
+        )
+    assert "(--band)" not in text
+    assert not out.exists()
+    u99 = scenario("u99", "units = 99\n[band]\nlo = 2000\nhi = 3000\n")
+    result = runner.invoke(
+        app, ["compare", u99, *_inputs(ottawa_testcase), "--out", str(out), "--time-limit", "2"]
+    )
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"scenario 'u99' ({u99}): 32843 households cannot form 99 units of 2000-3000" in text
+    assert not out.exists()
+
+
 def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> None:
     west = [*_inputs(ottawa_testcase), "--where", "ONS_ID_gen3 == 3115", "--time-limit", "5"]
     first = tmp_path / "first"
