@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["Clock", "WallClock", "WorkClock", "make_clock"]
+from redistrict._words import counted
+
+__all__ = ["Clock", "WallClock", "WorkClock", "is_overrun_note", "make_clock", "overrun_note"]
+
+#: What every note on runs stopped by the safety limit says (:func:`overrun_note`).
+_OVERRUN = "hit the wall-clock safety limit of the work budget"
 
 # Rates measured on the reference machine (2 cores) with process CPU time, from
 # Ottawa Centretown, the three Ottawa neighbourhoods and the demo (see the
@@ -135,3 +140,27 @@ def make_clock(budget: str) -> Clock:
     if budget == "work":
         return WorkClock()
     raise ValueError(f"unknown budget {budget!r}: use 'time' or 'work'")
+
+
+def overrun_note(runs: int, where: str = "") -> str:
+    """The note on solver runs a :class:`WorkClock`'s safety limit stopped.
+
+    Parameters
+    ----------
+    runs : int
+        How many runs (or subproblems, with ``where``) it stopped.
+    where : str, optional
+        Which subproblems, when the note sums up several: they are then counted
+        instead of runs.
+    """
+    if where:
+        return (
+            f"{counted(runs, 'subproblem')} ({where}): a solver run {_OVERRUN}: "
+            f"{'its' if runs == 1 else 'their'} plans may differ on another machine"
+        )
+    return f"{counted(runs, 'solver run')} {_OVERRUN}: this plan may differ on another machine"
+
+
+def is_overrun_note(note: str) -> bool:
+    """Whether ``note`` is an :func:`overrun_note` (about reproducibility, not the plan's validity)."""
+    return _OVERRUN in note

@@ -56,6 +56,7 @@ import pandas as pd
 
 from redistrict._city_groups import Group, decompose, present
 from redistrict._city_outputs import write_city_outputs
+from redistrict._clock import is_overrun_note, overrun_note
 from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem, Weights
@@ -95,6 +96,8 @@ SYNCHRONOUS = "synchronous"
 _CACHE_FORMAT = 1
 #: Seconds to wait for an existing Dask scheduler to answer.
 _CONNECT_TIMEOUT_S = 20
+#: At most this many subproblems are listed in one note.
+_MAX_LISTED = 10
 
 
 # --------------------------------------------------------------------- solving
@@ -582,6 +585,7 @@ def merge_solutions(
     labels = np.full(problem.n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
     notes: list[str] = []
+    overrun: list[int] = []
     offset = 0
     for g, s in zip(groups, solutions, strict=True):
         if len(s.labels) != len(g.positions):
@@ -591,7 +595,12 @@ def merge_solutions(
         for u, flag in enumerate(s.flags):
             flags[offset + u + 1] = flag
         offset += len(s.flags)
-        notes += [f"subproblem {g.index} ({_group_label(g)}): {note}" for note in s.notes]
+        notes += [f"subproblem {g.index} ({_group_label(g)}): {n}" for n in s.notes if not is_overrun_note(n)]
+        if any(is_overrun_note(n) for n in s.notes):
+            overrun.append(g.index)
+    if overrun:
+        listed = ", ".join(map(str, overrun[:_MAX_LISTED])) + (", ..." if len(overrun) > _MAX_LISTED else "")
+        notes.append(overrun_note(len(overrun), where=listed))
     band = f"{problem.band.lo}-{problem.band.hi}"
     stuck = sum(1 for g in groups if g.stuck)
     if stuck:

@@ -17,6 +17,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from redistrict._clock import is_overrun_note
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
 from redistrict.errors import InfeasibleError, InputError
@@ -327,7 +328,7 @@ def require_in_band(result: PlanResult) -> None:
         f"unit {row['unit_id']} holds {int(row[measure]):,} {measure} ({row['status']}; the band is {text})"
         for _, row in bad.iterrows()
     ]
-    problems += list(result.solution.notes)
+    problems += [note for note in result.solution.notes if not is_overrun_note(note)]
     locked = bad["locked"].astype(bool) if "locked" in bad.columns else pd.Series(False, index=bad.index)
     fixes = "widen it (--band), use smaller atoms (--atoms blocks)"
     if locked.any():

@@ -52,7 +52,7 @@ import pandas as pd
 
 from redistrict._allocate import perturb, restarts
 from redistrict._certify import strengthen
-from redistrict._clock import TREE_ATOM, Clock, make_clock
+from redistrict._clock import TREE_ATOM, Clock, make_clock, overrun_note
 from redistrict._construct import bisect_plan, default_tries
 from redistrict._counts import (
     fixed_units,
@@ -373,10 +373,7 @@ def solve(
     labels = renumber(labels)
     seconds = time.perf_counter() - start
     if clock.overruns:
-        notes.append(
-            f"{clock.overruns} solver run(s) hit the wall-clock safety limit of the work budget: "
-            "this plan may differ on another machine"
-        )
+        notes.append(overrun_note(clock.overruns))
     objective = float(sum(objectives))
     if oversize.size:
         objective += float(sum(problem.unit_cost(np.array([i]))[0] for i in oversize.tolist()))

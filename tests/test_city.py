@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import types
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redistrict import city
+from redistrict._clock import overrun_note
 from redistrict.city import (
     SYNCHRONOUS,
     CacheReport,
@@ -22,7 +25,8 @@ from redistrict.city import (
     solve_groups,
 )
 from redistrict.cli import app
-from redistrict.errors import InputError
+from redistrict.errors import InfeasibleError, InputError
+from redistrict.pipeline import require_in_band
 from redistrict.problem import Band, Problem
 
 
@@ -221,6 +225,34 @@ def plan_labels(problem: Problem, groups: list[Group], **kwargs: Any) -> tuple[p
     sols, report = solve_groups(problem, groups, time_limit=30.0, seed=3, **kwargs)
     merged = merge_solutions(problem, groups, sols)
     return merged.labels, report
+
+
+def test_safety_limit_notes_are_summed_up_and_do_not_fail_strict() -> None:
+    problem, groups = random_city()
+    sols, _ = solve_groups(problem, groups, time_limit=5.0, seed=3, scheduler=SYNCHRONOUS)
+    # Two subproblems as a work budget reports them when its wall-clock safety limit stopped a run.
+    sols = [
+        dataclasses.replace(s, notes=(*s.notes, overrun_note(1))) if i in (0, 2) else s
+        for i, s in enumerate(sols)
+    ]
+    merged = merge_solutions(problem, groups, sols)
+    overrun = [n for n in merged.notes if "safety limit" in n]
+    assert overrun == [
+        "2 subproblems (0, 2): a solver run hit the wall-clock safety limit of the work budget: "
+        "their plans may differ on another machine"
+    ]
+    # --strict lists only what puts units outside the band.
+    units = pd.DataFrame({"unit_id": [1, 2], "households": [2500, 3400], "in_band": [True, False]})
+    units["status"] = ["ok", "above band"]
+    result = types.SimpleNamespace(
+        units=units,
+        options=types.SimpleNamespace(scenario=None, band=Band(2000, 3000)),
+        solution=merged,
+    )
+    with pytest.raises(InfeasibleError) as caught:
+        require_in_band(result)  # type: ignore[arg-type]
+    assert caught.value.problems[0].startswith("unit 2 holds 3,400 households")
+    assert not any("safety limit" in p for p in caught.value.problems)
 
 
 def test_two_dask_workers_give_the_single_process_plan() -> None:
