@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redistrict._console import print_whole
+from redistrict._out_dir import check_out_dir
 from redistrict.errors import InputError, RedistrictError
 from redistrict.problem import Band, Weights, band_problems
 
@@ -267,20 +268,6 @@ def _check_band(band: tuple[int, int], target: int | None) -> None:
         raise InputError(problems)
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    """Refuse an ``--out`` that is a file, or a folder with content redistrict did not write."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(
-            f"--out {out_dir} is an existing file, not a folder: give the path of a new folder "
-            "(the output folder is replaced as a whole)"
-        )
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "run.json").is_file():
-        raise InputError(
-            f"--out {out_dir} is a folder holding other files (no run.json of an earlier plan): "
-            "give a new or empty folder, since the output folder is replaced as a whole"
-        )
-
-
 def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:
     """Print the run's notes on stderr, its warnings as ``warning:`` lines.
 
@@ -458,7 +445,7 @@ def _plan_and_write(
     _check_band(band, target)
     if units is not None and units < 1:
         raise InputError(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
-    _check_out_dir(out_dir)
+    check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
     if chosen is not None and (tuple(band) != (2000, 3000) or target is not None):
         raise InputError(
@@ -655,7 +642,7 @@ def city(
         _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
         _check_band(band, target)
-        _check_out_dir(out_dir)
+        check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
@@ -728,7 +715,6 @@ def compare(
     _setup_logging(verbose)
     with _reported():
         from redistrict.compare import (
-            check_out_dir,
             comparison_title,
             load_scenarios,
             print_summary,
@@ -745,7 +731,7 @@ def compare(
         _check_choice("--lang", lang, ("zh", "en"))
         _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
-        check_out_dir(out_dir)
+        check_out_dir(out_dir, "comparison")
         chosen = load_scenarios(scenarios)
         if lock_plan is not None and lock is None:
             raise InputError("--lock-plan names the plan a --lock file refers to: give --lock FILE too")

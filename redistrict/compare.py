@@ -58,7 +58,6 @@ from redistrict.scenario import Scenario, load_scenario, safe_name
 __all__ = [
     "COMPARISON_COLUMNS",
     "ScenarioRun",
-    "check_out_dir",
     "check_scenarios",
     "comparison_html",
     "comparison_markdown",
@@ -131,28 +130,6 @@ def load_scenarios(paths: Sequence[str | Path]) -> list[Scenario]:
         raise InputError(problems)
     check_scenarios(scenarios)
     return scenarios
-
-
-def check_out_dir(out_dir: str | Path) -> None:
-    """Refuse an output folder that is a file or holds files other than a comparison.
-
-    Raises
-    ------
-    InputError
-        When ``out_dir`` is a file or a non-empty folder without ``comparison.csv``.
-
-    """
-    path = Path(out_dir)
-    if path.exists() and not path.is_dir():
-        raise InputError(
-            f"--out {path} is an existing file, not a folder: give the path of a new folder "
-            "(the output folder is replaced as a whole)"
-        )
-    if path.is_dir() and any(path.iterdir()) and not (path / "comparison.csv").is_file():
-        raise InputError(
-            f"--out {path} is a folder holding other files (no comparison.csv of an earlier "
-            "comparison): give a new or empty folder, since it is replaced as a whole"
-        )
 
 
 def check_scenarios(scenarios: Sequence[Scenario]) -> None:

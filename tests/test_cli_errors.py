@@ -799,6 +799,23 @@ def test_out_that_is_a_folder_of_other_files_is_refused(tmp_path: Path) -> None:
     assert [p.name for p in folder.iterdir()] == ["letter.txt"]
 
 
+def test_a_plan_folder_with_the_users_own_files_is_not_replaced(tmp_path: Path) -> None:
+    first = _plan(tmp_path)
+    _succeeds(first)
+    (first.out / "my notes.txt").write_text("keep me", encoding="utf-8")
+    (first.out / "review").mkdir()
+    again = _plan(tmp_path)
+    assert again.result.exit_code == 2, again.result.output
+    assert (
+        "holds an earlier plan and 2 other entries it did not write (my notes.txt, review/), which "
+        "replacing the folder would delete: move them out, or give a new folder" in again.stderr
+    )
+    assert (first.out / "my notes.txt").read_text(encoding="utf-8") == "keep me"
+    (first.out / "my notes.txt").unlink()
+    (first.out / "review").rmdir()
+    _succeeds(_plan(tmp_path))  # only its own outputs: replaced
+
+
 def test_failed_run_keeps_the_previous_output(tmp_path: Path) -> None:
     first = _plan(tmp_path)
     _succeeds(first)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -108,6 +109,20 @@ def test_pages_and_map(compared: Path) -> None:
     assert "| 方案 |" in markdown and "调整户数" in markdown and "调整户数" in page
     assert "Households moved" not in markdown and "Households moved" not in page
     assert "http://" not in page and "https://" not in page
+
+
+def test_a_comparison_folder_with_the_users_own_files_is_not_replaced(
+    compared: Path, tmp_path: Path, ottawa_testcase: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(compared, out)
+    (out / NAMES[0] / "review.docx").write_bytes(b"keep me")
+    files = [str(SCENARIOS / f"{n}.toml") for n in NAMES]
+    result = runner.invoke(app, ["compare", *files, *_inputs(ottawa_testcase), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"holds an earlier comparison and 1 other entry it did not write ({NAMES[0]}/review.docx)" in text
+    assert (out / NAMES[0] / "review.docx").read_bytes() == b"keep me"
 
 
 def test_bad_scenarios_are_all_reported(tmp_path: Path, ottawa_testcase: Path) -> None:
