@@ -20,6 +20,7 @@ Every change is reported as a note that says how to fix the file.
 from __future__ import annotations
 
 import codecs
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ _ENCODINGS: Final[tuple[tuple[str, str], ...]] = (("UTF-8", "utf-8"), ("GB18030"
 #: text such as ``Région`` decodes as GB18030 too, but into rare characters.
 _COMMON_CHINESE_SHARE: Final[float] = 0.8
 
+#: C1 control characters: Windows-1252 punctuation read as Latin-1 (:func:`_windows_1252`).
+_C1: Final = re.compile("[\x80-\x9f]")
 #: What a Shapefile's .cpg file may say for an encoding GDAL decodes correctly
 #: for Chinese text (upper case, without ``-``/``_``/spaces).
 _CHINESE_CPG: Final[frozenset[str]] = frozenset(
@@ -125,7 +128,10 @@ def read_text(role: str, path: Path, layer: str, columns: Sequence[str], report:
     report.add(notes=[f"{source}: {message}" for message in warned])
     if dbf is None:
         return TextLayer(frame)
-    return _check_shapefile_text(role, path, layer, dbf, frame, columns, report)
+    text = _check_shapefile_text(role, path, layer, dbf, frame, columns, report)
+    if text.frame is frame and _cpg_text(dbf)[0] is None:
+        return TextLayer(_windows_1252(frame, source, path, report), text.hint)
+    return text
 
 
 def _cpg_text(dbf: Path) -> tuple[Path | None, str | None]:
@@ -376,6 +382,44 @@ def _decode_values(
                 return f"e.g. column {name!r}, row id {_row_of(raw, position, value)}: {shown!r}"
         tables.append(table)
     return tables
+
+
+def _windows_1252(frame: pd.DataFrame, source: str, path: Path, report: Report) -> pd.DataFrame:
+    """Decode again as Windows-1252 the text of a Shapefile read as Latin-1 that holds C1 codes.
+
+    Without a ``.cpg`` file GDAL reads a Shapefile as Latin-1, which turns the
+    punctuation of Windows-1252 (the usual Western single-byte encoding: ``—``,
+    ``“``, ``’``, ``€``) into invisible control characters (U+0080-U+009F) that
+    no real text holds. Texts holding one are decoded as Windows-1252, the
+    others are left as read.
+    """
+    names = _attribute_names(frame)
+    texts = list(_texts(frame))
+    table: dict[str, str] = {}
+    for text in [*names, *(t for _, _, values in texts for t in values)]:
+        if _C1.search(text):
+            try:
+                table[text] = text.encode("latin-1").decode("cp1252")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue  # a byte Windows-1252 leaves undefined: not Windows-1252
+    if not table:
+        return frame
+    out = frame.copy()
+    for position, _, values in texts:
+        if any(t in table for t in values):
+            column = out.iloc[:, position]
+            changed = column.map(lambda t: table.get(t, t) if isinstance(t, str) else t)
+            out.isetitem(position, changed.astype(column.dtype).to_numpy())
+    out = out.rename(columns={n: table[n] for n in names if n in table})
+    before, after = next(iter(table.items()))
+    report.add(
+        notes=[
+            f"{source}: read {path} as Windows-1252 text because it has no .cpg file and, read as "
+            f"Latin-1, its punctuation would be control characters (e.g. {after!r}, not {before!r}); "
+            "add a .cpg file containing 1252 to say so"
+        ]
+    )
+    return out
 
 
 def _recode(raw: pd.DataFrame, *, cut_names: bool) -> _Recoded | str:

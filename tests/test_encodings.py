@@ -194,6 +194,21 @@ def test_latin1_shapefile_without_cpg_is_left_alone(tmp_path: Path) -> None:
     assert report.notes == []
 
 
+def test_windows_1252_shapefile_without_cpg_keeps_its_punctuation(tmp_path: Path) -> None:
+    # Read as Latin-1, "—" (0x97) and "’" (0x92) would be invisible control characters.
+    blocks = _blocks()
+    blocks["quartier"] = ["Vanier — Nord", "Côte d’Azur", "Région"] * 3
+    shp = _shapefile(blocks, tmp_path / "blocks.shp", "cp1252", None)
+    layer, report = _read("blocks", shp, ["hh"])
+    assert layer is not None, report.problems
+    assert layer.frame["quartier"].tolist() == blocks["quartier"].tolist()
+    assert report.notes == [
+        f"blocks ({shp}:blocks): read {shp} as Windows-1252 text because it has no .cpg file and, "
+        "read as Latin-1, its punctuation would be control characters (e.g. 'Vanier — Nord', not "
+        "'Vanier \\x97 Nord'); add a .cpg file containing 1252 to say so"
+    ]
+
+
 def test_mis_decoded_names_asked_for_as_read_are_kept(tmp_path: Path) -> None:
     blocks = _blocks().rename(columns={"hh": "户数"})
     shp = _shapefile(blocks, tmp_path / "blocks.shp", "GBK", None)
