@@ -96,6 +96,8 @@ SYNCHRONOUS = "synchronous"
 _CACHE_FORMAT = 1
 #: Seconds to wait for an existing Dask scheduler to answer.
 _CONNECT_TIMEOUT_S = 20
+#: Block columns redistrict adds itself: not offered for --partition-by.
+_OWN_COLUMNS = ("households", "residents")
 #: At most this many subproblems are listed in one note.
 _MAX_LISTED = 10
 
@@ -805,7 +807,7 @@ def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | Non
             "larger area"
         )
     if partition_by is not None and partition_by not in inputs.blocks.columns:
-        usable = sorted(str(c) for c in inputs.blocks.columns if c != "geometry")
+        usable = sorted(str(c) for c in inputs.blocks.columns if c not in ("geometry", *_OWN_COLUMNS))
         problems.append(
             f"--partition-by {partition_by!r}: the blocks "
             f"({inputs.sources.get('blocks', 'blocks')}) have no such column; "

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from redistrict._console import print_whole
 from redistrict._out_dir import check_out_dir
+from redistrict._words import counted
 from redistrict.errors import InputError, RedistrictError
 from redistrict.problem import Band, Weights, band_problems
 
@@ -190,9 +191,10 @@ ScenarioFilesArg = Annotated[
 
 
 def _setup_logging(verbose: bool) -> None:
+    # Without --verbose only warnings are logged: print them as the other warning lines.
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(levelname)s %(name)s: %(message)s" if verbose else "warning: %(message)s",
         stream=sys.stderr,
     )
 
@@ -642,6 +644,8 @@ def city(
         _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
         _check_band(band, target)
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers must be at least 1, not {workers}")
         check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
@@ -666,8 +670,9 @@ def city(
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
         out.print(
             f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
-            f"{rep.cached} from the cache, {rep.workers} worker{'' if rep.workers == 1 else 's'}, "
-            f"{escape(rep.scheduler)}), "
+            f"{rep.cached} from the cache, "
+            + (f"{counted(rep.workers, 'worker')}, " if rep.solved else "")
+            + f"{escape(rep.scheduler)}), "
             f"{len(units)} units ({int(units['in_band'].sum())} in band), "
             f"{int(units['households'].sum()):,} households, status {plan_.solution.status}, "
             f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",

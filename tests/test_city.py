@@ -347,7 +347,7 @@ def test_city_command_on_ottawa_testcase(ottawa_testcase: Path, tmp_path: Path) 
     # Rerun: everything from the cache, same plan.
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert "0 solved, 3 from the cache" in " ".join(again.output.split())
+    assert "(0 solved, 3 from the cache, synchronous)" in " ".join(again.output.split())  # no "0 workers"
     pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), summary)
 
 
@@ -368,6 +368,14 @@ def test_unknown_partition_column_is_reported(ottawa_testcase: Path, tmp_path: P
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "--partition-by 'district'" in text and "ONS_ID_gen3" in text
+    assert "households," not in text.split("choose one of")[1]  # redistrict's own column
+    args[args.index("--partition-by") : args.index("district") + 1] = ["--workers", "0"]
+    result = CliRunner().invoke(app, [*args[:2], "missing.gpkg", *args[3:]])
+    assert result.exit_code == 2
+    # refused before any input is read
+    assert " ".join(result.output.split()).startswith(
+        "error: invalid input: --workers must be at least 1, not 0"
+    )
 
 
 def test_area_of_an_atom_is_that_of_most_of_its_households() -> None:
