@@ -17,7 +17,8 @@ __all__ = ["check_layer_crs", "metric_crs", "to_crs"]
 def check_layer_crs(layer: Layer) -> list[str]:
     """Check that a layer declares a CRS, and that a geographic CRS really holds degrees."""
     frame = layer.frame
-    problems = v.check_crs(frame.crs, layer.source, str(layer.path))
+    bounds = frame.total_bounds if isinstance(frame, gpd.GeoDataFrame) and len(frame) else None
+    problems = v.check_crs(frame.crs, layer.source, str(layer.path), bounds)
     if not problems and frame.crs.is_geographic:
         problems = v.check_degrees(frame.crs, frame.total_bounds, layer.source, str(layer.path))
     return problems

@@ -51,7 +51,9 @@ def is_metric(crs: pyproj.CRS) -> bool:
     )
 
 
-def check_crs(crs: pyproj.CRS | None, source: str, path: str) -> list[str]:
+def check_crs(
+    crs: pyproj.CRS | None, source: str, path: str, bounds: Sequence[float] | None = None
+) -> list[str]:
     """Check that a layer declares its coordinate reference system.
 
     Parameters
@@ -62,6 +64,9 @@ def check_crs(crs: pyproj.CRS | None, source: str, path: str) -> list[str]:
         Human description of the layer.
     path : str
         The file, used in the ``ogr2ogr`` fix hint.
+    bounds : sequence of float, optional
+        ``(minx, miny, maxx, maxy)`` of the layer: the hint then suggests
+        longitude/latitude only for coordinates that can be degrees.
 
     Returns
     -------
@@ -71,11 +76,24 @@ def check_crs(crs: pyproj.CRS | None, source: str, path: str) -> list[str]:
     """
     if crs is not None:
         return []
+    missing = f"{source} has no coordinate reference system (CRS), so it cannot be placed on the map: "
+    if bounds is not None and all(math.isfinite(b) for b in bounds) and not _degrees(bounds):
+        minx, miny, maxx, maxy = bounds
+        return [
+            missing + f"its coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) are "
+            "not degrees but projected ones (metres, feet ...): assign the projected CRS they are "
+            f"in (the data's documentation names it), e.g. `ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {path}`"
+        ]
     return [
-        f"{source} has no coordinate reference system (CRS), so it cannot be placed on the map: "
-        f"assign the CRS the coordinates are really in, e.g. "
+        missing + "assign the CRS the coordinates are really in, e.g. "
         f"`ogr2ogr -a_srs EPSG:4326 fixed.gpkg {path}` for longitude/latitude"
     ]
+
+
+def _degrees(bounds: Sequence[float]) -> bool:
+    """Whether ``(minx, miny, maxx, maxy)`` can be longitudes and latitudes."""
+    minx, miny, maxx, maxy = bounds
+    return -180.0 <= minx <= maxx <= 360.0 and -90.0 <= miny <= maxy <= 90.0
 
 
 def check_degrees(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, path: str) -> list[str]:
@@ -100,9 +118,9 @@ def check_degrees(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, 
     """
     if crs is None or not crs.is_geographic or not all(math.isfinite(b) for b in bounds):
         return []
-    minx, miny, maxx, maxy = bounds
-    if -180.0 <= minx <= maxx <= 360.0 and -90.0 <= miny <= maxy <= 90.0:
+    if _degrees(bounds):
         return []
+    minx, miny, maxx, maxy = bounds
     swapped = -90.0 <= minx <= maxx <= 90.0 and -180.0 <= miny <= maxy <= 180.0
     return [
         f"{source}: declares the geographic CRS {crs.name} but its coordinates "

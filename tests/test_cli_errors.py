@@ -385,11 +385,21 @@ def test_problems_of_several_layers_are_reported_together(tmp_path: Path) -> Non
 def test_layer_without_crs_says_how_to_assign_one(tmp_path: Path) -> None:
     shapefile = tmp_path / "blocks.shp"
     _write(_blocks().set_crs(None, allow_override=True), shapefile)
-    _fails(
+    message = _fails(
         _plan(tmp_path, blocks=str(shapefile)),
         2,
         f"blocks ({shapefile}:blocks) has no coordinate reference system (CRS)",
-        f"`ogr2ogr -a_srs EPSG:4326 fixed.gpkg {shapefile}`",
+        "its coordinates (367000, 5.03e+06) .. (367900, 5.0309e+06) are not degrees but projected ones",
+        f"`ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {shapefile}`",
+    )
+    assert "EPSG:4326" not in message
+    degrees = tmp_path / "degrees.shp"
+    _write(_blocks().to_crs("EPSG:4326").set_crs(None, allow_override=True), degrees)
+    _fails(
+        _plan(tmp_path, blocks=str(degrees)),
+        2,
+        f"blocks ({degrees}:degrees) has no coordinate reference system (CRS)",
+        f"`ogr2ogr -a_srs EPSG:4326 fixed.gpkg {degrees}` for longitude/latitude",
     )
 
 
