@@ -23,7 +23,7 @@ from redistrict._load_formats import layer_driver, reason, sibling
 if TYPE_CHECKING:
     from redistrict._load_read import Report
 
-__all__ = ["COORDINATE_NAMES", "coordinate_advice", "csv_points"]
+__all__ = ["COORDINATE_NAMES", "coordinate_advice", "csv_geometry_crs", "csv_points"]
 
 #: Pairs of column names (lower case) read as point coordinates from a CSV file.
 COORDINATE_NAMES: Final[tuple[tuple[str, str], ...]] = (
@@ -168,3 +168,28 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
         ]
     )
     return None
+
+
+def csv_geometry_crs(
+    path: Path, layer: str, frame: gpd.GeoDataFrame, source: str, report: Report
+) -> gpd.GeoDataFrame:
+    """Give a CSV layer with a geometry column (WKT) but no CRS the CRS its coordinates allow.
+
+    GDAL reads the CRS of a ``.prj`` file beside it; without one, as for coordinate
+    columns (:func:`csv_points`), the layer is taken to be in WGS 84 when every
+    coordinate is in degrees (with a note). Otherwise it is returned as it is, and
+    the missing CRS is reported by the CRS check.
+    """
+    if frame.crs is not None or layer_driver(path, layer) != "CSV" or frame.geometry.isna().all():
+        return frame
+    minx, miny, maxx, maxy = frame.total_bounds
+    if -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0:
+        report.add(
+            notes=[
+                f"{source}: its geometry was read in WGS 84 (EPSG:4326), since the file has no CRS and "
+                "every coordinate is in degrees; if it is in another CRS, write that CRS as WKT into "
+                f"{path.with_suffix('.prj').name}"
+            ]
+        )
+        return frame.set_crs("EPSG:4326")
+    return frame

@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from redistrict import _validate as v
-from redistrict._load_csv import coordinate_advice, csv_points
+from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
 from redistrict._load_formats import layer_driver, read_text, reason
 from redistrict.errors import InputError
 
@@ -222,6 +222,8 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
         if points is None:
             return None
         frame = points
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = csv_geometry_crs(path, chosen, frame, f"{role} ({path}:{chosen})", report)
     read = Layer(role, path, chosen, frame, is_osm, text.hint)
     if not isinstance(frame, gpd.GeoDataFrame):
         advice = ""

@@ -279,6 +279,27 @@ def test_csv_crs_from_prj_file(tmp_path: Path) -> None:
     assert "read points from the columns 'x坐标' and 'y坐标' (CRS NAD83 / MTM zone 9)" in run.notes()
 
 
+def test_csv_of_wkt_polygons_in_degrees_is_read_in_wgs84(tmp_path: Path) -> None:
+    blocks = _blocks()
+    path = tmp_path / "blocks.csv"
+    table = pd.DataFrame({"WKT": blocks.to_crs("EPSG:4326").geometry.to_wkt(), "hh": blocks["hh"]})
+    table.to_csv(path, index=False)
+    run = _plan(tmp_path, blocks=str(path))
+    assert _succeeds(run)["households"] == 9 * HOUSEHOLDS
+    assert "its geometry was read in WGS 84 (EPSG:4326), since the file has no CRS" in run.notes()
+    # In metres, without a .prj file: its CRS cannot be guessed.
+    table.assign(WKT=blocks.geometry.to_wkt()).to_csv(path, index=False)
+    _fails(
+        _plan(tmp_path, blocks=str(path), out=tmp_path / "metres"),
+        2,
+        "has no coordinate reference system (CRS)",
+        "are not degrees but projected ones",
+    )
+    path.with_suffix(".prj").write_text(gpd.GeoSeries([], crs=CRS).crs.to_wkt(), encoding="utf-8")
+    run = _plan(tmp_path, blocks=str(path), out=tmp_path / "prj")
+    assert _succeeds(run)["crs"] == CRS  # GDAL reads a .prj file beside a CSV
+
+
 # --------------------------------------------------------------------------- decoding
 
 
