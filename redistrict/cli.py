@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
 import sys
 from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -227,13 +229,22 @@ def _noting(notes: Sequence[str], warnings: Sequence[str] = ()) -> Iterator[None
         raise
 
 
-def _interrupted() -> typer.Exit:
-    """Ctrl-C: say that nothing was written (outputs are renamed into place only when complete)."""
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch system's time limit), raised so that clean-up runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
+    """Ctrl-C or SIGTERM: say that nothing was written (outputs are renamed into place only when complete)."""
+    what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
     err.print(
-        "[bold red]interrupted:[/] nothing was written; an earlier plan in the output folder is untouched",
+        f"[bold red]{what}:[/] nothing was written; an earlier plan in the output folder is untouched",
         markup=True, highlight=False, soft_wrap=True,
     )  # fmt: skip
-    return typer.Exit(130)
+    return typer.Exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
 
 
 @contextmanager
@@ -241,14 +252,14 @@ def _reported() -> Iterator[None]:
     """Turn a command's expected failures into their message and exit code.
 
     A :class:`RedistrictError` prints its message (and the notes gathered before it)
-    and exits with its class's code; Ctrl-C says that nothing was written (exit 130).
+    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say that nothing was written.
     """
     try:
         yield
     except RedistrictError as exc:
         raise _fail(exc) from None
-    except KeyboardInterrupt:
-        raise _interrupted() from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted(exc) from None
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -767,4 +778,5 @@ def compare(
 
 def main() -> None:
     """Entry point of the ``redistrict`` command."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()

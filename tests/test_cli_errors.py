@@ -19,9 +19,11 @@ import json
 import math
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +198,20 @@ def test_ctrl_c_while_writing_leaves_the_earlier_plan(
     )
     assert json.loads((first.out / "run.json").read_text(encoding="utf-8")) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
+def test_sigterm_cleans_up_and_says_so(tmp_path: Path) -> None:
+    # A real process: SIGTERM is turned into the clean-up Ctrl-C gets.
+    out = tmp_path / "demo"
+    command = [str(Path(sys.executable).with_name("redistrict")), "demo", "--out", str(out)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(8.0)  # past start-up, inside the run (the demo takes longer)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "terminated: nothing was written" in " ".join(stderr.split())
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None:
