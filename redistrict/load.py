@@ -75,7 +75,8 @@ class Inputs:
         Community offices: ``office_id`` (str, unique), optional ``area_m2``
         (float) and ``name`` (str), and Point ``geometry``.
     sources : dict of str to str
-        Role (``"roads"``, ``"blocks"`` ...) -> ``"path:layer"`` actually read.
+        Role (``"roads"``, ``"blocks"`` ...) -> ``"path:layer"`` actually read, with the
+        absolute path (so that run.json names the files from any folder).
     options : dict of str to object
         The other arguments of :func:`load_inputs` that shape the inputs (columns,
         ``where``, major classes, every barrier layer), so that a run can be repeated
@@ -286,7 +287,11 @@ def load_inputs(
         communities=kept.get("communities"),
         barriers=kept.get("barriers"),
         offices=kept.get("offices"),
-        sources={role: layer.label for role, layer in layers.items() if role != "barriers"},
+        sources={
+            role: f"{layer.path.resolve()}:{layer.layer}"
+            for role, layer in layers.items()
+            if role != "barriers"
+        },
         options=options,
         notes=report.notes,
         warnings=warnings,

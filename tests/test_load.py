@@ -63,6 +63,22 @@ def _error(**kwargs: Any) -> str:
 # --------------------------------------------------------------------------- Ottawa
 
 
+def test_sources_name_the_files_read_from_any_folder(
+    ottawa_testcase: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ottawa_testcase.parent)
+    name = ottawa_testcase.name
+    inputs = load_inputs(
+        f"{name}:roads", f"{name}:dissemination_blocks", "dburdwell2021", road_class="RANK",
+        where="ONS_ID_gen3 == 3024",
+    )  # fmt: skip
+    # run.json records these: absolute, so that they name the files wherever it is read
+    assert inputs.sources == {
+        "roads": f"{ottawa_testcase.resolve()}:roads",
+        "blocks": f"{ottawa_testcase.resolve()}:dissemination_blocks",
+    }
+
+
 def test_ottawa_testcase_loads(ottawa_testcase: Path) -> None:
     gpkg = str(ottawa_testcase)
     inputs = load_inputs(
