@@ -655,12 +655,15 @@ def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
         of the band) to form units on their own; empty when there are none. Units
         such a subproblem still leaves outside the band get the solver's warnings.
     """
-    merged = sum(1 for g in groups if g.merged)
-    if not merged:
+    joined = [g for g in groups if g.merged]
+    if not joined:
         return []
     band = f"{problem.band.lo}-{problem.band.hi}"
+    # Without communities (only --partition-by) the pieces joined are atoms outside every community.
+    what = "communities" if all(g.communities for g in joined) else "pieces of the territory"
+    merged = len(joined)
     return [
-        f"{counted(merged, 'subproblem')} join{'s' if merged == 1 else ''} communities that could "
+        f"{counted(merged, 'subproblem')} join{'s' if merged == 1 else ''} {what} that could "
         f"not form units of {band} on their own (see subproblems.csv, column 'formed')"
     ]
 

@@ -203,6 +203,19 @@ def test_merged_groups_are_counted_in_the_notes() -> None:
     assert not any("joins communities" in n for n in merge_solutions(problem, groups, sols).notes)
 
 
+def test_merged_pieces_without_communities_are_not_called_communities() -> None:
+    # --partition-by without communities: an atom of no area joins one, and no community is involved.
+    problem = Problem.from_arrays(
+        [2500, 10, 2400], [(0, 0), (100, 0), (200, 0)], [(0, 1), (1, 2)], band=Band(2000, 3000)
+    )
+    groups = decompose(problem, [None, None, None], ["w", None, "e"])
+    assert [g.merged for g in groups] == [True, False]
+    assert formed_notes(problem, groups) == [
+        "1 subproblem joins pieces of the territory that could not form units of 2000-3000 on their "
+        "own (see subproblems.csv, column 'formed')"
+    ]
+
+
 def test_decompose_rejects_wrong_lengths() -> None:
     problem, community = grid(2, 2, 500, ["A"] * 4)
     with pytest.raises(ValueError, match="one value per atom"):
