@@ -298,7 +298,8 @@ def check_memory(problem: Problem, physical: int | None = None) -> list[str]:
     if need > _MEMORY_NOTE:
         return [
             f"the largest connected part of the area has {biggest:,} atoms: planning it at once "
-            f"needs about {gib:.1f} GB of memory (it grows with the square of the atoms); {advice}"
+            f"needs about {gib:.1f} GB of memory (it grows with the square of the atoms), and the run "
+            f"may overrun --time-limit while it builds the distance tables; {advice}"
         ]
     return []
 

@@ -33,3 +33,4 @@ def test_largest_component_beyond_memory_is_refused() -> None:
 def test_large_component_gets_a_note() -> None:
     (note,) = check_memory(_row(4500), physical=64 * 1024**3)
     assert "4,500 atoms" in note and "2.1 GB" in note
+    assert "may overrun --time-limit while it builds the distance tables" in note
