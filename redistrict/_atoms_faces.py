@@ -68,14 +68,16 @@ def road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> GeomArra
     linework = [_clip_lines(geom_array(inputs.roads.geometry), area), _lines_of(area)]
     linework.append(_close_gaps(linework[0], np.concatenate(linework), notes))
     barrier_polys = None
+    barrier_lines: list[GeomArray] = []
     if inputs.barriers is not None and len(inputs.barriers):
         bgeoms = geom_array(inputs.barriers.geometry)
         bgeoms = bgeoms[~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))]
         polygonal = np.isin(shapely.get_type_id(bgeoms), (3, 6))
-        linework.append(_clip_lines(bgeoms[~polygonal], area))
+        barrier_lines.append(_clip_lines(bgeoms[~polygonal], area))
         if polygonal.any():
             barrier_polys = shapely.union_all(shapely.make_valid(bgeoms[polygonal]))
-            linework.append(_clip_lines(_lines_of(barrier_polys), area))
+            barrier_lines.append(_clip_lines(_lines_of(barrier_polys), area))
+        linework += barrier_lines
     noded = shapely.union_all(np.concatenate(linework), grid_size=GRID_M)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > 0]
@@ -89,7 +91,8 @@ def road_faces(inputs: Inputs, min_area_m2: float, notes: list[str]) -> GeomArra
             "the study area leaves no face once roads and barriers are drawn: "
             "check that the study area is not covered by barrier polygons"
         )
-    faces = _merge_slivers(faces, min_area_m2, notes)
+    barrier = shapely.union_all(np.concatenate(barrier_lines)) if barrier_lines else None
+    faces = _merge_slivers(faces, min_area_m2, notes, barrier)
     if len(linework[0]) and len(faces) <= len(shapely.get_parts(area)):
         notes.append(
             f"the {len(linework[0])} road lines inside the study area close no block (their "
@@ -167,7 +170,7 @@ def _clip_lines(lines: GeomArray, area: Any) -> GeomArray:
     return parts[np.isin(shapely.get_type_id(parts), (1, 2))]
 
 
-def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> GeomArray:
+def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str], barrier: Any = None) -> GeomArray:
     """Merge small or thin faces into the neighbours sharing the longest boundary.
 
     A sliver touching one regular face is merged into it whole. A sliver touching
@@ -175,7 +178,10 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> Ge
     they almost follow) is first cut between them, each part going to the
     nearest of them, so that no face grows a long arm along its neighbours.
     Slivers (and cut parts) touching only slivers wait for those to be merged;
-    cut parts still waiting at the end join the nearest face.
+    cut parts still waiting at the end join the nearest face. A boundary along
+    ``barrier`` (the barrier lines) does not count as shared: no face is merged
+    across a barrier, and a sliver that touches faces only across one stays a
+    face of its own.
     """
     thin = shapely.is_empty(shapely.buffer(faces, -SLIVER_WIDTH_M / 2, quad_segs=2))
     pending = (shapely.area(faces) < min_area_m2) | thin
@@ -184,15 +190,16 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> Ge
     n = len(faces)
     faces = faces.copy()
     alive = np.ones(n, dtype=bool)
+    zone = None if barrier is None else shapely.buffer(barrier, EPS_M, quad_segs=2)
     for _ in range(_SLIVER_ROUNDS):
-        i, j, _ = _touching(faces, pending, alive & ~pending)
+        i, j, _ = _touching(faces, pending, alive & ~pending, zone)
         if len(i) == 0:
             break
         gains: dict[int, list[Any]] = {}
         waiting: list[Any] = []
         for s in np.unique(i):
             targets = np.unique(j[i == s])
-            for k, part in _share_sliver(faces[s], faces[targets]):
+            for k, part in _share_sliver(faces[s], faces[targets], zone):
                 if k < 0:
                     waiting.append(part)
                 else:
@@ -209,6 +216,10 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> Ge
         regular = np.flatnonzero(alive & ~pending)
         nearest = shapely.STRtree(faces[regular]).query_nearest(faces[left], all_matches=False)
         for part, t in zip(left[nearest[0]], regular[nearest[1]], strict=True):
+            if barrier is not None and shapely.intersects(
+                shapely.shortest_line(faces[part], faces[t]), barrier
+            ):
+                continue  # across a barrier: the part stays a face of its own
             faces[t] = shapely.union(faces[t], faces[part], grid_size=GRID_M)
             alive[part] = False
     merged = int(np.sum(~alive[:n]))
@@ -219,12 +230,13 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str]) -> Ge
 
 
 def _touching(
-    geoms: GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_]
+    geoms: GeomArray, rows: NDArray[np.bool_], targets: NDArray[np.bool_], barrier: Any = None
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Pairs ``(i, j)`` of polygons sharing a boundary, with the length of i's side.
 
     ``i`` ranges over ``rows`` and ``j`` over ``targets``; pairs meeting only at a
-    corner are left out.
+    corner are left out, and so is the part of a boundary in the ``barrier`` zone
+    (within :data:`EPS_M` of the barrier lines).
     """
     pool = np.flatnonzero(targets)
     if len(pool) == 0 or not rows.any():
@@ -235,18 +247,23 @@ def _touching(
     i, j = mine[qi], pool[qj]
     keep = i != j
     i, j = i[keep], j[keep]
-    length = shared_length(geoms[i], geoms[j])
+    length = shared_length(geoms[i], geoms[j], barrier)
     keep = length > 2 * EPS_M
     return i[keep].astype(np.int64), j[keep].astype(np.int64), length[keep]
 
 
-def shared_length(a: Any, b: Any) -> Any:
-    """Length of the boundary of ``a`` lying within :data:`EPS_M` of ``b``."""
-    near = shapely.buffer(b, EPS_M, quad_segs=2)
-    return shapely.length(shapely.intersection(shapely.boundary(a), near))
+def shared_length(a: Any, b: Any, barrier: Any = None) -> Any:
+    """Length of the boundary of ``a`` lying within :data:`EPS_M` of ``b`` (and not along ``barrier``).
+
+    ``barrier`` is the zone within :data:`EPS_M` of the barrier lines, or None.
+    """
+    shared = shapely.intersection(shapely.boundary(a), shapely.buffer(b, EPS_M, quad_segs=2))
+    if barrier is not None:
+        shared = shapely.difference(shared, barrier)
+    return shapely.length(shared)
 
 
-def _share_sliver(sliver: Any, neighbours: GeomArray) -> list[tuple[int, Any]]:
+def _share_sliver(sliver: Any, neighbours: GeomArray, barrier: Any = None) -> list[tuple[int, Any]]:
     """Cut ``sliver`` between its ``neighbours``: ``(neighbour position, part)`` pairs.
 
     Every point of the sliver goes to the neighbour whose shared boundary is
@@ -257,6 +274,8 @@ def _share_sliver(sliver: Any, neighbours: GeomArray) -> list[tuple[int, Any]]:
     if len(neighbours) == 1:
         return [(0, sliver)]
     near = shapely.buffer(sliver, EPS_M, quad_segs=2)
+    if barrier is not None:
+        near = shapely.difference(near, barrier)
     shared = shapely.segmentize(shapely.intersection(shapely.boundary(neighbours), near), 1.0)
     xy, owner = shapely.get_coordinates(shared, return_index=True)
     pieces: list[Any] = [sliver]
@@ -275,7 +294,7 @@ def _share_sliver(sliver: Any, neighbours: GeomArray) -> list[tuple[int, Any]]:
         ]
     out: list[tuple[int, Any]] = []
     for part in (p for piece in pieces for p in polygon_parts(piece)):
-        length = shared_length(part, neighbours)
+        length = shared_length(part, neighbours, barrier)
         out.append((int(np.argmax(length)) if length.max() > 2 * EPS_M else -1, part))
     return out
 

@@ -289,6 +289,20 @@ def test_barrier_line_splits_faces() -> None:
     assert_tiles(result, AREA)
 
 
+def test_no_sliver_is_merged_across_a_barrier() -> None:
+    # A barrier 1 m east of the street x = 100 cuts a 1-m strip off the middle column. The
+    # strip touches the west column's faces along the street (100 m each) and the rest of
+    # its own column's faces only across the barrier: it must join the west column.
+    barrier = gpd.GeoDataFrame(geometry=[LineString([(101, 0), (101, 300)])], crs=CRS)
+    points, households = centre_points()
+    result = build_atoms(make_inputs(points, households, barriers=barrier), max_households=3000)
+    line = barrier.geometry.iloc[0]
+    inside = result.atoms.geometry.buffer(-0.1)
+    assert not inside.intersects(line).any(), result.atoms[inside.intersects(line)]
+    assert result.atoms["households"].sum() == sum(households)
+    assert_tiles(result, AREA)
+
+
 def test_barrier_polygon_is_cut_out() -> None:
     river = gpd.GeoDataFrame(geometry=[box(-10, 140, 310, 160)], crs=CRS)
     points = [Point(50, 50), Point(150, 150), Point(250, 250)]
