@@ -262,6 +262,12 @@ def _reported() -> Iterator[None]:
         raise _interrupted(exc) from None
 
 
+def _given(ctx: typer.Context, option: str) -> bool:
+    """Whether the command line gave ``option`` (a parameter name), even at its default value."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -442,6 +448,7 @@ def _plan_and_write(
     budget: str = "time",
     strict: bool = False,
     units: int | None = None,
+    band_given: bool = False,
 ) -> None:
     from redistrict.compare import write_plan
     from redistrict.load import load_inputs
@@ -460,7 +467,7 @@ def _plan_and_write(
         raise InputError(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
     check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
-    if chosen is not None and (tuple(band) != (2000, 3000) or target is not None):
+    if chosen is not None and (band_given or target is not None):
         raise InputError(
             f"--band/--target and --scenario {scenario} both set the band: give it in one place "
             "(the scenario's [band] table, or drop --scenario)"
@@ -529,6 +536,7 @@ def demo(
 
 @app.command()
 def plan(
+    ctx: typer.Context,
     roads: RoadsOpt,
     blocks: BlocksOpt,
     households: HouseholdsOpt,
@@ -575,6 +583,7 @@ def plan(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
             tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
             lock_plan=lock_plan, budget=budget, strict=strict, units=units,
+            band_given=_given(ctx, "band"),
         )  # fmt: skip
 
 

@@ -226,6 +226,11 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
         app, ["plan", *west, "--scenario", scenario, "--band", "1800", "2600", "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 2 and "both set the band" in result.output
+    # Also when the band given is the default one: it is not silently dropped for the scenario's.
+    result = runner.invoke(
+        app, ["plan", *west, "--scenario", scenario, "--band", "2000", "3000", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "both set the band" in result.output
 
 
 def test_failed_scenario_is_a_row() -> None:
