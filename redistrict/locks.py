@@ -89,6 +89,8 @@ class Locks:
         Locked unit polygons of a previous plan (``unit_id``, geometry).
     unit_households : pandas.Series or None
         Households of those units in the previous plan, by unit id.
+    plan : str or None
+        The previous plan the unit ids refer to (``--lock-plan``), as given.
 
     """
 
@@ -97,6 +99,7 @@ class Locks:
     atom_households: pd.Series | None = None
     units: gpd.GeoDataFrame | None = None
     unit_households: pd.Series | None = None
+    plan: str | None = None
 
 
 def _listed(values: list[Any]) -> str:
@@ -206,7 +209,7 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
         frame = gpd.GeoDataFrame(
             {"unit_id": chosen["unit_id"].astype(int)}, geometry=chosen.geometry, crs=chosen.crs
         )
-        return Locks(source=str(p), units=frame, unit_households=hh)
+        return Locks(source=str(p), units=frame, unit_households=hh, plan=str(plan))
     raise InputError(
         f"{where}: the first line must be a header naming atom_id (optionally with unit_id) "
         f"or unit_id; found {', '.join(map(str, table.columns)) or 'nothing'}"

@@ -88,6 +88,11 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _absolute(path: str | None) -> str | None:
+    """A file named in run.json, by absolute path so that it names the file from any folder."""
+    return None if not path else str(Path(path).resolve())
+
+
 def json_safe(value: Any) -> Any:
     """A value ready for :func:`json.dumps`.
 
@@ -211,8 +216,9 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "atoms": opts.atoms,
             "target_gap": opts.target_gap,
             "units": opts.units,
-            "lock": None if opts.locks is None else opts.locks.source,
-            "scenario": None if opts.scenario is None else opts.scenario.source,
+            "lock": _absolute(None if opts.locks is None else opts.locks.source),
+            "lock_plan": _absolute(None if opts.locks is None else opts.locks.plan),
+            "scenario": _absolute(None if opts.scenario is None else opts.scenario.source),
         },
         "components": sol.components.to_dict(orient="records"),
         "notes": result.notes,

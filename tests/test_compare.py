@@ -221,6 +221,10 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
     summary = pd.read_csv(third / "summary.csv")
     assert sorted(summary["unit_id"]) == sorted(again["unit_id"])
     assert int(summary["households"].sum()) == int(old["households"].sum())
+    # run.json names the lock file and the plan its unit ids refer to, by absolute path
+    parameters = json.loads((third / "run.json").read_text(encoding="utf-8"))["parameters"]
+    assert parameters["lock"] == str(lock.resolve())
+    assert parameters["lock_plan"] == str(renamed.resolve())
 
     result = runner.invoke(
         app, ["plan", *west, "--scenario", scenario, "--band", "1800", "2600", "--out", str(tmp_path / "x")]
