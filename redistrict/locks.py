@@ -157,6 +157,15 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
         groups = pd.Series("all", index=table.index, dtype=object)
         if "unit_id" in cols:
             uid = _ints(table[cols["unit_id"]].fillna(""), "unit_id", where, problems)
+            low = uid.notna() & (uid < 1)
+            if low.any():
+                lines = [int(i) + 2 for i in np.flatnonzero(low.to_numpy())]
+                problems.append(
+                    f"{where}: unit ids are numbered from 1, and the locked unit keeps its id; "
+                    f"{'line' if len(lines) == 1 else 'lines'} {_listed(lines)} "
+                    f"{'gives' if len(lines) == 1 else 'give'} {_listed(sorted(set(uid[low].astype(int))))}: "
+                    "use ids of 1 or more"
+                )
             groups = uid.astype(str)
         hh = None
         if "households" in cols:

@@ -83,6 +83,10 @@ def test_bad_lock_files(tmp_path: Path) -> None:
         read_locks(tmp_path / "missing.csv")
     with pytest.raises(InputError, match=r"which --lock-plan .* does not apply to: drop --lock-plan"):
         read_locks(_lock_file(tmp_path, "atom_id\n1\n"), plan=tmp_path / "old")
+    # A locked unit keeps its id: ids below 1 (which would be renumbered) are refused.
+    with pytest.raises(InputError) as info:
+        read_locks(_lock_file(tmp_path, "atom_id,unit_id\n1,0\n2,0\n3,-5\n4,2\n"))
+    assert "lines 2, 3, 4 give -5, 0: use ids of 1 or more" in str(info.value)
 
 
 def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
