@@ -16,8 +16,9 @@ Definitions used throughout (and in the map, CSV and comparison):
   one rule. The candidate (unit, community) pairs (with offices: one per office
   lying in a unit) are taken largest first, by the households of the community
   in the unit (ties: smallest community id, then smallest unit id, then
-  smallest office id), and a pair is kept when its unit keeps nothing yet and
-  its committee continues in no other unit. So a unit holding several offices
+  largest office floor area, unknown areas last, then smallest office id), and
+  a pair is kept when its unit keeps nothing yet and its committee continues in
+  no other unit. So a unit holding several offices
   keeps the one of the community serving most of its households, its main
   community's unless that committee continues in a unit holding more of its
   households; an office of a community with no households in the unit comes
@@ -375,7 +376,7 @@ def _kept_offices(
     if "area_m2" in offices.columns:
         values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
         area = dict(zip(offices["office_id"].astype(str), values.tolist(), strict=True))
-    candidates: list[tuple[int, str, int, str]] = []
+    candidates: list[tuple[int, str, int, float, str]] = []
     for office, atom in where.items():
         unit = unit_of.loc[atom]
         if pd.isna(unit):
@@ -383,12 +384,14 @@ def _kept_offices(
         comm = "" if comm_of is None else str(comm_of.loc[atom])
         # an office outside every community ranks after every community's office
         households = share.get((int(unit), comm), 0) if comm else -1
-        candidates.append((-households, comm, int(unit), str(office)))
+        # of a community's offices in one unit the largest is kept (unknown areas last)
+        floor = area.get(str(office), math.nan)
+        candidates.append((-households, comm, int(unit), -floor if floor == floor else math.inf, str(office)))
     candidates.sort()
     kept: dict[int, _Kept] = {}
     holder: dict[str, int] = {}  # community id -> unit continuing its committee
     released: list[tuple[int, str, str]] = []
-    for _neg, comm, unit, office in candidates:
+    for _neg, comm, unit, _floor, office in candidates:
         if unit in kept:
             released.append((unit, office, f"{office} (in unit {unit}, which keeps {kept[unit].office})"))
         elif comm and comm in holder:

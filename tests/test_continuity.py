@@ -396,6 +396,15 @@ def test_a_unit_with_several_offices_keeps_its_main_communitys() -> None:
         assert src["households_moved"].tolist() == [moved]
 
 
+def test_of_two_offices_of_one_community_a_unit_keeps_the_larger() -> None:
+    atoms = _row([500, 500], ["A", "A"], [1, 1])
+    offices = _offices_in({"a-small": 0, "b-big": 1, "c-unknown": 1}).assign(area_m2=[350.0, 900.0, math.nan])
+    table, notes = committees(atoms, offices)
+    assert table["office"].tolist() == ["b-big"]
+    assert table["office_area_m2"].tolist() == [900.0]
+    assert "a-small (in unit 1, which keeps b-big)" in notes[0]
+
+
 def test_unit_sources_against_a_given_committee() -> None:
     atoms = _row([700, 300, 200], ["A", "B", "B"], [1, 1, 2])
     assert unit_sources(atoms)["households_moved"].tolist() == [300, 0]
