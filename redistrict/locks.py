@@ -286,7 +286,8 @@ def fixed_groups(
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
     group = np.full(problem.n, "", dtype=object)
     if locks is not None:
-        hard = _hard_groups(atoms, locks)
+        hard, changed = _hard_groups(atoms, locks)
+        notes += changed
         for atom, name in hard.items():
             if atom in pos:
                 group[pos[atom]] = name
@@ -316,7 +317,8 @@ def locked_only(groups: pd.Series) -> pd.Series:
     return groups[~groups.astype(str).str.startswith(SEAL)]
 
 
-def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
+def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list[str]]:
+    """Lock group per locked atom, and notes on locked units these atoms cannot repeat exactly."""
     where = f"lock file {locks.source}"
     problems: list[str] = []
     if locks.atom_groups is not None:
@@ -340,7 +342,7 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
                 )
         if problems:
             raise InputError(problems)
-        return groups
+        return groups, []
     if locks.units is None:
         raise InputError(f"{where}: locks neither atoms nor units; list atom_id or unit_id")
     polys = locks.units.to_crs(atoms.crs)
@@ -357,12 +359,18 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> pd.Series:
             f"{where}: units {_listed(empty)} of the previous plan contain no atom of this run "
             "(outside the study area?); remove them from the lock file"
         )
+    changed: list[str] = []
     if locks.unit_households is not None:
         now = atoms.loc[groups.index, "households"].groupby(pairs["unit"].to_numpy()).sum()
         for unit, before in locks.unit_households.items():
             if int(now.get(unit, 0)) != int(before):
-                log.info("locked unit %s held %s households, now %s", unit, before, now.get(unit, 0))
-    return groups
+                changed.append(
+                    f"locked unit {unit} held {int(before):,} households in {locks.plan} and holds "
+                    f"{int(now.get(unit, 0)):,} here: the atoms of this run differ from that plan's "
+                    "(other inputs, barriers, --where or --atoms), so the unit is kept as the atoms "
+                    "lying inside its earlier outline"
+                )
+    return groups, changed
 
 
 def _check_contiguous(problem: Problem, group: np.ndarray, source: str) -> None:

@@ -225,6 +225,21 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
     parameters = json.loads((third / "run.json").read_text(encoding="utf-8"))["parameters"]
     assert parameters["lock"] == str(lock.resolve())
     assert parameters["lock_plan"] == str(renamed.resolve())
+    assert not any("locked unit 40 held" in n for n in json.loads((third / "run.json").read_text())["notes"])
+    # An earlier plan whose unit held other households than these atoms give: said, not hidden.
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    earlier = gpd.read_file(renamed / "plan.gpkg", layer="units")
+    earlier.assign(households=earlier["households"] + 7).to_file(changed / "plan.gpkg", layer="units")
+    fourth = tmp_path / "fourth"
+    args = ["plan", *west, "--lock", str(lock), "--lock-plan", str(changed), "--out", str(fourth)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    held = int(earlier.loc[earlier["unit_id"] == 40, "households"].iloc[0])
+    notes = json.loads((fourth / "run.json").read_text(encoding="utf-8"))["notes"]
+    assert f"locked unit 40 held {held + 7:,} households in {changed} and holds {held:,} here" in " ".join(
+        notes
+    )
 
     result = runner.invoke(
         app, ["plan", *west, "--scenario", scenario, "--band", "1800", "2600", "--out", str(tmp_path / "x")]
