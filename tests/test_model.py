@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from redistrict._clock import BUILD_COLUMN, WorkClock
 from redistrict.bound import lower_bound
 from redistrict.evaluate import check_plan, plan_metrics
 from redistrict.model import solve_region
@@ -94,6 +95,20 @@ def test_pair_mask_holds_with_sp_contiguity() -> None:
     assert sol.centres is not None
     assert all(pairs[i, int(c)] for i, c in enumerate(sol.centres))
     assert sol.centres[2] != 0
+
+
+def test_a_model_the_time_left_cannot_build_is_not_started() -> None:
+    # Building a model and handing it to the solver cannot be interrupted: with less time than
+    # they take (BUILD_COLUMN per column, twice), the model is not built and the clock not charged.
+    p = grid(3, 3, [1000] * 9)
+    clock = WorkClock()
+    sol = solve_region(p, np.arange(9), kmin=3, kmax=4, time_limit=2 * BUILD_COLUMN * 9, clock=clock)
+    assert sol.centres is None and sol.outcome.status == "no_solution" and sol.outcome.bound is None
+    assert clock.now() == 0.0
+    # Given time for them, the same model is solved.
+    assert (
+        solve_region(p, np.arange(9), kmin=3, kmax=4, time_limit=30.0, clock=WorkClock()).centres is not None
+    )
 
 
 def test_cut_contiguity_repairs_a_disconnected_unit() -> None:
