@@ -357,8 +357,8 @@ def check_inputs(
         not isinstance(tiles, str) or not all(p in tiles for p in ("{z}", "{x}", "{y}"))
     ):
         problems.append(
-            f"tiles: {tiles!r} is not a tile URL template; give None (no tiles, roads are the "
-            "base map) or your tile server's URL with {z}, {x} and {y}, e.g. "
+            f"tiles (--tiles): {tiles!r} is not a tile URL template; leave it out (no tiles: the roads "
+            "are the base map) or give your tile server's URL with {z}, {x} and {y}, e.g. "
             "'http://tiles.intranet/{z}/{x}/{y}.png'"
         )
     if problems:

@@ -157,8 +157,8 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
     area = np.where(new, np.nan, area)
     out["office_area_m2"] = area
     out["office_shortfall_m2"] = np.where(
-        np.isnan(area), np.nan, np.maximum(0.0, out["office_m2"].to_numpy() - area)
-    )
+        np.isnan(area), np.nan, np.round(np.maximum(0.0, out["office_m2"].to_numpy() - area), 6)
+    )  # rounded: 592.8 - 200 is 392.79999999999995 in floating point
     out["new_committee"] = new
     extension = np.nan_to_num(out["office_shortfall_m2"].to_numpy()) * p.office_extension_yuan_per_m2
     out["one_time_yuan"] = np.where(new, p.new_committee_yuan, 0.0) + extension

@@ -110,3 +110,12 @@ def test_invalid_parameters_are_all_listed() -> None:
     assert len(info.value.problems) == 4
     for key in ("staff_salary_yuan", "community_kind", "households_per_staff", "new_committee_yuan"):
         assert f"costs.{key}" in text
+
+
+def test_office_shortfall_is_written_without_floating_point_noise() -> None:
+    # 2,964 households need 592.8 m²; 592.8 - 200 is 392.79999999999995 in floating point.
+    units = pd.DataFrame(
+        {"unit_id": [1], "households": [2964], "new_committee": [False], "office_area_m2": [200.0]}
+    )
+    table = unit_costs(units)
+    assert table.to_csv(index=False).splitlines()[1].split(",")[5] == "392.8"
