@@ -149,10 +149,13 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
     stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
     if stuck:
         shares = ", ".join(f"{totals[i]:,}" for i in stuck)
+        parts = sum(1 for t in totals if t > 0)
         which = (
             f"{len(stuck)} separate parts of the area hold"
             if len(stuck) > 1
             else "a separate part of the area holds"
+            if parts > 1
+            else "the area holds"
         )
         raise InputError(
             f"{counted(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "

@@ -64,6 +64,10 @@ def test_separate_parts_add_up_and_a_part_in_a_band_gap_admits_no_number() -> No
         solve(gap, units=2)
     with pytest.raises(InputError, match=": 1 unit cannot be planned"):
         solve(gap, units=1)
+    # The whole area in one piece: not called "a separate part".
+    whole = _line([1500, 1600])
+    with pytest.raises(InputError, match="2 units cannot be planned: the area holds 3,100 households"):
+        solve(whole, units=2)
 
 
 def test_a_number_without_a_plan_in_the_band_is_kept_with_the_band_stretched() -> None:
