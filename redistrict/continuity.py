@@ -597,6 +597,13 @@ def community_report(
             f"unit {int(u)}: {int(h):,}" for u, h in zip(group["unit_id"], group["households"], strict=True)
         )
         count[str(comm)] = len(group)
+    # A community without households in any unit (a campus, a park) is still somewhere: its atoms' units.
+    placed = atoms[atoms["unit_id"].notna() & atoms["community_id"].notna()]
+    for comm, units in placed.groupby(placed["community_id"].astype(str))["unit_id"]:
+        if comm not in count:
+            ids = sorted({int(u) for u in units})
+            text[comm] = "; ".join(f"unit {u}: 0" for u in ids)
+            count[comm] = len(ids)
     table["n_units"] = table["community_id"].map(count).fillna(0).astype("int64")
     table["units"] = table["community_id"].map(text).fillna("")
     return table

@@ -405,6 +405,15 @@ def test_of_two_offices_of_one_community_a_unit_keeps_the_larger() -> None:
     assert "a-small (in unit 1, which keeps b-big)" in notes[0]
 
 
+def test_a_community_without_households_is_reported_where_its_atoms_went() -> None:
+    # C (a campus: no households) lies in units 1 and 2; it was reported in no unit.
+    atoms = _row([500, 0, 0, 400], ["A", "C", "C", "B"], [1, 1, 2, 2])
+    report = community_report(atoms, Band(300, 700)).set_index("community_id")
+    assert report.loc["C", "units"] == "unit 1: 0; unit 2: 0"
+    assert report.loc["C", "n_units"] == 2
+    assert report.loc["A", "units"] == "unit 1: 500" and report.loc["A", "n_units"] == 1
+
+
 def test_unit_sources_against_a_given_committee() -> None:
     atoms = _row([700, 300, 200], ["A", "B", "B"], [1, 1, 2])
     assert unit_sources(atoms)["households_moved"].tolist() == [300, 0]
