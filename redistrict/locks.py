@@ -228,7 +228,15 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
 def _read_plan_units(plan: Path) -> gpd.GeoDataFrame:
     gpkg = plan / "plan.gpkg" if plan.is_dir() else plan
     if not gpkg.is_file():
-        raise InputError(f"--lock-plan {plan}: no plan.gpkg there; give a folder written by plan")
+        scenarios = (
+            sorted(p.name for p in plan.iterdir() if (p / "plan.gpkg").is_file()) if plan.is_dir() else []
+        )
+        hint = (
+            f"; it holds a comparison: give one scenario's folder, e.g. --lock-plan {plan / scenarios[0]}"
+            if scenarios
+            else ""
+        )
+        raise InputError(f"--lock-plan {plan}: no plan.gpkg there; give a folder written by plan{hint}")
     try:
         units = gpd.read_file(gpkg, layer="units", engine="pyogrio")
     except Exception as exc:  # pyogrio raises several unrelated types

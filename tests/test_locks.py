@@ -83,6 +83,14 @@ def test_bad_lock_files(tmp_path: Path) -> None:
         read_locks(tmp_path / "missing.csv")
     with pytest.raises(InputError, match=r"which --lock-plan .* does not apply to: drop --lock-plan"):
         read_locks(_lock_file(tmp_path, "atom_id\n1\n"), plan=tmp_path / "old")
+    # A comparison's folder holds one plan per scenario: the message points to them.
+    compared = tmp_path / "compared"
+    (compared / "band-2000-3000").mkdir(parents=True)
+    (compared / "band-2000-3000" / "plan.gpkg").write_bytes(b"")
+    with pytest.raises(
+        InputError, match=r"it holds a comparison: give one scenario's folder, e\.g\. --lock-plan"
+    ):
+        read_locks(_lock_file(tmp_path, "unit_id\n3\n"), plan=compared)
     # A locked unit keeps its id: ids below 1 (which would be renumbered) are refused.
     with pytest.raises(InputError) as info:
         read_locks(_lock_file(tmp_path, "atom_id,unit_id\n1,0\n2,0\n3,-5\n4,2\n"))
