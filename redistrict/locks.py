@@ -299,7 +299,7 @@ def fixed_groups(
         for atom, name in hard.items():
             if atom in pos:
                 group[pos[atom]] = name
-        _check_contiguous(problem, group, locks.source)
+        _check_contiguous(problem, group, locks)
         count = len({g for g in group if g})
         notes.append(f"{counted(count)} locked by {locks.source} ({int((group != '').sum())} atoms)")
     soft: dict[str, int] = {}
@@ -381,17 +381,34 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
     return groups, changed
 
 
-def _check_contiguous(problem: Problem, group: np.ndarray, source: str) -> None:
+def _check_contiguous(problem: Problem, group: np.ndarray, locks: Locks) -> None:
+    """Refuse locked units whose atoms do not form one connected piece, saying why that may be."""
     bad = []
     for name in sorted({g for g in group if g}):
         members = np.flatnonzero(group == name)
         if not problem.is_contiguous(members):
             bad.append(name.removeprefix(_LOCK))
-    if bad:
-        raise InputError(
-            f"lock file {source}: locked unit(s) {_listed(bad)} are not contiguous pieces of the "
-            "map; list atoms that touch each other for every unit_id"
+    if not bad:
+        return
+    if locks.units is not None:
+        what = f"locked {'unit' if len(bad) == 1 else 'units'} {_listed(bad)} of {locks.plan}"
+        fix = (
+            "the atoms of this run inside the earlier outline are cut apart (by the study area, --where "
+            "or barriers this run has and that plan had not): plan with that plan's inputs, or leave "
+            f"{'it' if len(bad) == 1 else 'them'} out of the lock file"
         )
+    else:
+        what = (
+            "the locked atoms"
+            if bad == ["all"]
+            else f"locked {'unit' if len(bad) == 1 else 'units'} {_listed(bad)}"
+        )
+        fix = (
+            "list atoms that touch each other for every unit_id "
+            "(without unit_id, all the atoms form one unit)"
+        )
+    verb = "is" if len(bad) == 1 and bad != ["all"] else "are"
+    raise InputError(f"lock file {locks.source}: {what} {verb} not contiguous; {fix}")
 
 
 def _soft_groups(

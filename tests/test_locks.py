@@ -13,6 +13,7 @@ import shapely
 from redistrict.errors import InputError
 from redistrict.locks import (
     SEAL,
+    Locks,
     fixed_groups,
     locked_only,
     read_locks,
@@ -120,8 +121,23 @@ def test_lock_file_must_fit_the_atoms(tmp_path: Path) -> None:
     assert "atom ids 17 are not atoms of this run" in str(info.value)
     with pytest.raises(InputError, match="other household counts"):
         fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id,households\n1,5\n")))
-    with pytest.raises(InputError, match="not contiguous"):
+    with pytest.raises(InputError, match="the locked atoms are not contiguous; list atoms that touch"):
         fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id\n0\n2\n")))
+    with pytest.raises(InputError, match="locked unit 7 is not contiguous; list atoms that touch"):
+        fixed_groups(atoms, problem, locks=read_locks(_lock_file(tmp_path, "atom_id,unit_id\n0,7\n2,7\n")))
+    # A unit of an earlier plan whose outline holds atoms this run cuts apart: said so.
+    outline = shapely.union_all([shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)])
+    earlier = Locks(
+        source="lock.csv",
+        units=gpd.GeoDataFrame({"unit_id": [3]}, geometry=[outline], crs=CRS),
+        plan="old-plan",
+    )
+    with pytest.raises(InputError) as info:
+        fixed_groups(atoms, problem, locks=earlier)
+    assert (
+        "locked unit 3 of old-plan is not contiguous; the atoms of this run inside the earlier outline"
+        in str(info.value)
+    )
 
 
 def test_empty_and_infeasible_free_areas(tmp_path: Path) -> None:
