@@ -801,14 +801,9 @@ def _text_value(value: object) -> str:
 
 
 def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | None) -> None:
-    problems: list[str] = []
-    total = int(inputs.blocks["households"].sum())
-    if total < options.band.lo:
-        problems.append(
-            f"the blocks hold {total} households in all, fewer than the band's lower bound "
-            f"{options.band.lo}: no unit can be formed; lower the band (--band) or select a "
-            "larger area"
-        )
+    from redistrict.pipeline import total_problems
+
+    problems = total_problems(inputs, options.band)
     if partition_by is not None and partition_by not in inputs.blocks.columns:
         usable = sorted(str(c) for c in inputs.blocks.columns if c not in ("geometry", *_OWN_COLUMNS))
         problems.append(

@@ -51,7 +51,7 @@ from redistrict.continuity import community_report
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.maps import MapInfo, compare_map, save_map
-from redistrict.pipeline import PlanOptions, PlanResult, check_total, run_plan
+from redistrict.pipeline import PlanOptions, PlanResult, run_plan, total_problems
 from redistrict.report import atomic_dir, drawn_communities, json_safe, plan_band, status_text, write_outputs
 from redistrict.scenario import Scenario, load_scenario, safe_name
 
@@ -210,18 +210,23 @@ def _check_bands(inputs: Inputs, scenarios: Sequence[Scenario], opts: PlanOption
     problems: list[str] = []
     for scenario in scenarios:
         try:
-            check_total(inputs, scenario.plan_options(inputs, opts).band, lower="band.lo")
-        except InputError as exc:
-            problems += _of_scenario(exc, scenario).problems
+            found = total_problems(inputs, scenario.plan_options(inputs, opts).band, lower="band.lo")
+        except InputError as exc:  # a band in residents without residents
+            found = exc.problems
+        problems += _in_scenario(found, scenario)
     if problems:
         raise InputError(problems)
 
 
 def _of_scenario(exc: InputError, scenario: Scenario) -> InputError:
-    """``exc`` with each problem prefixed by the scenario it belongs to (unless it names it)."""
+    """``exc`` with each problem prefixed by the scenario it belongs to."""
+    return InputError(_in_scenario(exc.problems, scenario), notes=exc.notes)
+
+
+def _in_scenario(problems: list[str], scenario: Scenario) -> list[str]:
+    """``problems`` each prefixed by the scenario they belong to (unless they name it)."""
     where = f"scenario {scenario.name!r}" + (f" ({scenario.source})" if scenario.source else "")
-    problems = [p if p.startswith(where) else f"{where}: {p}" for p in exc.problems]
-    return InputError(problems, notes=exc.notes)
+    return [p if p.startswith(where) else f"{where}: {p}" for p in problems]
 
 
 def _prefixed(progress: Callable[[str], None], name: str) -> Callable[[str], None]:

@@ -34,9 +34,9 @@ __all__ = [
     "PlanResult",
     "check_conservation",
     "check_memory",
-    "check_total",
     "require_in_band",
     "run_plan",
+    "total_problems",
 ]
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,8 @@ class PlanResult:
         return [note for note in self.notes if note in flagged]
 
 
-def check_total(inputs: Inputs, band: Band, *, lower: str = "the band (--band)") -> None:
-    """Refuse a band whose lower bound exceeds every household of the inputs.
+def total_problems(inputs: Inputs, band: Band, *, lower: str = "the band (--band)") -> list[str]:
+    """The problem with a band whose lower bound exceeds every household of the inputs.
 
     Parameters
     ----------
@@ -154,17 +154,18 @@ def check_total(inputs: Inputs, band: Band, *, lower: str = "the band (--band)")
     lower : str
         What the message tells the user to lower.
 
-    Raises
-    ------
-    InputError
-        When no unit can be formed.
+    Returns
+    -------
+    list of str
+        Empty, or the one problem: no unit can be formed.
     """
     total = int(inputs.blocks["households"].sum())
-    if total < band.lo:
-        raise InputError(
-            f"the blocks hold {total} households in all, fewer than the band's lower bound "
-            f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
-        )
+    if total >= band.lo:
+        return []
+    return [
+        f"the blocks hold {total} households in all, fewer than the band's lower bound "
+        f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
+    ]
 
 
 def run_plan(
@@ -190,7 +191,9 @@ def run_plan(
     """
     opts = options or PlanOptions()
     say = progress or (lambda _s: None)
-    check_total(inputs, opts.band)
+    problems = total_problems(inputs, opts.band)
+    if problems:
+        raise InputError(problems)
     seconds: dict[str, float] = {}
     notes = list(inputs.notes)
 
