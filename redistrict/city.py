@@ -477,9 +477,7 @@ def solve_groups(
 
     """
     start = time.perf_counter()
-    n_workers = workers if workers is not None else default_workers()
-    if n_workers < 1:
-        raise InputError(f"--workers must be at least 1, not {n_workers}")
+    n_workers = _worker_count(workers)
     directory = _prepare_cache(cache_dir)
     band = problem.band
     params: dict[str, Any] = {
@@ -547,6 +545,14 @@ def solve_groups(
         scheduler=label, seconds=time.perf_counter() - start,
     )  # fmt: skip
     return [results[g.index] for g in groups], report
+
+
+def _worker_count(workers: int | None) -> int:
+    """Dask workers to start: ``workers``, or every core; fewer than 1 is refused."""
+    n_workers = workers if workers is not None else default_workers()
+    if n_workers < 1:
+        raise InputError(f"--workers must be at least 1, not {n_workers}")
+    return n_workers
 
 
 # --------------------------------------------------------------------- merging
@@ -962,6 +968,7 @@ def plan_city(
     from redistrict.load import load_inputs
     from redistrict.pipeline import require_in_band
 
+    _worker_count(workers)  # before the inputs are read
     inputs = load_inputs(**load_kwargs)
     result = run_city(
         inputs, options, workers=workers, scheduler=scheduler, cache_dir=cache_dir,

@@ -664,8 +664,6 @@ def city(
         _check_choice("--budget", budget, ("time", "work"))
         _check_time_limit(time_limit)
         _check_band(band, target)
-        if workers is not None and workers < 1:
-            raise InputError(f"--workers must be at least 1, not {workers}")
         check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
