@@ -404,13 +404,7 @@ def _windows_1252(frame: pd.DataFrame, source: str, path: Path, report: Report) 
                 continue  # a byte Windows-1252 leaves undefined: not Windows-1252
     if not table:
         return frame
-    out = frame.copy()
-    for position, _, values in texts:
-        if any(t in table for t in values):
-            column = out.iloc[:, position]
-            changed = column.map(lambda t: table.get(t, t) if isinstance(t, str) else t)
-            out.isetitem(position, changed.astype(column.dtype).to_numpy())
-    out = out.rename(columns={n: table[n] for n in names if n in table})
+    out = _retext(frame, texts, [table] * len(texts), [table.get(n, n) for n in names])
     before, after = next(iter(table.items()))
     report.add(
         notes=[
@@ -461,15 +455,30 @@ def _recode(raw: pd.DataFrame, *, cut_names: bool) -> _Recoded | str:
         if codec != "utf-8" and not _common_chinese(decoded + [t for m in tables for t in m.values()]):
             failures.append("as GB18030 it does not read as Chinese")
             continue
-        frame = raw.copy()
-        for (position, _, _), table in zip(texts, tables, strict=True):
-            column = frame.iloc[:, position]
-            changed = column.map(lambda t, m=table: m.get(t, t) if isinstance(t, str) else t)  # type: ignore[misc]
-            frame.isetitem(position, changed.astype(column.dtype).to_numpy())
-        frame = frame.rename(columns=dict(zip(names, decoded, strict=True)))
+        frame = _retext(raw, texts, tables, decoded)
         cut = tuple((s, d) for s, d in zip(stored, decoded, strict=True) if s)
         return _Recoded(frame, encoding, cut, _changed(names, decoded, texts, tables))
     return failures[0]
+
+
+def _retext(
+    frame: pd.DataFrame,
+    texts: Sequence[tuple[int, str, list[str]]],
+    tables: Sequence[dict[str, str]],
+    names: Sequence[str],
+) -> pd.DataFrame:
+    """A copy of ``frame`` with its text re-decoded.
+
+    Each text column of ``texts`` (from :func:`_texts`) has its values replaced by
+    its table (values not in it are kept), and the attribute columns are renamed
+    to ``names``, in order.
+    """
+    out = frame.copy()
+    for (position, _, _), table in zip(texts, tables, strict=True):
+        column = out.iloc[:, position]
+        changed = column.map(lambda t, m=table: m.get(t, t) if isinstance(t, str) else t)  # type: ignore[misc]
+        out.isetitem(position, changed.astype(column.dtype).to_numpy())
+    return out.rename(columns=dict(zip(_attribute_names(frame), names, strict=True)))
 
 
 def _changed(
