@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final, Literal
 
+from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
 __all__ = ["check_out_dir"]
@@ -66,7 +67,7 @@ def check_out_dir(out_dir: str | Path, kind: Literal["plan", "comparison"] = "pl
         )
     foreign = sorted(_foreign(path, kind))
     if foreign:
-        listed = ", ".join(foreign[:_MAX_LISTED]) + (", ..." if len(foreign) > _MAX_LISTED else "")
+        listed = format_labels(foreign, limit=_MAX_LISTED)
         raise InputError(
             f"--out {path} holds {earlier} and {len(foreign)} other "
             f"{'entry' if len(foreign) == 1 else 'entries'} it did not write ({listed}), which "

@@ -57,6 +57,7 @@ import pandas as pd
 from redistrict._city_groups import Group, decompose, present
 from redistrict._city_outputs import write_city_outputs
 from redistrict._clock import is_overrun_note, overrun_note
+from redistrict._validate_columns import format_labels
 from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem, Weights
@@ -607,8 +608,7 @@ def merge_solutions(
         if any(is_overrun_note(n) for n in s.notes):
             overrun.append(g.index)
     if overrun:
-        listed = ", ".join(map(str, overrun[:_MAX_LISTED])) + (", ..." if len(overrun) > _MAX_LISTED else "")
-        notes.append(overrun_note(len(overrun), where=listed))
+        notes.append(overrun_note(len(overrun), where=format_labels(overrun, limit=_MAX_LISTED)))
     band = f"{problem.band.lo}-{problem.band.hi}"
     stuck = sum(1 for g in groups if g.stuck)
     if stuck:
