@@ -318,14 +318,16 @@ def committees(
         kept, released = _kept_offices(atoms, offices, pairs, labels)
         if released:
             notes.append(
-                f"{len(released)} existing office(s) are kept by no unit and are free for other uses: "
+                f"{counted(len(released), 'existing office')} {'is' if len(released) == 1 else 'are'} "
+                "kept by no unit and free for other uses: "
                 f"{'; '.join(released[:_MAX_LISTED])}"
             )
     elif has_comm and len(pairs):
         kept, gone = _continued_committees(pairs, labels)
         if gone:
             notes.append(
-                f"{len(gone)} existing committee(s) continue in no unit (their households join "
+                f"{counted(len(gone), 'existing committee')} "
+                f"{'continues' if len(gone) == 1 else 'continue'} in no unit (their households join "
                 f"other units' committees): {', '.join(gone[:_MAX_LISTED])}"
             )
     rows = [kept.get(int(u), _Kept("", math.nan, "")) for u in units]

@@ -526,7 +526,10 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         and not len(band.unit_counts(int(problem.households[comp].sum())))
     ]
     if released:
-        notes.append(f"communities opened to absorb undersized neighbours: {_listed(released)}")
+        notes.append(
+            "communities free to change so that undersized neighbours can join them "
+            f"(the plan decides whether they do): {_listed(released)}"
+        )
     if stuck:
         notes.append(
             "free areas between locked units cannot form units of "

@@ -381,7 +381,7 @@ def test_a_unit_with_several_offices_keeps_its_main_communitys() -> None:
     table, notes = committees(atoms, _offices_in(where))
     assert table["office"].tolist() == ["z-a"]
     assert table["committee_id"].tolist() == ["A"]
-    assert notes[0].startswith("3 existing office(s) are kept by no unit")
+    assert notes[0].startswith("3 existing offices are kept by no unit")
     for office in ("0-none", "a-c", "m-b"):
         assert f"{office} (in unit 1, which keeps z-a)" in notes[0]
     # without A's office: B's (100 households) beats C's (none) and the one in no community

@@ -182,7 +182,7 @@ def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
     # Y alone cannot form a unit: the smaller neighbour X is opened; Z stays sealed
     assert groups.to_dict() == {i: f"{SEAL}Z" for i in range(3, 8)}
     assert locked_only(groups).empty
-    assert any("opened to absorb undersized neighbours: X" in n for n in notes)
+    assert any("can join them (the plan decides whether they do): X" in n for n in notes)
     assert any("1 oversized, 1 undersized, 1 in band" in n for n in notes)
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
     lab = sol.labels.tolist()
