@@ -809,7 +809,7 @@ def _text_value(value: object) -> str:
 def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | None) -> None:
     from redistrict.pipeline import total_problems
 
-    problems = total_problems(inputs, options.band)
+    problems = total_problems(inputs, options)
     if partition_by is not None and partition_by not in inputs.blocks.columns:
         usable = sorted(str(c) for c in inputs.blocks.columns if c not in ("geometry", *_OWN_COLUMNS))
         problems.append(

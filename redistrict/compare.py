@@ -210,7 +210,7 @@ def _check_bands(inputs: Inputs, scenarios: Sequence[Scenario], opts: PlanOption
     problems: list[str] = []
     for scenario in scenarios:
         try:
-            found = total_problems(inputs, scenario.plan_options(inputs, opts).band, lower="band.lo")
+            found = total_problems(inputs, scenario.plan_options(inputs, opts), lower="band.lo")
         except InputError as exc:  # a band in residents without residents
             found = exc.problems
         problems += _in_scenario(found, scenario)

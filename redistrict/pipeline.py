@@ -18,6 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from redistrict._clock import is_overrun_note
+from redistrict._words import counted
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
 from redistrict.errors import InfeasibleError, InputError
@@ -142,30 +143,44 @@ class PlanResult:
         return [note for note in self.notes if note in flagged]
 
 
-def total_problems(inputs: Inputs, band: Band, *, lower: str = "the band (--band)") -> list[str]:
-    """The problem with a band whose lower bound exceeds every household of the inputs.
+def total_problems(inputs: Inputs, options: PlanOptions, *, lower: str = "the band (--band)") -> list[str]:
+    """The problems with a band or a number of units that the inputs' households cannot meet.
+
+    Checked before the atoms are built: a band whose lower bound exceeds every
+    household, and (when the band counts households and nothing is locked) more
+    units than the households fill to the band's lower bound. The exact check of
+    a number of units needs the atoms and comes later.
 
     Parameters
     ----------
     inputs : Inputs
         The loaded inputs.
-    band : Band
-        The band in households.
+    options : PlanOptions
+        The run's options (``band`` in households, ``units``, ``scenario``, ``locks``).
     lower : str
         What the message tells the user to lower.
 
     Returns
     -------
     list of str
-        Empty, or the one problem: no unit can be formed.
+        Empty, or the problem found.
     """
+    band = options.band
     total = int(inputs.blocks["households"].sum())
-    if total >= band.lo:
-        return []
-    return [
-        f"the blocks hold {total} households in all, fewer than the band's lower bound "
-        f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
-    ]
+    if total < band.lo:
+        return [
+            f"the blocks hold {total} households in all, fewer than the band's lower bound "
+            f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
+        ]
+    # Locked units may lie below the band, and a band in residents is only approximated here.
+    in_residents = options.scenario is not None and options.scenario.band.unit == "residents"
+    units = None if in_residents or options.locks is not None else options.units
+    if units is not None and band.lo > 0 and units * band.lo > total:
+        return [
+            f"{counted(units)} of at least {band.lo:,} households need {units * band.lo:,} households, "
+            f"and the blocks hold {total:,}: ask for at most {counted(total // band.lo)}, or lower {lower}"
+        ]
+    return []
 
 
 def run_plan(
@@ -191,7 +206,7 @@ def run_plan(
     """
     opts = options or PlanOptions()
     say = progress or (lambda _s: None)
-    problems = total_problems(inputs, opts.band)
+    problems = total_problems(inputs, opts)
     if problems:
         raise InputError(problems)
     seconds: dict[str, float] = {}

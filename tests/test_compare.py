@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import redistrict.compare as compare_module
 from redistrict.cli import app
 from redistrict.compare import (
     COMPARISON_COLUMNS,
@@ -147,7 +148,7 @@ def test_bad_scenarios_are_all_reported(tmp_path: Path, ottawa_testcase: Path) -
 
 
 def test_scenarios_are_named_in_errors_and_bands_checked_before_solving(
-    tmp_path: Path, ottawa_testcase: Path
+    tmp_path: Path, ottawa_testcase: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def scenario(name: str, body: str) -> str:
         path = tmp_path / f"{name}.toml"
@@ -169,12 +170,21 @@ def test_scenarios_are_named_in_errors_and_bands_checked_before_solving(
     assert "(--band)" not in text
     assert not out.exists()
     u99 = scenario("u99", "units = 99\n[band]\nlo = 2000\nhi = 3000\n")
+
+    # A number of units the households cannot fill is refused with the bands, before any solve.
+    def no_solve(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a scenario was solved")
+
+    monkeypatch.setattr(compare_module, "run_plan", no_solve)
     result = runner.invoke(
-        app, ["compare", u99, *_inputs(ottawa_testcase), "--out", str(out), "--time-limit", "2"]
+        app, ["compare", good, u99, *_inputs(ottawa_testcase), "--out", str(out), "--time-limit", "2"]
     )
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
-    assert f"scenario 'u99' ({u99}): 32843 households cannot form 99 units of 2000-3000" in text
+    assert (
+        f"scenario 'u99' ({u99}): 99 units of at least 2,000 households need 198,000 households, and "
+        "the blocks hold 32,843: ask for at most 16 units, or lower band.lo" in text
+    )
     assert not out.exists()
 
 

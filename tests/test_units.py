@@ -151,11 +151,21 @@ def test_plan_with_units_writes_that_many_and_says_what_the_gap_compares(
 def test_impossible_units_are_refused_with_the_possible_ones(tmp_path: Path, ottawa_testcase: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(
+        app, ["plan", *_west_centretown(ottawa_testcase), "--units", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "5079 households cannot form 3 units of 1000-1500 households" in result.output
+    assert "choose a number of units in 4..5" in result.output
+    assert not out.exists()
+    # More units than the households fill to the lower bound: refused before the atoms are built.
+    result = runner.invoke(
         app, ["plan", *_west_centretown(ottawa_testcase), "--units", "9", "--out", str(out)]
     )
     assert result.exit_code == 2, result.output
-    assert "5079 households cannot form 9 units of 1000-1500 households" in result.output
-    assert "choose a number of units in 4..5" in result.output
+    assert (
+        "9 units of at least 1,000 households need 9,000 households, and the blocks hold 5,079: "
+        "ask for at most 5 units, or lower the band (--band)" in " ".join(result.output.split())
+    )
     assert not out.exists()
     result = runner.invoke(
         app, ["plan", *_west_centretown(ottawa_testcase), "--units", "0", "--out", str(out)]
