@@ -9,7 +9,7 @@ import pyproj
 
 from redistrict import _validate as v
 from redistrict._load_read import Layer, Report
-from redistrict._validate_crs import scale_distortion, swapped_axes_hint
+from redistrict._validate_crs import check_projected, scale_distortion, swapped_axes_hint
 
 __all__ = ["check_layer_crs", "metric_crs", "to_crs"]
 
@@ -21,6 +21,8 @@ def check_layer_crs(layer: Layer) -> list[str]:
     problems = v.check_crs(frame.crs, layer.source, str(layer.path), bounds)
     if not problems and frame.crs.is_geographic:
         problems = v.check_degrees(frame.crs, frame.total_bounds, layer.source, str(layer.path))
+    elif not problems:
+        problems = check_projected(frame.crs, frame.total_bounds, layer.source, str(layer.path))
     return problems
 
 

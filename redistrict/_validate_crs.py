@@ -16,6 +16,7 @@ __all__ = [
     "Distortion",
     "check_crs",
     "check_degrees",
+    "check_projected",
     "is_metric",
     "scale_distortion",
     "swapped_axes_hint",
@@ -129,6 +130,124 @@ def check_degrees(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, 
         + f"assign the CRS the coordinates are really in, e.g. "
         f"`ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {path}`"
     ]
+
+
+def check_projected(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, path: str) -> list[str]:
+    """Check that a layer in a projected CRS holds coordinates that CRS can place on the earth.
+
+    A common mistake with Gauss-Kruger data: x values that carry the zone number
+    in front (38 411 000 in zone 38) labelled with the CRS without it (EPSG:4547,
+    "CGCS2000 / 3-degree Gauss-Kruger CM 114E"). The point then lies 38,000 km
+    east of the central meridian, where the projection has no inverse; the plan
+    would be drawn nowhere.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS or None
+        The layer's CRS as read.
+    bounds : sequence of float
+        ``(minx, miny, maxx, maxy)`` of the layer (NaN when it has no geometry).
+    source : str
+        Human description of the layer.
+    path : str
+        The file, used in the ``ogr2ogr`` fix hint.
+
+    Returns
+    -------
+    list of str
+        Empty, or one problem naming the coordinates and, when one is found, the
+        CRS with the zone number that places them.
+
+    """
+    if crs is None or not crs.is_projected or not all(math.isfinite(b) for b in bounds):
+        return []
+    if _lonlat(crs, bounds) is not None:
+        return []
+    minx, miny, maxx, maxy = bounds
+    zoned = _zone_prefixed(crs, bounds)
+    fix = (
+        f"the x values seem to start with the zone number {int(minx // 1_000_000)}: assign "
+        f"{zoned.name} (EPSG:{zoned.to_epsg()}), e.g. `ogr2ogr -a_srs EPSG:{zoned.to_epsg()} "
+        f"fixed.gpkg {path}`"
+        if zoned is not None
+        else "assign the CRS the coordinates are really in, e.g. "
+        f"`ogr2ogr -a_srs EPSG:XXXX fixed.gpkg {path}`"
+    )
+    return [
+        f"{source}: declares the CRS {crs.name} but its coordinates ({minx:,.0f}, {miny:,.0f}) .. "
+        f"({maxx:,.0f}, {maxy:,.0f}) lie outside what that CRS can place on the earth: {fix}"
+    ]
+
+
+def _lonlat(crs: pyproj.CRS, bounds: Sequence[float]) -> tuple[float, float] | None:
+    """Longitude and latitude of the box's corners and centre in ``crs``'s datum, or None.
+
+    None when any of them has no inverse (infinite or out of range).
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    xs = [minx, maxx, minx, maxx, (minx + maxx) / 2]
+    ys = [miny, miny, maxy, maxy, (miny + maxy) / 2]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            geodetic = crs.geodetic_crs
+            if geodetic is None:
+                return None
+            to_lonlat = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
+            lon, lat = (np.asarray(v, dtype=float) for v in to_lonlat.transform(xs, ys))
+    except Exception:
+        return None
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()) or np.abs(lat).max() > 90:
+        return None
+    return float(lon[-1]), float(lat[-1])
+
+
+def _zone_prefixed(crs: pyproj.CRS, bounds: Sequence[float]) -> pyproj.CRS | None:
+    """The CRS of the same datum and meridian whose false easting carries the zone number.
+
+    For x values like 38 411 000 labelled "CGCS2000 / 3-degree Gauss-Kruger CM
+    114E" this is "CGCS2000 / 3-degree Gauss-Kruger zone 38" (EPSG:4526), when
+    the coordinates lie inside its area of use; None otherwise.
+    """
+    zone = int(float(bounds[0]) // 1_000_000)
+    params = _params(crs)
+    if not 1 <= zone <= 60 or params is None or " / " not in crs.name:
+        return None
+    datum = crs.name.split(" / ")[0]
+    easting = params.get("False easting", 0.0) + zone * 1_000_000
+    meridian = params.get("Longitude of natural origin")
+    from pyproj.database import query_crs_info
+    from pyproj.enums import PJType
+
+    for info in query_crs_info(auth_name="EPSG", pj_types=[PJType.PROJECTED_CRS]):
+        if not info.name.startswith(f"{datum} / ") or f"zone {zone}" not in info.name or info.deprecated:
+            continue
+        candidate = pyproj.CRS.from_epsg(int(info.code))
+        other = _params(candidate)
+        if other is None or other.get("Longitude of natural origin") != meridian:
+            continue
+        if not math.isclose(other.get("False easting", math.nan), easting):
+            continue
+        where = _lonlat(candidate, bounds)
+        area = candidate.area_of_use
+        if where is not None and (area is None or _inside(where, area.bounds)):
+            return candidate
+    return None
+
+
+def _params(crs: pyproj.CRS) -> dict[str, float] | None:
+    """The numeric parameters of a projected CRS's conversion, by name."""
+    operation = crs.coordinate_operation
+    if operation is None:
+        return None
+    return {p.name: float(p.value) for p in operation.params if isinstance(p.value, int | float)}
+
+
+def _inside(lonlat: tuple[float, float], box: tuple[float, float, float, float], margin: float = 1.0) -> bool:
+    """Whether a longitude/latitude lies in ``box`` (west, south, east, north) grown by ``margin`` degrees."""
+    lon, lat = lonlat
+    west, south, east, north = box
+    return west - margin <= lon <= east + margin and south - margin <= lat <= north + margin
 
 
 #: How to swap the axes of a layer that stores latitude before longitude.

@@ -29,6 +29,7 @@ from redistrict._validate_crs import (
     SCALE_TOLERANCE,
     Distortion,
     check_degrees,
+    check_projected,
     scale_distortion,
     swapped_axes_hint,
 )
@@ -256,3 +257,51 @@ def test_swapped_layer_gets_a_note_when_loaded(tmp_path: Path) -> None:
     frame = gpd.read_file(path)
     metric_crs(frame.geometry, "blocks (swapped.gpkg)", report)
     assert any("beyond the polar circles" in n for n in report.notes), report.notes
+
+
+def test_gauss_kruger_x_with_the_zone_number_is_refused_with_the_zoned_crs() -> None:
+    # Yueyang (113.1 E, 29.4 N) in CGCS2000 3-degree GK zone 38: x = 38 411 000 carries the
+    # zone number; labelled with the CM 114E CRS (no zone number) it lies nowhere on earth.
+    cm114 = pyproj.CRS("EPSG:4547")
+    bounds = (38_411_000.0, 3_250_000.0, 38_413_600.0, 3_252_000.0)
+    (problem,) = check_projected(cm114, bounds, "blocks (b.gpkg:blocks)", "b.gpkg")
+    assert problem.startswith(
+        "blocks (b.gpkg:blocks): declares the CRS CGCS2000 / 3-degree Gauss-Kruger CM 114E"
+    )
+    assert "(38,411,000, 3,250,000) .. (38,413,600, 3,252,000)" in problem
+    assert (
+        "start with the zone number 38: assign CGCS2000 / 3-degree Gauss-Kruger zone 38 (EPSG:4526)"
+        in problem
+    )
+    # The same coordinates under the zoned CRS, and the unprefixed ones under CM 114E, are fine.
+    assert check_projected(pyproj.CRS("EPSG:4526"), bounds, "blocks", "b.gpkg") == []
+    assert check_projected(cm114, (411_000.0, 3_250_000.0, 413_600.0, 3_252_000.0), "blocks", "b.gpkg") == []
+    assert check_projected(pyproj.CRS(CRS), OTTAWA_BOUNDS, "blocks", "b.gpkg") == []
+    # Impossible coordinates with no zoned CRS to suggest still get the generic fix.
+    (problem,) = check_projected(pyproj.CRS(CRS), (9e7, 9e7, 9.1e7, 9.1e7), "blocks", "b.gpkg")
+    assert "assign the CRS the coordinates are really in" in problem
+
+
+def test_gauss_kruger_zone_mistake_stops_the_plan_before_anything_is_written(tmp_path: Path) -> None:
+    def in_yueyang(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        # The grid moved to x = 38 411 000 (zone 38, with its number) but labelled CM 114E.
+        moved = frame.set_geometry(frame.geometry.translate(38_411_000.0 - X0, 3_250_000.0 - Y0))
+        return moved.set_crs("EPSG:4547", allow_override=True)
+
+    paths = {}
+    for name, frame in (("blocks", _blocks()), ("roads", _roads())):
+        paths[name] = tmp_path / f"{name}.gpkg"
+        pyogrio.write_dataframe(in_yueyang(frame), paths[name])
+    out = tmp_path / "out"
+    args = ["plan", "--roads", str(paths["roads"]), "--blocks", str(paths["blocks"])]
+    result = RUNNER.invoke(app, [*args, "--households", "hh", "--out", str(out), "--time-limit", "5"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "Traceback" not in text
+    for name in ("roads", "blocks"):
+        assert (
+            f"{name} ({paths[name]}:{name}): declares the CRS CGCS2000 / 3-degree Gauss-Kruger CM 114E"
+            in text
+        )
+    assert "assign CGCS2000 / 3-degree Gauss-Kruger zone 38 (EPSG:4526)" in text
+    assert not out.exists()
