@@ -20,6 +20,7 @@ import pyogrio
 from redistrict import _validate as v
 from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
 from redistrict._load_formats import layer_driver, read_text, reason
+from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
 __all__ = [
@@ -217,6 +218,15 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     if text is None:
         return None
     frame = text.frame
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        report.add(
+            problems=[
+                f"{role} ({path}:{chosen}): column {format_labels(repeated)} appears more than once; "
+                "rename the columns so that each has its own name"
+            ]
+        )
+        return None
     if not isinstance(frame, gpd.GeoDataFrame) and "point" in ROLE_KINDS[role]:
         points = csv_points(role, path, chosen, frame, report)
         if points is None:

@@ -35,6 +35,11 @@ _MISDECODED: Final[re.Pattern[str]] = re.compile("[\u0080-\u00ff]{2}")
 _INTEGRAL_TOLERANCE: Final[float] = 1e-6
 
 
+#: Most households one block (or point) may hold: a whole large community, such as
+#: Yueyang's 98,000-resident 北港, is well below it; larger values are identifiers or codes.
+MAX_BLOCK_HOUSEHOLDS = 1_000_000
+
+
 def format_rows(labels: Iterable[Hashable], limit: int = 5) -> str:
     """Describe a set of rows by their first few index labels and their count.
 
@@ -280,12 +285,24 @@ def coerce_households(
     rounded = finite.round()
     fractional = (finite - rounded).abs() > _INTEGRAL_TOLERANCE
     if fractional.any():
+        dotted = values[fractional].astype(str).str.fullmatch(r"\s*\d{1,3}(\.\d{3})+\s*")
+        thousands = (
+            " (if '.' separates thousands there, as in 1.234, remove it)" if bool(dotted.any()) else ""
+        )
         problems.append(
             f"{what} has fractional values in {format_rows(values.index[fractional])}: "
             f"{format_values(finite[fractional])}; households are whole numbers: round "
-            f"them or choose the household-count column with {option}"
+            f"them{thousands} or choose the household-count column with {option}"
         )
-    counts = rounded.where(~(negative | fractional), 0).fillna(0).astype("int64")
+    huge = finite > MAX_BLOCK_HOUSEHOLDS
+    if huge.any():
+        problems.append(
+            f"{what} holds more than {MAX_BLOCK_HOUSEHOLDS:,} households in "
+            f"{format_rows(values.index[huge])}: {format_values(values[huge])}; no block holds that "
+            f"many: if {column!r} is an identifier or a code, choose the household-count column "
+            f"with {option}"
+        )
+    counts = rounded.where(~(negative | fractional | huge), 0).fillna(0).astype("int64")
     return counts, problems, notes
 
 

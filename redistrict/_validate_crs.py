@@ -11,6 +11,7 @@ import numpy as np
 import pyproj
 
 __all__ = [
+    "MAX_COORDINATE",
     "SCALE_TOLERANCE",
     "SWAP_HINT",
     "Distortion",
@@ -26,6 +27,11 @@ __all__ = [
 #: (1 %). UTM zones, MTM zones and state plane or national grids stay within about 0.1 %
 #: at their own area; Web Mercator is off by 40 % in lengths and 100 % in areas at 45 deg N.
 SCALE_TOLERANCE = 0.01
+#: Largest coordinate magnitude accepted: degrees stay within 360, and projected
+#: coordinates within a few times the earth's circumference (Gauss-Kruger x with its
+#: zone number reaches 6e7 m). Layers beyond it are refused row by row
+#: (:func:`redistrict._validate_geometry.check_geometries`), not by these CRS checks.
+MAX_COORDINATE = 1e9
 
 
 def is_metric(crs: pyproj.CRS) -> bool:
@@ -91,6 +97,11 @@ def check_crs(
     ]
 
 
+def _placeable(bounds: Sequence[float]) -> bool:
+    """Whether every bound is finite and within :data:`MAX_COORDINATE`."""
+    return all(math.isfinite(b) and abs(b) <= MAX_COORDINATE for b in bounds)
+
+
 def _degrees(bounds: Sequence[float]) -> bool:
     """Whether ``(minx, miny, maxx, maxy)`` can be longitudes and latitudes."""
     minx, miny, maxx, maxy = bounds
@@ -117,7 +128,7 @@ def check_degrees(crs: pyproj.CRS | None, bounds: Sequence[float], source: str, 
         Empty, or one problem saying the declared CRS does not match the coordinates.
 
     """
-    if crs is None or not crs.is_geographic or not all(math.isfinite(b) for b in bounds):
+    if crs is None or not crs.is_geographic or not _placeable(bounds):
         return []
     if _degrees(bounds):
         return []
@@ -159,7 +170,7 @@ def check_projected(crs: pyproj.CRS | None, bounds: Sequence[float], source: str
         CRS with the zone number that places them.
 
     """
-    if crs is None or not crs.is_projected or not all(math.isfinite(b) for b in bounds):
+    if crs is None or not crs.is_projected or not _placeable(bounds):
         return []
     if _lonlat(crs, bounds) is not None:
         return []

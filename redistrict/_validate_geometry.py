@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Final
@@ -13,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from redistrict._validate_columns import format_labels, format_rows
+from redistrict._validate_crs import MAX_COORDINATE
 
 __all__ = [
     "OVERLAP_SHARE",
@@ -242,7 +244,14 @@ def check_geometries(
             f"split the layer or convert the geometries (e.g. points to polygons)"
         )
 
-    values, repaired, collapsed, multipoints = _repair(values, kinds, missing | wrong)
+    unplaceable = ~missing & ~wrong & _bad_coordinates(values)
+    if unplaceable.any():
+        problems.append(
+            f"{source}: {format_rows(index[unplaceable])} with coordinates that are not finite "
+            f"numbers (inf, NaN) or lie beyond {MAX_COORDINATE:.0e} (no CRS reaches that far): "
+            "fix or delete those vertices"
+        )
+    values, repaired, collapsed, multipoints = _repair(values, kinds, missing | wrong | unplaceable)
     if repaired:
         noun = "geometry" if repaired == 1 else "geometries"
         notes.append(f"{source}: repaired {repaired} invalid {noun} with make_valid")
@@ -302,7 +311,7 @@ def check_duplicates(geometry: gpd.GeoSeries, attributes: pd.DataFrame, source: 
     polygons = np.flatnonzero(np.isin(shapely.get_type_id(values), _POLYGON_IDS) & ~shapely.is_empty(values))
     if len(polygons) < 2:
         return []
-    keys = shapely.to_wkb(shapely.normalize(values[polygons]))
+    keys = _outline_keys(values[polygons])
     groups: dict[bytes, list[int]] = {}
     for position, key in zip(polygons.tolist(), keys.tolist(), strict=True):
         groups.setdefault(key, []).append(position)
@@ -361,7 +370,7 @@ def check_overlaps(geometry: gpd.GeoSeries, households: pd.Series, source: str) 
         return []
     geoms = values[polygons]
     counts = households.to_numpy()[polygons]
-    keys = shapely.to_wkb(shapely.normalize(geoms))
+    keys = _outline_keys(geoms)
     first: dict[bytes, int] = {}
     same: list[tuple[int, int]] = []
     other: list[tuple[int, int]] = []
@@ -449,6 +458,29 @@ def _allowed_part(geom: BaseGeometry, allowed: Collection[str]) -> BaseGeometry 
     return None
 
 
+def _outline_keys(polygons: np.ndarray) -> np.ndarray:
+    """Normalized WKB of each polygon: equal for the same outline, whatever its start and orientation.
+
+    Rows with NaN or infinite vertices are reported by :func:`check_geometries`; GEOS's
+    warning about them here would only repeat it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        keys: np.ndarray = shapely.to_wkb(shapely.normalize(polygons))
+    return keys
+
+
+def _bad_coordinates(values: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` with a coordinate that is not finite or beyond :data:`MAX_COORDINATE`."""
+    coords, rows = shapely.get_coordinates(values, return_index=True)
+    bad_vertex = ~np.isfinite(coords).all(axis=1) | (np.abs(np.nan_to_num(coords)) > MAX_COORDINATE).any(
+        axis=1
+    )
+    bad = np.zeros(len(values), dtype=bool)
+    bad[rows[bad_vertex]] = True
+    return bad
+
+
 def _type_names(values: np.ndarray) -> np.ndarray:
     """Return the geometry type name of each geometry (None where missing)."""
     ids = shapely.get_type_id(values)
@@ -472,7 +504,9 @@ def _repair(
         values[single] = shapely.get_geometry(values[single], 0)
     multipoints = multipoint & (parts > 1)
     lines = check & (kinds == "line")
-    collapsed = (check & (kinds == "point") & ~valid) | (lines & (~valid | (shapely.length(values) == 0)))
+    zero_length = np.zeros(len(values), dtype=bool)
+    zero_length[lines] = shapely.length(values[lines]) == 0
+    collapsed = (check & (kinds == "point") & ~valid) | (lines & (~valid | zero_length))
     broken = check & (kinds == "polygon") & ~valid
     for i in np.flatnonzero(broken):
         fixed = polygonal_part(shapely.make_valid(values[i]))

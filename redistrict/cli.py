@@ -273,11 +273,17 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
-def _check_time_limit(seconds: float) -> None:
+def _check_run(seconds: float, seed: int) -> None:
+    """Refuse a ``--time-limit`` or ``--seed`` the optimiser cannot use, listing both."""
+    problems = []
     if not (math.isfinite(seconds) and seconds > 0):
-        raise InputError(
+        problems.append(
             f"--time-limit must be a positive number of seconds, not {seconds:g}: e.g. --time-limit 60"
         )
+    if not 0 <= seed < 2**63:
+        problems.append(f"--seed must be a whole number from 0 to 2**63 - 1, not {seed}: e.g. --seed 0")
+    if problems:
+        raise InputError(problems)
 
 
 def _check_band(band: tuple[int, int], target: int | None) -> None:
@@ -461,7 +467,7 @@ def _plan_and_write(
     _check_choice("--atoms", atoms, ("roads", "blocks"))
     _check_choice("--lang", lang, ("zh", "en"))
     _check_choice("--budget", budget, ("time", "work"))
-    _check_time_limit(time_limit)
+    _check_run(time_limit, seed)
     _check_band(band, target)
     if units is not None and units < 1:
         raise InputError(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
@@ -662,7 +668,7 @@ def city(
         _check_choice("--atoms", atoms, ("roads", "blocks"))
         _check_choice("--lang", lang, ("zh", "en"))
         _check_choice("--budget", budget, ("time", "work"))
-        _check_time_limit(time_limit)
+        _check_run(time_limit, seed)
         _check_band(band, target)
         check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
@@ -753,7 +759,7 @@ def compare(
         _check_choice("--atoms", atoms, ("roads", "blocks"))
         _check_choice("--lang", lang, ("zh", "en"))
         _check_choice("--budget", budget, ("time", "work"))
-        _check_time_limit(time_limit)
+        _check_run(time_limit, seed)
         check_out_dir(out_dir, "comparison")
         chosen = load_scenarios(scenarios)
         if lock_plan is not None and lock is None:

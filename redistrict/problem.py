@@ -48,6 +48,11 @@ _BAND_SYNTAX: Final[dict[str, tuple[str, str, str, str]]] = {
 _BAND_EXAMPLE_MARGIN: Final[float] = 0.04
 
 
+#: Largest upper bound of a band: no residents' committee serves more (households or
+#: residents); larger numbers are typing mistakes and would overflow integer arithmetic.
+MAX_BAND = 100_000_000
+
+
 def band_bounds_problem(
     lo: int, hi: int, *, syntax: str = "option", counts: str = "households"
 ) -> str | None:
@@ -124,6 +129,11 @@ def band_problems(
     problems = []
     if lo < 0 or hi <= 0:
         problems.append(f"band ({lo}, {hi}) must be positive: give e.g. --band 2000 3000")
+    elif hi > MAX_BAND:
+        problems.append(
+            f"band upper bound {hi:,} is more than {MAX_BAND:,} {counts}, larger than any unit: "
+            "give e.g. --band 2000 3000"
+        )
     elif not (zero_width and lo == hi):
         bounds = band_bounds_problem(lo, hi, counts=counts)
         if bounds is not None:
