@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
+from redistrict._load_layers import COMMUNITY_REACH_M
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.problem import FloatArray, IntArray
@@ -460,7 +461,11 @@ def _assemble(
 
 
 def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
-    """Community covering most of each cell's area (nearest one when none overlaps)."""
+    """Community covering most of each cell's area.
+
+    A cell no community overlaps belongs to the nearest one within
+    :data:`~redistrict._load_layers.COMMUNITY_REACH_M`, else to none (``""``).
+    """
     geoms = geom_array(communities.geometry)
     ids = communities["community_id"].astype(str).to_numpy(dtype=object)
     tree = shapely.STRtree(geoms)
@@ -473,7 +478,7 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     out[best["cell"].to_numpy()] = best["id"].to_numpy()
     loose = np.flatnonzero(out == "")
     if len(loose):
-        li, lj = tree.query_nearest(cells[loose], all_matches=True)
+        li, lj = tree.query_nearest(cells[loose], max_distance=COMMUNITY_REACH_M, all_matches=True)
         nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj]}).sort_values(["cell", "id"])
         nearest = nearest.drop_duplicates("cell")
         out[nearest["cell"].to_numpy()] = nearest["id"].to_numpy()

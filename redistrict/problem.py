@@ -373,10 +373,11 @@ class Problem:
         area = [float(data[v].get("area_m2", 1.0)) for v in nodes]
         raw_comm = [data[v].get("community_id") for v in nodes]
         community = None
-        if any(c is not None and c == c for c in raw_comm):
-            names = sorted({str(c) for c in raw_comm if c is not None and c == c})
+        known = [c is not None and c == c and str(c) != "" for c in raw_comm]  # "" = no community
+        if any(known):
+            names = sorted({str(c) for c, k in zip(raw_comm, known, strict=True) if k})
             code = {c: k for k, c in enumerate(names)}
-            community = [code.get(str(c), -1) if c is not None and c == c else -1 for c in raw_comm]
+            community = [code[str(c)] if k else -1 for c, k in zip(raw_comm, known, strict=True)]
         edges, major, length = [], [], []
         for u, v, d in sorted(graph.edges(data=True), key=lambda t: (pos[t[0]], pos[t[1]])):
             edges.append((pos[u], pos[v]))

@@ -17,6 +17,7 @@ Further tests build their own rows of 100 m squares (:func:`_row`).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -423,3 +424,40 @@ def test_unit_sources_against_a_given_committee() -> None:
     # empty, missing or absent: against the main community
     for kept in (pd.Series(["", None], index=[1, 2]), pd.Series(["B"], index=[2])):
         assert unit_sources(atoms, committee=kept)["households_moved"].tolist() == [300, 0]
+
+
+def test_blocks_outside_every_community_belong_to_none(tmp_path: Path, ottawa_testcase: Path) -> None:
+    # The communities layer without Sandy Hill (3104): its 7,431 households used to be
+    # credited silently to the nearest community, Centretown (27,764 instead of 20,333).
+    from redistrict.atoms import build_atoms
+    from redistrict.load import load_inputs
+
+    layer = gpd.read_file(ottawa_testcase, layer="ons_neighbourhoods")
+    path = tmp_path / "communities.gpkg"
+    layer[layer["ONS_ID"].astype(str) != "3104"].to_file(path, layer="communities")
+    inputs = load_inputs(
+        f"{ottawa_testcase}:roads",
+        f"{ottawa_testcase}:dissemination_blocks",
+        "dburdwell2021",
+        communities=f"{path}:communities",
+        community_id="ONS_ID",
+        community_name="ONS_Name",
+    )
+    (warning,) = [w for w in inputs.warnings if w.startswith("communities (")]
+    assert "7,431 of the 32,843 households (23%) lie outside every community polygon" in warning
+    assert "add the missing communities to the layer" in warning
+    atoms = build_atoms(inputs, max_households=3000).atoms
+    per_community = atoms.groupby("community_id")["households"].sum().to_dict()
+    assert per_community == {"": 7431, "3024": 20333, "3115": 5079}
+    table = classify_communities(atoms, Band(2000, 3000), inputs.communities)
+    assert table.set_index("community_id")["households"].to_dict() == {"3024": 20333, "3115": 5079}
+    # With every community present, every household has one and nothing is said.
+    full = load_inputs(
+        f"{ottawa_testcase}:roads",
+        f"{ottawa_testcase}:dissemination_blocks",
+        "dburdwell2021",
+        communities=f"{ottawa_testcase}:ons_neighbourhoods",
+        community_id="ONS_ID",
+    )
+    assert not [w for w in full.warnings if w.startswith("communities (")]
+    assert "" not in set(build_atoms(full, max_households=3000).atoms["community_id"])
