@@ -20,6 +20,8 @@ __all__ = [
     "ROAD_MARGIN_M",
     "STRAY_FACTOR",
     "STRAY_FACTOR_POINTS",
+    "check_islands",
+    "check_islands",
     "check_roads_reach",
     "clip_roads",
     "keep_intersecting",
@@ -119,6 +121,49 @@ def clip_roads(
         ]
     )
     return lines
+
+
+#: A study area derived from polygon blocks is refused when the blocks form at least
+#: this many separate pieces, and at least :data:`ISLAND_SHARE` of the blocks' number.
+ISLAND_PIECES = 10
+#: See :data:`ISLAND_PIECES`: Ottawa's dissemination blocks, which tile the city, form
+#: a handful of pieces (islands in the rivers) for thousands of blocks.
+ISLAND_SHARE = 0.25
+
+
+def check_islands(blocks: gpd.GeoDataFrame, area: BaseGeometry, source: str) -> list[str]:
+    """Report polygon blocks that do not touch one another, when no study area was given.
+
+    The study area is then the union of the blocks. Residential compounds drawn
+    with the roads between them left out (or blocks set back from the road
+    centre lines) make that union a scatter of islands: every island becomes a
+    component of its own, planned as an undersized unit, and the plan is useless.
+
+    Parameters
+    ----------
+    blocks : geopandas.GeoDataFrame
+        The blocks.
+    area : shapely geometry
+        The study area derived from them.
+    source : str
+        Human description of the blocks layer.
+
+    Returns
+    -------
+    list of str
+        Empty, or one problem saying to give ``--study-area``.
+    """
+    polygons = int(blocks.geom_type.isin(["Polygon", "MultiPolygon"]).sum())
+    pieces = len(shapely.get_parts(area))
+    if polygons == 0 or pieces < max(ISLAND_PIECES, ISLAND_SHARE * polygons):
+        return []
+    return [
+        f"{source}: without --study-area the study area is the union of the blocks, and these "
+        f"{polygons} blocks form {pieces} separate pieces: they do not touch one another (roads or "
+        "open land run between them, as around residential compounds), so every piece would be "
+        "planned on its own as an undersized unit. Give --study-area with the outline of the area "
+        "to redistrict (e.g. the communities layer or the district boundary)"
+    ]
 
 
 def check_roads_reach(

@@ -23,6 +23,7 @@ import shapely
 from redistrict._load_area import POINT_AREA_MARGIN_M as POINT_AREA_MARGIN_M
 from redistrict._load_area import ROAD_MARGIN_M as ROAD_MARGIN_M
 from redistrict._load_area import (
+    check_islands,
     check_roads_reach,
     clip_roads,
     keep_intersecting,
@@ -255,6 +256,9 @@ def load_inputs(
     warnings = check_overlaps(block_frame.geometry, block_frame["households"], blocks_source)
     if study_area is None:
         warnings += stray_blocks(block_frame, blocks_source)
+        islands = check_islands(block_frame, area, blocks_source)
+        if islands:
+            raise InputError(islands, notes=report.notes)
     report.add(notes=warnings)
     read_roads = road_frame
     if where is not None or study_area is not None:

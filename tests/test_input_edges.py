@@ -154,6 +154,33 @@ def test_a_given_study_area_is_not_questioned(
     assert row not in inputs.blocks.index
 
 
+def test_blocks_that_do_not_touch_need_a_study_area(
+    tmp_path: Path, ottawa: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], ottawa_testcase: Path
+) -> None:
+    # Every block shrunk by 5 m (compounds drawn to their walls, the streets left out):
+    # without --study-area each of the 77 blocks of West Centretown was an island, and the
+    # run ended with 62 undersized units and exit 0.
+    blocks, roads = ottawa
+    shrunk = blocks.copy()
+    shrunk["geometry"] = blocks.geometry.buffer(-5.0)
+    where = "ONS_ID_gen3 == 3115"
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, shrunk, roads, where=where)
+    (problem,) = caught.value.problems
+    assert (
+        "without --study-area the study area is the union of the blocks, and these 77 blocks form" in problem
+    )
+    assert "Give --study-area with the outline of the area to redistrict" in problem
+    # With the study area given, the same blocks load; the real blocks need none.
+    path = tmp_path / "case.gpkg"
+    inputs = load_inputs(
+        f"{path}:roads", f"{path}:dissemination_blocks", "dburdwell2021", where=where,
+        study_area=f"{ottawa_testcase}:ons_neighbourhoods",
+    )  # fmt: skip
+    assert int(inputs.blocks["households"].sum()) == 5079
+    assert int(_load(tmp_path, blocks, roads, where=where).blocks["households"].sum()) == 5079
+
+
 # --------------------------------------------------------------------------- 2. overlapping blocks
 
 
