@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from redistrict._files import write_csv
+
 if TYPE_CHECKING:
     from redistrict.city import CityResult
 
@@ -154,9 +156,9 @@ def write_city_outputs(
     communities = community_table(result)
 
     def more(tmp: Path) -> None:
-        result.subproblems.to_csv(tmp / "subproblems.csv", index=False)
+        write_csv(result.subproblems, tmp / "subproblems.csv")
         if communities is not None:
-            communities.to_csv(tmp / "communities.csv", index=False)
+            write_csv(communities, tmp / "communities.csv")
 
     extra = city_record(result)
     return write_outputs(result.plan, out_dir, title=title, lang=lang, tiles=tiles, extra=extra, more=more)

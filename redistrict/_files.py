@@ -1,4 +1,4 @@
-"""Permissions of files and folders written through temporary names.
+"""Files written for the planner: permissions of temporary names, CSV encoding.
 
 ``tempfile.mkdtemp`` and ``tempfile.mkstemp`` create private entries (0700 and
 0600) whatever the user's umask. Outputs renamed into place from them would
@@ -12,7 +12,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["as_if_created"]
+import pandas as pd
+
+__all__ = ["as_if_created", "write_csv"]
+
+#: CSV files start with a UTF-8 byte-order mark: Excel on Chinese Windows opens a CSV
+#: without one as GBK and garbles every Chinese name; pandas and GIS tools skip it.
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` as CSV (no index) that Excel opens as UTF-8.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : Path
+        The file to write.
+    """
+    frame.to_csv(path, index=False, encoding=CSV_ENCODING)
 
 
 def _umask() -> int:

@@ -21,7 +21,6 @@ __all__ = [
     "STRAY_FACTOR",
     "STRAY_FACTOR_POINTS",
     "check_islands",
-    "check_islands",
     "check_roads_reach",
     "clip_roads",
     "keep_intersecting",

@@ -47,6 +47,7 @@ from redistrict._compare_table import (
     scenario_record,
 )
 from redistrict._console import print_whole
+from redistrict._files import write_csv
 from redistrict.continuity import community_report
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
@@ -274,7 +275,7 @@ def write_plan(
         if "community_id" in result.atoms.columns:
             band = scenario.band if scenario.band.unit == "residents" else result.options.band
             table = community_report(result.atoms, band, result.inputs.communities)
-            table.to_csv(tmp / "communities.csv", index=False)
+            write_csv(table, tmp / "communities.csv")
 
     return write_outputs(
         result, out_dir, title=title, lang=lang, tiles=tiles,
@@ -340,7 +341,7 @@ def write_comparison(
                 result, tmp / safe_name(scenario.name), title=scenario.name, lang=lang,
                 tiles=tiles,
             )  # fmt: skip
-        table.to_csv(tmp / "comparison.csv", index=False)
+        write_csv(table, tmp / "comparison.csv")
         markdown = comparison_markdown(table, title=heading, lang=lang)
         (tmp / "comparison.md").write_text(markdown, encoding="utf-8")
         page = comparison_html(table, title=heading, links=links, notes=notes, lang=lang)

@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from redistrict._files import as_if_created
+from redistrict._files import as_if_created, write_csv
 from redistrict.costs import CostParams
 from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
@@ -350,7 +350,7 @@ def write_outputs(
         units.to_file(gpkg, layer="units", driver="GPKG", engine="pyogrio")
         atoms = result.atoms.reset_index()
         atoms.to_file(gpkg, layer="atoms", driver="GPKG", engine="pyogrio")
-        pd.DataFrame(units.drop(columns="geometry")).to_csv(tmp / "summary.csv", index=False)
+        write_csv(pd.DataFrame(units.drop(columns="geometry")), tmp / "summary.csv")
         record = run_record(result, extra=extra)
         (tmp / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
         info = map_info(result, title)

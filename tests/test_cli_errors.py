@@ -166,6 +166,22 @@ def test_base_case_gives_two_units_in_band(tmp_path: Path) -> None:
     assert record["households"] == 9 * HOUSEHOLDS
 
 
+def test_csv_outputs_open_in_excel_as_utf8(tmp_path: Path) -> None:
+    # Excel on Chinese Windows reads a CSV without a byte-order mark as GBK and garbles
+    # every Chinese name; with it, Excel reads UTF-8, and pandas skips it.
+    communities = gpd.GeoDataFrame(
+        {"cid": ["C1"], "名称": ["八字门社区"]}, geometry=[box(X0, Y0, X0 + 3 * CELL, Y0 + 3 * CELL)], crs=CRS
+    )
+    path = _write(communities, tmp_path / "communities.gpkg", "communities")
+    run = _plan(tmp_path, "--communities", path, "--community-id", "cid", "--community-name", "名称")
+    _succeeds(run)
+    for name in ("summary.csv", "communities.csv"):
+        raw = (run.out / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name
+        assert "八字门社区" in raw.decode("utf-8-sig")
+    assert pd.read_csv(run.out / "summary.csv").columns[0] == "unit_id"
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, umask: int) -> None:
     # The folder and the map are made under temporary names (private to the user);
