@@ -10,6 +10,7 @@ the rest before any work, naming the files in the way.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final, Literal
 
@@ -56,6 +57,7 @@ def check_out_dir(out_dir: str | Path, kind: Literal["plan", "comparison"] = "pl
             f"--out {path} is an existing file, not a folder: give the path of a new folder "
             "(the output folder is replaced as a whole)"
         )
+    _check_writable(path)
     if not path.is_dir() or not any(path.iterdir()):
         return
     marker = _MARKER[kind]
@@ -72,6 +74,28 @@ def check_out_dir(out_dir: str | Path, kind: Literal["plan", "comparison"] = "pl
             f"--out {path} holds {earlier} and {len(foreign)} other "
             f"{'entry' if len(foreign) == 1 else 'entries'} it did not write ({listed}), which "
             "replacing the folder would delete: move them out, or give a new folder"
+        )
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an ``--out`` whose parent folder cannot take the outputs.
+
+    The outputs are written to a temporary folder beside ``--out`` and renamed
+    into place, so the parent (or the nearest folder that exists above it, in
+    which the missing ones will be made) must be writable. Checked before any
+    work: a run used to fail only after solving.
+    """
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(
+            f"--out {path} lies inside {parent}, which is a file, not a folder: give the path of a new folder"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(
+            f"--out {path}: cannot write in {parent} (permission denied), where the outputs are made "
+            "and then renamed into place: choose a folder you can write to"
         )
 
 

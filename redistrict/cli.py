@@ -12,6 +12,7 @@ stray or overlapping blocks, roads stopping short of another road).
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import signal
@@ -273,6 +274,17 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
+def _unwritten(what: str, out_dir: Path, exc: OSError) -> RedistrictError:
+    """The error for outputs that could not be written, with the advice that fits ``exc``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some space, or choose a folder on another disk with --out"
+    elif isinstance(exc, PermissionError):
+        advice = "choose a folder you can write to with --out"
+    else:
+        advice = "check the folder, or choose another one with --out"
+    return RedistrictError(f"cannot write {what} to {out_dir}: {exc}; {advice} (nothing was changed there)")
+
+
 def _check_run(seconds: float, seed: int) -> None:
     """Refuse a ``--time-limit`` or ``--seed`` the optimiser cannot use, listing both."""
     problems = []
@@ -503,10 +515,7 @@ def _plan_and_write(
     try:
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     except OSError as exc:
-        raise RedistrictError(
-            f"cannot write the plan to {out_dir}: {exc}; free some space or choose a folder you "
-            "can write to with --out (nothing was changed there)"
-        ) from exc
+        raise _unwritten("the plan", out_dir, exc) from exc
     _summary(result, out_dir)
     _print_notes(result)
 
@@ -781,10 +790,7 @@ def compare(
             try:
                 table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles)
             except OSError as exc:
-                raise RedistrictError(
-                    f"cannot write the comparison to {out_dir}: {exc}; free some space or choose a "
-                    "folder you can write to with --out (nothing was changed there)"
-                ) from exc
+                raise _unwritten("the comparison", out_dir, exc) from exc
         print_summary(table, out_dir, out)
         _print_compare_notes(runs, inputs.notes, inputs.warnings)
 

@@ -195,9 +195,11 @@ def test_compare_that_cannot_write_says_so(tmp_path: Path) -> None:
     out = blocker / "cmp"  # a folder inside a file cannot be made
     fits = _scenario(tmp_path, "fits", 2000, 3000)
     result = RUNNER.invoke(app, ["compare", fits, *_inputs(tmp_path), "--out", str(out)])
-    assert result.exit_code == 1, result.output
-    assert _lines(result)[0].startswith(
-        f"error: redistrict cannot continue: cannot write the comparison to {out}"
+    # Refused before any scenario is solved (it used to fail only when writing).
+    assert result.exit_code == 2, result.output
+    assert _lines(result)[0] == (
+        f"error: invalid input: --out {out} lies inside {blocker}, which is a file, not a folder: "
+        "give the path of a new folder"
     )
     assert "Traceback" not in result.output
 

@@ -8,6 +8,7 @@ or one clear error; and the output folder is never left half written.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from shapely.geometry import LineString, box
 from typer.testing import CliRunner
 
+import redistrict._out_dir
 import redistrict.model
 import redistrict.pipeline
 import redistrict.report
@@ -292,6 +294,7 @@ def test_failure_while_writing_leaves_no_output_folder(
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: redistrict cannot continue: cannot write the plan to {out}")
     assert "No space left on device" in result.stderr
+    assert "free some space, or choose a folder on another disk with --out" in result.stderr
     assert "Traceback" not in result.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -314,3 +317,26 @@ def test_failure_while_writing_keeps_the_previous_output(
     assert isinstance(second.exception, RuntimeError)  # a bug: not hidden, but harmless
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_solving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The outputs are made beside --out and renamed into place: a parent the user cannot
+    # write to used to fail only after the whole solve ("free some space").
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    real_access = os.access
+
+    def access(path: Any, mode: int) -> bool:
+        return False if Path(path) == parent else real_access(path, mode)
+
+    monkeypatch.setattr(redistrict._out_dir.os, "access", access)
+    out = parent / "mine"
+    result = CliRunner().invoke(app, [*_grid_files(tmp_path, 3, [500] * 9), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"error: invalid input: --out {out}: cannot write in {parent} (permission denied)"
+    )
+    assert "choose a folder you can write to" in result.stderr
+    assert not out.exists()
