@@ -120,7 +120,11 @@ def classify_communities(
     band: Band | ScenarioBand,
     communities: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Classify the existing communities as oversized, undersized or in band.
+    """Classify the existing communities as oversized, undersized, in band or without households.
+
+    A community without households (a campus, a park, or a neighbour whose
+    polygon only touches the edge of the area planned) is ``no households``,
+    not undersized: there is nothing to merge.
 
     Parameters
     ----------
@@ -163,9 +167,13 @@ def classify_communities(
         measure = "households"
     table["size"] = table[measure].astype(float)
     cls = np.where(
-        table["size"] < band.lo,
-        "undersized",
-        np.where(table["size"] > band.hi, "oversized", "in band"),
+        table["households"] == 0,
+        "no households",
+        np.where(
+            table["size"] < band.lo,
+            "undersized",
+            np.where(table["size"] > band.hi, "oversized", "in band"),
+        ),
     )
     table["class"] = cls
     table["households"] = table["households"].astype("int64")

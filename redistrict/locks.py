@@ -426,7 +426,7 @@ def _soft_groups(
     skipped = []
     kept = sealed = 0
     for comm, cls in zip(table["community_id"], table["class"], strict=True):
-        if cls == "undersized":
+        if cls in ("undersized", "no households"):
             continue
         members = np.array(sorted(pos[a] for a in ids.index[ids == comm] if a in pos), dtype=np.int64)
         load = int(problem.households[members].sum())
@@ -441,10 +441,12 @@ def _soft_groups(
         kept += cls == "in band"
         sealed += cls == "oversized"
     counts = table["class"].value_counts()
+    empty = int(counts.get("no households", 0))
     notes.append(
         f"existing communities: {int(counts.get('oversized', 0))} oversized, "
-        f"{int(counts.get('undersized', 0))} undersized, {int(counts.get('in band', 0))} in band; "
-        f"{kept} kept as they are, {sealed} split within their own boundary"
+        f"{int(counts.get('undersized', 0))} undersized, {int(counts.get('in band', 0))} in band"
+        + (f" ({empty} more without households)" if empty else "")
+        + f"; {kept} to keep as they are, {sealed} to split within their own boundary"
     )
     if skipped:
         notes.append(f"communities not kept whole (split by the atoms or by a lock): {_listed(skipped)}")
@@ -526,9 +528,11 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         and not len(band.unit_counts(int(problem.households[comp].sum())))
     ]
     if released:
+        still = sum(name.startswith(_SOFT) for name in soft)
         notes.append(
             "communities free to change so that undersized neighbours can join them "
-            f"(the plan decides whether they do): {_listed(released)}"
+            f"(the plan decides whether they do): {_listed(released)}; "
+            f"{still} in-band {'community is' if still == 1 else 'communities are'} still kept as they are"
         )
     if stuck:
         notes.append(

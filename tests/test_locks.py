@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
 from redistrict.locks import (
     SEAL,
@@ -182,8 +183,11 @@ def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
     # Y alone cannot form a unit: the smaller neighbour X is opened; Z stays sealed
     assert groups.to_dict() == {i: f"{SEAL}Z" for i in range(3, 8)}
     assert locked_only(groups).empty
-    assert any("can join them (the plan decides whether they do): X" in n for n in notes)
-    assert any("1 oversized, 1 undersized, 1 in band" in n for n in notes)
+    assert any(
+        "can join them (the plan decides whether they do): X; 0 in-band communities are still kept" in n
+        for n in notes
+    )
+    assert any("1 oversized, 1 undersized, 1 in band; 1 to keep as they are" in n for n in notes)
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
     lab = sol.labels.tolist()
     assert lab[0] == lab[1] == lab[2]
@@ -243,3 +247,20 @@ def test_locked_unit_outside_the_band_is_a_warning(tmp_path: Path) -> None:
     ok = solve_locked(problem, fixed_groups(atoms, problem, locks=read_locks(
         _lock_file(tmp_path, "atom_id,unit_id\n0,7\n1,7\n")))[0], method="exact", time_limit=10)  # fmt: skip
     assert not any(n.startswith("locked unit") for n in ok.notes)
+
+
+def test_a_community_without_households_is_neither_undersized_nor_merged() -> None:
+    # W's polygon only touches the area (atom 2 holds no households): it used to count as
+    # an undersized community in the scenario's note and in communities.csv.
+    atoms, problem, _ = _row([1000, 1000, 0, 1000, 1000, 1000, 1000, 1000], ["X", "X", "W", *["Z"] * 5])
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    table = classify_communities(atoms, scenario.band)
+    assert table.set_index("community_id")["class"].to_dict() == {
+        "W": "no households", "X": "in band", "Z": "oversized"
+    }  # fmt: skip
+    _, notes = fixed_groups(atoms, problem, scenario=scenario)
+    assert any(
+        "1 oversized, 0 undersized, 1 in band (1 more without households); 1 to keep as they are" in n
+        for n in notes
+    ), notes
+    assert not any("can join them" in n for n in notes)
