@@ -99,13 +99,15 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "notes": "Notes of each run",
                 "written": "Written {date} by redistrict.",
                 "note": (
-                    "Households moved: households of a unit that change committee, i.e. that do not "
-                    "come from the community whose committee the unit keeps (for a unit with a new "
-                    "committee: from its main, largest, source community). New committees: units "
-                    "that keep no existing office (committee). Costs follow each scenario's [costs] "
-                    "table (defaults: 3,000,000 yuan per new committee once; 200,000 yuan working "
-                    "funds per community and year; one worker per 250 households at the salary "
-                    "given). In band and the deviations from the target count what each "
+                    "Households moved: households placed under another community's committee: in a "
+                    "unit that keeps an existing committee, those not from that committee's "
+                    "community; in a unit with a new committee, those not from its main (largest) "
+                    "source community. Empty without existing communities (--communities). New "
+                    "committees: units that keep no existing office (committee). Costs follow each "
+                    "scenario's [costs] table (defaults: 3,000,000 yuan per new committee once; "
+                    "working funds per community and year of 200,000 yuan, 150,000 for township "
+                    "communities; one worker per 250 households at the salary given). In band and "
+                    "the deviations from the target count what each "
                     "scenario's band counts (households, or residents)."
                 ),
             }
@@ -115,13 +117,14 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "title": "方案比较",
                 "area_title": "{area}：方案比较",
                 "map_link": "全部方案地图（每个方案一个图层）",
-                "notes": "各方案运行说明",
+                "notes": "各方案运行说明（英文）",
                 "written": "由 redistrict 于 {date} 生成。",
                 "note": (
-                    "调整户数：单元中不来自该单元所保留居委会原社区的户数，即需更换居委会的户数"
-                    "（新设居委会的单元按其最大来源社区计）。需新设居委会：不保留任何现有办公用房"
-                    "（居委会）的单元数。费用按各方案的 [costs] 参数计算（默认：每个新设居委会一次性 "
-                    "3,000,000 元；每个社区每年工作经费 200,000 元；每 250 户配 1 名工作人员，工资按"
+                    "调整户数：划归其他社区居委会管理的户数——保留现有居委会的单元中不属于该居委会"
+                    "原社区的户数；新设居委会的单元中不属于其最大来源社区的户数。未提供现有社区"
+                    "（--communities）时为空。需新设居委会：不保留任何现有办公用房（居委会）的单元数。"
+                    "费用按各方案的 [costs] 参数计算（默认：每个新设居委会一次性 3,000,000 元；每个"
+                    "社区每年工作经费 200,000 元，乡镇社区 150,000 元；每 250 户配 1 名工作人员，工资按"
                     "设定）。区间内单元数及与目标的偏差均按各方案规模区间的计量单位（户数或人口）计。"
                 ),
             }

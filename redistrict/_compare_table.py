@@ -115,9 +115,10 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "units": len(units),
         "units_fixed": "" if result.options.units is None else int(result.options.units),
         "units_in_band": int(units["in_band"].sum()),
+        # Unknown without existing communities: None, not 0 ("nobody moves").
         "households_moved": int(units["households_moved"].sum())
         if "households_moved" in units.columns
-        else 0,
+        else None,
         "new_committees": int(costs["new_committees"]),
         "one_time_cost_yuan": costs["one_time_yuan"],
         "annual_cost_yuan": costs["annual_yuan"],

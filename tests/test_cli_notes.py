@@ -15,11 +15,13 @@ households each (4,500 in all, two units of the default band 2,000-3,000).
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -187,6 +189,11 @@ def test_compare_prints_each_scenarios_warnings_and_the_shared_notes_once(tmp_pa
     assert crs_notes and all(line.startswith(("note: blocks", "note: roads")) for line in crs_notes)
     assert len(lines) == len(set(lines)), lines
     assert not any(line.startswith("note: scenario fits:") for line in lines), lines
+    # Without existing communities the households moved are unknown, not 0 ("nobody moves").
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["households_moved"].isna().all(), table
+    record = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    assert [row["households_moved"] for row in record] == [None, None]
 
 
 def test_compare_that_cannot_write_says_so(tmp_path: Path) -> None:
