@@ -35,6 +35,8 @@ from redistrict.errors import InputError, RedistrictError
 from redistrict.problem import Band, Weights, band_problems
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from redistrict.compare import ScenarioRun
     from redistrict.pipeline import PlanResult
 
@@ -274,6 +276,21 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
+def _band_in_households(band: Band, blocks: pd.DataFrame) -> list[str]:
+    """A note that ``--band`` counts households even with ``--residents`` (the residents it means)."""
+    if "residents" not in blocks.columns or not blocks["households"].sum():
+        return []
+    ratio = float(blocks["residents"].sum()) / float(blocks["households"].sum())
+    if not ratio > 0:
+        return []
+    return [
+        f"--band {band.lo}-{band.hi} counts households (--residents does not change that): at "
+        f"{ratio:.2f} residents per household here, units hold about {band.lo * ratio:,.0f}-"
+        f"{band.hi * ratio:,.0f} residents; to plan by residents, give a scenario whose [band] has "
+        'unit = "residents" (e.g. data/scenarios/rural.toml)'
+    ]
+
+
 def _unwritten(what: str, out_dir: Path, exc: OSError) -> RedistrictError:
     """The error for outputs that could not be written, with the advice that fits ``exc``."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -508,6 +525,8 @@ def _plan_and_write(
         if chosen is not None:
             opts = chosen.plan_options(inputs, opts)
             title = f"{title} · {chosen.name}"
+        else:
+            inputs.notes.extend(_band_in_households(opts.band, inputs.blocks))
         result = run_plan(inputs, opts, progress=_progress(True))
     if strict:
         with _noting(result.notes, result.warnings):

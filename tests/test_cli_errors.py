@@ -751,6 +751,19 @@ def test_a_residents_column_is_only_read_when_asked_for(tmp_path: Path, values: 
     assert record["units"] == 2
 
 
+def test_a_band_with_residents_says_it_counts_households(tmp_path: Path) -> None:
+    # "6,000-9,000 people" typed as --band 6000 9000 with --residents planned households silently.
+    blocks = _blocks([1500] * 9, people=[4500] * 9)
+    run = _plan(tmp_path, "--residents", "people", "--band", "3000", "4500", blocks=blocks)
+    _succeeds(run)
+    assert (
+        "--band 3000-4500 counts households (--residents does not change that): at 3.00 residents per "
+        "household here, units hold about 9,000-13,500 residents; to plan by residents, give a scenario "
+        'whose [band] has unit = "residents"'
+    ) in run.notes()
+    assert "counts households" not in _plan(tmp_path, out=tmp_path / "plain").notes()
+
+
 def test_a_selection_without_households_is_refused_when_the_blocks_are_read(tmp_path: Path) -> None:
     blocks = _blocks([0, 0, 0, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS, HOUSEHOLDS])
     message = _fails(
