@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Final
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyproj
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -26,6 +29,7 @@ __all__ = [
     "keep_intersecting",
     "stray_blocks",
     "study_area_of",
+    "unselected_inside",
 ]
 
 #: Roads are clipped to the study area grown by this distance (metres).
@@ -162,6 +166,67 @@ def check_islands(blocks: gpd.GeoDataFrame, area: BaseGeometry, source: str) -> 
         "open land run between them, as around residential compounds), so every piece would be "
         "planned on its own as an undersized unit. Give --study-area with the outline of the area "
         "to redistrict (e.g. the communities layer or the district boundary)"
+    ]
+
+
+def unselected_inside(
+    layer: gpd.GeoDataFrame,
+    selected: pd.Index,
+    households: str,
+    area: BaseGeometry,
+    crs: pyproj.CRS,
+    source: str,
+    where: str,
+) -> list[str]:
+    """Warn when a given study area holds blocks with households that ``--where`` left out.
+
+    Their land is then planned as empty land of the selected blocks' units (a
+    community selected with ``--where`` and a district-wide ``--study-area``
+    used to take in its neighbours' land without a word).
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        The blocks layer as read (every row, in its own CRS).
+    selected : pandas.Index
+        Rows that ``--where`` selected.
+    households : str
+        The household column.
+    area : shapely geometry
+        The study area, in ``crs``.
+    crs : pyproj.CRS
+        The working CRS.
+    source : str
+        Human description of the blocks layer.
+    where : str
+        The selection.
+
+    Returns
+    -------
+    list of str
+        Empty, or one warning.
+    """
+    rest = layer.loc[layer.index.difference(selected, sort=False)]
+    if rest.empty or rest.crs is None or households not in rest.columns:
+        return []
+    counts = pd.to_numeric(rest[households], errors="coerce").fillna(0).to_numpy()
+    geoms = rest.geometry
+    values = np.asarray(geoms.values, dtype=object)
+    usable = (counts > 0) & ~shapely.is_missing(values) & ~shapely.is_empty(values)
+    if not usable.any():
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        points = geoms[usable].to_crs(crs).representative_point().to_numpy()
+    inside = shapely.covers(area, points)
+    if not inside.any():
+        return []
+    held = float(counts[usable][inside].sum())
+    return [
+        f"{source}: the study area also holds {int(inside.sum())} blocks with {held:,.0f} households "
+        f"that --where {where!r} leaves out: their land is planned as empty land inside the units "
+        "of the selected blocks; give a study area that covers only the selection (or drop "
+        "--study-area to use the selected blocks' outline), or widen --where"
     ]
 
 

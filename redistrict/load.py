@@ -29,6 +29,7 @@ from redistrict._load_area import (
     keep_intersecting,
     stray_blocks,
     study_area_of,
+    unselected_inside,
 )
 from redistrict._load_blocks import prepare_blocks
 from redistrict._load_crs import check_layer_crs
@@ -254,6 +255,10 @@ def load_inputs(
         raise InputError(report.problems or ["the study area is empty"], notes=report.notes)
     blocks_source = layers["blocks"].source
     warnings = check_overlaps(block_frame.geometry, block_frame["households"], blocks_source)
+    if study_area is not None and where is not None:
+        warnings += unselected_inside(
+            layers["blocks"].frame, block_frame.index, households, area, crs, blocks_source, where
+        )
     if study_area is None:
         warnings += stray_blocks(block_frame, blocks_source)
         islands = check_islands(block_frame, area, blocks_source)

@@ -181,6 +181,25 @@ def test_blocks_that_do_not_touch_need_a_study_area(
     assert int(_load(tmp_path, blocks, roads, where=where).blocks["households"].sum()) == 5079
 
 
+def test_a_study_area_holding_blocks_the_selection_leaves_out_is_warned_about(
+    tmp_path: Path, ottawa_testcase: Path
+) -> None:
+    # West Centretown selected with --where, the three neighbourhoods as study area: the
+    # other two neighbourhoods' land used to be planned silently as West Centretown's.
+    spec = (f"{ottawa_testcase}:roads", f"{ottawa_testcase}:dissemination_blocks", "dburdwell2021")
+    where = "ONS_ID_gen3 == 3115"
+    inputs = load_inputs(*spec, where=where, study_area=f"{ottawa_testcase}:ons_neighbourhoods")
+    warning = _one(inputs.warnings, "leaves out")
+    assert "the study area also holds " in warning
+    assert "blocks with 27,764 households that --where 'ONS_ID_gen3 == 3115' leaves out" in warning
+    # A study area of the selected neighbourhood alone says nothing.
+    layer = gpd.read_file(ottawa_testcase, layer="ons_neighbourhoods")
+    path = tmp_path / "west.gpkg"
+    _write(layer[layer["ONS_ID"].astype(str) == "3115"], path, "west")
+    alone = load_inputs(*spec, where=where, study_area=f"{path}:west")
+    assert not [w for w in alone.warnings if "leaves out" in w]
+
+
 # --------------------------------------------------------------------------- 2. overlapping blocks
 
 
