@@ -788,7 +788,13 @@ def solve_locked(
     if sub_sol is not None and sub is not None:
         start = len(sub_sol.components)
         comps.insert(0, "component", range(start, start + len(comps)))
-        comps = pd.concat([sub_sol.components, comps], ignore_index=True)
+        # The free part's rows are on its own scale: put them on the whole problem's, so
+        # that the components' objectives add up to the plan's.
+        free = sub_sol.components.copy()
+        for col in ("objective", "bound"):
+            if col in free.columns:
+                free[col] = free[col].astype(float) * (sub.scale / problem.scale)
+        comps = pd.concat([free, comps], ignore_index=True)
         bound = None
         if sub_sol.bound is not None:
             bound = (sub_sol.bound * sub.scale + locked_cost) / problem.scale

@@ -113,6 +113,8 @@ def test_hard_lock_is_kept_and_the_rest_solved(tmp_path: Path) -> None:
     assert sol.objective == pytest.approx(problem.plan_cost(lab) / problem.scale)
     assert sol.bound is not None and sol.bound <= sol.objective + 1e-9
     assert (sol.components["method"] == "locked").sum() == 1
+    # Every row is on the whole problem's scale: they add up to the plan's objective.
+    assert sol.components["objective"].sum() == pytest.approx(sol.objective)
 
 
 def test_lock_file_must_fit_the_atoms(tmp_path: Path) -> None:
