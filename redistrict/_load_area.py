@@ -27,6 +27,7 @@ __all__ = [
     "check_roads_reach",
     "clip_roads",
     "keep_intersecting",
+    "spiked_blocks",
     "stray_blocks",
     "study_area_of",
     "unselected_inside",
@@ -283,6 +284,68 @@ def keep_intersecting(
     if not keep.all():
         report.add(notes=[f"{source}: kept {int(keep.sum())} of {len(frame)} features in the study area"])
     return frame[keep]
+
+
+def spiked_blocks(blocks: gpd.GeoDataFrame, source: str) -> list[str]:
+    """Warn about blocks reaching out of the other blocks' extent by more than its size.
+
+    One vertex digitised at (0, 0), or with a typing error, leaves the block next to
+    its neighbours (so :func:`stray_blocks` does not see it) but stretches its
+    outline across the map: the study area drawn round the blocks, and one unit,
+    then take in square kilometres of nothing. A block is flagged when it reaches
+    beyond the bounding box of all the other blocks by more than that box's larger
+    side (a rural block at the edge of a city reaches out by a fraction of it).
+    Nothing is dropped.
+
+    Parameters
+    ----------
+    blocks : geopandas.GeoDataFrame
+        The selected blocks (metric CRS).
+    source : str
+        Human description of the blocks layer.
+
+    Returns
+    -------
+    list of str
+        One warning, or none.
+    """
+    n = len(blocks)
+    if n < _STRAY_MIN_BLOCKS:
+        return []
+    geoms = blocks.geometry.to_numpy()
+    bounds = shapely.bounds(geoms)  # minx, miny, maxx, maxy per block
+    reach = np.zeros(n)
+    others = np.empty((n, 4))
+    for side in range(4):
+        sign = -1.0 if side < 2 else 1.0  # minima reach out downwards, maxima upwards
+        values = sign * bounds[:, side]
+        order = np.argsort(values)
+        best, second = values[order[-1]], values[order[-2]]
+        other = np.where(np.arange(n) == order[-1], second, best)
+        others[:, side] = sign * other
+        reach = np.maximum(reach, values - other)
+    size = np.maximum(others[:, 2] - others[:, 0], others[:, 3] - others[:, 1])
+    spiked = np.flatnonzero(reach > np.maximum(size, 0.0))
+    if not len(spiked):
+        return []
+    parts = []
+    for k in spiked[:_STRAY_LISTED].tolist():
+        coords = shapely.get_coordinates(geoms[k])
+        inside = (
+            (coords[:, 0] >= others[k, 0]) & (coords[:, 0] <= others[k, 2])
+            & (coords[:, 1] >= others[k, 1]) & (coords[:, 1] <= others[k, 3])
+        )  # fmt: skip
+        out = coords[~inside] if (~inside).any() else coords
+        far = out[int(np.argmax(np.hypot(*(out - coords.mean(axis=0)).T)))]
+        parts.append(
+            f"row {blocks.index[k]!r} reaches {reach[k]:,.0f} m out, to ({far[0]:.1f}, {far[1]:.1f})"
+        )
+    return [
+        f"{source}: {len(spiked)} {'block reaches' if len(spiked) == 1 else 'blocks reach'} out of "
+        f"the other blocks' extent by more than that extent's size: {'; '.join(parts)}. "
+        "A stray vertex (often at (0, 0)) stretches the study area drawn round the blocks, and "
+        "one unit, across empty land: fix the vertex, or give --study-area"
+    ]
 
 
 def stray_blocks(blocks: gpd.GeoDataFrame, source: str) -> list[str]:

@@ -27,6 +27,7 @@ from redistrict._load_area import (
     check_roads_reach,
     clip_roads,
     keep_intersecting,
+    spiked_blocks,
     stray_blocks,
     study_area_of,
     unselected_inside,
@@ -261,6 +262,7 @@ def load_inputs(
         )
     if study_area is None:
         warnings += stray_blocks(block_frame, blocks_source)
+        warnings += spiked_blocks(block_frame, blocks_source)
         islands = check_islands(block_frame, area, blocks_source)
         if islands:
             raise InputError(islands, notes=report.notes)

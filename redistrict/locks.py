@@ -790,11 +790,11 @@ def solve_locked(
         comps.insert(0, "component", range(start, start + len(comps)))
         # The free part's rows are on its own scale: put them on the whole problem's, so
         # that the components' objectives add up to the plan's.
-        free = sub_sol.components.copy()
+        part_rows = sub_sol.components.copy()
         for col in ("objective", "bound"):
-            if col in free.columns:
-                free[col] = free[col].astype(float) * (sub.scale / problem.scale)
-        comps = pd.concat([free, comps], ignore_index=True)
+            if col in part_rows.columns:
+                part_rows[col] = part_rows[col].astype(float) * (sub.scale / problem.scale)
+        comps = pd.concat([part_rows, comps], ignore_index=True)
         bound = None
         if sub_sol.bound is not None:
             bound = (sub_sol.bound * sub.scale + locked_cost) / problem.scale

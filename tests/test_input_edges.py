@@ -365,3 +365,21 @@ def test_the_band_example_scales_with_the_band() -> None:
     assert band_problems(1, 1)[0].endswith("e.g. --band 0 2")
     assert band_problems(2000, 3000) == []
     assert band_problems(0, 0) == ["band (0, 0) must be positive: give e.g. --band 2000 3000"]
+
+
+def test_a_block_with_a_stray_vertex_is_warned_about(
+    tmp_path: Path, ottawa: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    # One vertex at (0, 0): the block stays next to its neighbours, but its outline (and
+    # the study area, and one unit: 146 km² instead of 0.9) reaches across the map.
+    blocks, roads = ottawa
+    row = _centretown_rows(blocks)[3]
+    spiked = blocks.copy()
+    polygon = shapely.get_parts(blocks.geometry[row])[0]
+    ring = list(polygon.exterior.coords)
+    ring.insert(2, (0.0, 0.0))
+    spiked.loc[row, "geometry"] = shapely.MultiPolygon([shapely.Polygon(ring)])
+    inputs = _load(tmp_path, spiked, roads)
+    warning = _one(inputs.warnings, "reaches out of the other blocks' extent")
+    assert f"row {row!r} reaches " in warning and "to (0.0, 0.0)" in warning
+    assert "fix the vertex, or give --study-area" in warning
