@@ -28,6 +28,9 @@ Definitions used throughout (and in the map, CSV and comparison):
   one unit and each committee continues in at most one unit, so of several
   units with the same main community at most one keeps its committee (the one
   holding most of its households and, with offices, one of its offices).
+  A unit that keeps no office after this, but holds an office no other unit
+  keeps, houses its new committee there (the largest such office): the building
+  exists, so no new office and service centre is costed for it.
   Offices kept by no unit are listed in the run notes as free for other uses;
 * **households moved**: households of a unit that change committee, counted
   against the committee the unit keeps: the households not from that
@@ -411,7 +414,21 @@ def _kept_offices(
             kept[unit] = _Kept(office, area.get(office, math.nan), comm)
             if comm:
                 holder[comm] = unit
-    return kept, [why for _u, _o, why in sorted(released)]
+    # A unit left without an office houses its new committee in a released office inside
+    # it (the largest): the building exists, so no new office and service centre is costed.
+    still: list[tuple[int, str, str]] = []
+    for unit, office, why in sorted(released, key=lambda r: (r[0], -_area_rank(area, r[1]), r[1])):
+        if unit in kept:
+            still.append((unit, office, why))
+        else:
+            kept[unit] = _Kept(office, area.get(office, math.nan), "")
+    return kept, [why for _u, _o, why in sorted(still)]
+
+
+def _area_rank(area: dict[str, float], office: str) -> float:
+    """Floor area of ``office`` for ordering (unknown areas last)."""
+    value = area.get(office, math.nan)
+    return value if value == value else -math.inf
 
 
 def _continued_committees(pairs: pd.DataFrame, labels: dict[str, str]) -> tuple[dict[int, _Kept], list[str]]:

@@ -357,22 +357,26 @@ def test_households_moved_without_offices_follow_the_committee_continued() -> No
 
 def test_two_units_with_the_same_main_community_and_an_office_each() -> None:
     # A has an office in unit 1 (A 1,000) and one in unit 2 (A 1,500, B 400, B's office too):
-    # A's committee continues once, in unit 2 (more of its households); unit 1 gets a new one
+    # A's committee continues once, in unit 2 (more of its households); unit 1's new
+    # committee moves into a1, the building in it that no unit keeps: no new office is
+    # costed (as without communities, where each unit keeps the office in it).
     atoms = _row([1000, 1500, 400], ["A", "A", "B"], [1, 2, 2])
     offices = _offices_in({"a1": 0, "a2": 1, "b": 2})
     table, notes = committees(atoms, offices)
-    assert table["office"].tolist() == ["", "a2"]
+    assert table["office"].tolist() == ["a1", "a2"]
     assert table["committee_id"].tolist() == ["", "A"]
-    assert table["new_committee"].tolist() == [True, False]
+    assert table["new_committee"].tolist() == [False, False]
     assert len(notes) == 1
-    assert "a1 (in unit 1; A continues in unit 2)" in notes[0]
+    assert "a1" not in notes[0]
     assert "b (in unit 2, which keeps a2)" in notes[0]
+    assert committees(atoms.drop(columns="community_id"), offices)[0]["office"].tolist() == ["a1", "a2"]
     moved = unit_sources(atoms, None, table["committee_id"])["households_moved"]
     assert moved.tolist() == [0, 400]
     # a tie goes to the smaller unit id, whatever the office ids
     atoms = _row([1000, 1000], ["A", "A"], [2, 1])
     table, _ = committees(atoms, _offices_in({"a": 0, "b": 1}))
-    assert table["office"].tolist() == ["b", ""]
+    assert table["committee_id"].tolist() == ["A", ""]
+    assert table["office"].tolist() == ["b", "a"]  # unit 2's new committee uses a
 
 
 def test_a_unit_with_several_offices_keeps_its_main_communitys() -> None:
