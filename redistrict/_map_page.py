@@ -16,8 +16,8 @@ from redistrict._map_text import STRINGS
 
 __all__ = ["finish_map", "new_map"]
 
-_PAD_TOP_LEFT = (240, 20)  # pixels kept free by fit_bounds
-_PAD_BOTTOM_RIGHT = (200, 20)  # longer problem lists start folded to keep the map visible
+_PAD_TOP_LEFT = (380, 20)  # pixels kept free by fit_bounds: the boxes are up to 362 px wide
+_PAD_BOTTOM_RIGHT = (230, 20)  # longer problem lists start folded to keep the map visible
 
 
 def new_map(title: str, bounds: list[list[float]]) -> folium.Map:

@@ -65,6 +65,19 @@ _MEASURE_JS = """
     title: (document.querySelector('#rd-title') || {innerText: ''}).innerText,
     legend: (document.querySelector('#rd-legend') || {innerText: ''}).innerText,
     scale: Array.from(document.querySelectorAll('.leaflet-control-scale-line')).map(e => e.innerText),
+    covered: (() => {
+      // boxes (title, legend, layer control) lying over the bounding box of the unit paths
+      const rects = paths.map(p => p.getBoundingClientRect());
+      if (!rects.length) return [];
+      const u = {left: Math.min(...rects.map(r => r.left)), right: Math.max(...rects.map(r => r.right)),
+                 top: Math.min(...rects.map(r => r.top)), bottom: Math.max(...rects.map(r => r.bottom))};
+      const boxes = Array.from(document.querySelectorAll('.rd-box, .leaflet-control-layers'));
+      return boxes.filter(b => {
+        const r = b.getBoundingClientRect();
+        return r.width > 0 && r.left < u.right - 1 && r.right > u.left + 1
+          && r.top < u.bottom - 1 && r.bottom > u.top + 1;
+      }).map(b => b.id || b.className);
+    })(),
   };
 }
 """
@@ -133,6 +146,9 @@ class MapCheck:
         Visible text of the title block and of the legend.
     scale : list of str
         Text of each line of the scale bar (e.g. ``['200 m']``).
+    covered : list of str
+        Id (or class) of every box (title, legend, layer control) lying over the
+        bounding box of the drawn units.
     console_errors, page_errors, external_requests : list of str
         Console messages of type error, uncaught exceptions, aborted non-local requests.
     """
@@ -149,6 +165,7 @@ class MapCheck:
     title: str
     legend: str
     scale: list[str] = field(default_factory=list)
+    covered: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
@@ -265,6 +282,7 @@ def check_map(
         title=str(measured["title"]),
         legend=str(measured["legend"]),
         scale=[str(x) for x in measured["scale"]],
+        covered=[str(x) for x in measured["covered"]],
         console_errors=console_errors,
         page_errors=page_errors,
         external_requests=external,

@@ -96,6 +96,7 @@ def test_hand_made_map_draws_offline(
     assert result.coloured_fraction > 0.05
     assert (tmp_path / "plan.png").stat().st_size > 10_000
     assert len(result.scale) == 1 and result.scale[0].endswith((" m", " km")), result.scale
+    assert result.covered == []  # title, legend and layer control leave the units clear
 
 
 def test_english_map_and_compare_map_draw_offline(
@@ -112,6 +113,7 @@ def test_english_map_and_compare_map_draw_offline(
     assert result.layer_entries == 4  # two scenario radios, two road layers
     assert "Households" in result.tooltip
     assert "A: 9 units, 1 with problems" in result.legend
+    assert result.covered == []
 
 
 def test_check_fails_when_units_are_missing(

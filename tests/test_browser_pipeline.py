@@ -26,3 +26,4 @@ def test_pipeline_map_renders_offline(fixture: str, request: pytest.FixtureReque
     assert check.labels >= len(units)
     assert check.coloured_fraction > 0.05
     assert shot.stat().st_size > 10_000
+    assert check.covered == []  # the title, legend and layer control leave the units clear
