@@ -219,12 +219,13 @@ def test_format_rows(labels: range | list[int], expected: str) -> None:
 
 def test_compounds_set_back_from_the_roads_ask_for_a_study_area(demo_gpkg: Path) -> None:
     # The demo's compounds stop 7-16 m short of the road centre lines: without
-    # --study-area their union holds no road, and the message says why.
+    # --study-area their union is 100 islands holding no road, and the message says why.
     path = str(demo_gpkg)
     with pytest.raises(InputError) as err:
         load_inputs(roads=f"{path}:roads", blocks=f"{path}:blocks", households="households")
     text = str(err.value)
-    assert "stop short of the road centre lines" in text and "--study-area" in text
+    assert "these 100 blocks form 100 separate pieces: they do not touch one another" in text
+    assert "Give --study-area" in text
     assert "declares the CRS" not in text
     inputs = load_inputs(
         roads=f"{path}:roads", blocks=f"{path}:blocks", households="households",
