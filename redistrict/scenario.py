@@ -461,13 +461,12 @@ def _parse_costs(raw: Any, where: str, problems: list[str]) -> CostParams | None
     n = len(problems)
     _unknown(raw, _COSTS, "costs.", where, problems)
     values = {k: v for k, v in raw.items() if k in _COSTS}
-    if len(problems) > n:
-        return None
-    try:
-        return CostParams(**values)
+    try:  # the known keys are checked too, so that every problem is reported at once
+        params = CostParams(**values)
     except InputError as exc:
         problems.extend(f"{where}: {p}" for p in exc.problems)
         return None
+    return None if len(problems) > n else params
 
 
 def _unknown(

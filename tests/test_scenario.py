@@ -84,6 +84,7 @@ compactnes = 1.0
 
 [costs]
 staff_salary_yuan = -100
+new_comittee_yuan = 3500000
 """,
     )
     with pytest.raises(InputError) as info:
@@ -101,9 +102,11 @@ staff_salary_yuan = -100
         "weights.continuity must be a non-negative number",
         "unknown key weights.compactnes; did you mean weights.compactness?",
         "costs.staff_salary_yuan must be a non-negative number",
+        # a misspelt key does not hide the problems of the keys spelt right
+        "unknown key costs.new_comittee_yuan; did you mean costs.new_committee_yuan?",
     ):
         assert expected in text, expected
-    assert len(problems) == 9
+    assert len(problems) == 10
 
 
 def test_band_problems(tmp_path: Path) -> None:
