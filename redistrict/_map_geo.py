@@ -21,7 +21,7 @@ __all__ = ["ROUND", "context_layers", "feature_collection", "latlon_bounds", "un
 logger = logging.getLogger("redistrict.maps")
 
 ROUND = 6  # decimal places of degrees kept in the page (about 0.1 m)
-_ADJACENCY_TOLERANCE_M = 1.0
+_ADJACENCY_TOLERANCE_M = 100.0
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -146,8 +146,10 @@ def context_layers(
 def unit_colours(units: gpd.GeoDataFrame, *, tolerance: float = _ADJACENCY_TOLERANCE_M) -> dict[int, str]:
     """Give each unit a fill colour that differs from every touching unit's.
 
-    Units are adjacent when they come within ``tolerance`` of each other (sharing an
-    edge or a corner). The adjacency graph is coloured greedily (networkx, DSATUR
+    Units are neighbours on the map when they come within ``tolerance`` of each other:
+    sharing an edge or a corner, or facing each other across a river, railway or
+    road corridor up to that wide (two such units in one colour read as one unit
+    straddling the river). The adjacency graph is coloured greedily (networkx, DSATUR
     strategy) with nodes inserted in ``unit_id`` order, so the result is the same on
     every run.
 
@@ -155,8 +157,8 @@ def unit_colours(units: gpd.GeoDataFrame, *, tolerance: float = _ADJACENCY_TOLER
     ----------
     units : geopandas.GeoDataFrame
         Units with ``unit_id`` and polygon geometry, in a metric CRS.
-    tolerance : float, default 1.0
-        Gap in CRS units (metres) still counted as touching.
+    tolerance : float, default 100.0
+        Gap in CRS units (metres) still counted as neighbouring.
 
     Returns
     -------

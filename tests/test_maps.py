@@ -312,11 +312,13 @@ def test_unit_colours_is_deterministic_and_order_free(grid_units: gpd.GeoDataFra
     colours = unit_colours(grid_units)
     shuffled = grid_units.sample(frac=1.0, random_state=np.random.RandomState(7))
     assert unit_colours(shuffled) == colours
-    # units 10 m apart are not neighbours and may share a colour; touching ones never
-    apart = gpd.GeoDataFrame({"unit_id": [1, 2]}, geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS)
+    # units 200 m apart are not neighbours and may share a colour; touching ones never,
+    # nor units facing each other across a 60 m river (they read as one unit otherwise)
+    apart = gpd.GeoDataFrame({"unit_id": [1, 2]}, geometry=[box(0, 0, 10, 10), box(210, 0, 220, 10)], crs=CRS)
     assert unit_colours(apart) == {1: maps.PALETTE[0], 2: maps.PALETTE[0]}
-    touching = apart.assign(geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)])
-    assert len(set(unit_colours(touching).values())) == 2
+    for gap in (0, 60):
+        facing = apart.assign(geometry=[box(0, 0, 10, 10), box(10 + gap, 0, 20 + gap, 10)])
+        assert len(set(unit_colours(facing).values())) == 2, gap
 
 
 def test_same_inputs_give_identical_html(
