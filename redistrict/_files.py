@@ -1,4 +1,4 @@
-"""Files written for the planner: permissions of temporary names, CSV encoding.
+"""Files written for the planner: permissions of temporary names, CSV encoding, swaps.
 
 ``tempfile.mkdtemp`` and ``tempfile.mkstemp`` create private entries (0700 and
 0600) whatever the user's umask. Outputs renamed into place from them would
@@ -9,12 +9,21 @@ permissions a plain ``mkdir`` or ``open`` would have.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["as_if_created", "write_csv"]
+__all__ = ["as_if_created", "held_signals", "recover_swaps", "write_csv"]
+
+_LOG = logging.getLogger("redistrict.report")
 
 #: CSV files start with a UTF-8 byte-order mark: Excel on Chinese Windows opens a CSV
 #: without one as GBK and garbles every Chinese name; pandas and GIS tools skip it.
@@ -51,3 +60,62 @@ def as_if_created(path: Path) -> None:
     """
     base = 0o777 if path.is_dir() else 0o666
     os.chmod(path, base & ~_umask())
+
+
+@contextlib.contextmanager
+def held_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends (main thread, POSIX; else a no-op).
+
+    The two renames that swap an output folder into place must not be split by
+    Ctrl-C: between them the earlier plan is hidden and the new one not yet there.
+    A signal arriving meanwhile is delivered when the block ends.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one we may not signal counts as existing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_swaps(final: Path) -> None:
+    """Clean up after a run on ``final`` that was killed while writing (e.g. ``kill -9``).
+
+    Its temporary folder (``.NAME.PID.*.tmp``) is removed; an earlier output it
+    had moved aside (``.NAME.old-PID``) is put back when ``final`` is missing, else
+    removed. Entries of processes still running are left alone.
+
+    Parameters
+    ----------
+    final : Path
+        The output folder (absolute).
+    """
+    parent = final.parent
+    if not parent.is_dir():
+        return
+    pattern = re.compile(rf"^\.{re.escape(final.name)}\.(?:(\d+)\..*\.tmp|old-(\d+))$")
+    for entry in sorted(parent.iterdir()):
+        match = pattern.match(entry.name)
+        if match is None or not entry.is_dir():
+            continue
+        pid = int(match.group(1) or match.group(2))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        if match.group(2) and not final.exists():
+            os.replace(entry, final)
+            _LOG.warning("put back %s, which an interrupted run had moved aside to %s", final, entry.name)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Final, Literal
 
+from redistrict._files import recover_swaps
 from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
@@ -58,6 +59,7 @@ def check_out_dir(out_dir: str | Path, kind: Literal["plan", "comparison"] = "pl
             "(the output folder is replaced as a whole)"
         )
     _check_writable(path)
+    recover_swaps(path.absolute())  # a run killed while swapping its output into place
     if not path.is_dir() or not any(path.iterdir()):
         return
     marker = _MARKER[kind]

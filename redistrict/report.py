@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from redistrict._files import as_if_created, write_csv
+from redistrict._files import as_if_created, held_signals, recover_swaps, write_csv
 from redistrict.costs import CostParams
 from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
@@ -72,15 +72,17 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
     """
     final = Path(out_dir).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    recover_swaps(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent))
     as_if_created(tmp)
     try:
         yield tmp
         old = None
-        if final.exists():
-            old = final.parent / f".{final.name}.old-{os.getpid()}"
-            os.replace(final, old)
-        os.replace(tmp, final)
+        with held_signals():  # never the earlier output hidden and the new one not in place
+            if final.exists():
+                old = final.parent / f".{final.name}.old-{os.getpid()}"
+                os.replace(final, old)
+            os.replace(tmp, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ import redistrict._out_dir
 import redistrict.model
 import redistrict.pipeline
 import redistrict.report
+from redistrict._files import held_signals, recover_swaps
 from redistrict._solvers import SolveOutcome
 from redistrict.cli import app
 from redistrict.errors import SolverError
@@ -340,3 +344,34 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_solving(
     )
     assert "choose a folder you can write to" in result.stderr
     assert not out.exists()
+
+
+def test_signals_wait_until_the_output_is_swapped_into_place() -> None:
+    # Ctrl-C between the two renames used to leave --out missing and the earlier plan hidden.
+    reached = False
+    with pytest.raises(KeyboardInterrupt), held_signals():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached = True  # the signal waits for the end of the block
+    assert reached
+
+
+def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path: Path) -> None:
+    # kill -9 leaves the temporary folder, or the earlier plan moved aside: the next run
+    # removes the one and puts the other back.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "out"
+    files = _grid_files(tmp_path, 3, [500] * 9)
+    assert CliRunner().invoke(app, [*files, "--out", str(out)]).exit_code == 0
+    aside = tmp_path / f".out.old-{dead.pid}"
+    out.rename(aside)
+    stale = tmp_path / f".out.{dead.pid}.abc123.tmp"
+    stale.mkdir()
+    (stale / "map.html").write_text("half", encoding="utf-8")
+    recover_swaps(out.resolve())
+    assert (out / "run.json").is_file() and not aside.exists() and not stale.exists()
+    # A run in progress (this process) is left alone.
+    mine = tmp_path / f".out.{os.getpid()}.def456.tmp"
+    mine.mkdir()
+    recover_swaps(out.resolve())
+    assert mine.exists()
