@@ -49,9 +49,11 @@ def prepare_blocks(
 
     # Check every column that exists even when another one is missing.
     counts = pd.Series(0, index=frame.index, dtype="int64")
+    unreadable = False  # the household column has problems of its own: no "0 in every row" too
     if households in columns:
         counts, problems, notes = v.coerce_households(frame[households], source, households)
         report.add(problems, notes)
+        unreadable = bool(problems)
     values: dict[str, pd.Series] = {"households": counts}
     if residents is not None and residents in columns:
         people, problems, notes = v.coerce_float(frame[residents], source, residents, "--residents")
@@ -66,7 +68,7 @@ def prepare_blocks(
         unread = f"{source}: column 'residents' is not read; give --residents residents to count it"
         report.add(notes=[unread])
 
-    if households in columns and len(frame) and int(counts.sum()) == 0:
+    if households in columns and len(frame) and int(counts.sum()) == 0 and not unreadable:
         chosen = (
             f"the {len(frame)} blocks --where {where!r} selected" if where else f"its {len(frame)} blocks"
         )

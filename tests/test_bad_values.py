@@ -89,3 +89,11 @@ def test_a_repeated_column_name_is_refused(tmp_path: Path) -> None:
     path.write_text("\n".join(["hh,hh,WKT", *(r.replace("'", '"') for r in rows)]) + "\n", encoding="utf-8")
     (tmp_path / "blocks.prj").write_text(pyproj.CRS(CRS).to_wkt("WKT1_ESRI"), encoding="utf-8")
     _fails(_plan(tmp_path, blocks=str(path)), 2, "column hh appears more than once")
+
+
+def test_a_true_false_column_gets_one_problem_not_two(tmp_path: Path) -> None:
+    blocks = _blocks(None, flag=[True, False] * 4 + [True])
+    message = _fails(
+        _plan(tmp_path, blocks=blocks, households="flag"), 2, "holds True/False values, not numbers"
+    )
+    assert "is 0 in every row" not in message
