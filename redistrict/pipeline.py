@@ -349,7 +349,11 @@ def require_in_band(result: PlanResult) -> None:
     ]
     problems += [note for note in result.solution.notes if not is_overrun_note(note)]
     locked = bad["locked"].astype(bool) if "locked" in bad.columns else pd.Series(False, index=bad.index)
-    fixes = "widen it (--band), use smaller atoms (--atoms blocks)"
+    if (bad["status"] == "oversize atom").all():
+        # one block above the band: smaller atoms cannot split it
+        fixes = "split those blocks in the input (each is one block above the band), or widen it (--band)"
+    else:
+        fixes = "widen it (--band), use smaller atoms (--atoms blocks)"
     if locked.any():
         ids = ", ".join(str(u) for u in bad.loc[locked, "unit_id"])
         fixes = f"unlock units {ids} (remove them from the --lock file), " + fixes

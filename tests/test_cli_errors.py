@@ -702,6 +702,15 @@ def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> No
     assert "warning:" not in run.result.stderr, message
 
 
+def test_strict_with_one_block_above_the_band_asks_to_split_it(tmp_path: Path) -> None:
+    # A 5,000-household tower block: smaller atoms (--atoms blocks) cannot split one block.
+    run = _plan(tmp_path, "--strict", blocks=_blocks([5000, *[500] * 8]))
+    message = _fails(
+        run, 3, "(oversize atom; the band is 2,000-3,000 households)", "split those blocks in the input"
+    )
+    assert "--atoms blocks" not in message
+
+
 def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
     spec = _river(tmp_path)
     blocks = _write(_blocks([500, 700, 700] * 3), tmp_path / "blocks.gpkg")
