@@ -123,8 +123,10 @@ def check_role_geometry(
 def parse_source(spec: str) -> tuple[Path, str | None]:
     r"""Split a ``FILE[:LAYER]`` specification.
 
-    A colon belongs to the file name when the whole text names an existing file,
-    when it follows a Windows drive letter (``C:\data\x.shp``) or when what
+    A colon belongs to the file name when the whole text names an existing file;
+    otherwise the first colon that ends the name of an existing file separates
+    the layer (which may hold colons itself, e.g. ``city.gpkg:db:2021``). Else a
+    colon belongs to the file name when it follows a Windows drive letter (``C:\data\x.shp``) or when what
     follows it contains a path separator (URLs).
 
     Parameters
@@ -150,6 +152,10 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
         raise InputError("an input file was given as an empty string: give FILE or FILE:LAYER")
     if Path(text).exists():
         return Path(text), None
+    # The first colon after which an existing file ends: layer names may hold colons too.
+    for k, char in enumerate(text):
+        if char == ":" and k > 1 and Path(text[:k]).is_file():
+            return Path(text[:k]), (text[k + 1 :] or None)
     head, sep, tail = text.rpartition(":")
     drive = len(head) == 1 and head.isalpha()
     if not sep or not head or drive or "/" in tail or "\\" in tail:

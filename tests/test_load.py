@@ -166,8 +166,13 @@ def test_parse_source_keeps_existing_file_with_colon(tmp_path: Path) -> None:
     odd = tmp_path / "odd:name.geojson"
     odd.write_text("{}")
     assert parse_source(str(odd)) == (odd, None)
+    assert parse_source(f"{odd}:blocks") == (odd, "blocks")
     with pytest.raises(InputError, match="FILE:LAYER"):
         parse_source("  ")
+    # A layer name holding a colon (a database-style name) after an existing file.
+    city = tmp_path / "city.gpkg"
+    city.write_bytes(b"")
+    assert parse_source(f"{city}:db:2021") == (city, "db:2021")
 
 
 def test_missing_file_and_layer(tmp_path: Path) -> None:
