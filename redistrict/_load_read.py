@@ -240,7 +240,13 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
         frame = points
     if isinstance(frame, gpd.GeoDataFrame):
         frame = csv_geometry_crs(path, chosen, frame, f"{role} ({path}:{chosen})", report)
-    read = Layer(role, path, chosen, frame, is_osm, text.hint)
+    hint = text.hint
+    if path.suffix.lower() == ".shp" and not any(
+        path.with_suffix(suffix).exists() for suffix in (".dbf", ".DBF")
+    ):
+        missing = f"{path.name} has no .dbf file beside it (the Shapefile's attribute table): copy it there"
+        hint = f"{hint}; {missing}" if hint else missing
+    read = Layer(role, path, chosen, frame, is_osm, hint)
     if not isinstance(frame, gpd.GeoDataFrame):
         advice = ""
         if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) == "CSV":

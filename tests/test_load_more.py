@@ -244,3 +244,13 @@ def test_a_column_name_cut_by_the_shapefile_format_is_named() -> None:
     assert "did you mean 'dburdwell2'? (a Shapefile keeps only the first 10 bytes" in problem
     (plain,) = check_columns(["households"], {"--households": "houshold"}, "blocks (b.gpkg:b)")
     assert "10 bytes" not in plain
+
+
+def test_a_shapefile_without_its_dbf_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.shp"
+    _blocks().to_file(path)
+    path.with_suffix(".dbf").unlink()
+    _roads().to_file(tmp_path / "roads.gpkg")
+    with pytest.raises(InputError) as err:
+        load_inputs(roads=str(tmp_path / "roads.gpkg"), blocks=str(path), households="hh")
+    assert "blocks.shp has no .dbf file beside it (the Shapefile's attribute table)" in str(err.value)
