@@ -393,16 +393,16 @@ def test_locked_units_are_named_in_the_tooltip(
     grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
 ) -> None:
     # Without locks there is no "locked" row; with them every unit says whether it was kept.
-    assert '"锁定"' not in _unescaped(_html(plan_map(grid_units, info=info), tmp_path, "plain.html"))
+    assert '"保持原样"' not in _unescaped(_html(plan_map(grid_units, info=info), tmp_path, "plain.html"))
     locked = grid_units.assign(locked=grid_units["unit_id"].isin([3, 7]))
     page = _html(plan_map(locked, info=info), tmp_path)
     props = {f["properties"]["unit_id"]: f["properties"] for f in _unit_features(page)}
-    assert props[3]["locked"] == props[7]["locked"] == "是（保持原样，未重新划分）"
+    assert props[3]["locked"] == props[7]["locked"] == "是（锁定或保留的社区，未重新划分）"
     assert props[1]["locked"] == "否"
-    assert '"锁定"' in _unescaped(page)
+    assert '"保持原样"' in _unescaped(page)
     english = _html(plan_map(locked, info=info, lang="en"), tmp_path, "en.html")
     en_props = {f["properties"]["unit_id"]: f["properties"] for f in _unit_features(english)}
-    assert en_props[3]["locked"] == "yes (kept as it is, not redrawn)"
+    assert en_props[3]["locked"] == "yes (locked, or a community kept; not redrawn)"
 
 
 def test_labels_title_and_layers(grid_map: folium.Map, tmp_path: Path) -> None:
