@@ -340,6 +340,7 @@ def solve(
         comp = _solve_component(
             problem, region, solver=solver, deadline=clock.now() + time_share, seed=seed,
             use_exact=mip and (method == "exact" or (method == "auto" and len(region) <= exact_max)),
+            exact_share=1.0 if len(region) <= exact_max else _FORCED_EXACT_SHARE,
             target_gap=target_gap, notes=notes, mip=mip,
             label=_label(problem, ci, region, total), clock=clock,
             units=None if units is None else per_comp[ci],
@@ -427,6 +428,12 @@ class _Component:
     first_seconds: float
 
 
+#: With ``method="exact"`` on a component larger than ``exact_max`` atoms, the exact
+#: model gets this share of the component's time; when it proves no optimum, the
+#: heuristic search gets the rest and the cheaper plan is kept.
+_FORCED_EXACT_SHARE = 0.5
+
+
 def _solve_component(
     problem: Problem,
     region: IntArray,
@@ -436,6 +443,7 @@ def _solve_component(
     seed: int,
     use_exact: bool,
     target_gap: float,
+    exact_share: float = 1.0,
     notes: list[str],
     label: str,
     clock: Clock,
@@ -456,12 +464,13 @@ def _solve_component(
         sub, ks, reason = relax(problem, total, largest=int(problem.households[region].max()), fits=fits)
         notes.append(f"{label}: {reason}")
     bound: float | None = None
+    exact_plan: IntArray | None = None
     t_exact = time.perf_counter()
     if use_exact:
         try:
             sol = solve_region(
                 sub, region, kmin=ks.start, kmax=ks.stop - 1, solver=solver,
-                time_limit=max(0.5, deadline - clock.now()), contiguity="cuts", clock=clock,
+                time_limit=max(0.5, exact_share * (deadline - clock.now())), contiguity="cuts", clock=clock,
             )  # fmt: skip
         except SolverError as exc:
             notes.append(f"{label}: the exact model failed ({exc}); using the heuristic plan")
@@ -469,13 +478,19 @@ def _solve_component(
             bound = sol.outcome.bound
             if sol.centres is not None:
                 first = time.perf_counter() - t_exact
-                return _Component(_labels_from_centres(sol.centres), bound, "exact", reason, sub, first)
-            why = (
-                "proved no contiguous plan exists"
-                if sol.outcome.status == "infeasible"
-                else ("found no plan in time")
-            )
-            notes.append(f"{label}: the exact model {why}; using the heuristic")
+                lab_exact = _labels_from_centres(sol.centres)
+                if sol.outcome.status == "optimal" or clock.now() >= deadline:
+                    return _Component(lab_exact, bound, "exact", reason, sub, first)
+                # Not proven optimal (a component too large for the exact model in time): the
+                # search below gets the time left, and the cheaper plan is kept.
+                exact_plan = _embed(problem.n, region, lab_exact)
+            else:
+                why = (
+                    "proved no contiguous plan exists"
+                    if sol.outcome.status == "infeasible"
+                    else ("found no plan in time")
+                )
+                notes.append(f"{label}: the exact model {why}; using the heuristic")
     t0 = time.perf_counter()
     # The first plan may take most of the time (hard regions), not all of it.
     lab = _construct(sub, region, ks, seed, clock, clock.now() + 0.6 * max(0.0, deadline - clock.now()))
@@ -488,13 +503,15 @@ def _solve_component(
         )
         best = recombine(sub, best, deadline=clock.now() + 0.1 * span, clock=clock, seed=seed)
         best = boundary_moves(sub, best, deadline=clock.now() + 0.02 * span, clock=clock)
+    if exact_plan is not None and (best is None or sub.plan_cost(exact_plan) < sub.plan_cost(best)):
+        best = exact_plan
     best_cost = math.inf if best is None else sub.plan_cost(best)
     lb = lower_bound(
         sub, region, time_limit=max(0.5, 0.2 * span), clock=clock, counts=ks,
         upper=best_cost if math.isfinite(best_cost) else None,
     )  # fmt: skip
     if math.isfinite(lb.value):
-        bound = lb.value
+        bound = lb.value if bound is None else max(bound, lb.value)  # both are valid bounds
     log.info("%s: first plan %.1f, bound %.1f after %.1f s", label, best_cost / sub.scale,
              lb.value / sub.scale, span - (deadline - clock.now()))  # fmt: skip
     try:
