@@ -152,7 +152,15 @@ BudgetOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the randomised constructor.")]
-MethodOpt = Annotated[str, typer.Option("--method", help="auto, exact (small inputs) or lns.")]
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        help="auto (the exact model on components of up to 30 atoms), exact (the exact model first "
+        "everywhere; above 30 atoms with half the time, the search continuing when it proves "
+        "nothing) or lns (never the exact model).",
+    ),
+]
 AtomsOpt = Annotated[str, typer.Option("--atoms", help="Atoms from 'roads' (polygonized) or 'blocks'.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (replaced as a whole).")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh or en.")]
