@@ -221,8 +221,9 @@ def check_road_gaps(
     Units are built from the faces the road lines close. A road whose end stops short
     of the road it should meet closes no face there: the blocks on both sides become
     one atom. The atoms join ends less than :data:`redistrict.atoms.SNAP_M` short by
-    themselves (with a note); ends inside the study area that touch no other road
-    but come within :data:`ROAD_GAP_M` of one are reported here, since they are
+    themselves (with a note); ends inside the study area (not on its edge, which
+    closes their block) that touch no other road but come within
+    :data:`ROAD_GAP_M` of one are reported here, since they are
     almost always digitising errors (a real dead end stops farther away).
 
     Parameters
@@ -252,7 +253,10 @@ def check_road_gaps(
     ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
     own = np.r_[np.arange(len(lines)), np.arange(len(lines))]
     shapely.prepare(area)
-    inside = np.flatnonzero(shapely.intersects(area, ends))
+    # An end on the study area's edge (or less than SNAP_M from it, joined to it) closes its
+    # block against the edge: a road passing nearby does not matter.
+    edge = shapely.boundary(area)
+    inside = np.flatnonzero(shapely.intersects(area, ends) & ~shapely.dwithin(ends, edge, SNAP_M))
     near_end, near_line = shapely.STRtree(lines).query(ends[inside], predicate="dwithin", distance=ROAD_GAP_M)
     near_end = inside[near_end]
     other = near_line != own[near_end]

@@ -383,3 +383,24 @@ def test_a_block_with_a_stray_vertex_is_warned_about(
     warning = _one(inputs.warnings, "reaches out of the other blocks' extent")
     assert f"row {row!r} reaches " in warning and "to (0.0, 0.0)" in warning
     assert "fix the vertex, or give --study-area" in warning
+
+
+def test_road_ends_on_the_edge_of_the_study_area_are_not_gaps() -> None:
+    # Road A ends on the study area's edge (which closes its block), 2 m from road C that
+    # bends inside the edge: it used to be warned about. Road D stops 2 m short of road E
+    # well inside the area: that one is a gap.
+    from shapely.geometry import LineString, box
+
+    from redistrict._validate_roads import check_road_gaps
+
+    area = box(0, 0, 100, 100)
+    lines = {
+        "A": LineString([(0, 30), (100, 30)]),
+        "C": LineString([(2, 0), (2, 100)]),
+        "E": LineString([(20, 80), (100, 80)]),
+        "D": LineString([(50, 30), (50, 78)]),
+    }
+    roads = gpd.GeoDataFrame({"name": list(lines)}, geometry=list(lines.values()), crs=CRS)
+    (warning,) = check_road_gaps(roads, area, "roads (r.gpkg)")
+    assert "1 road end stops between 1 and 5 m short" in warning
+    assert "row 3 ends 2.0 m short of row 2" in warning
