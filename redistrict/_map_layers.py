@@ -37,7 +37,7 @@ from redistrict._map_text import (
 from redistrict._map_types import Layers, OfficeLabel, PlanBand, UnitRow
 from redistrict.costs import COST_COLUMNS, CostParams, unit_costs
 
-__all__ = ["add_context", "add_units", "office_labels", "prepare_units", "with_costs"]
+__all__ = ["add_context", "add_units", "office_labels", "office_units", "prepare_units", "with_costs"]
 
 
 def _unit_status(row: pd.Series, band: PlanBand) -> str:
@@ -111,6 +111,24 @@ def office_labels(
             community=community_names.get(community, community),
         )
     return out
+
+
+def office_units(units: gpd.GeoDataFrame) -> dict[str, int] | None:
+    """The unit keeping each office, by office id (None when the units name no offices).
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        One plan's units with ``unit_id`` and, when offices were given, ``office``.
+
+    Returns
+    -------
+    dict of str to int or None
+    """
+    if "office" not in units.columns:
+        return None
+    pairs = zip(units["office"], units["unit_id"], strict=True)
+    return {_text(office): int(unit) for office, unit in pairs if _text(office)}
 
 
 def _keeps_office(units: gpd.GeoDataFrame) -> np.ndarray:
@@ -486,7 +504,9 @@ def add_units(
         ).add_to(labels_parent)
 
 
-def add_context(m: folium.Map, layers: Layers, lang: str) -> None:
+def add_context(
+    m: folium.Map, layers: Layers, lang: str, office_units: Mapping[str, int] | None = None
+) -> None:
     """Add roads, atoms, communities, barriers and offices as toggleable layers.
 
     Parameters
@@ -497,6 +517,10 @@ def add_context(m: folium.Map, layers: Layers, lang: str) -> None:
         Context layers in EPSG:4326 (None when not given).
     lang : str
         ``"zh"`` or ``"en"``.
+    office_units : mapping of str to int, optional
+        The unit keeping each office, by office id (one plan's ``office``
+        column): each office's tooltip then says which unit keeps it, or that it
+        is free. None (a comparison of several plans) leaves that out.
 
     """
     s = STRINGS[lang]
@@ -565,12 +589,16 @@ def add_context(m: folium.Map, layers: Layers, lang: str) -> None:
         fields += [("office_id", s["office_id"] if named else s["office"])]
         if "area_m2" in offices.columns:
             fields.append(("area_m2", s["area"]))
+        if office_units is not None:
+            fields.append(("use", s["office_use"]))
         props = []
         for _, row in offices.iterrows():
+            unit = None if office_units is None else office_units.get(_text(row.get("office_id")))
             values = {
                 "name": fmt_text(_text(row.get("name")) or row.get("office_id")),
                 "office_id": fmt_text(row.get("office_id")),
                 "area_m2": fmt_area(row.get("area_m2")),
+                "use": s["office_free"] if unit is None else s["office_used"].format(unit=unit),
             }
             props.append({**{k: values[k] for k, _ in fields}, "style": OFFICE})
         marker = folium.CircleMarker(radius=6)

@@ -44,7 +44,14 @@ from redistrict._files import as_if_created
 from redistrict._map_boxes import legend_box, title_box
 from redistrict._map_check import check_inputs, plan_label
 from redistrict._map_geo import context_layers, latlon_bounds, unit_colours
-from redistrict._map_layers import add_context, add_units, office_labels, prepare_units, with_costs
+from redistrict._map_layers import (
+    add_context,
+    add_units,
+    office_labels,
+    office_units,
+    prepare_units,
+    with_costs,
+)
 from redistrict._map_page import finish_map, new_map
 from redistrict._map_style import PALETTE
 from redistrict._map_text import STRINGS
@@ -165,7 +172,7 @@ def plan_map(
     names = office_labels(offices, communities)
     add_units(m, ordered, rows, lang=lang, name=s["units"], labels_parent=labels, offices=names)
     labels.add_to(m)
-    add_context(m, layers, lang)
+    add_context(m, layers, lang, office_units=office_units(units))
     boxes = [title_box(info, lang), legend_box({"": rows}, layers, lang, compare=False)]
     return finish_map(m, bounds, boxes, tiles=tiles, lang=lang)
 

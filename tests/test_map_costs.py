@@ -162,6 +162,30 @@ def test_kept_office_is_named_with_its_community_in_both_languages(
     assert '"八字门社区居委会"' in re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), en_page)
 
 
+def _office_features(page: str) -> dict[str, dict[str, Any]]:
+    """Tooltip properties of every office marker of a saved map, by office id."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"_add\(\s*\{", page):
+        data, _ = decoder.raw_decode(page, match.end() - 1)
+        features = data.get("features") if data.get("type") == "FeatureCollection" else None
+        if features and "office_id" in features[0]["properties"]:
+            return {f["properties"]["office_id"]: f["properties"] for f in features}
+    raise AssertionError("no office layer in the page")
+
+
+def test_office_markers_say_which_unit_keeps_them(
+    units: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
+) -> None:
+    one = units.assign(office=["O-1", "", ""])  # O-2 lies in unit 2, which keeps no office
+    zh = _office_features(
+        _page(plan_map(one, info=info, offices=offices, cost_params=CostParams()), tmp_path)
+    )
+    assert zh["O-1"]["use"] == "由单元 1 使用"
+    assert zh["O-2"]["use"] == "空闲（无单元使用）"
+    en_page = _page(plan_map(one, info=info, offices=offices, lang="en"), tmp_path, "en.html")
+    assert _office_features(en_page)["O-1"]["use"] == "kept by unit 1"
+
+
 def test_office_community_comes_from_the_offices_layer_without_a_committee_column(
     units: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
 ) -> None:
