@@ -813,9 +813,10 @@ def compare(
         inputs = load_inputs(**load_kwargs)
         with _noting(inputs.notes, inputs.warnings):
             runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
-            title = comparison_title(Path(blocks.split(":")[0]).stem, lang)
+            area = Path(blocks.split(":")[0]).stem
+            title = comparison_title(area, lang)
             try:
-                table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles)
+                table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles, area=area)
             except OSError as exc:
                 raise _unwritten("the comparison", out_dir, exc) from exc
         print_summary(table, out_dir, out)

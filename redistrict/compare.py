@@ -290,6 +290,7 @@ def write_comparison(
     title: str | None = None,
     lang: str = "zh",
     tiles: str | None = None,
+    area: str | None = None,
 ) -> pd.DataFrame:
     """Write the comparison and every scenario's plan, all or nothing.
 
@@ -313,6 +314,9 @@ def write_comparison(
         Language of the pages and maps.
     tiles : str, optional
         Tile URL template for the maps.
+    area : str, optional
+        Name of the area (e.g. the blocks file's): each scenario's map is then
+        titled ``AREA · SCENARIO``, as ``redistrict plan --scenario`` titles it.
 
     Returns
     -------
@@ -338,7 +342,8 @@ def write_comparison(
     with atomic_dir(out_dir) as tmp:
         for scenario, result in done:
             write_plan(
-                result, tmp / safe_name(scenario.name), title=scenario.name, lang=lang,
+                result, tmp / safe_name(scenario.name),
+                title=scenario.name if area is None else f"{area} · {scenario.name}", lang=lang,
                 tiles=tiles,
             )  # fmt: skip
         write_csv(table, tmp / "comparison.csv")

@@ -106,6 +106,9 @@ def test_pages_and_map(compared: Path) -> None:
         assert f'<a href="{name}/map.html">{name}</a>' in page
         assert f"| {name} |" in markdown
         assert name in page_map
+        # each scenario's own map is titled with the area, as `plan --scenario` titles it
+        own = (compared / name / "map.html").read_text(encoding="utf-8")
+        assert f"<title>ottawa_centretown_testcase · {name}</title>" in own
     # the pages follow --lang, Chinese by default
     assert "| 方案 |" in markdown and "调整户数" in markdown and "调整户数" in page
     assert "Households moved" not in markdown and "Households moved" not in page
