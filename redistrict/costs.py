@@ -19,6 +19,7 @@ reported as ``office_shortfall_m2`` (and costed only when
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -202,4 +203,4 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # NumPy scalars too

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +50,7 @@ from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem
 from redistrict.scenario import Scenario
-from redistrict.solve import Solution, solve, unit_count_range
+from redistrict.solve import Solution, relative_gap, solve, unit_count_range
 
 __all__ = [
     "SEAL",
@@ -798,7 +797,7 @@ def solve_locked(
         bound = None
         if sub_sol.bound is not None:
             bound = (sub_sol.bound * sub.scale + locked_cost) / problem.scale
-        gap = None if bound is None else _gap(objective, bound)
+        gap = None if bound is None else relative_gap(objective, bound)
         history = [(t, (o * sub.scale + locked_cost) / problem.scale) for t, o in sub_sol.history]
         return dataclasses.replace(
             sub_sol, labels=labels, objective=objective, bound=bound, gap=gap,
@@ -844,9 +843,3 @@ def _unit_ids(raw: IntArray, kept: dict[int, int]) -> dict[int, int]:
         ids[u] = free
         taken.add(free)
     return ids
-
-
-def _gap(objective: float, bound: float) -> float:
-    if objective <= 0:
-        return 0.0 if bound >= objective - 1e-9 else math.inf
-    return max(0.0, (objective - bound) / abs(objective))

@@ -20,8 +20,10 @@ The objective of a plan (see :meth:`Problem.plan_cost`) is, per household,
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 import networkx as nx
@@ -30,6 +32,7 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from redistrict._validate_problem import check_arrays
 from redistrict.errors import InputError
 
 __all__ = ["Band", "Problem", "Weights", "band_bounds_problem", "band_problems"]
@@ -126,7 +129,14 @@ def band_problems(
         band); empty when the band is fine.
 
     """
-    problems = []
+    problems = [
+        f"band {name} must be a whole number, not {value!r}: give e.g. --band 2000 3000"
+        for name, value in (("lower bound", lo), ("upper bound", hi), ("target", target))
+        if (value is not None or name != "target")
+        and (isinstance(value, bool) or not isinstance(value, numbers.Integral))
+    ]
+    if problems:
+        return problems
     if lo < 0 or hi <= 0:
         problems.append(f"band ({lo}, {hi}) must be positive: give e.g. --band 2000 3000")
     elif hi > MAX_BAND:
@@ -217,6 +227,19 @@ class Weights:
     deviation: float = 100.0
     area: float = 0.1
 
+    def __post_init__(self) -> None:
+        problems = [
+            f"weights.{f.name} must be a finite non-negative number, not {getattr(self, f.name)!r}"
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), bool)
+            or not isinstance(getattr(self, f.name), numbers.Real)
+            or not (math.isfinite(getattr(self, f.name)) and getattr(self, f.name) >= 0)
+        ]
+        if not problems and self.area > 1:
+            problems.append(f"weights.area is a share and must lie in 0..1, not {self.area}")
+        if problems:
+            raise InputError(problems)
+
 
 @dataclass(frozen=True, eq=False)
 class Problem:
@@ -303,20 +326,22 @@ class Problem:
         -------
         Problem
         """
-        h = np.asarray(households)
-        if h.ndim != 1 or not np.all(np.isfinite(h)) or np.any(h < 0) or np.any(h != np.round(h)):
-            raise InputError("households must be non-negative whole numbers, one per atom")
-        h = h.astype(np.int64)
-        n = len(h)
-        pts = np.asarray(xy, dtype=np.float64).reshape(n, 2)
-        e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        if len(e) and (e.min() < 0 or e.max() >= n):
-            raise InputError("edges refer to atoms that do not exist")
+        if band is not None and not isinstance(band, Band):
+            raise InputError(f"band must be a Band, e.g. Band(2000, 3000), not {type(band).__name__}")
+        if weights is not None and not isinstance(weights, Weights):
+            raise InputError(
+                f"weights must be a Weights, e.g. Weights(deviation=100), not {type(weights).__name__}"
+            )
+        arrays = check_arrays(
+            households, xy, edges, nodes=nodes, edge_major=edge_major, edge_length=edge_length,
+            community=community, area=area,
+        )  # fmt: skip
+        h, pts, e, n = arrays.households, arrays.xy, arrays.edges, len(arrays.households)
         e = np.sort(e, axis=1)
         keep = e[:, 0] != e[:, 1]
         e = e[keep]
-        major = np.zeros(len(e)) if edge_major is None else np.asarray(edge_major, float)[keep]
-        length = np.ones(len(e)) if edge_length is None else np.asarray(edge_length, float)[keep]
+        major = np.zeros(len(e)) if arrays.edge_major is None else arrays.edge_major[keep]
+        length = np.ones(len(e)) if arrays.edge_length is None else arrays.edge_length[keep]
         # Deduplicate edges deterministically (keep the first occurrence).
         order = np.lexsort((e[:, 1], e[:, 0]))
         e, major, length = e[order], major[order], length[order]
@@ -324,9 +349,9 @@ class Problem:
             first = np.ones(len(e), bool)
             first[1:] = np.any(e[1:] != e[:-1], axis=1)
             e, major, length = e[first], major[first], length[first]
-        comm = None if community is None else np.asarray(community, dtype=np.int64)
-        ar = np.ones(n) if area is None else np.asarray(area, dtype=np.float64)
-        labels = tuple(range(n)) if nodes is None else tuple(nodes)
+        comm = arrays.community
+        ar = np.ones(n) if arrays.area is None else arrays.area
+        labels = arrays.nodes
         return cls(
             nodes=labels,
             households=h,

@@ -65,11 +65,11 @@ from redistrict._local import boundary_moves, lns, locate_allocate, renumber, un
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
 from redistrict.bound import LowerBound, lower_bound
-from redistrict.errors import SolverError
+from redistrict.errors import InputError, SolverError
 from redistrict.model import solve_region
 from redistrict.problem import Band, IntArray, Problem
 
-__all__ = ["Solution", "solve", "unit_count_range"]
+__all__ = ["Solution", "relative_gap", "solve", "unit_count_range"]
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +120,13 @@ class Solution:
     status : {"optimal", "feasible", "heuristic"}
         ``optimal`` only when proven within ``optimal_gap``.
     objective : float
-        Objective of the plan divided by the total atom weight (metres).
+        Objective of the plan divided by the total atom weight (metres). A
+        component no plan in the band fits is costed against the band it was
+        planned with (see its note): its size deviation is then measured from
+        that band's target, so ``problem.plan_cost(labels)`` can differ.
     bound : float or None
-        Valid lower bound on the objective of any plan, same scale.
+        Valid lower bound on the objective of any plan, same scale (and the
+        same bands).
     gap : float or None
         ``(objective - bound) / objective``, a fraction.
     seconds : float
@@ -133,7 +137,9 @@ class Solution:
     solver : str
         MIP solver used.
     method : str
-        ``exact``, ``lns`` or a mix per component (``mixed``).
+        How the components were planned: ``exact``, ``lns`` or ``locked``, or
+        several joined by ``/`` (e.g. ``exact/lns``); ``none`` when nothing was
+        planned.
     unit_flags : pandas.Series
         Per unit id: ``ok``, ``below band``, ``above band`` or ``oversize atom``.
     components : pandas.DataFrame
@@ -280,8 +286,7 @@ def solve(
     except SolverError as exc:
         mip = False
         notes.append(f"{exc}; the plan is built without the MIP solver (heuristic only)")
-    if method not in ("auto", "exact", "lns"):
-        raise ValueError(f"unknown method {method!r}: use auto, exact or lns")
+    _check_arguments(problem, time_limit=time_limit, method=method, budget=budget, seed=seed)
     clock = make_clock(budget)
     start = time.perf_counter()
     deadline = clock.now() + time_limit
@@ -352,7 +357,7 @@ def solve(
         comp_bound = comp.bound
         if comp_bound is not None and not comp.reason:
             comp_bound = min(comp_bound, cost)
-            status = "optimal" if _gap(cost, comp_bound) <= optimal_gap else "feasible"
+            status = "optimal" if relative_gap(cost, comp_bound) <= optimal_gap else "feasible"
         else:
             comp_bound = None
             status = "heuristic"
@@ -383,7 +388,7 @@ def solve(
         bound_total: float | None = float(sum(b for b in bounds if b is not None))
     else:
         bound_total = None
-    gap = None if bound_total is None else _gap(objective, bound_total)
+    gap = None if bound_total is None else relative_gap(objective, bound_total)
     status = "heuristic" if gap is None else "optimal" if gap <= optimal_gap else "feasible"
     scale = problem.scale
     unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
@@ -535,7 +540,7 @@ def _solve_component(
                 # bound before exploring another count, so the gap is known early.
                 lb, ran = _lift_bound(sub, region, lb, best_cost, target_gap, solver, deadline, clock, label)
                 bound, lift = lb.value, not ran
-            if _gap(best_cost, lb.value) <= target_gap:
+            if relative_gap(best_cost, lb.value) <= target_gap:
                 break
             now = clock.now()
             if lb.per_k.get(k, -math.inf) >= best_cost or now >= la_deadline:
@@ -565,7 +570,7 @@ def _solve_component(
             if sol.centres is not None:
                 best = _embed(problem.n, region, _labels_from_centres(sol.centres))
                 first_seconds = time.perf_counter() - t0
-        if best is not None and (bound is None or _gap(sub.plan_cost(best), bound) > target_gap):
+        if best is not None and (bound is None or relative_gap(sub.plan_cost(best), bound) > target_gap):
             best = _restart(
                 sub, region, best, lb, deadline=deadline, clock=clock, seed=seed, units=units, label=label
             )
@@ -720,7 +725,7 @@ def _lift_bound(
     Returns the bound and whether the lifting ran (it does not when the gap is already
     small enough, or too wide for fixing to pay).
     """
-    if not target_gap < _gap(best_cost, lb.value) <= _CERTIFY_MAX_GAP:
+    if not target_gap < relative_gap(best_cost, lb.value) <= _CERTIFY_MAX_GAP:
         return lb, False
     # Just inside the target gap, so that reaching the threshold (less the solver's
     # tolerance) meets the target.
@@ -734,10 +739,52 @@ def _lift_bound(
     return lifted, True
 
 
-def _gap(objective: float, bound: float) -> float:
+def relative_gap(objective: float, bound: float) -> float:
+    """The relative optimality gap ``(objective - bound) / |objective|``, at least 0.
+
+    Parameters
+    ----------
+    objective : float
+        Cost of a plan.
+    bound : float
+        A valid lower bound on the cost of any plan.
+
+    Returns
+    -------
+    float
+        0 when the bound reaches the objective; ``inf`` when the objective is not
+        positive and the bound below it, or when either is not a number (so that
+        such a plan is never reported optimal).
+    """
+    if math.isnan(objective) or math.isnan(bound) or math.isinf(objective):
+        return math.inf  # never 0 (and never "optimal") for a cost that is not a number
     if objective <= 0:
         return 0.0 if bound >= objective - 1e-9 else math.inf
     return max(0.0, (objective - bound) / abs(objective))
+
+
+def _check_arguments(
+    problem: object, *, time_limit: object, method: object, budget: object, seed: object
+) -> None:
+    """Refuse arguments :func:`solve` cannot use, listing every problem at once."""
+    problems = []
+    if not isinstance(problem, Problem):
+        kind = type(problem).__name__
+        problems.append(f"problem must be a Problem (Problem.from_arrays or from_graph), not {kind}")
+    if (
+        isinstance(time_limit, bool)
+        or not isinstance(time_limit, int | float)
+        or not (math.isfinite(time_limit) and time_limit > 0)
+    ):
+        problems.append(f"time_limit must be a positive number of seconds, not {time_limit!r}")
+    if method not in ("auto", "exact", "lns"):
+        problems.append(f"unknown method {method!r}: use auto, exact or lns")
+    if budget not in ("time", "work"):
+        problems.append(f"unknown budget {budget!r}: use 'time' or 'work'")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**63:
+        problems.append(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
+    if problems:
+        raise InputError(problems)
 
 
 def _embed(n: int, region: IntArray, lab: IntArray) -> IntArray:

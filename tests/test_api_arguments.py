@@ -1,0 +1,124 @@
+"""Arguments of the Python API that no problem can have: one InputError naming each.
+
+Found by scripting the API (session 10): arrays of the wrong shape were reshaped into
+another problem, fractional edge ends truncated, NaN coordinates gave an "optimal"
+plan of infinite cost, and wrong lengths or types ended in tracebacks from NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from redistrict.costs import CostParams
+from redistrict.errors import InputError
+from redistrict.problem import Band, Problem, Weights
+from redistrict.solve import relative_gap, solve
+
+N = 9
+HOUSEHOLDS = [800] * N
+XY = [(100.0 * (i % 3), 100.0 * (i // 3)) for i in range(N)]
+EDGES = [(0, 1), (1, 2), (3, 4), (4, 5), (6, 7), (7, 8), (0, 3), (3, 6), (1, 4), (4, 7), (2, 5), (5, 8)]
+
+
+def _refused(fragment: str, **changes: Any) -> str:
+    arguments: dict[str, Any] = {"households": HOUSEHOLDS, "xy": XY, "edges": EDGES, **changes}
+    with pytest.raises(InputError) as info:
+        Problem.from_arrays(**arguments)
+    text = str(info.value)
+    assert fragment in text, text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"xy": np.array(XY).T}, "xy must have shape (9, 2), one (x, y) per atom, not (2, 9)"),
+        ({"xy": XY[:-1]}, "xy must have shape (9, 2)"),
+        ({"xy": [(math.nan, 0.0), *XY[1:]]}, "xy holds coordinates that are not finite at atoms 0"),
+        ({"edges": [(0, 1, 2), (3, 4, 5)]}, "edges must have shape (m, 2)"),
+        ({"edges": [(0.5, 1.7)]}, "edges must hold whole atom positions"),
+        ({"edges": [(0, 9)]}, "edges refer to atoms that do not exist"),
+        ({"households": [*HOUSEHOLDS[:-1], 1e19]}, "households must be non-negative whole numbers"),
+        ({"households": ["800"] * N}, "households must hold numbers"),
+        ({"edge_major": [math.nan] * len(EDGES)}, "edge_major must be finite and non-negative"),
+        ({"edge_major": [0.5]}, "edge_major must hold one value per edge (12)"),
+        ({"edge_length": [-1.0] * len(EDGES)}, "edge_length must be finite and non-negative"),
+        ({"area": [-5.0] * N}, "area must be non-negative"),
+        ({"area": [1.0] * 3}, "area must hold one value per atom (9)"),
+        ({"community": [0] * 4}, "community must hold one value per atom (9)"),
+        ({"nodes": list("abcdefgh")}, "nodes must hold one label per atom (9), not 8"),
+        ({"nodes": ["a"] * N}, "nodes must be distinct labels"),
+        ({"band": (2000, 3000)}, "band must be a Band, e.g. Band(2000, 3000), not tuple"),
+        ({"weights": {"deviation": 1.0}}, "weights must be a Weights"),
+    ],
+)
+def test_arrays_no_problem_can_have_are_refused(changes: dict[str, Any], fragment: str) -> None:
+    _refused(fragment, **changes)
+
+
+def test_every_problem_of_the_arrays_is_listed_at_once() -> None:
+    text = _refused("xy must have shape", xy=np.array(XY).T, area=[-1.0] * N, nodes=["a"] * N)
+    assert "area must be non-negative" in text and "nodes must be distinct" in text
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "fragment"),
+    [
+        (2000.5, 3000.5, "band lower bound must be a whole number, not 2000.5"),
+        (math.nan, 3000, "band lower bound must be a whole number, not nan"),
+        ("2000", "3000", "band lower bound must be a whole number, not '2000'"),
+    ],
+)
+def test_bands_of_other_than_whole_numbers_are_refused(lo: Any, hi: Any, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        Band(lo, hi)
+    assert Band(np.int64(2000), np.int64(3000)).hi == 3000
+
+
+@pytest.mark.parametrize(
+    ("weights", "fragment"),
+    [
+        ({"deviation": -1.0}, "weights.deviation must be a finite non-negative number, not -1.0"),
+        ({"major_road": math.nan}, "weights.major_road must be a finite non-negative number"),
+        ({"area": 2.0}, "weights.area is a share and must lie in 0..1, not 2.0"),
+    ],
+)
+def test_weights_no_objective_can_use_are_refused(weights: dict[str, float], fragment: str) -> None:
+    with pytest.raises(InputError) as info:
+        Weights(**weights)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ({"time_limit": -5}, "time_limit must be a positive number of seconds, not -5"),
+        ({"time_limit": math.nan}, "time_limit must be a positive number of seconds, not nan"),
+        ({"time_limit": "3"}, "time_limit must be a positive number of seconds, not '3'"),
+        ({"method": "fast"}, "unknown method 'fast': use auto, exact or lns"),
+        ({"budget": "cpu"}, "unknown budget 'cpu'"),
+        ({"seed": -1}, "seed must be a whole number from 0"),
+    ],
+)
+def test_solve_refuses_arguments_it_cannot_use(arguments: dict[str, Any], fragment: str) -> None:
+    problem = Problem.from_arrays(HOUSEHOLDS, XY, EDGES, band=Band(2000, 3000))
+    with pytest.raises(InputError) as info:
+        solve(problem, **arguments)
+    assert fragment in str(info.value)
+    with pytest.raises(InputError, match="problem must be a Problem"):
+        solve(None)  # type: ignore[arg-type]
+
+
+def test_a_gap_of_something_not_a_number_is_never_zero() -> None:
+    assert relative_gap(math.nan, 10.0) == math.inf
+    assert relative_gap(math.inf, 10.0) == math.inf
+    assert relative_gap(10.0, math.nan) == math.inf
+    assert relative_gap(10.0, 9.0) == pytest.approx(0.1)
+
+
+def test_cost_parameters_accept_numpy_numbers() -> None:
+    assert CostParams(households_per_staff=np.int64(250)).households_per_staff == 250
