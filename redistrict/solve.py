@@ -470,7 +470,9 @@ def _solve_component(
         notes.append(f"{label}: {reason}")
     bound: float | None = None
     exact_plan: IntArray | None = None
+    exact_bound: float | None = None  # the exact model's, valid for ``sub`` as it is now
     t_exact = time.perf_counter()
+    exact_sub = sub
     if use_exact:
         try:
             sol = solve_region(
@@ -480,7 +482,7 @@ def _solve_component(
         except SolverError as exc:
             notes.append(f"{label}: the exact model failed ({exc}); using the heuristic plan")
         else:
-            bound = sol.outcome.bound
+            bound = exact_bound = sol.outcome.bound
             if sol.centres is not None:
                 first = time.perf_counter() - t_exact
                 lab_exact = _labels_from_centres(sol.centres)
@@ -623,6 +625,8 @@ def _solve_component(
         best = _embed(problem.n, region, lab)
     if math.isnan(first_seconds):
         first_seconds = time.perf_counter() - t0
+    if exact_bound is not None and bound is not None and sub is exact_sub:
+        bound = max(bound, exact_bound)  # lifting may end below the exact model's bound
     return _Component(best[region], bound, "lns", reason, sub, first_seconds)
 
 

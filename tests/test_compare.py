@@ -216,7 +216,7 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
     assert kept.geometry.iloc[0].symmetric_difference(before.geometry).area < 1.0
     # The map says which unit was kept as it is (default language: Chinese).
     page = (second / "map.html").read_text(encoding="utf-8")
-    text = "是（保持原样，未重新划分）"
+    text = "是（锁定或保留的社区，未重新划分）"
     assert text in page or json.dumps(text)[1:-1] in page
 
     # A locked unit keeps its id, even one above the new plan's count of units.

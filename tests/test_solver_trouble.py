@@ -123,7 +123,8 @@ def test_time_limit_with_an_incumbent_is_reported_as_not_proven(
     solution = solve(problem, time_limit=10.0, method="exact")
     _assert_valid(problem, solution)
     assert solution.status == "feasible"
-    assert solution.gap == pytest.approx(0.2, abs=0.01)
+    # The exact model's bound is 20 % below its plan; the search after it may only close part of that.
+    assert solution.gap is not None and 0.05 < solution.gap <= 0.2 + 1e-9
 
 
 def test_time_limit_with_an_incumbent_is_written_as_not_proven(
@@ -136,10 +137,10 @@ def test_time_limit_with_an_incumbent_is_written_as_not_proven(
     assert result.exit_code == 0, result.output
     record = _run_json(out)
     assert record["status"] == "feasible"
-    assert record["gap"] == pytest.approx(0.2, abs=0.01)
+    assert 0.05 < record["gap"] <= 0.2 + 1e-9
     assert record["units_in_band"] == record["units"]
     summary = " ".join(result.stdout.split())
-    assert "status feasible" in summary and "gap 20.00%" in summary
+    assert "status feasible" in summary and f"gap {100 * record['gap']:.2f}%" in summary
     assert "feasible (not proven optimal)" in (out / "map.html").read_text(encoding="utf-8")
 
 
