@@ -141,7 +141,21 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
         raise InputError(
             f"units table lacks column(s) {', '.join(missing)}: costs need unit_id and households"
         )
-    households = units["households"].astype("int64").reset_index(drop=True)
+    raw = pd.to_numeric(units["households"], errors="coerce")
+    whole = raw.notna() & (raw >= 0) & (raw == raw.round())
+    if not whole.all():
+        raise InputError(
+            f"units table: households must be whole numbers of 0 or more; units "
+            f"{', '.join(str(u) for u in units.loc[~whole, 'unit_id'].head(5))} are not"
+        )
+    if (
+        "new_committee" in units.columns
+        and not units["new_committee"]
+        .map(lambda v: v is None or v != v or isinstance(v, bool | np.bool_))
+        .all()
+    ):
+        raise InputError("units table: new_committee must hold True/False (or be empty)")
+    households = raw.astype("int64").reset_index(drop=True)
     out = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(), "households": households})
     out["staff_needed"] = staff_needed(households, per=int(p.households_per_staff)).to_numpy()
     out["office_m2"] = office_space(

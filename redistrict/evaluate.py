@@ -13,6 +13,7 @@ and a label per atom:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable
 
 import geopandas as gpd
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from redistrict._unit_shapes import bridge_gaps
+from redistrict.errors import InputError
 from redistrict.problem import Band, Problem
 
 __all__ = [
@@ -44,6 +46,8 @@ OFFICE_M2_MIN = 300.0
 
 def staff_needed(households: pd.Series, per: int = STAFF_PER_HOUSEHOLDS) -> pd.Series:
     """Community workers needed: one per ``per`` households, rounded up."""
+    if isinstance(per, bool) or not isinstance(per, numbers.Real) or not per >= 1:
+        raise InputError(f"households per worker must be a number of at least 1, not {per!r}")
     values = np.ceil(households.to_numpy(dtype=float) / per).astype("int64")
     return pd.Series(values, index=households.index, name="staff_needed")
 
@@ -121,11 +125,32 @@ def unit_table(
 
 
 def _positions(problem: Problem, labels: pd.Series) -> np.ndarray:
+    """Unit per atom position (-1 for none) from labels on the problem's node labels.
+
+    Raises
+    ------
+    InputError
+        When ``labels`` is not a Series, names atoms the problem does not have, or
+        holds unit ids that are not whole numbers.
+    """
+    if not isinstance(labels, pd.Series):
+        raise InputError(
+            f"labels must be a pandas Series of unit ids on the atoms' labels, not {type(labels).__name__}"
+        )
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
+    unknown = [node for node in labels.index if node not in pos]
+    if unknown:
+        raise InputError(
+            f"labels name {len(unknown)} atoms the problem does not have (e.g. {unknown[0]!r}): give the "
+            "unit ids on the problem's node labels (Solution.labels is)"
+        )
     out = np.full(problem.n, -1, dtype=np.int64)
     for node, unit in labels.items():
-        if node in pos and not pd.isna(unit):
-            out[pos[node]] = int(unit)
+        if pd.isna(unit):
+            continue
+        if float(unit) != int(unit):
+            raise InputError(f"labels must hold whole unit ids; atom {node!r} has {unit!r}")
+        out[pos[node]] = int(unit)
     return out
 
 

@@ -144,9 +144,9 @@ def load_inputs(
         (OpenStreetMap), else no classes (every road minor).
     major_classes : sequence of str, optional
         Road classes counted as major, compared as text (``"1"`` matches 1 and
-        1.0). Default: OSM motorway..tertiary (and ``_link``) for text classes;
-        for numeric classes every class ranking above (numerically below) the most
-        frequent one.
+        1.0); one string is split at commas (``"1,2,3,4"``). Default: OSM
+        motorway..tertiary (and ``_link``) for text classes; for numeric classes
+        every class ranking above (numerically below) the most frequent one.
     communities : str, optional
         ``FILE[:LAYER]`` of the existing communities (polygons).
     community_id : str, optional
@@ -188,6 +188,8 @@ def load_inputs(
 
     """
     report = Report()
+    if isinstance(major_classes, str):  # "1,2,3,4" (as --major-classes takes them), not letters
+        major_classes = [c.strip() for c in major_classes.split(",") if c.strip()]
     layers: dict[str, Layer] = {}
     barrier_specs = [barriers] if isinstance(barriers, str) else list(barriers or [])
     barrier_keys = [f"barriers#{i}" for i in range(len(barrier_specs))]

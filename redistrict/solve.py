@@ -775,6 +775,8 @@ def _check_arguments(
     if not isinstance(problem, Problem):
         kind = type(problem).__name__
         problems.append(f"problem must be a Problem (Problem.from_arrays or from_graph), not {kind}")
+    elif problem.n == 0:
+        problems.append("the problem has no atoms: there is nothing to plan")
     if (
         isinstance(time_limit, bool)
         or not isinstance(time_limit, int | float)

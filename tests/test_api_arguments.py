@@ -8,13 +8,17 @@ plan of infinite cost, and wrong lengths or types ended in tracebacks from NumPy
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from redistrict.costs import CostParams
+from redistrict.costs import CostParams, unit_costs
 from redistrict.errors import InputError
+from redistrict.evaluate import check_plan, plan_metrics, staff_needed
+from redistrict.load import load_inputs
 from redistrict.problem import Band, Problem, Weights
 from redistrict.solve import relative_gap, solve
 
@@ -122,3 +126,41 @@ def test_a_gap_of_something_not_a_number_is_never_zero() -> None:
 
 def test_cost_parameters_accept_numpy_numbers() -> None:
     assert CostParams(households_per_staff=np.int64(250)).households_per_staff == 250
+
+
+def test_solve_refuses_a_problem_without_atoms() -> None:
+    empty = Problem.from_arrays([], np.zeros((0, 2)), [])
+    with pytest.raises(InputError, match="the problem has no atoms"):
+        solve(empty)
+
+
+def test_metrics_refuse_labels_on_other_atoms() -> None:
+    problem = Problem.from_arrays(HOUSEHOLDS, XY, EDGES, nodes=[f"a{i}" for i in range(N)])
+    on_positions = pd.Series([1, 1, 1, 2, 2, 2, 3, 3, 3])  # 0..8, not the atoms' labels
+    with pytest.raises(InputError, match="labels name 9 atoms the problem does not have"):
+        plan_metrics(problem, on_positions)
+    halves = pd.Series([1.5] * N, index=problem.nodes)
+    with pytest.raises(InputError, match="labels must hold whole unit ids"):
+        plan_metrics(problem, halves)
+    with pytest.raises(InputError, match="labels must be a pandas Series"):
+        check_plan(problem, [1] * N)  # type: ignore[arg-type]
+
+
+def test_costs_refuse_impossible_units() -> None:
+    units = pd.DataFrame({"unit_id": [1, 2], "households": [2500.9, -2500]})
+    with pytest.raises(InputError, match="households must be whole numbers of 0 or more; units 1, 2 are not"):
+        unit_costs(units)
+    with pytest.raises(InputError, match="new_committee must hold True/False"):
+        unit_costs(pd.DataFrame({"unit_id": [1], "households": [2500], "new_committee": ["no"]}))
+    with pytest.raises(InputError, match="households per worker must be a number of at least 1, not 0"):
+        staff_needed(pd.Series([2500]), per=0)
+
+
+def test_major_classes_given_as_one_string_are_split_at_commas(tmp_path: Path) -> None:
+    from test_cli_errors import _blocks, _roads, _write
+
+    blocks = _write(_blocks(), tmp_path / "blocks.gpkg")
+    roads = _write(_roads().assign(rank=[1, 2, 3, 4, 5, 5, 5, 5]), tmp_path / "roads.gpkg")
+    inputs = load_inputs(roads, blocks, "hh", road_class="rank", major_classes="1, 2")
+    assert inputs.options["major_classes"] == ["1", "2"]
+    assert int(inputs.roads["major"].sum()) == 2
