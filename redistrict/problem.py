@@ -591,7 +591,9 @@ class Problem:
             Position of the centre atom.
         """
         members = np.asarray(members, dtype=np.int64)
-        if "cost" in self._cache or len(members) <= 1 or len(self.edges) == 0:
+        if len(members) == 1:
+            return int(members[0])  # its own centre: no distances needed (they are city-wide)
+        if "cost" in self._cache or len(members) == 0 or len(self.edges) == 0:
             return self.unit_cost(members)[1]
         graph = self._road_graph()
         inside = dijkstra(graph[members][:, members], directed=False)

@@ -236,3 +236,14 @@ def test_centre_without_the_full_matrices_is_the_unit_cost_centre(seed: int, con
     lean = fresh()
     assert lean.centre(members) == expected
     assert "dist" not in lean._cache  # no n x n matrix was built
+
+
+def test_a_one_atom_unit_is_its_own_centre_without_the_full_matrices() -> None:
+    # city's service radius asked for the centre of each unit; a one-atom unit used to build
+    # the n x n distance and cost matrices (1.6 GB for Ottawa's 10,112 atoms).
+    side = 5
+    xy = [(100.0 * i, 100.0 * j) for j in range(side) for i in range(side)]
+    edges = [(v, v + 1) for v in range(side * side) if v % side < side - 1]
+    problem = Problem.from_arrays([100] * side * side, xy, edges)
+    assert problem.centre(np.array([7])) == 7
+    assert "dist" not in problem._cache and "cost" not in problem._cache
