@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 
 from redistrict import _validate as v
 from redistrict._load_crs import to_crs
@@ -22,7 +20,6 @@ from redistrict._load_read import (
 
 __all__ = [
     "COMMUNITY_REACH_M",
-    "community_coverage",
     "prepare_barriers",
     "prepare_communities",
     "prepare_offices",
@@ -134,49 +131,6 @@ def prepare_communities(
 #: belongs to the nearest (a sliver between a community's edge and a road centre line);
 #: farther away it belongs to no community.
 COMMUNITY_REACH_M = 30.0
-
-
-def community_coverage(blocks: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, source: str) -> list[str]:
-    """A warning when blocks with households lie outside every community polygon.
-
-    Such households belong to no existing community: community sizes, households
-    moved and which committee continues leave them out. A communities layer that
-    misses a community (or covers another area) would otherwise credit its
-    households silently to the nearest community.
-
-    Parameters
-    ----------
-    blocks : geopandas.GeoDataFrame
-        The blocks (``households``), in the communities' CRS.
-    communities : geopandas.GeoDataFrame
-        The existing communities.
-    source : str
-        Human description of the communities layer.
-
-    Returns
-    -------
-    list of str
-        Empty, or one warning naming how many blocks and households, with examples.
-    """
-    held = blocks[blocks["households"] > 0]
-    if held.empty or communities.empty:
-        return []
-    points = np.asarray(held.geometry.representative_point().values, dtype=object)
-    tree = shapely.STRtree(np.asarray(communities.geometry.values, dtype=object))
-    near, _ = tree.query(points, predicate="dwithin", distance=COMMUNITY_REACH_M)
-    outside = np.ones(len(held), dtype=bool)
-    outside[near] = False
-    if not outside.any():
-        return []
-    lost = int(held["households"].to_numpy()[outside].sum())
-    total = int(held["households"].sum())
-    return [
-        f"{source}: {lost:,} of the {total:,} households ({lost / total:.0%}) lie outside every "
-        f"community polygon (more than {COMMUNITY_REACH_M:g} m away), in the blocks' "
-        f"{v.format_rows(held.index[outside])}: they belong to no existing community, so community "
-        "sizes, households moved and committee continuity leave them out; add the missing "
-        "communities to the layer or check that it covers the blocks"
-    ]
 
 
 def _names(layer: Layer, column: str | None, option: str, report: Report) -> pd.Series | None:

@@ -87,12 +87,15 @@ class Atoms:
         of its area when it has none).
     notes : list of str
         Human-readable remarks for the run report.
+    warnings : list of str
+        The notes that say the inputs are probably wrong (also in ``notes``).
 
     """
 
     atoms: gpd.GeoDataFrame
     block_atom: pd.Series
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def build_atoms(
@@ -156,6 +159,8 @@ def build_atoms(
     frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels)
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
+    warnings = _uncovered(frame, inputs.sources.get("communities", "communities"))
+    notes += warnings
     _LOG.info(
         "built %d atoms (%s mode) from %d blocks holding %d households",
         len(frame),
@@ -163,7 +168,7 @@ def build_atoms(
         len(geoms),
         int(households.sum()),
     )
-    return Atoms(atoms=frame, block_atom=block_atom, notes=notes)
+    return Atoms(atoms=frame, block_atom=block_atom, notes=notes, warnings=warnings)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -483,6 +488,31 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
         nearest = nearest.drop_duplicates("cell")
         out[nearest["cell"].to_numpy()] = nearest["id"].to_numpy()
     return out
+
+
+def _uncovered(frame: gpd.GeoDataFrame, source: str) -> list[str]:
+    """A warning when atoms with households lie outside every community polygon.
+
+    Such households belong to no existing community (see :func:`_community_of`):
+    community sizes, households moved and which committee continues leave them
+    out. A communities layer that misses a community (or covers another area)
+    would otherwise credit its households silently to the nearest community.
+    """
+    if "community_id" not in frame.columns:
+        return []
+    held = frame["households"].to_numpy()
+    lost = (frame["community_id"].to_numpy() == "") & (held > 0)
+    if not lost.any():
+        return []
+    total = int(held.sum())
+    out = int(held[lost].sum())
+    return [
+        f"communities ({source}): {out:,} of the {total:,} households ({out / total:.0%}) lie in "
+        f"{int(lost.sum())} atoms outside every community polygon (more than {COMMUNITY_REACH_M:g} m "
+        "away): they belong to no existing community, so community sizes, households moved and "
+        "committee continuity leave them out; add the missing communities to the layer or check "
+        "that it covers the blocks"
+    ]
 
 
 def _check_conservation(households: IntArray, frame: gpd.GeoDataFrame) -> None:

@@ -912,7 +912,7 @@ def run_city(
     seconds["evaluate"] = time.perf_counter() - t
     plan = PlanResult(
         inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem, solution=solution,
-        metrics=metrics, options=opts, notes=notes, stage_seconds=seconds,
+        metrics=metrics, options=opts, notes=notes, stage_seconds=seconds, atom_warnings=built.warnings,
     )  # fmt: skip
     return CityResult(
         plan=plan,

@@ -35,7 +35,6 @@ from redistrict._load_area import (
 from redistrict._load_blocks import prepare_blocks
 from redistrict._load_crs import check_layer_crs
 from redistrict._load_layers import (
-    community_coverage,
     prepare_barriers,
     prepare_communities,
     prepare_offices,
@@ -285,10 +284,6 @@ def load_inputs(
         for role in ("communities", "barriers", "offices")
         if role in layers
     }
-    if kept.get("communities") is not None:
-        uncovered = community_coverage(block_frame, kept["communities"], layers["communities"].source)
-        report.add(notes=uncovered)
-        warnings += uncovered
     options: dict[str, object] = {
         "households": households, "residents": residents, "road_class": road_class,
         "major_classes": None if major_classes is None else list(major_classes),

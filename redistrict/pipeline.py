@@ -119,6 +119,8 @@ class PlanResult:
         Notes from every stage.
     stage_seconds : dict
         Wall-clock seconds per stage.
+    atom_warnings : list of str
+        The notes of the atoms that are warnings (:attr:`redistrict.atoms.Atoms.warnings`).
     """
 
     inputs: Inputs
@@ -131,6 +133,7 @@ class PlanResult:
     options: PlanOptions
     notes: list[str]
     stage_seconds: dict[str, float]
+    atom_warnings: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -139,7 +142,7 @@ class PlanResult:
         The solver's notes (units outside the band, time or solver trouble) and
         those saying the inputs are probably wrong (:attr:`Inputs.warnings`).
         """
-        flagged = set(self.solution.notes) | set(self.inputs.warnings)
+        flagged = set(self.solution.notes) | set(self.inputs.warnings) | set(self.atom_warnings)
         return [note for note in self.notes if note in flagged]
 
 
@@ -259,6 +262,7 @@ def run_plan(
     return PlanResult(
         inputs=inputs, atoms=atoms, units=units, graph=graph, problem=problem,
         solution=solution, metrics=metrics, options=opts, notes=notes, stage_seconds=seconds,
+        atom_warnings=built.warnings,
     )  # fmt: skip
 
 
