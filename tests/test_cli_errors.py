@@ -711,6 +711,21 @@ def test_strict_with_one_block_above_the_band_asks_to_split_it(tmp_path: Path) -
     assert "--atoms blocks" not in message
 
 
+def test_city_refuses_a_cache_inside_its_output_folder(tmp_path: Path) -> None:
+    # The output folder is replaced as a whole: a cache inside it was deleted after every run.
+    blocks = _write(_blocks(), tmp_path / "blocks.gpkg")
+    roads = _write(_roads(), tmp_path / "roads.gpkg")
+    out = tmp_path / "city"
+    args = ["city", "--roads", roads, "--blocks", blocks, "--households", "hh", "--out", str(out)]
+    args += ["--scheduler", "synchronous", "--time-limit", "5", "--cache", str(out / "cache")]
+    _fails(
+        _invoke(args, out),
+        2,
+        f"--cache {out / 'cache'} lies inside --out {out}",
+        "the cache would be deleted",
+    )
+
+
 def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
     spec = _river(tmp_path)
     blocks = _write(_blocks([500, 700, 700] * 3), tmp_path / "blocks.gpkg")
