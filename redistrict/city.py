@@ -865,7 +865,7 @@ def run_city(
     from redistrict.continuity import annotate_units
     from redistrict.evaluate import plan_metrics, unit_table
     from redistrict.graph import build_graph
-    from redistrict.pipeline import PlanOptions, PlanResult, check_conservation
+    from redistrict.pipeline import PlanOptions, PlanResult, check_conservation, unplanned_residents
 
     opts = options or PlanOptions(budget="work")
     _check_request(inputs, opts, partition_by)
@@ -904,6 +904,7 @@ def run_city(
     t = time.perf_counter()
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
+    notes += unplanned_residents(atoms)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     units, unit_notes = annotate_units(units, atoms, problem, inputs, scenario=opts.scenario)
     notes += unit_notes

@@ -38,6 +38,7 @@ __all__ = [
     "require_in_band",
     "run_plan",
     "total_problems",
+    "unplanned_residents",
 ]
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ def run_plan(
     say("evaluate")
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
-    notes += _unplanned_residents(atoms)
+    notes += unplanned_residents(atoms)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     units, unit_notes = annotate_units(
         units, atoms, problem, inputs, scenario=opts.scenario, locked=locked_only(fixed)
@@ -368,7 +369,7 @@ def require_in_band(result: PlanResult) -> None:
     raise InfeasibleError(problems)
 
 
-def _unplanned_residents(atoms: gpd.GeoDataFrame) -> list[str]:
+def unplanned_residents(atoms: gpd.GeoDataFrame) -> list[str]:
     """Say so when atoms left out of every unit (no households around them) hold residents."""
     if "residents" not in atoms.columns:
         return []
@@ -379,8 +380,8 @@ def _unplanned_residents(atoms: gpd.GeoDataFrame) -> list[str]:
     ids = ", ".join(str(a) for a in atoms.index[out & (atoms["residents"] > 0)][:10])
     return [
         f"{lost:,.0f} residents live in atoms that are in no unit (atoms {ids}): they are cut off "
-        "from every atom with households (by barriers or gaps between blocks), so no unit can "
-        "reach them; join them to the area by hand if they should be counted"
+        "from every atom with households (by barriers or gaps between blocks, or in `city` by the "
+        "groups), so no unit can reach them; join them to the area by hand if they should be counted"
     ]
 
 

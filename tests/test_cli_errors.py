@@ -660,6 +660,19 @@ def test_residents_cut_off_from_every_household_are_reported(tmp_path: Path) -> 
     run = _plan(tmp_path, "--barriers", spec, "--residents", "people", blocks=blocks)
     _succeeds(run)
     assert "15 residents live in atoms that are in no unit" in run.notes()
+    # city says so too (it did not).
+    out = tmp_path / "city"
+    args = [
+        "city",
+        "--roads",
+        _write(_roads(), tmp_path / "roads.gpkg"),
+        "--blocks",
+        str(tmp_path / "blocks.gpkg"),
+    ]
+    args += ["--households", "hh", "--residents", "people", "--barriers", spec, "--out", str(out)]
+    city = _invoke([*args, "--scheduler", "synchronous", "--no-cache", "--time-limit", "5"], out)
+    _succeeds(city)
+    assert "15 residents live in atoms that are in no unit" in city.notes()
 
 
 def test_component_that_cannot_be_divided_in_the_band(tmp_path: Path) -> None:
