@@ -810,13 +810,17 @@ def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | Non
     from redistrict.pipeline import total_problems
 
     problems = total_problems(inputs, options)
-    if partition_by is not None and partition_by not in inputs.blocks.columns:
+    if partition_by is not None and (
+        partition_by not in inputs.blocks.columns or partition_by in _OWN_COLUMNS
+    ):
         usable = sorted(str(c) for c in inputs.blocks.columns if c not in ("geometry", *_OWN_COLUMNS))
-        problems.append(
-            f"--partition-by {partition_by!r}: the blocks "
-            f"({inputs.sources.get('blocks', 'blocks')}) have no such column; "
-            f"choose one of {', '.join(usable)}"
+        source = inputs.sources.get("blocks", "blocks")
+        why = (
+            "that column holds the blocks' household (or resident) counts, not area codes"
+            if partition_by in _OWN_COLUMNS
+            else f"the blocks ({source}) have no such column"
         )
+        problems.append(f"--partition-by {partition_by!r}: {why}; choose one of {', '.join(usable)}")
     if inputs.communities is None and partition_by is None:
         log.warning(
             "no --communities and no --partition-by: every connected part of the territory is one "

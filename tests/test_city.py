@@ -382,6 +382,14 @@ def test_unknown_partition_column_is_reported(ottawa_testcase: Path, tmp_path: P
     text = " ".join(result.output.split())
     assert "--partition-by 'district'" in text and "ONS_ID_gen3" in text
     assert "households," not in text.split("choose one of")[1]  # redistrict's own column
+    # ... nor may that column be given: it partitioned on household counts (146 units, 0 in band).
+    counts = [*args]
+    counts[counts.index("district")] = "households"
+    result = CliRunner().invoke(app, counts)
+    assert result.exit_code == 2
+    assert "--partition-by 'households': that column holds the blocks' household (or resident) counts" in (
+        " ".join(result.output.split())
+    )
     args[args.index("--partition-by") : args.index("district") + 1] = ["--workers", "0"]
     result = CliRunner().invoke(app, [*args[:2], "missing.gpkg", *args[3:]])
     assert result.exit_code == 2
