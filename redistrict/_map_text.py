@@ -109,7 +109,7 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "roads_minor": "Other roads",
                 "barriers": "Barriers (rivers, rail, ...)",
                 "offices": "Existing offices",
-                "atoms": "Atoms (blocks)",
+                "atoms": "Atoms (road-bounded blocks)",
                 "tiles": "Base map tiles",
                 "tiles_attr": "Custom tile server",
                 "unit": "Unit",
