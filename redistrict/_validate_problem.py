@@ -51,41 +51,22 @@ def _numeric(name: str, values: npt.ArrayLike, problems: list[str]) -> npt.NDArr
     return np.asarray(array, dtype=np.float64)
 
 
-def _per_atom(
-    name: str, values: npt.ArrayLike | None, n: int, problems: list[str]
+def _vector(
+    name: str, values: npt.ArrayLike | None, size: int, per: str, problems: list[str], *, non_negative: bool
 ) -> npt.NDArray[np.float64] | None:
-    """A finite number per atom, or None (with a problem when given wrongly)."""
+    """A finite number per atom or edge (``per``), or None (with a problem when given wrongly)."""
     if values is None:
         return None
     array = _numeric(name, values, problems)
     if array is None:
         return None
-    if array.shape != (n,):
-        problems.append(f"{name} must hold one value per atom ({n}), not shape {array.shape}")
+    if array.shape != (size,):
+        problems.append(f"{name} must hold one value per {per} ({size}), not shape {array.shape}")
         return None
-    if not np.isfinite(array).all():
-        problems.append(
-            f"{name} holds values that are not finite (NaN, inf) at positions {_where(~np.isfinite(array))}"
-        )
-        return None
-    return array
-
-
-def _per_edge(
-    name: str, values: npt.ArrayLike | None, m: int, problems: list[str]
-) -> npt.NDArray[np.float64] | None:
-    """A finite, non-negative number per edge as given, or None."""
-    if values is None:
-        return None
-    array = _numeric(name, values, problems)
-    if array is None:
-        return None
-    if array.shape != (m,):
-        problems.append(f"{name} must hold one value per edge ({m}), not shape {array.shape}")
-        return None
-    bad = ~np.isfinite(array) | (array < 0)
+    bad = ~np.isfinite(array) | ((array < 0) if non_negative else False)
     if bad.any():
-        problems.append(f"{name} must be finite and non-negative; positions {_where(bad)} are not")
+        what = "finite and non-negative" if non_negative else "finite (not NaN or inf)"
+        problems.append(f"{name} must be {what}; positions {_where(bad)} are not")
         return None
     return array
 
@@ -168,16 +149,18 @@ def check_arrays(
         else:
             m = len(e)
 
-    major = _per_edge("edge_major", edge_major, m, problems) if e is not None else None
+    major = (
+        _vector("edge_major", edge_major, m, "edge", problems, non_negative=True) if e is not None else None
+    )
     if major is not None and (major > 1 + 1e-9).any():
         problems.append(
             f"edge_major is a share of each boundary (0..1); positions {_where(major > 1 + 1e-9)} exceed 1"
         )
-    length = _per_edge("edge_length", edge_length, m, problems) if e is not None else None
-    ar = _per_atom("area", area, n, problems)
-    if ar is not None and (ar < 0).any():
-        problems.append(f"area must be non-negative; atoms {_where(ar < 0)} are not")
-    comm = _per_atom("community", community, n, problems)
+    length = (
+        _vector("edge_length", edge_length, m, "edge", problems, non_negative=True) if e is not None else None
+    )
+    ar = _vector("area", area, n, "atom", problems, non_negative=True)
+    comm = _vector("community", community, n, "atom", problems, non_negative=False)
     if comm is not None and (comm != np.round(comm)).any():
         problems.append("community must hold whole community codes (-1 for none)")
     labels: tuple[Hashable, ...] = tuple(range(n)) if nodes is None else tuple(nodes)

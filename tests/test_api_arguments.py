@@ -51,7 +51,7 @@ def _refused(fragment: str, **changes: Any) -> str:
         ({"edge_major": [math.nan] * len(EDGES)}, "edge_major must be finite and non-negative"),
         ({"edge_major": [0.5]}, "edge_major must hold one value per edge (12)"),
         ({"edge_length": [-1.0] * len(EDGES)}, "edge_length must be finite and non-negative"),
-        ({"area": [-5.0] * N}, "area must be non-negative"),
+        ({"area": [-5.0] * N}, "area must be finite and non-negative"),
         ({"area": [1.0] * 3}, "area must hold one value per atom (9)"),
         ({"community": [0] * 4}, "community must hold one value per atom (9)"),
         ({"nodes": list("abcdefgh")}, "nodes must hold one label per atom (9), not 8"),
@@ -66,7 +66,7 @@ def test_arrays_no_problem_can_have_are_refused(changes: dict[str, Any], fragmen
 
 def test_every_problem_of_the_arrays_is_listed_at_once() -> None:
     text = _refused("xy must have shape", xy=np.array(XY).T, area=[-1.0] * N, nodes=["a"] * N)
-    assert "area must be non-negative" in text and "nodes must be distinct" in text
+    assert "area must be finite and non-negative" in text and "nodes must be distinct" in text
 
 
 @pytest.mark.parametrize(
