@@ -482,7 +482,10 @@ def _solve_component(
         except SolverError as exc:
             notes.append(f"{label}: the exact model failed ({exc}); using the heuristic plan")
         else:
-            bound = exact_bound = sol.outcome.bound
+            # "infeasible" proves no plan in this band: its bound says nothing about the plan the
+            # fallbacks below make, so it is not kept.
+            exact_bound = None if sol.outcome.status == "infeasible" else sol.outcome.bound
+            bound = exact_bound
             if sol.centres is not None:
                 first = time.perf_counter() - t_exact
                 lab_exact = _labels_from_centres(sol.centres)
