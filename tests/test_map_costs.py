@@ -24,15 +24,20 @@ X0, Y0 = 367_000.0, 5_030_000.0  # inside EPSG:32189 (Ottawa)
 CRS = "EPSG:32189"
 
 
-def _features(page: str) -> dict[int, dict[str, Any]]:
-    """Tooltip properties of every unit of a saved map, by unit id."""
+def _layer_features(page: str, marker: str, key: str) -> dict[Any, dict[str, Any]]:
+    """Tooltip properties of the first GeoJSON layer whose features carry ``marker``, by ``key``."""
     decoder = json.JSONDecoder()
     for match in re.finditer(r"_add\(\s*\{", page):
         data, _ = decoder.raw_decode(page, match.end() - 1)
         features = data.get("features") if data.get("type") == "FeatureCollection" else None
-        if features and "st" in features[0]["properties"]:
-            return {f["properties"]["unit_id"]: f["properties"] for f in features}
-    raise AssertionError("no unit layer in the page")
+        if features and marker in features[0]["properties"]:
+            return {f["properties"][key]: f["properties"] for f in features}
+    raise AssertionError(f"no layer with {marker!r} in the page")
+
+
+def _features(page: str) -> dict[int, dict[str, Any]]:
+    """Tooltip properties of every unit of a saved map, by unit id."""
+    return _layer_features(page, "st", "unit_id")
 
 
 def _tooltip_rows(page: str) -> dict[str, str]:
@@ -164,13 +169,7 @@ def test_kept_office_is_named_with_its_community_in_both_languages(
 
 def _office_features(page: str) -> dict[str, dict[str, Any]]:
     """Tooltip properties of every office marker of a saved map, by office id."""
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"_add\(\s*\{", page):
-        data, _ = decoder.raw_decode(page, match.end() - 1)
-        features = data.get("features") if data.get("type") == "FeatureCollection" else None
-        if features and "office_id" in features[0]["properties"]:
-            return {f["properties"]["office_id"]: f["properties"] for f in features}
-    raise AssertionError("no office layer in the page")
+    return _layer_features(page, "office_id", "office_id")
 
 
 def test_office_markers_say_which_unit_keeps_them(

@@ -17,7 +17,12 @@ from redistrict.solve import solve
 
 
 def grid(
-    nx_: int, ny: int, households: list[int] | np.ndarray, *, major_cols: tuple[int, ...] = ()
+    nx_: int,
+    ny: int,
+    households: list[int] | np.ndarray,
+    *,
+    major_cols: tuple[int, ...] = (),
+    band: Band | None = None,
 ) -> Problem:
     """An nx_ x ny grid of atoms 100 m apart; vertical boundaries after ``major_cols`` are major roads."""
     xy = [(100.0 * i, 100.0 * j) for j in range(ny) for i in range(nx_)]
@@ -31,7 +36,7 @@ def grid(
             if j + 1 < ny:
                 edges.append((v, v + nx_))
                 major.append(0.0)
-    return Problem.from_arrays(households, xy, edges, edge_major=major)
+    return Problem.from_arrays(households, xy, edges, edge_major=major, band=band)
 
 
 def test_three_by_three_exact_is_optimal_contiguous_and_in_band() -> None:
@@ -180,12 +185,7 @@ def test_a_forced_exact_model_without_proof_leaves_time_to_the_search(
     from redistrict.model import RegionSolution
 
     n = 10
-    rng = np.random.default_rng(3)
-    households = rng.integers(50, 150, n * n)
-    xy = [(100.0 * i, 100.0 * j) for j in range(n) for i in range(n)]
-    edges = [(j * n + i, j * n + i + 1) for j in range(n) for i in range(n - 1)]
-    edges += [(j * n + i, (j + 1) * n + i) for j in range(n - 1) for i in range(n)]
-    problem = Problem.from_arrays(households, xy, edges, band=Band(1000, 3000))
+    problem = grid(n, n, np.random.default_rng(3).integers(50, 150, n * n), band=Band(1000, 3000))
     stripes = np.array([(i % n) // 2 for i in range(n * n)])  # 5 units of 2 columns
     poor_centres = np.array([2 * s for s in stripes])  # the bottom atom of each stripe
     poor = problem.plan_cost(stripes)
@@ -216,12 +216,7 @@ def test_an_exact_model_claiming_infeasibility_does_not_certify_the_search(
     from redistrict.model import RegionSolution
 
     solve_module = importlib.import_module("redistrict.solve")
-    n = 9
-    rng = np.random.default_rng(11)
-    xy = [(100.0 * i, 100.0 * j) for j in range(n) for i in range(n)]
-    edges = [(j * n + i, j * n + i + 1) for j in range(n) for i in range(n - 1)]
-    edges += [(j * n + i, (j + 1) * n + i) for j in range(n - 1) for i in range(n)]
-    problem = Problem.from_arrays(rng.integers(50, 450, n * n), xy, edges, band=Band(2000, 3000))
+    problem = grid(9, 9, np.random.default_rng(11).integers(50, 450, 81), band=Band(2000, 3000))
 
     def claims_infeasible(*args: object, **kwargs: object) -> RegionSolution:
         return RegionSolution(None, SolveOutcome("infeasible", None, float("inf"), 0.1))
