@@ -335,7 +335,7 @@ def spiked_blocks(blocks: gpd.GeoDataFrame, source: str) -> list[str]:
             (coords[:, 0] >= others[k, 0]) & (coords[:, 0] <= others[k, 2])
             & (coords[:, 1] >= others[k, 1]) & (coords[:, 1] <= others[k, 3])
         )  # fmt: skip
-        out = coords[~inside] if (~inside).any() else coords
+        out = coords[~inside]  # reach > 0: some vertex lies outside the others' box
         far = out[int(np.argmax(np.hypot(*(out - coords.mean(axis=0)).T)))]
         parts.append(
             f"row {blocks.index[k]!r} reaches {reach[k]:,.0f} m out, to ({far[0]:.1f}, {far[1]:.1f})"

@@ -19,7 +19,6 @@ from redistrict._load_read import (
 )
 
 __all__ = [
-    "COMMUNITY_REACH_M",
     "prepare_barriers",
     "prepare_communities",
     "prepare_offices",
@@ -125,12 +124,6 @@ def prepare_communities(
     if names is not None:
         data["name"] = names.loc[keep].astype(str)
     return _reprojected(data, checked.geometry, layer, crs, report)
-
-
-#: An atom or block outside every community polygon, but this close (metres) to one,
-#: belongs to the nearest (a sliver between a community's edge and a road centre line);
-#: farther away it belongs to no community.
-COMMUNITY_REACH_M = 30.0
 
 
 def _names(layer: Layer, column: str | None, option: str, report: Report) -> pd.Series | None:

@@ -473,9 +473,7 @@ def _outline_keys(polygons: np.ndarray) -> np.ndarray:
 def _bad_coordinates(values: np.ndarray) -> np.ndarray:
     """Rows of ``values`` with a coordinate that is not finite or beyond :data:`MAX_COORDINATE`."""
     coords, rows = shapely.get_coordinates(values, return_index=True)
-    bad_vertex = ~np.isfinite(coords).all(axis=1) | (np.abs(np.nan_to_num(coords)) > MAX_COORDINATE).any(
-        axis=1
-    )
+    bad_vertex = ~(np.abs(coords) <= MAX_COORDINATE).all(axis=1)  # NaN fails the comparison too
     bad = np.zeros(len(values), dtype=bool)
     bad[rows[bad_vertex]] = True
     return bad

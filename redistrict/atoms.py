@@ -51,7 +51,6 @@ from numpy.typing import NDArray
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
-from redistrict._load_layers import COMMUNITY_REACH_M
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
 from redistrict.problem import FloatArray, IntArray
@@ -66,6 +65,10 @@ MINOR_SHARE = 0.05
 _NOISE_M = 0.5
 #: At most this many feature labels are quoted in one note or problem.
 _MAX_LISTED = 10
+#: An atom outside every community polygon, but this close (metres) to one, belongs to
+#: the nearest (a sliver between a community's edge and a road centre line); farther
+#: away it belongs to no community.
+COMMUNITY_REACH_M = 30.0
 
 
 @dataclass
@@ -469,7 +472,7 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     """Community covering most of each cell's area.
 
     A cell no community overlaps belongs to the nearest one within
-    :data:`~redistrict._load_layers.COMMUNITY_REACH_M`, else to none (``""``).
+    :data:`COMMUNITY_REACH_M`, else to none (``""``).
     """
     geoms = geom_array(communities.geometry)
     ids = communities["community_id"].astype(str).to_numpy(dtype=object)

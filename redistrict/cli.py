@@ -719,12 +719,13 @@ def city(
             time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
             budget=budget,
         )  # fmt: skip
-        cache_dir = None if no_cache else (cache or out_dir.with_name(out_dir.name + ".cache"))
+        default_cache = out_dir.with_name(out_dir.name + ".cache")
+        cache_dir = None if no_cache else (cache or default_cache)
         if cache_dir is not None and cache_dir.resolve().is_relative_to(out_dir.resolve()):
             raise InputError(
                 f"--cache {cache_dir} lies inside --out {out_dir}, which is replaced as a whole when "
                 f"the plan is written: the cache would be deleted; give a folder outside it (the "
-                f"default is {out_dir.with_name(out_dir.name + '.cache')})"
+                f"default is {default_cache})"
             )
         result = plan_city(
             load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,

@@ -398,8 +398,7 @@ def _kept_offices(
         # an office outside every community ranks after every community's office
         households = share.get((int(unit), comm), 0) if comm else -1
         # of a community's offices in one unit the largest is kept (unknown areas last)
-        floor = area.get(str(office), math.nan)
-        candidates.append((-households, comm, int(unit), -floor if floor == floor else math.inf, str(office)))
+        candidates.append((-households, comm, int(unit), -_area_rank(area, str(office)), str(office)))
     candidates.sort()
     kept: dict[int, _Kept] = {}
     holder: dict[str, int] = {}  # community id -> unit continuing its committee
