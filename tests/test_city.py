@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from redistrict import city
+from redistrict import _city_solve, city
 from redistrict._clock import overrun_note
 from redistrict.city import (
     SYNCHRONOUS,
@@ -323,7 +323,7 @@ def test_bad_worker_count_and_scheduler(monkeypatch: pytest.MonkeyPatch) -> None
     problem, groups = random_city()
     with pytest.raises(InputError, match="--workers must be at least 1"):
         solve_groups(problem, groups, workers=0)
-    monkeypatch.setattr(city, "_CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(_city_solve, "_CONNECT_TIMEOUT_S", 1)
     with pytest.raises(InputError, match="cannot connect to the Dask scheduler"):
         solve_groups(problem, groups, scheduler="tcp://127.0.0.1:9")
 
