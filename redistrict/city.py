@@ -16,13 +16,12 @@ as one instance is neither needed nor tractable, so :func:`run_city`
    share the longest boundary with;
 3. solves each group as a geometry-free :class:`~redistrict.problem.Problem` with
    :func:`redistrict.solve.solve` in a Dask task (:func:`solve_groups`, in
-   :mod:`redistrict._city_solve`): on a
-   ``LocalCluster`` of worker processes by default, or on an existing cluster
-   (``scheduler="tcp://host:port"``). ``time_limit`` applies to *each*
-   subproblem. Finished subproblems are cached on disk (:mod:`redistrict._city_cache`),
-   one JSON file per group,
-   keyed by a hash of the group's arrays and the parameters, so an interrupted
-   run resumes where it stopped;
+   :mod:`redistrict._city_solve`): on a ``LocalCluster`` of worker processes by
+   default, or on an existing cluster (``scheduler="tcp://host:port"``).
+   ``time_limit`` applies to *each* subproblem. Finished subproblems are cached on
+   disk (:mod:`redistrict._city_cache`), one JSON file per group, keyed by a hash
+   of the group's arrays and the parameters, so an interrupted run resumes where
+   it stopped;
 4. merges the plans in group order (:func:`merge_solutions`) into one
    :class:`~redistrict.pipeline.PlanResult`, written by
    :func:`write_city_outputs` (:mod:`redistrict._city_outputs`) like ``plan``'s
