@@ -18,10 +18,11 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pandas as pd
 
-__all__ = ["as_if_created", "held_signals", "recover_swaps", "write_csv"]
+__all__ = ["as_if_created", "held_signals", "mark_written", "recover_swaps", "write_csv", "written_before"]
 
 _LOG = logging.getLogger("redistrict.report")
 
@@ -64,20 +65,51 @@ def as_if_created(path: Path) -> None:
 
 @contextlib.contextmanager
 def held_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends (main thread, POSIX; else a no-op).
+    """Hold SIGINT and SIGTERM until the block ends (main thread; else a no-op).
 
     The two renames that swap an output folder into place must not be split by
     Ctrl-C: between them the earlier plan is hidden and the new one not yet there.
-    A signal arriving meanwhile is delivered when the block ends.
+    A signal arriving meanwhile is delivered when the block ends, to the handler
+    that was in place. (Handlers are swapped rather than the signals blocked: a
+    signal sent to the process reaches whichever thread does not block it, such
+    as a BLAS or solver thread, and Python runs its handler all the same.)
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    received: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    held = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, hold) for s in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s in held:
+            signal.signal(s, old[s])
+        for s in received[:1]:  # the first one, as it would have been delivered
+            handler = old[s]
+            if callable(handler):
+                handler(s, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(s)
+
+
+#: Attribute of a KeyboardInterrupt that arrived once the output was in place.
+_WRITTEN = "redistrict_written"
+
+
+def mark_written(exc: BaseException, path: Path) -> None:
+    """Record on ``exc`` (a held Ctrl-C or SIGTERM) that ``path`` was complete before it arrived."""
+    setattr(exc, _WRITTEN, path)
+
+
+def written_before(exc: BaseException) -> Path | None:
+    """The output folder that was complete before ``exc`` arrived (see :func:`mark_written`)."""
+    path = getattr(exc, _WRITTEN, None)
+    return path if isinstance(path, Path) else None
 
 
 def _alive(pid: int) -> bool:

@@ -29,6 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redistrict._console import print_whole
+from redistrict._files import written_before
 from redistrict._out_dir import check_out_dir
 from redistrict._words import counted
 from redistrict.errors import InputError, RedistrictError
@@ -249,12 +250,15 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
-    """Ctrl-C or SIGTERM: say that nothing was written (outputs are renamed into place only when complete)."""
+    """Ctrl-C or SIGTERM: say whether the output was written (it is renamed into place only when complete)."""
     what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
-    err.print(
-        f"[bold red]{what}:[/] nothing was written; an earlier plan in the output folder is untouched",
-        markup=True, highlight=False, soft_wrap=True,
-    )  # fmt: skip
+    written = written_before(exc)
+    said = (
+        "nothing was written; an earlier plan in the output folder is untouched"
+        if written is None
+        else f"after the output was written in full to {escape(str(written))} (the new plan is in place)"
+    )
+    err.print(f"[bold red]{what}:[/] {said}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
 
 
@@ -263,7 +267,7 @@ def _reported() -> Iterator[None]:
     """Turn a command's expected failures into their message and exit code.
 
     A :class:`RedistrictError` prints its message (and the notes gathered before it)
-    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say that nothing was written.
+    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say whether the output was written.
     """
     try:
         yield

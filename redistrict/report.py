@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from redistrict._files import as_if_created, held_signals, recover_swaps, write_csv
+from redistrict._files import as_if_created, held_signals, mark_written, recover_swaps, write_csv
 from redistrict.costs import CostParams
 from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
@@ -78,13 +78,21 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         old = None
-        with held_signals():  # never the earlier output hidden and the new one not in place
-            if final.exists():
-                old = final.parent / f".{final.name}.old-{os.getpid()}"
-                os.replace(final, old)
-            os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        try:
+            with held_signals():  # never the earlier output hidden and the new one not in place
+                if final.exists():
+                    old = final.parent / f".{final.name}.old-{os.getpid()}"
+                    os.replace(final, old)
+                os.replace(tmp, final)
+        except KeyboardInterrupt as exc:  # held until the swap was done: the new output is in place
+            if not tmp.exists():
+                mark_written(exc, final)
+            raise
+        finally:
+            if old is not None and not tmp.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            elif old is not None and not final.exists():  # the second rename failed: put it back
+                os.replace(old, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

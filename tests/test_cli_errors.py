@@ -216,6 +216,29 @@ def test_ctrl_c_while_writing_leaves_the_earlier_plan(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
 
 
+def test_ctrl_c_during_the_swap_says_the_new_plan_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A signal held while the output is swapped into place arrives just after it: the
+    # message used to say that nothing was written although the new plan was in place.
+    first = _plan(tmp_path)
+    real_replace = os.replace
+
+    def replace_then_interrupt(src: Any, dst: Any) -> None:
+        real_replace(src, dst)
+        if Path(dst) == first.out.resolve():
+            os.kill(os.getpid(), signal.SIGINT)  # held until the swap is done
+
+    monkeypatch.setattr(os, "replace", replace_then_interrupt)
+    again = _plan(tmp_path, "--seed", "5")
+    assert again.result.exit_code == 130, again.result.output
+    said = " ".join(again.stderr.split())
+    assert f"interrupted: after the output was written in full to {first.out.resolve()}" in said
+    assert "nothing was written" not in said
+    assert json.loads((first.out / "run.json").read_text(encoding="utf-8"))["parameters"]["seed"] == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
 def test_sigterm_cleans_up_and_says_so(tmp_path: Path) -> None:
     # A real process: SIGTERM is turned into the clean-up Ctrl-C gets.
     out = tmp_path / "demo"
