@@ -89,12 +89,12 @@ def held_signals() -> Iterator[None]:
     finally:
         for s in held:
             signal.signal(s, old[s])
-        for s in received[:1]:  # the first one, as it would have been delivered
-            handler = old[s]
+        for signum in received[:1]:  # the first one, as it would have been delivered
+            handler = old[signal.Signals(signum)]
             if callable(handler):
-                handler(s, None)
+                handler(signum, None)
             elif handler == signal.SIG_DFL:
-                signal.raise_signal(s)
+                signal.raise_signal(signum)
 
 
 #: Attribute of a KeyboardInterrupt that arrived once the output was in place.
