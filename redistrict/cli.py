@@ -267,7 +267,8 @@ def _reported() -> Iterator[None]:
     """Turn a command's expected failures into their message and exit code.
 
     A :class:`RedistrictError` prints its message (and the notes gathered before it)
-    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say whether the output was written.
+    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say whether the output
+    was written.
     """
     try:
         yield
