@@ -1,4 +1,4 @@
-"""Subdivision of atoms holding more than ``max_households``.
+"""Subdivision of atoms holding more than ``max_households`` or several communities.
 
 :func:`subdivide` cuts every such atom into one piece per population block:
 the block pieces inside it (:func:`_split_by_polygons`) or the Voronoi cells of
@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
 from redistrict._atoms_faces import EPS_M, GRID_M, GeomArray, polygon_parts, shared_length
+from redistrict._words import counted
 from redistrict.problem import FloatArray, IntArray
 
 __all__ = ["Alloc", "subdivide"]
@@ -49,16 +51,27 @@ def subdivide(
     is_point: bool,
     max_households: int,
     notes: list[str],
+    block_community: NDArray[np.object_] | None = None,
 ) -> tuple[GeomArray, NDArray[np.object_], Alloc]:
-    """Split every cell above ``max_households`` into one piece per block."""
+    """Split cells into one piece per block where one atom would not do.
+
+    A cell is split when it holds more than ``max_households``, or (given
+    ``block_community``, the existing community of each block) when it holds
+    households of two or more communities: a community line inside a
+    road-bounded block would otherwise credit one community's households to
+    the other.
+    """
     load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
-    over = np.flatnonzero(load > max_households)
+    over = load > max_households
+    mixed = np.zeros(len(cells), dtype=bool)
+    if block_community is not None:
+        mixed = _mixed_cells(alloc, block_community, len(cells)) & ~over
     new_cells: list[Any] = list(cells)
     new_kinds: list[Any] = list(kinds)
     drop: list[int] = []
     cell = alloc.cell.copy()
-    split = 0
-    for c in over:
+    split = split_mixed = 0
+    for c in np.flatnonzero(over | mixed):
         rows = np.flatnonzero(alloc.cell == c)
         if len(np.unique(alloc.block[rows])) < 2:
             continue
@@ -71,10 +84,19 @@ def subdivide(
         new_cells.extend(pieces)
         new_kinds.extend(["block"] * len(pieces))
         drop.append(int(c))
-        split += 1
+        split += int(over[c])
+        split_mixed += int(mixed[c])
     if not drop:
         return cells, kinds, alloc
-    notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
+    if split:
+        notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
+    if split_mixed:
+        notes.append(
+            f"{counted(split_mixed, 'road-bounded atom')} held households of two or more existing "
+            "communities (a community line inside a block of streets) and "
+            + ("was subdivided by its" if split_mixed == 1 else "were subdivided by their")
+            + " blocks, so that every community keeps its own households"
+        )
     keep = np.ones(len(new_cells), dtype=bool)
     keep[drop] = False
     renumber = np.cumsum(keep) - 1
@@ -83,6 +105,16 @@ def subdivide(
     out_kinds = np.asarray(new_kinds, dtype=object)[keep]
     moved = Alloc(alloc.block, renumber[cell], alloc.households, alloc.residents, alloc.weight)
     return out_cells, out_kinds, moved
+
+
+def _mixed_cells(alloc: Alloc, block_community: NDArray[np.object_], n_cells: int) -> NDArray[np.bool_]:
+    """Cells holding households of blocks of two or more communities."""
+    held = alloc.households > 0
+    pairs = pd.DataFrame({"cell": alloc.cell[held], "community": block_community[alloc.block[held]]})
+    count = pairs.drop_duplicates().groupby("cell").size()
+    out = np.zeros(n_cells, dtype=bool)
+    out[count.index[count.to_numpy() > 1].to_numpy(dtype=np.int64)] = True
+    return out
 
 
 def _split_by_polygons(cell: Any, blocks: GeomArray) -> tuple[list[Any], IntArray] | None:

@@ -134,9 +134,9 @@ def office_units(units: gpd.GeoDataFrame) -> dict[str, int] | None:
 def _keeps_office(units: gpd.GeoDataFrame) -> np.ndarray:
     """Whether each unit keeps an existing office (or committee), as costed.
 
-    A unit keeps one when ``new_committee`` is false; a missing value counts as a
-    new committee, as in :func:`redistrict.costs.unit_costs`. Without that column
-    a unit keeps the ``office`` it names.
+    A unit keeps one when ``new_office`` (else ``new_committee``) is false; a
+    missing value counts as new, as in :func:`redistrict.costs.unit_costs`.
+    Without those columns a unit keeps the ``office`` it names.
 
     Parameters
     ----------
@@ -149,8 +149,9 @@ def _keeps_office(units: gpd.GeoDataFrame) -> np.ndarray:
         One bool per unit.
 
     """
-    if "new_committee" in units.columns:
-        return np.array([not (is_missing(v) or bool(v)) for v in units["new_committee"]], dtype=bool)
+    for flag in ("new_office", "new_committee"):
+        if flag in units.columns:
+            return np.array([not (is_missing(v) or bool(v)) for v in units[flag]], dtype=bool)
     if "office" in units.columns:
         return np.array([_text(v) != "" for v in units["office"]], dtype=bool)
     return np.zeros(len(units), dtype=bool)
@@ -183,18 +184,23 @@ def _office_text(
     office = _text(row.get("office"))
     committee = _text(row.get("committee"))
     new = row.get("new_committee")
+    new_here = not is_missing(new) and bool(new)
     if office:
         label = offices.get(office, OfficeLabel(office))
-        text = s["office_kept"].format(id=html.escape(label.name))
-        community = committee if communities_known else label.community
+        reused = new_here and not committee  # a new committee in a free existing office
+        text = s["office_reused" if reused else "office_kept"].format(id=html.escape(label.name))
+        origin = _text(row.get("office_community")) or label.community
+        community = origin if reused or not communities_known else committee
         if community:
             text += s["office_of"].format(community=html.escape(community))
         elif communities_known:
             text += s["office_no_community"]
         parts.append(text)
-    elif committee and not is_missing(new) and not bool(new):
+        if reused:
+            return text
+    elif committee and not new_here:
         parts.append(s["committee_kept"].format(community=html.escape(committee)))
-    if not is_missing(new) and bool(new):
+    if new_here:
         parts.append(s["new_committee"])
     return "; ".join(parts) if parts else "—"
 

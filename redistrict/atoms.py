@@ -158,8 +158,13 @@ def build_atoms(
         else:
             alloc = _attach_polygons(geoms, households, residents, cells, labels, notes)
 
-    cells, kinds, alloc = subdivide(cells, kinds, alloc, geoms, is_point, max_households, notes)
-    frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels)
+    block_community = None
+    if inputs.communities is not None and len(inputs.communities):
+        block_community = _community_of(geoms, inputs.communities)
+    cells, kinds, alloc = subdivide(
+        cells, kinds, alloc, geoms, is_point, max_households, notes, block_community
+    )
+    frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels, block_community)
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
     warnings = _uncovered(frame, inputs.sources.get("communities", "communities"))
@@ -437,8 +442,14 @@ def _assemble(
     n_blocks: int,
     inputs: Inputs,
     labels: pd.Index,
+    block_community: NDArray[np.object_] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series, IntArray]:
-    """Order the cells into atoms; return the atom table, block link and atom of each row."""
+    """Order the cells into atoms; return the atom table, block link and atom of each row.
+
+    An atom's ``community_id`` is the community of the blocks holding most of its
+    households (:func:`_community_of` of the blocks), or for an atom without
+    households the community covering most of its area.
+    """
     reps = shapely.point_on_surface(cells)
     rank = np.empty(len(cells), dtype=np.int64)
     rank[np.lexsort((shapely.get_x(reps), shapely.get_y(reps)))] = np.arange(len(cells))
@@ -453,6 +464,8 @@ def _assemble(
     geometry = cells[order]
     if inputs.communities is not None and len(inputs.communities):
         columns["community_id"] = _community_of(geometry, inputs.communities)
+        if block_community is not None:
+            _by_households(columns["community_id"], atom, alloc, block_community)
     pairs = np.unique(np.stack([atom, alloc.block]), axis=1)
     columns["n_blocks"] = np.bincount(pairs[0], minlength=n).astype(np.int64)
     columns["kind"] = kinds[order].astype(str)
@@ -466,6 +479,24 @@ def _assemble(
     link[sorted_block[first]] = atom[best][first]
     block_atom = pd.Series(link, index=labels, name="atom_id")
     return frame, block_atom, atom
+
+
+def _by_households(
+    community: NDArray[np.object_], atom: IntArray, alloc: Alloc, block_community: NDArray[np.object_]
+) -> None:
+    """Give each atom with households the community of the blocks holding most of them (in place)."""
+    held = alloc.households > 0
+    table = pd.DataFrame(
+        {
+            "atom": atom[held],
+            "id": block_community[alloc.block[held]],
+            "households": alloc.households[held],
+        }
+    )
+    total = table.groupby(["atom", "id"], as_index=False).agg(households=("households", "sum"))
+    total = total.sort_values(["atom", "households", "id"], ascending=[True, False, True])
+    best = total.drop_duplicates("atom")
+    community[best["atom"].to_numpy(dtype=np.int64)] = best["id"].to_numpy(dtype=object)
 
 
 def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:

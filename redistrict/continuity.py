@@ -88,6 +88,8 @@ class _Kept(NamedTuple):
     office: str
     area: float
     community: str  # community id of the committee continued, "" if none
+    reused: bool = False  # a free office housing the unit's new committee
+    origin: str = ""  # community id of the atom the office lies in, "" if none
 
 
 def _labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
@@ -311,8 +313,12 @@ def committees(
         ``committee`` (name, else id, of the existing community whose
         committee the unit continues, empty if none), ``committee_id`` (its
         community id, empty if none; pass it to :func:`unit_sources`) and
-        ``new_committee`` (bool: the unit keeps no office, or no committee
-        without an offices layer).
+        ``office_community`` (name, else id, of the community a reused free
+        office lies in, empty otherwise), ``new_committee`` (bool: the unit
+        continues no existing committee) and
+        ``new_office`` (bool: the unit needs a new office and service centre:
+        it keeps no office, or without an offices layer no committee; a unit
+        whose new committee moves into a free existing office needs none).
     notes : list of str
         Offices kept by no unit (their unit keeps another office, or their
         committee continues in another unit), or, without offices, committees
@@ -348,7 +354,9 @@ def committees(
             "office_area_m2": np.array([r.area for r in rows], dtype=float),
             "committee": [labels.get(r.community, r.community) for r in rows],
             "committee_id": [r.community for r in rows],
-            "new_committee": np.array([int(u) not in kept for u in units], dtype=bool),
+            "office_community": [labels.get(r.origin, r.origin) for r in rows],
+            "new_committee": np.array([int(u) not in kept or kept[int(u)].reused for u in units], dtype=bool),
+            "new_office": np.array([int(u) not in kept for u in units], dtype=bool),
         },
         index=pd.Index(units, name="unit_id"),
     ), notes
@@ -390,11 +398,13 @@ def _kept_offices(
         values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
         area = dict(zip(offices["office_id"].astype(str), values.tolist(), strict=True))
     candidates: list[tuple[int, str, int, float, str]] = []
+    origin: dict[str, str] = {}
     for office, atom in where.items():
         unit = unit_of.loc[atom]
         if pd.isna(unit):
             continue
         comm = "" if comm_of is None else str(comm_of.loc[atom])
+        origin[str(office)] = comm
         # an office outside every community ranks after every community's office
         households = share.get((int(unit), comm), 0) if comm else -1
         # of a community's offices in one unit the largest is kept (unknown areas last)
@@ -420,7 +430,7 @@ def _kept_offices(
         if unit in kept:
             still.append((unit, office, why))
         else:
-            kept[unit] = _Kept(office, area.get(office, math.nan), "")
+            kept[unit] = _Kept(office, area.get(office, math.nan), "", reused=True, origin=origin[office])
     return kept, [why for _u, _o, why in sorted(still)]
 
 
@@ -528,7 +538,7 @@ def annotate_units(
         ``main_community``, ``households_moved`` (with communities; moved
         against the committee the unit keeps, else against its main
         community); ``office``, ``office_area_m2``, ``committee``,
-        ``new_committee`` (see :func:`committees`),
+        ``new_committee``, ``new_office`` (see :func:`committees`),
         ``office_shortfall_m2``, ``one_time_yuan``, ``annual_yuan``,
         ``radius_m``; ``radius_ok`` (with a service radius); ``locked`` (with
         locks). ``in_band``/``status`` follow a band in residents, and a unit
@@ -551,6 +561,7 @@ def annotate_units(
     for col in kept.columns:
         out[col] = kept[col].to_numpy()
     out["new_committee"] = out["new_committee"].fillna(True).astype(bool)
+    out["new_office"] = out["new_office"].fillna(True).astype(bool)
 
     costs = unit_costs(out, params)
     for col in ("staff_needed", "office_m2", "office_shortfall_m2", "one_time_yuan", "annual_yuan"):

@@ -39,6 +39,7 @@ COST_COLUMNS: tuple[str, ...] = (
     "office_area_m2",
     "office_shortfall_m2",
     "new_committee",
+    "new_office",
     "one_time_yuan",
     "working_funds_yuan",
     "salaries_yuan",
@@ -118,8 +119,11 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
     units : pandas.DataFrame
         One row per unit with ``unit_id`` and ``households``; optional
         ``new_committee`` (bool, default True: every unit needs a new
-        committee when nothing says it keeps an office) and ``office_area_m2``
-        (floor area of the existing office the unit keeps, NaN when unknown).
+        committee when nothing says it keeps one), ``new_office`` (bool,
+        default ``new_committee``: whether the unit needs a new office and
+        service centre; False for a new committee housed in a free existing
+        office) and ``office_area_m2`` (floor area of the existing office the
+        unit keeps or reuses, NaN when unknown).
     params : CostParams, optional
         Cost parameters (policy defaults).
 
@@ -130,8 +134,9 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
         ``staff_needed`` (workers), ``office_m2`` (space needed),
         ``office_area_m2`` (existing, NaN if unknown or none),
         ``office_shortfall_m2`` (space the kept office lacks, NaN when its
-        area is unknown or the unit has a new office), ``one_time_yuan``
-        (new office plus costed shortfall), ``working_funds_yuan``,
+        area is unknown or the unit has a new office), ``new_committee``,
+        ``new_office``, ``one_time_yuan`` (new office plus costed shortfall),
+        ``working_funds_yuan``,
         ``salaries_yuan`` and ``annual_yuan`` (their sum).
 
     """
@@ -148,13 +153,12 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
             f"units table: households must be whole numbers of 0 or more; units "
             f"{', '.join(str(u) for u in units.loc[~whole, 'unit_id'].head(5))} are not"
         )
-    if (
-        "new_committee" in units.columns
-        and not units["new_committee"]
-        .map(lambda v: v is None or v != v or isinstance(v, bool | np.bool_))
-        .all()
-    ):
-        raise InputError("units table: new_committee must hold True/False (or be empty)")
+    for flag in ("new_committee", "new_office"):
+        if (
+            flag in units.columns
+            and not units[flag].map(lambda v: v is None or v != v or isinstance(v, bool | np.bool_)).all()
+        ):
+            raise InputError(f"units table: {flag} must hold True/False (or be empty)")
     households = raw.astype("int64").reset_index(drop=True)
     out = pd.DataFrame({"unit_id": units["unit_id"].to_numpy(), "households": households})
     out["staff_needed"] = staff_needed(households, per=int(p.households_per_staff)).to_numpy()
@@ -165,18 +169,23 @@ def unit_costs(units: pd.DataFrame, params: CostParams | None = None) -> pd.Data
         new = units["new_committee"].fillna(True).astype(bool).to_numpy()
     else:
         new = np.ones(len(units), dtype=bool)
+    if "new_office" in units.columns:
+        building = units["new_office"].fillna(True).astype(bool).to_numpy()
+    else:
+        building = new.copy()
     if "office_area_m2" in units.columns:
         area = pd.to_numeric(units["office_area_m2"], errors="coerce").astype(float).to_numpy()
     else:
         area = np.full(len(units), np.nan)
-    area = np.where(new, np.nan, area)
+    area = np.where(building, np.nan, area)
     out["office_area_m2"] = area
     out["office_shortfall_m2"] = np.where(
         np.isnan(area), np.nan, np.round(np.maximum(0.0, out["office_m2"].to_numpy() - area), 6)
     )  # rounded: 592.8 - 200 is 392.79999999999995 in floating point
     out["new_committee"] = new
+    out["new_office"] = building
     extension = np.nan_to_num(out["office_shortfall_m2"].to_numpy()) * p.office_extension_yuan_per_m2
-    out["one_time_yuan"] = np.where(new, p.new_committee_yuan, 0.0) + extension
+    out["one_time_yuan"] = np.where(building, p.new_committee_yuan, 0.0) + extension
     out["working_funds_yuan"] = p.working_funds_yuan
     out["salaries_yuan"] = out["staff_needed"].astype(float) * p.staff_salary_yuan
     out["annual_yuan"] = out["working_funds_yuan"] + out["salaries_yuan"]
@@ -194,7 +203,7 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
     Returns
     -------
     dict
-        ``units``, ``new_committees``, ``staff_needed``, ``office_m2``,
+        ``units``, ``new_committees``, ``new_offices``, ``staff_needed``, ``office_m2``,
         ``office_shortfall_m2`` (over kept offices of known area; NaN when no office
         area is known),
         ``offices_short`` (kept offices with a shortfall), ``one_time_yuan``,
@@ -205,6 +214,7 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
     return {
         "units": float(len(costs)),
         "new_committees": float(costs["new_committee"].astype(bool).sum()),
+        "new_offices": float(costs["new_office"].astype(bool).sum()),
         "staff_needed": float(costs["staff_needed"].sum()),
         "office_m2": float(costs["office_m2"].sum()),
         "office_shortfall_m2": float(shortfall.sum(min_count=1)),  # NaN: no office area known

@@ -351,6 +351,46 @@ def test_community_with_most_area() -> None:
     assert ids == ["west", "west", "east"] * 3
 
 
+@pytest.mark.parametrize("kind", ["polygons", "points"])
+def test_face_holding_two_communities_households_is_split_by_its_blocks(kind: str) -> None:
+    # A community line runs through face (1, 1) at x = 170: west holds most of its area,
+    # east most of its households. The whole face used to be west's, and east's 300
+    # households were counted in west (community sizes, classes, households moved).
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["west", "east"]},
+        geometry=[box(0, 0, 170, 300), box(170, 0, 300, 300)],
+        crs=CRS,
+    )
+    if kind == "polygons":
+        blocks: list[shapely.Geometry] = [box(100, 100, 170, 200), box(170, 100, 200, 200), cell(0, 0)]
+    else:
+        blocks = [Point(130, 150), Point(185, 150), Point(50, 50)]
+    inputs = make_inputs(blocks, [50, 300, 7], communities=communities)
+    result = build_atoms(inputs, max_households=3000)
+    atoms = result.atoms
+    sizes = atoms.groupby("community_id")["households"].sum().to_dict()
+    assert sizes == {"west": 57, "east": 300}
+    assert atoms["households"].sum() == 357
+    assert result.block_atom.iloc[0] != result.block_atom.iloc[1]
+    assert atoms.loc[result.block_atom.iloc[1], "community_id"] == "east"
+    assert any("held households of two or more existing communities" in n for n in result.notes)
+    assert_tiles(result, AREA)
+
+
+def test_face_with_an_empty_block_of_another_community_stays_whole() -> None:
+    # Only households count: a block without any in the other community splits nothing.
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["west", "east"]},
+        geometry=[box(0, 0, 170, 300), box(170, 0, 300, 300)],
+        crs=CRS,
+    )
+    blocks = [box(100, 100, 170, 200), box(170, 100, 200, 200)]
+    result = build_atoms(make_inputs(blocks, [50, 0], communities=communities), max_households=3000)
+    assert len(result.atoms) == 9
+    assert result.atoms.loc[result.block_atom.iloc[0], "community_id"] == "west"
+    assert not any("communities" in n for n in result.notes)
+
+
 # ------------------------------------------------------------------ errors, determinism
 
 

@@ -365,7 +365,11 @@ def test_two_units_with_the_same_main_community_and_an_office_each() -> None:
     table, notes = committees(atoms, offices)
     assert table["office"].tolist() == ["a1", "a2"]
     assert table["committee_id"].tolist() == ["", "A"]
-    assert table["new_committee"].tolist() == [False, False]
+    # unit 1's committee is new all the same (counted, staffed and funded as new);
+    # only its building is not (it was reported as no new committee at all)
+    assert table["new_committee"].tolist() == [True, False]
+    assert table["new_office"].tolist() == [False, False]
+    assert table["office_community"].tolist() == ["A", ""]
     assert len(notes) == 1
     assert "a1" not in notes[0]
     assert "b (in unit 2, which keeps a2)" in notes[0]

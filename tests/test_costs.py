@@ -56,6 +56,7 @@ def test_unit_costs_by_hand(units: pd.DataFrame) -> None:
     assert totals == {
         "units": 3.0,
         "new_committees": 1.0,
+        "new_offices": 1.0,
         "staff_needed": 23.0,
         "office_m2": 1220.0,
         "office_shortfall_m2": 120.0,
@@ -65,6 +66,28 @@ def test_unit_costs_by_hand(units: pd.DataFrame) -> None:
         "salaries_yuan": 1_380_000.0,
         "annual_yuan": 1_980_000.0,
     }
+
+
+def test_new_committee_in_an_existing_office_costs_no_building() -> None:
+    # A new committee housed in a free existing office of 300 m²: a new committee (staff,
+    # funds, counted in new_committees) but no 3,000,000-yuan office, only the shortfall.
+    units = pd.DataFrame(
+        {
+            "unit_id": [1, 2],
+            "households": [2500, 2500],
+            "new_committee": [True, True],
+            "new_office": [False, True],
+            "office_area_m2": [300.0, 300.0],
+        }
+    )
+    c = unit_costs(units, CostParams(office_extension_yuan_per_m2=4_000))
+    assert c["office_shortfall_m2"].tolist()[0] == 200.0  # 500 m² needed
+    assert math.isnan(c["office_shortfall_m2"].tolist()[1])  # a new building: no shortfall
+    assert c["one_time_yuan"].tolist() == [800_000.0, 3_000_000.0]
+    totals = plan_costs(c)
+    assert (totals["new_committees"], totals["new_offices"]) == (2.0, 1.0)
+    # without new_office the building follows new_committee, as before
+    assert unit_costs(units.drop(columns="new_office"))["one_time_yuan"].tolist() == [3_000_000.0] * 2
 
 
 def test_township_extension_and_other_rates(units: pd.DataFrame) -> None:

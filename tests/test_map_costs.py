@@ -167,6 +167,33 @@ def test_kept_office_is_named_with_its_community_in_both_languages(
     assert '"八字门社区居委会"' in re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), en_page)
 
 
+def test_new_committee_in_a_free_office_says_so(
+    units: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
+) -> None:
+    # Unit 2 has no committee of its own but moves its new one into O-2, a free office of
+    # 北港社区 (whose committee continues elsewhere): the tooltip used to call it an office
+    # "in no existing community" and the unit was not counted as a new committee.
+    reused = units.assign(
+        committee=["八字门社区", "", ""],
+        new_committee=[False, True, True],
+        new_office=[False, False, True],
+        office_community=["", "北港社区", ""],
+    )
+    zh = _features(_page(plan_map(reused, info=info, offices=offices, cost_params=CostParams()), tmp_path))
+    assert zh[2]["office"] == "新设居委会，使用现有 O-2（属北港社区）"
+    assert zh[2]["office_area"] == "500 m²，够用"
+    assert _amount(zh[2]["one_time"]) == 0
+    assert zh[3]["office"] == "需新设居委会"
+    en = _features(
+        _page(
+            plan_map(reused, info=info, offices=offices, lang="en", cost_params=CostParams()),
+            tmp_path,
+            "en.html",
+        )
+    )
+    assert en[2]["office"] == "new committee, housed in existing office O-2 (北港社区)"
+
+
 def _office_features(page: str) -> dict[str, dict[str, Any]]:
     """Tooltip properties of every office marker of a saved map, by office id."""
     return _layer_features(page, "office_id", "office_id")
