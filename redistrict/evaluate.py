@@ -144,13 +144,19 @@ def _positions(problem: Problem, labels: pd.Series) -> np.ndarray:
             f"labels name {len(unknown)} atoms the problem does not have (e.g. {unknown[0]!r}): give the "
             "unit ids on the problem's node labels (Solution.labels is)"
         )
+    twice = labels.index[labels.index.duplicated()]
+    if len(twice):
+        raise InputError(
+            f"labels name {len(twice)} atoms more than once (e.g. {twice.tolist()[0]!r}): "
+            "give one unit id per atom"
+        )
     out = np.full(problem.n, -1, dtype=np.int64)
     for node, unit in labels.items():
         if pd.isna(unit):
             continue
-        if float(unit) != int(unit):
+        if not isinstance(unit, numbers.Real) or isinstance(unit, bool | np.bool_) or float(unit) % 1:
             raise InputError(f"labels must hold whole unit ids; atom {node!r} has {unit!r}")
-        out[pos[node]] = int(unit)
+        out[pos[node]] = round(float(unit))
     return out
 
 

@@ -54,6 +54,9 @@ _BAND_EXAMPLE_MARGIN: Final[float] = 0.04
 #: Largest upper bound of a band: no residents' committee serves more (households or
 #: residents); larger numbers are typing mistakes and would overflow integer arithmetic.
 MAX_BAND = 100_000_000
+#: Largest objective weight accepted (metres per household): far above any sensible
+#: weight (the defaults are 0.1-100), far below what overflows a solver's arithmetic.
+MAX_WEIGHT = 1e9
 
 
 def band_bounds_problem(
@@ -120,7 +123,9 @@ def band_problems(
     counts : {"households", "residents"}, default "households"
         What the band counts.
     zero_width : bool, default False
-        Accept ``lo == hi`` (an exact size; :class:`Band` accepts it for internal use).
+        Accept ``lo == hi`` (an exact size) and ``lo == 0`` (no lower bound):
+        :class:`Band` accepts both for internal use (relaxed bands); a band given
+        by the user needs a lower bound of at least 1.
 
     Returns
     -------
@@ -139,6 +144,12 @@ def band_problems(
         return problems
     if lo < 0 or hi <= 0:
         problems.append(f"band ({lo}, {hi}) must be positive: give e.g. --band 2000 3000")
+    elif lo == 0 and not zero_width:
+        problems.append(
+            f"band lower bound 0: a unit holds at least one of the {counts} it counts, and without a "
+            f"lower bound the number of units is not limited; give a lower bound of at least 1, "
+            f"e.g. --band 1 {hi}"
+        )
     elif hi > MAX_BAND:
         problems.append(
             f"band upper bound {hi:,} is more than {MAX_BAND:,} {counts}, larger than any unit: "
@@ -234,6 +245,12 @@ class Weights:
             if isinstance(getattr(self, f.name), bool)
             or not isinstance(getattr(self, f.name), numbers.Real)
             or not (math.isfinite(getattr(self, f.name)) and getattr(self, f.name) >= 0)
+        ]
+        problems += [
+            f"weights.{f.name} is {getattr(self, f.name):g}, more than {MAX_WEIGHT:g}: costs that large "
+            "overflow the solvers' arithmetic; weights are relative, so scale them all down"
+            for f in fields(self)
+            if not problems and getattr(self, f.name) > MAX_WEIGHT
         ]
         if not problems and self.area > 1:
             problems.append(f"weights.area is a share and must lie in 0..1, not {self.area}")
@@ -506,7 +523,8 @@ class Problem:
 
     def _cost_block(self, rows: IntArray, cols: IntArray, dist: FloatArray) -> FloatArray:
         """:attr:`assign_cost` of atoms ``rows`` to centres ``cols`` from their distances."""
-        c = self.weight[rows, None] * dist
+        # An atom of weight 0 in another component is still unreachable (0 x inf is NaN).
+        c = np.where(np.isinf(dist), np.inf, self.weight[rows, None] * np.where(np.isinf(dist), 0.0, dist))
         if self.community is not None and self.weights.continuity > 0:
             moved = self.community[rows, None] != self.community[None, cols]
             c = c + self.weights.continuity * self.households[rows, None] * moved

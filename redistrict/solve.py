@@ -286,7 +286,10 @@ def solve(
     except SolverError as exc:
         mip = False
         notes.append(f"{exc}; the plan is built without the MIP solver (heuristic only)")
-    _check_arguments(problem, time_limit=time_limit, method=method, budget=budget, seed=seed)
+    _check_arguments(
+        problem, time_limit=time_limit, method=method, budget=budget, seed=seed, units=units,
+        gaps={"optimal_gap": optimal_gap, "target_gap": target_gap}, exact_max=exact_max,
+    )  # fmt: skip
     clock = make_clock(budget)
     start = time.perf_counter()
     deadline = clock.now() + time_limit
@@ -771,7 +774,15 @@ def relative_gap(objective: float, bound: float) -> float:
 
 
 def _check_arguments(
-    problem: object, *, time_limit: object, method: object, budget: object, seed: object
+    problem: object,
+    *,
+    time_limit: object,
+    method: object,
+    budget: object,
+    seed: object,
+    units: object = None,
+    gaps: dict[str, object] | None = None,
+    exact_max: object = 30,
 ) -> None:
     """Refuse arguments :func:`solve` cannot use, listing every problem at once."""
     problems = []
@@ -780,6 +791,21 @@ def _check_arguments(
         problems.append(f"problem must be a Problem (Problem.from_arrays or from_graph), not {kind}")
     elif problem.n == 0:
         problems.append("the problem has no atoms: there is nothing to plan")
+    elif problem.band.lo < 1:
+        problems.append(
+            f"problem.band has lower bound {problem.band.lo}: a unit holds at least one household, and "
+            f"without a lower bound the number of units is not limited; give e.g. "
+            f"Band(1, {problem.band.hi})"
+        )
+    if units is not None and (
+        isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1
+    ):
+        problems.append(f"units must be a whole number of at least 1 (or None), not {units!r}")
+    for name, value in (gaps or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            problems.append(f"{name} must be a number from 0 up to (not including) 1, not {value!r}")
+    if isinstance(exact_max, bool) or not isinstance(exact_max, int | np.integer) or exact_max < 0:
+        problems.append(f"exact_max must be a whole number of atoms, 0 or more, not {exact_max!r}")
     if (
         isinstance(time_limit, bool)
         or not isinstance(time_limit, int | float)

@@ -7,7 +7,9 @@ plan of infinite cost, and wrong lengths or types ended in tracebacks from NumPy
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,10 @@ def test_bands_of_other_than_whole_numbers_are_refused(lo: Any, hi: Any, fragmen
         ({"deviation": -1.0}, "weights.deviation must be a finite non-negative number, not -1.0"),
         ({"major_road": math.nan}, "weights.major_road must be a finite non-negative number"),
         ({"area": 2.0}, "weights.area is a share and must lie in 0..1, not 2.0"),
+        # 1e200 used to fail inside numpy (probabilities contain NaN), 1e308 to give an
+        # infinite objective and "the exact model proved no contiguous plan exists"
+        ({"deviation": 1e200}, "weights.deviation is 1e+200, more than 1e+09"),
+        ({"major_road": 1e308}, "scale them all down"),
     ],
 )
 def test_weights_no_objective_can_use_are_refused(weights: dict[str, float], fragment: str) -> None:
@@ -106,6 +112,14 @@ def test_weights_no_objective_can_use_are_refused(weights: dict[str, float], fra
         ({"method": "fast"}, "unknown method 'fast': use auto, exact or lns"),
         ({"budget": "cpu"}, "unknown budget 'cpu'"),
         ({"seed": -1}, "seed must be a whole number from 0"),
+        # these used to be accepted: "cannot form True units", "optimal" for any plan
+        ({"units": True}, "units must be a whole number of at least 1 (or None), not True"),
+        ({"units": "3"}, "units must be a whole number of at least 1 (or None), not '3'"),
+        ({"units": 0}, "units must be a whole number of at least 1"),
+        ({"optimal_gap": 1.0}, "optimal_gap must be a number from 0 up to (not including) 1, not 1.0"),
+        ({"optimal_gap": math.nan}, "optimal_gap must be a number from 0"),
+        ({"target_gap": -1}, "target_gap must be a number from 0"),
+        ({"exact_max": -5}, "exact_max must be a whole number of atoms, 0 or more, not -5"),
     ],
 )
 def test_solve_refuses_arguments_it_cannot_use(arguments: dict[str, Any], fragment: str) -> None:
@@ -115,6 +129,33 @@ def test_solve_refuses_arguments_it_cannot_use(arguments: dict[str, Any], fragme
     assert fragment in str(info.value)
     with pytest.raises(InputError, match="problem must be a Problem"):
         solve(None)  # type: ignore[arg-type]
+
+
+def test_a_band_without_a_lower_bound_is_refused() -> None:
+    # Band(0, 3000) limited the search to the smallest count of units and called the
+    # plan optimal when a plan with more units cost less; units=4 was refused.
+    problem = Problem.from_arrays([1000] * 4, [(100.0 * i, 0.0) for i in range(4)], [(0, 1), (1, 2), (2, 3)])
+    lower = dataclasses.replace(problem, band=Band(0, 3000), _cache={})
+    with pytest.raises(
+        InputError, match=r"lower bound 0: a unit holds at least one household.*Band\(1, 3000\)"
+    ):
+        solve(lower, time_limit=2)
+    with_one = dataclasses.replace(problem, band=Band(1, 3000), _cache={})
+    assert solve(with_one, time_limit=2).labels.nunique() == 4
+
+
+def test_an_empty_atom_in_another_component_warns_of_nothing() -> None:
+    # weight 0 (no households, no area share) times an infinite distance was NaN: a
+    # RuntimeWarning escaped solve() and assign_cost held NaN
+    problem = Problem.from_arrays(
+        [0, 600, 600], [(0.0, 0.0), (100.0, 0.0), (5000.0, 0.0)], [(0, 1)],
+        band=Band(500, 700), weights=Weights(area=0.0),
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solution = solve(problem, time_limit=2)
+    assert not np.isnan(problem.assign_cost).any()
+    assert solution.labels.notna().all()
 
 
 def test_a_gap_of_something_not_a_number_is_never_zero() -> None:
@@ -144,6 +185,13 @@ def test_metrics_refuse_labels_on_other_atoms() -> None:
         plan_metrics(problem, halves)
     with pytest.raises(InputError, match="labels must be a pandas Series"):
         check_plan(problem, [1] * N)  # type: ignore[arg-type]
+    # text ids raised numpy's bare ValueError; an atom named twice used its last unit
+    words = pd.Series(["a"] * N, index=problem.nodes)
+    with pytest.raises(InputError, match="labels must hold whole unit ids; atom 'a0' has 'a'"):
+        plan_metrics(problem, words)
+    twice = pd.Series([1] * (N + 1), index=[*problem.nodes, "a0"])
+    with pytest.raises(InputError, match="labels name 1 atoms more than once"):
+        plan_metrics(problem, twice)
 
 
 def test_costs_refuse_impossible_units() -> None:

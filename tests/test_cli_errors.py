@@ -851,6 +851,11 @@ def test_a_selection_without_households_is_refused_when_the_blocks_are_read(tmp_
         ),
         pytest.param(["--band", "0", "0"], ["band (0, 0) must be positive", "--band 2000 3000"], id="zero"),
         pytest.param(
+            ["--band", "0", "500"],
+            ["band lower bound 0: a unit holds at least one of the households it counts", "--band 1 500"],
+            id="no-lower-bound",
+        ),
+        pytest.param(
             ["--target", "3500"],
             ["target 3500 lies outside the band [2000, 3000]", "choose a target inside the band"],
             id="target",
