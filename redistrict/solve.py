@@ -339,7 +339,15 @@ def solve(
         total = int(h[region].sum())
         row: dict[str, object] = {"component": ci, "atoms": len(region), "households": total}
         if total == 0:
-            row.update(units=0, method="excluded", status="excluded", reason="no households")
+            host = _fixed_neighbour(problem, region, labels)
+            if host < 0:
+                row.update(units=0, method="excluded", status="excluded", reason="no households")
+            else:  # cut off by an oversize atom or a forced group only: part of that unit
+                labels[region] = host
+                row.update(
+                    units=0, method="joined", status="joined",
+                    reason=f"no {band.counts}; joined the flagged unit it touches",
+                )  # fmt: skip
             rows.append(row)
             continue
         # Share the time left in proportion to the atoms still to plan.
@@ -384,9 +392,8 @@ def solve(
     if clock.overruns:
         notes.append(overrun_note(clock.overruns))
     objective = float(sum(objectives))
-    if oversize.size:
-        objective += float(sum(problem.unit_cost(np.array([i]))[0] for i in oversize.tolist()))
-    objective += float(sum(problem.unit_cost(group)[0] for group in forced))
+    n_fixed = len(oversize) + len(forced)  # labelled first, 0 .. n_fixed - 1
+    objective += float(sum(problem.unit_cost(np.flatnonzero(labels == u))[0] for u in range(n_fixed)))
     if bounds and all(b is not None for b in bounds) and not oversize.size and not forced:
         bound_total: float | None = float(sum(b for b in bounds if b is not None))
     else:
@@ -822,6 +829,20 @@ def _check_arguments(
         raise InputError(problems)
 
 
+def _fixed_neighbour(problem: Problem, region: IntArray, labels: IntArray) -> int:
+    """The labelled unit sharing the longest boundary with ``region`` (-1 if none)."""
+    inside = np.zeros(problem.n, dtype=bool)
+    inside[region] = True
+    a, b = problem.edges[:, 0], problem.edges[:, 1]
+    out_end = np.where(inside[a], b, a)
+    crossing = (inside[a] != inside[b]) & (labels[out_end] >= 0)
+    if not crossing.any():
+        return -1
+    hosts = labels[out_end[crossing]]
+    length = np.bincount(hosts, problem.edge_length[crossing])
+    return int(np.argmax(length))
+
+
 def _embed(n: int, region: IntArray, lab: IntArray) -> IntArray:
     full = np.full(n, -1, dtype=np.int64)
     full[region] = lab
@@ -867,7 +888,8 @@ def _flags(problem: Problem, labels: IntArray, flags_oversize: IntArray) -> pd.S
     for u in np.unique(labels[labels >= 0]).tolist():
         members = np.flatnonzero(labels == u)
         load = int(problem.households[members].sum())
-        if len(members) == 1 and int(members[0]) in over:
+        held = members[problem.households[members] > 0]  # empty atoms may have joined it
+        if len(held) == 1 and int(held[0]) in over:
             out[u + 1] = "oversize atom"
         elif load < band.lo:
             out[u + 1] = "below band"

@@ -78,6 +78,21 @@ def test_solve_keeps_a_forced_group_as_one_flagged_unit_and_plans_the_rest() -> 
     assert sum(loads) == p.total and min(loads) > 0
 
 
+def test_empty_atoms_cut_off_by_an_oversize_atom_join_its_unit() -> None:
+    # A park (0 households) whose only neighbour is a block above the band was left in
+    # no unit, and the run said its residents were "cut off from every atom with households".
+    p = Problem.from_arrays(
+        [0, 3500, 1000, 1000, 1000], [(100.0 * i, 0.0) for i in range(5)],
+        [(i, i + 1) for i in range(4)], band=Band(2000, 3000),
+    )  # fmt: skip
+    sol = solve(p, time_limit=2.0, budget="work", seed=0)
+    labels = sol.labels.tolist()
+    assert labels[0] == labels[1] and labels[2] == labels[3] == labels[4] != labels[1]
+    assert sol.unit_flags[labels[1]] == "oversize atom"
+    assert sol.components["method"].tolist()[-1] == "joined"
+    assert sol.objective == pytest.approx(p.plan_cost(sol.labels.to_numpy() - 1) / p.scale)
+
+
 def test_empty_units_join_a_neighbour() -> None:
     # Path 0-1-2-3-4-5 with households on 0, 3 and 5 only, every atom its own unit.
     p = Problem.from_arrays(
