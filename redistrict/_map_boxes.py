@@ -61,6 +61,8 @@ def title_box(info: MapInfo, lang: str, bands: Mapping[str, PlanBand] | None = N
     solver = status_text(info.status, lang)
     if info.gap is not None and not is_missing(info.gap):
         among = "" if info.fixed_units is None else s["gap_fixed_units"].format(units=info.fixed_units)
+        if info.gap_within_subproblems:
+            among += s["gap_subproblems"]
         solver += f" ({s['gap']} {100 * float(info.gap):.1f}%{among})"
     rows += [(s["solver"], solver), (s["date"], html.escape(info.date))]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)

@@ -59,6 +59,9 @@ class MapInfo:
     fixed_units : int, optional
         Number of units the planner fixed (``--units``): the gap then compares
         the plan with plans of that many units only, and the block says so.
+    gap_within_subproblems : bool, default False
+        The gap compares the plan only with plans that keep every unit inside
+        one subproblem (a city's plan), and the block says so.
 
     """
 
@@ -70,6 +73,7 @@ class MapInfo:
     date: str
     band_unit: BandUnit = "households"
     fixed_units: int | None = None
+    gap_within_subproblems: bool = False
 
     @property
     def plan_band(self) -> PlanBand:

@@ -130,7 +130,9 @@ def merge_solutions(
     -------
     Solution
         ``objective`` and ``bound`` are the weight-averaged group values (the
-        sum of the groups' unscaled costs over the sum of their weights);
+        sum of the groups' unscaled costs over the sum of their weights), so
+        with several groups the bound holds only for plans that keep every
+        unit inside a group (``bound_scope="subproblems"``, with a note);
         ``components`` is the per-subproblem table.
 
     """
@@ -175,6 +177,13 @@ def merge_solutions(
         status = "feasible"
     else:
         status = "heuristic"
+    scope = "subproblems" if len(groups) > 1 else "all"
+    if bound is not None and scope == "subproblems":
+        notes.append(
+            f"the bound and the gap ({100 * (gap or 0.0):.2f}%) compare this plan only with plans that keep "
+            "every unit inside its subproblem (see subproblems.csv): a plan drawn across their lines may "
+            "be better; to measure a district against every plan, run `redistrict plan` on it"
+        )
     methods = sorted({m for s in solutions for m in s.method.split("/") if m and m != "none"})
     unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")
     unit_ids = unit_ids.where(unit_ids >= 0).astype("Int64") + 1
@@ -184,6 +193,7 @@ def merge_solutions(
         labels=unit_ids, status=status, objective=objective, bound=bound, gap=gap,
         seconds=seconds, seconds_first=seconds, solver=solver, method="/".join(methods) or "none",
         unit_flags=unit_flags, components=subproblem_table(problem, groups, solutions), notes=notes,
+        bound_scope=scope,
     )  # fmt: skip
 
 

@@ -204,6 +204,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
         "objective": sol.objective,
         "bound": sol.bound,
         "gap": sol.gap,
+        "bound_scope": sol.bound_scope,
         "seconds": sol.seconds,
         "seconds_first_plan": sol.seconds_first,
         "stage_seconds": result.stage_seconds,
@@ -292,6 +293,7 @@ def map_info(result: PlanResult, title: str) -> MapInfo:
         totals=totals,
         date=dt.date.today().isoformat(),
         fixed_units=result.options.units,
+        gap_within_subproblems=result.solution.bound_scope == "subproblems",
     )
 
 

@@ -150,6 +150,11 @@ class Solution:
     history : list of tuple
         ``(seconds, objective)`` of the final plan (each improvement is also
         logged at INFO level).
+    bound_scope : str
+        Which plans ``bound`` (and so ``gap`` and ``optimal``) is measured
+        against: ``"all"`` (every plan of the problem), or ``"subproblems"``
+        (a city's plan: only plans that keep every unit inside one subproblem,
+        see :mod:`redistrict.city`).
     """
 
     labels: pd.Series
@@ -165,6 +170,7 @@ class Solution:
     components: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     history: list[tuple[float, float]] = field(default_factory=list)
+    bound_scope: str = "all"
 
 
 def _construct(

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from redistrict import _city_solve, city
 from redistrict._clock import overrun_note
+from redistrict._map_boxes import title_box
+from redistrict._map_types import MapInfo
 from redistrict.city import (
     SYNCHRONOUS,
     CacheReport,
@@ -238,6 +240,25 @@ def plan_labels(problem: Problem, groups: list[Group], **kwargs: Any) -> tuple[p
     sols, report = solve_groups(problem, groups, time_limit=30.0, seed=3, **kwargs)
     merged = merge_solutions(problem, groups, sols)
     return merged.labels, report
+
+
+def test_the_city_gap_says_it_holds_within_the_subproblems() -> None:
+    # The merged bound is the sum of the groups' bounds: a bound on plans that keep every
+    # unit inside its group only. The map showed it as a plain gap ("0.8 %" where `plan`
+    # on the same area shows that no bound can be that close).
+    problem, groups = random_city()
+    sols, _ = solve_groups(problem, groups, time_limit=5.0, seed=3, scheduler=SYNCHRONOUS)
+    merged = merge_solutions(problem, groups, sols)
+    assert merged.bound is not None and merged.bound_scope == "subproblems"
+    assert any("only with plans that keep every unit inside its subproblem" in n for n in merged.notes)
+    info = MapInfo(
+        title="t", band=(2000, 3000), status="feasible", gap=0.008, totals={}, date="2026-01-01",
+        gap_within_subproblems=True,
+    )  # fmt: skip
+    assert "差距 0.8%，仅与单元不跨子问题的方案比较" in title_box(info, "zh")
+    assert "among plans keeping each unit inside its subproblem" in title_box(info, "en")
+    one = merge_solutions(problem, groups[:1], sols[:1])
+    assert one.bound_scope == "all"
 
 
 def test_safety_limit_notes_are_summed_up_and_do_not_fail_strict() -> None:
