@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -113,6 +114,15 @@ def test_pages_and_map(compared: Path) -> None:
     assert "| 方案 |" in markdown and "调整户数" in markdown and "调整户数" in page
     assert "Households moved" not in markdown and "Households moved" not in page
     assert "http://" not in page and "https://" not in page
+    # what each scenario asks for (its description and the settings that are not the
+    # defaults) was on no page: a planner saw only the scenarios' names
+    for text in (markdown, html.unescape(page)):
+        assert "各方案设定" in text
+        assert "Keep in-band communities, split oversized and merge undersized ones" in text
+        assert 'allow_change = "oversized_undersized"; weights.continuity = 2,000' in text
+        assert "weights.deviation = 1,000" in text
+        assert "规模区间 2,000–3,000户，目标 2,500" in text
+    assert "差距：" in markdown  # the gap is explained
 
 
 def test_a_comparison_folder_with_the_users_own_files_is_not_replaced(
