@@ -211,13 +211,14 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
 
     """
     shortfall = costs["office_shortfall_m2"]
+    # sums rounded to 1e-6 like the unit values: 2,584.4 m², not 2,584.3999999999996
     return {
         "units": float(len(costs)),
         "new_committees": float(costs["new_committee"].astype(bool).sum()),
         "new_offices": float(costs["new_office"].astype(bool).sum()),
         "staff_needed": float(costs["staff_needed"].sum()),
-        "office_m2": float(costs["office_m2"].sum()),
-        "office_shortfall_m2": float(shortfall.sum(min_count=1)),  # NaN: no office area known
+        "office_m2": round(float(costs["office_m2"].sum()), 6),
+        "office_shortfall_m2": round(float(shortfall.sum(min_count=1)), 6),  # NaN: no office area known
         "offices_short": float((shortfall.fillna(0.0) > 0).sum()),
         "one_time_yuan": float(costs["one_time_yuan"].sum()),
         "working_funds_yuan": float(costs["working_funds_yuan"].sum()),

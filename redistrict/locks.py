@@ -531,7 +531,8 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         notes.append(
             "communities free to change so that undersized neighbours can join them "
             f"(the plan decides whether they do): {_listed(released)}; "
-            f"{still} in-band {'community is' if still == 1 else 'communities are'} still kept as they are"
+            f"{still} in-band "
+            + ("community is still kept as it is" if still == 1 else "communities are still kept as they are")
         )
     if stuck:
         notes.append(

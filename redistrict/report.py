@@ -231,7 +231,8 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "lock_plan": _absolute(None if opts.locks is None else opts.locks.plan),
             "scenario": _absolute(None if opts.scenario is None else opts.scenario.source),
         },
-        "components": sol.components.to_dict(orient="records"),
+        # the solver's sizes count what the band counts (residents for a band in residents)
+        "components": sol.components.rename(columns={"households": band.unit}).to_dict(orient="records"),
         "notes": result.notes,
         "warnings": result.warnings,
         "versions": versions(),

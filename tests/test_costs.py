@@ -135,6 +135,16 @@ def test_invalid_parameters_are_all_listed() -> None:
         assert f"costs.{key}" in text
 
 
+def test_office_totals_are_written_without_floating_point_noise() -> None:
+    # 592.8 + 592.6 + 592.2 is 1777.6000000000001 in floating point
+    units = pd.DataFrame(
+        {"unit_id": [1, 2, 3], "households": [2964, 2963, 2961], "new_committee": [False] * 3}
+        | {"office_area_m2": [0.0] * 3}
+    )
+    totals = plan_costs(unit_costs(units))
+    assert repr(totals["office_m2"]) == "1777.6" and repr(totals["office_shortfall_m2"]) == "1777.6"
+
+
 def test_office_shortfall_is_written_without_floating_point_noise() -> None:
     # 2,964 households need 592.8 m²; 592.8 - 200 is 392.79999999999995 in floating point.
     units = pd.DataFrame(

@@ -345,6 +345,9 @@ def test_compare_writes_the_residents_band_and_chinese_pages(compared_zh: Path) 
     assert len(params["household_band"]) == 2 and params["household_band"][1] < 8000
     units = gpd.read_file(rural / "plan.gpkg", layer="units")
     assert record["units_in_band"] == int(units["residents"].between(8000, 10_000).sum())
+    # the components' sizes count residents, as the band does (they were called households)
+    assert sum(c["residents"] for c in record["components"]) == pytest.approx(units["residents"].sum(), abs=1)
+    assert not any("households" in c for c in record["components"])
 
     page = _read(rural / "map.html")
     title = _box(page, "rd-title")
