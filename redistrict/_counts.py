@@ -198,10 +198,10 @@ def relax(
     below its lower bound) the count with the smaller relative excess is chosen, and
     the band becomes the balanced size give or take a slack, with that size as the
     target, so the units come out nearly equal rather than some tiny and some in the
-    band: the mean give or take a quarter, else half, of the ``largest`` atom when
-    ``fits(band, k)`` finds a split in it (the bound the band does not violate is
-    never loosened); else only the violated bound moves, to the mean give or take
-    the whole largest atom (atoms are indivisible).
+    band: the narrowest slack :func:`_narrowest` tries for which ``fits(band, k)``
+    finds a split (the bound the band does not violate is never loosened); else only
+    the violated bound moves, to the mean give or take the whole ``largest`` atom
+    (atoms are indivisible).
     """
     band = problem.band
     what = band.counts
@@ -228,29 +228,18 @@ def relax(
         )
         side = "plus" if high else "less"
         how = f"the mean {side} its largest atom of {largest:,} {what}, as atoms are indivisible"
-        for share in (0.25, 0.5):
-            slack = share * largest
-            lo, hi = max(0, math.floor(mean - slack)), math.ceil(mean + slack)
-            narrow = dataclasses.replace(
-                band,
-                lo=max(band.lo, lo) if high else lo,
-                hi=hi if high else min(band.hi, hi),
-                target=round(mean),
+        found = None if fits is None else _narrowest(band, mean, high, k, largest, fits)
+        if found is not None:
+            relaxed, slack = found
+            how = (
+                f"the mean give or take {counted(slack, what.removesuffix('s'))}: the narrowest band "
+                "tried that its atoms allow"
             )
-            if fits is not None and fits(narrow, k):
-                relaxed = narrow
-                how = f"the mean give or take {slack:,.0f} {what}: the narrowest band its atoms allowed"
-                break
-
-        above = f"{100 * over:.1f} % above the upper bound"
-        below = f"{100 * under:.1f} % below the lower bound"
+        other = k + 1 if high else k - 1
+        misses = [_miss(total, n, band) for n in (k, other) if n >= 1]
         why = (
             f"{total:,} {what} cannot be divided into units of {band.lo}-{band.hi} ("
-            + (
-                f"{counted(k)} would be {above}, {counted(k + 1)} {below}"
-                if high
-                else f"{counted(k)} would be {below}, {counted(k - 1)} {above}"
-            )
+            + "; ".join(misses)
             + (
                 f"): it forms 1 unit of {mean:,.0f}"
                 if k == 1
@@ -262,6 +251,55 @@ def relax(
     else:
         why = f"it is split into {k} units with the lower bound dropped"
     return with_band(problem, relaxed), range(k, k + 1), why
+
+
+def _narrowest(
+    band: Band, mean: float, high: bool, k: int, largest: int, fits: Callable[[Band, int], bool]
+) -> tuple[Band, int] | None:
+    """The narrowest band around ``mean`` tried in which ``fits`` splits the part into ``k`` units.
+
+    The slack (households either side of the mean) is a quarter of the largest
+    atom, else half of it; from the first that fits it is halved while the
+    narrower band fits, down to 1 household (never to a slack below one that
+    failed). A failed try costs the most (all the constructor's spanning trees):
+    this order fails once at most when some slack fits, twice when none does.
+    Returns the band and its slack, or None when neither starting slack fits.
+    """
+
+    def around(slack: int) -> Band:
+        lo, hi = max(0, math.floor(mean - slack)), math.ceil(mean + slack)
+        return dataclasses.replace(
+            band,
+            lo=max(band.lo, lo) if high else lo,
+            hi=hi if high else min(band.hi, hi),
+            target=round(mean),
+        )
+
+    failed = 0  # the widest slack that did not fit: narrower ones are not tried
+    for slack in dict.fromkeys(max(1, round(share * largest)) for share in (0.25, 0.5)):
+        if fits(around(slack), k):
+            break
+        failed = slack
+    else:
+        return None
+    while slack // 2 > failed and fits(around(slack // 2), k):
+        slack //= 2
+    return around(slack), slack
+
+
+def _miss(total: int, units: int, band: Band) -> str:
+    """How far ``units`` units of ``total`` would be from the band, in households (or residents)."""
+    mean = total / units
+    above = mean > band.hi
+    gap = mean - band.hi if above else band.lo - mean
+    verb = "hold" if units == 1 else "average"
+    side = f"above the upper bound {band.hi:,}" if above else f"below the lower bound {band.lo:,}"
+    return f"{counted(units)} would {verb} {_amount(mean)} {band.counts}, {_amount(gap)} {side}"
+
+
+def _amount(x: float) -> str:
+    """A count as a whole number when it is one, else to one decimal (2,539.5)."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
 def with_band(problem: Problem, band: Band) -> Problem:

@@ -11,6 +11,8 @@ import pyproj
 from redistrict import _validate as v
 from redistrict._load_crs import metric_crs, to_crs
 from redistrict._load_read import Layer, Report, attribute_columns, check_role_geometry
+from redistrict._load_where import Comparisons, find_comparisons, quoted
+from redistrict._words import counted
 
 __all__ = ["prepare_blocks"]
 
@@ -106,6 +108,9 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
     """Evaluate ``where`` on the blocks' attributes; return a boolean mask."""
     listing = ", ".join(str(c) for c in table.columns)
     example = f"{table.columns[0]} == <value>" if len(table.columns) else "column == value"
+    found = find_comparisons(where, table)
+    if found.numbers:
+        return _select_as_numbers(table, where, found, source, report)
     error: Exception | None = None
     mask = pd.Series(False, index=table.index)
     try:
@@ -113,7 +118,8 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
     except Exception as exc:
         error = exc
     if error is not None or not mask.any():
-        # Identifiers are often stored as text ("3024"): retry comparing them as numbers.
+        # Comparisons the expression's syntax does not show (a method call on a text column of
+        # identifiers, say): retry comparing the text columns of numbers as numbers.
         numeric, converted = _numeric_text(table)
         used = [c for c in converted if c in where]
         if used:
@@ -122,12 +128,7 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
             except Exception:
                 retry = None
             if retry is not None and retry.any():
-                report.add(
-                    notes=[
-                        f"{source}: --where {where!r} compared the text column(s) "
-                        f"{', '.join(used)} as numbers"
-                    ]
-                )
+                report.add(notes=[_as_numbers_note(source, where, used)])
                 mask, error = retry, None
     if error is not None:
         report.add(
@@ -138,7 +139,69 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
             ]
         )
         return None
+    return _selected(table, where, mask, source, report)
+
+
+def _select_as_numbers(
+    table: pd.DataFrame, where: str, found: Comparisons, source: str, report: Report
+) -> pd.Series | None:
+    """Evaluate ``where`` with the text columns it compares with numbers read as numbers.
+
+    A column compared with text as well, or holding text that is not a number,
+    is a problem that shows how to quote the values instead.
+    """
+    numeric = table.copy()
+    problems = []
+    for column in found.numbers:
+        values = table[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        if column in found.text:
+            problems.append(
+                f"{source}: --where {where!r} compares the text column {column!r} both with numbers "
+                "and with text; quote every value it is compared with, e.g. "
+                f'--where "{quoted(found, column)}"'
+            )
+            continue
+        bad = values[values.notna() & numbers.isna()]
+        if len(bad):
+            shown = ", ".join(repr(str(b)) for b in bad.unique()[:3])
+            problems.append(
+                f"{source}: --where {where!r} compares the text column {column!r} with a number, but "
+                f"it holds text that is not a number in {counted(len(bad), 'row')} ({shown}"
+                f"{', ...' if bad.nunique() > 3 else ''}); quote the value to compare text, e.g. "
+                f'--where "{quoted(found, column)}"'
+            )
+            continue
+        numeric[column] = numbers
+    if problems:
+        report.add(problems=problems)
+        return None
+    try:
+        mask = _evaluate(numeric, where, report)
+    except Exception as exc:
+        listing = ", ".join(str(c) for c in table.columns)
+        report.add(
+            problems=[
+                f"{source}: --where {where!r} cannot be evaluated with {', '.join(found.numbers)} read as "
+                f"numbers: {type(exc).__name__}: {exc}; write a pandas query on the block columns ({listing})"
+            ]
+        )
+        return None
+    report.add(notes=[_as_numbers_note(source, where, found.numbers)])
+    return _selected(table, where, mask, source, report)
+
+
+def _as_numbers_note(source: str, where: str, used: list[str]) -> str:
+    """The note that ``where`` compared text columns as numbers."""
+    return f"{source}: --where {where!r} compared the text column(s) {', '.join(used)} as numbers"
+
+
+def _selected(
+    table: pd.DataFrame, where: str, mask: pd.Series, source: str, report: Report
+) -> pd.Series | None:
+    """The mask, with a note of how many blocks it selects; None and a problem when none."""
     if not mask.any():
+        listing = ", ".join(str(c) for c in table.columns)
         report.add(
             problems=[
                 f"{source}: --where {where!r} selects no block out of {len(table)}; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from redistrict._construct import bisect_plan
+from redistrict._counts import relax, with_band
 from redistrict.errors import InputError
 from redistrict.problem import Band, Problem
 from redistrict.solve import solve
@@ -20,9 +22,19 @@ def _row(n: int, households: int, band: Band) -> Problem:
     ("band", "sizes", "fragment"),
     [
         # 5,000 households: 2 units are 4.2 % above 2,400, 3 units 16.7 % below 2,000.
-        (Band(2000, 2400), [2500, 2500], "2 units would be 4.2 % above the upper bound"),
+        (
+            Band(2000, 2400),
+            [2500, 2500],
+            "2 units would average 2,500 households, 100 above the upper bound 2,400; "
+            "3 units would average 1,666.7 households, 333.3 below the lower bound 2,000",
+        ),
         # 2 units are 3.8 % below 2,600, 1 unit 66.7 % above 3,000.
-        (Band(2600, 3000), [2500, 2500], "2 units would be 3.8 % below the lower bound"),
+        (
+            Band(2600, 3000),
+            [2500, 2500],
+            "2 units would average 2,500 households, 100 below the lower bound 2,600; "
+            "1 unit would hold 5,000 households, 2,000 above the upper bound 3,000",
+        ),
     ],
 )
 def test_gap_of_the_band_gives_balanced_units(band: Band, sizes: list[int], fragment: str) -> None:
@@ -33,8 +45,8 @@ def test_gap_of_the_band_gives_balanced_units(band: Band, sizes: list[int], frag
     assert got == sizes
     assert sum(got) == p.total
     assert any(fragment in note and "of about 2,500 households" in note for note in sol.notes), sol.notes
-    # The note gives the band used: the mean give or take a quarter of the largest atom of 500.
-    relaxed = "band for this part set to 2,375-2,625 (the mean give or take 125 households"
+    # The note gives the band used: two units of exactly 2,500 fit the narrowest band tried.
+    relaxed = "band for this part set to 2,499-2,501 (the mean give or take 1 household: the narrowest"
     assert any(relaxed in note for note in sol.notes), sol.notes
 
 
@@ -44,15 +56,20 @@ def test_a_part_just_above_the_band_forms_one_unit() -> None:
     sol = solve(p, time_limit=5.0, budget="work", seed=0)
     assert sol.labels.nunique() == 1
     note = next(note for note in sol.notes if "cannot be divided" in note)
-    assert "3,400 households cannot be divided into units of 2000-3000 (1 unit would be 13.3 % above" in note
+    assert (
+        "3,400 households cannot be divided into units of 2000-3000 (1 unit would hold 3,400 households, "
+        in note
+    )
+    assert "400 above the upper bound 3,000; 2 units would average 1,700 households, 300 below" in note
     assert "it forms 1 unit of 3,400 households" in note and "split" not in note
 
 
 def test_a_large_atom_does_not_unbalance_the_units() -> None:
     # 3,900 households with one atom of 1,200, 3 km from the others: 2 units of about 1,950,
     # below the band. Moving the lower bound down by the largest atom (to 750) let the far
-    # atom stay a unit alone (1,200 against 2,700); the band is now the mean give or take a
-    # quarter of that atom.
+    # atom stay a unit alone (1,200 against 2,700); the band is now the mean give or take the
+    # narrowest slack tried that the atoms allow: 300 (a quarter of that atom) halved to 37, as
+    # 18 leaves no split (the atoms of 90 give 1,920 + 1,980 at best).
     households = [1200] + [90] * 30
     xy = [(-3000.0, 0.0)] + [(100.0 * i, 0.0) for i in range(1, len(households))]
     edges = [(i, i + 1) for i in range(len(households) - 1)]
@@ -60,8 +77,62 @@ def test_a_large_atom_does_not_unbalance_the_units() -> None:
     sol = solve(p, time_limit=5.0, budget="work", seed=0)
     got = sorted(int(p.households[(sol.labels == u).to_numpy()].sum()) for u in sol.labels.unique())
     assert len(got) == 2 and sum(got) == 3900
-    assert all(1650 <= g <= 2250 for g in got), got
-    assert any("set to 1,650-2,250" in note for note in sol.notes), sol.notes
+    assert got == [1920, 1980], got
+    assert any("set to 1,913-1,987 (the mean give or take 37" in note for note in sol.notes), sol.notes
+
+
+def _west_centretown(band: Band) -> Problem:
+    """5,079 households in a row, as West Centretown: a split of 2,539 + 2,540 and no closer.
+
+    The first atom, of 408 households, is the largest: a quarter of it is 102.
+    The prefix sums near the middle are 2,508, 2,539 and 2,639.
+    """
+    households = [408] + [100] * 21 + [31] + [100] * 25 + [40]
+    xy = [(100.0 * i, 0.0) for i in range(len(households))]
+    edges = [(i, i + 1) for i in range(len(households) - 1)]
+    return Problem.from_arrays(households, xy, edges, band=band)
+
+
+def test_a_part_half_a_household_below_the_band_gets_the_narrowest_band_its_atoms_allow() -> None:
+    p = _west_centretown(Band(2540, 2600))
+    assert p.total == 5079 and len(p.band.unit_counts(p.total)) == 0
+    region = p.components()[0]
+
+    def fits(band: Band, k: int) -> bool:
+        return bisect_plan(with_band(p, band), region, k, seed=0) is not None
+
+    sub, ks, why = relax(p, p.total, largest=408, fits=fits)
+    # A quarter of the largest atom, 2,438-2,600, used to be kept: the slack now halves to 1.
+    assert (sub.band.lo, sub.band.hi, ks) == (2538, 2541, range(2, 3))
+    assert "2 units would average 2,539.5 households, 0.5 below the lower bound 2,540" in why
+    assert "set to 2,538-2,541 (the mean give or take 1 household: the narrowest band tried" in why
+    sol = solve(p, time_limit=5.0, budget="work", seed=0)
+    got = sorted(int(p.households[(sol.labels == u).to_numpy()].sum()) for u in sol.labels.unique())
+    assert got == [2539, 2540]
+
+
+def test_the_relaxed_band_is_not_narrowed_past_a_slack_that_failed() -> None:
+    p = _west_centretown(Band(2540, 2600))
+    tried: list[tuple[int, int]] = []
+
+    lowest = 2500
+
+    def fits(band: Band, k: int) -> bool:
+        tried.append((band.lo, band.hi))
+        return band.lo <= lowest
+
+    sub, _, why = relax(p, p.total, largest=408, fits=fits)
+    # A quarter of the atom of 408 (102) fits, 51 fits, 25 does not: the band stays at 51.
+    assert tried == [(2437, 2600), (2488, 2591), (2514, 2565)]
+    assert (sub.band.lo, sub.band.hi) == (2488, 2591) and "give or take 51 households" in why
+    tried.clear()
+    lowest = 2400
+    sub, _, why = relax(p, p.total, largest=408, fits=fits)
+    # A quarter fails, half the atom (204) fits, and is not halved back to the quarter that failed.
+    assert tried == [(2437, 2600), (2335, 2600)]
+    assert (sub.band.lo, sub.band.hi) == (2335, 2600) and "give or take 204 households" in why
+    sub, _, why = relax(p, p.total, largest=408, fits=lambda band, k: False)
+    assert (sub.band.lo, sub.band.hi) == (2131, 2600) and "less its largest atom of 408" in why
 
 
 def test_a_band_in_residents_is_named_so_in_the_notes() -> None:

@@ -479,6 +479,55 @@ def test_where_problems(tmp_path: Path) -> None:
     assert "True or False" in message
 
 
+#: Identifiers stored as text, as in the Ottawa blocks' ONS_ID_gen3.
+IDS = ["3024", "3024", "3104", "3115"]
+
+
+@pytest.mark.parametrize(
+    ("where", "rows"),
+    [
+        ("id == 3024", [0, 1]),
+        ("id != 3024", [2, 3]),  # used to select every block: "3024" != 3024 for every row
+        ("not (id == 3024)", [2, 3]),
+        ("~(id == 3024)", [2, 3]),
+        ("id in [3104, 3115]", [2, 3]),
+        ("id not in [3024]", [2, 3]),
+        ("id > 3100", [2, 3]),
+        ("3100 < id <= 3104", [2]),
+        ("id != 3024 & hh > 30", [3]),
+        ("`id` != 3024", [2, 3]),
+    ],
+)
+def test_where_compares_a_text_column_with_a_number_as_numbers(
+    tmp_path: Path, where: str, rows: list[int]
+) -> None:
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=IDS), _roads())
+    inputs = load_inputs(roads, blocks, "hh", where=where)
+    assert list(inputs.blocks.index) == rows
+    assert any("compared the text column(s) id as numbers" in n for n in inputs.notes), inputs.notes
+
+
+def test_where_compares_a_text_column_with_text_as_text(tmp_path: Path) -> None:
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=IDS), _roads())
+    inputs = load_inputs(roads, blocks, "hh", where="id != '3024'")
+    assert list(inputs.blocks.index) == [2, 3]
+    assert not any("as numbers" in n for n in inputs.notes), inputs.notes
+
+
+def test_where_refuses_a_number_for_a_text_column_of_words(tmp_path: Path) -> None:
+    codes = ["3024", "3024", "x1", "3115"]
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=IDS, code=codes), _roads())
+    message = _error(roads=roads, blocks=blocks, households="hh", where="code != 3024")
+    assert (
+        "compares the text column 'code' with a number, but it holds text that is not a number in 1 row"
+        in message
+    )
+    assert "--where \"code != '3024'\"" in message
+    message = _error(roads=roads, blocks=blocks, households="hh", where="id == 3024 or id == '3104'")
+    assert "compares the text column 'id' both with numbers and with text" in message
+    assert "--where \"id == '3024' or id == '3104'\"" in message
+
+
 def test_where_keeps_index_and_clips_roads(tmp_path: Path) -> None:
     roads, blocks = _files(tmp_path, _blocks(), _roads())
     inputs = load_inputs(roads, blocks, "hh", where="zone == 'b'")
