@@ -181,6 +181,37 @@ def test_block_made_only_of_small_overlaps_is_shared_between_them() -> None:
     assert sorted(counts) == [3, 3, 4]
 
 
+def test_coarse_block_is_spread_over_every_face_it_covers() -> None:
+    # One block over the whole area (a neighbourhood total): streets every 50 m cut
+    # all but the south-west face (100 x 100 m, 1/9 of the block) into 32 faces of
+    # 50 x 50 m, each only 1/36 of the block but all of its face.
+    extra = [LineString([(x, 0), (x, 300)]) for x in (150, 250)]
+    extra += [LineString([(0, y), (300, y)]) for y in (150, 250)]
+    extra += [LineString([(50, 100), (50, 300)]), LineString([(100, 50), (300, 50)])]
+    result = build_atoms(make_inputs([AREA], [360], roads=grid_roads(extra)), max_households=3000)
+    atoms = result.atoms
+    assert len(atoms) == 33
+    assert atoms.loc[atom_at(result, 50, 50), "households"] == 40
+    assert (atoms.drop(index=atom_at(result, 50, 50))["households"] == 10).all()
+    assert (atoms["n_blocks"] == 1).all()
+    assert any(
+        "1 block covers 5 or more faces (up to 33; 0), holding 360 of the 360 households" in n
+        and "finer population data" in n
+        for n in result.notes
+    ), result.notes
+
+
+def test_overhang_strip_into_a_small_face_is_still_noise() -> None:
+    # A street at x = 120 leaves a 20 m wide face; the west block overhangs x = 100 by
+    # 3 m: 15 % of that face and 3 % of the block, a digitising strip.
+    roads = grid_roads([LineString([(120, 0), (120, 300)])])
+    blocks = [box(0, 100, 103, 200), box(103, 100, 120, 200)]
+    result = build_atoms(make_inputs(blocks, [50, 4], roads=roads), max_households=3000)
+    assert result.atoms.loc[atom_at(result, 50, 150), "households"] == 50
+    assert result.atoms.loc[atom_at(result, 110, 150), "households"] == 4
+    assert not any("faces by area" in n for n in result.notes)
+
+
 def test_polygon_block_outside_every_face_goes_to_nearest_with_note() -> None:
     blocks = [box(0, 0, 100, 100), box(320, 10, 330, 20)]
     result = build_atoms(make_inputs(blocks, [1, 8], index=[7, 99]), max_households=3000)
