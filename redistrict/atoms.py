@@ -18,10 +18,11 @@ Two ways of cutting the study area into atoms are offered:
     by roads).
 
 Households (and residents, when given) of the population blocks are attached to
-the atoms: a point block goes to the face containing it (or the nearest face when
-it lies on a road line or outside every face), a polygon block is shared between
-the faces it overlaps in proportion to the overlap area, with integer
-largest-remainder apportionment so that totals are conserved to the household.
+the atoms: a point block goes to the face containing it (shared equally between
+the faces on either side when it lies on a road line, to the nearest face when it
+lies outside every face), a polygon block is shared between the faces it overlaps
+in proportion to the overlap area, with integer largest-remainder apportionment so
+that totals are conserved to the household.
 Overlaps thinner than 0.5 m along a block's edge, and overlaps below both
 :data:`MINOR_SHARE` of the block and a quarter of the face, are digitising noise:
 they go to the block's main faces instead (unless the block has no main face). A
@@ -344,30 +345,74 @@ def _attach_points(
     labels: pd.Index,
     notes: list[str],
 ) -> Alloc:
-    """Give each point block to the cell containing it, else to the nearest cell."""
+    """Give each point block to the cell it lies in, else to the nearest cell.
+
+    A point within :data:`EPS_M` of several cells (on a road line between faces, or
+    where roads cross) is shared equally between them (:func:`_share_equally`).
+    """
     n = len(geoms)
     tree = shapely.STRtree(cells)
-    pi, cj = tree.query(geoms, predicate="within")
-    cell = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((cj, pi))
-    pi, cj = pi[order], cj[order]
-    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
-    cell[pi[first]] = cj[first]
-    loose = np.flatnonzero(cell == -1)
+    bi, cj = tree.query(geoms, predicate="dwithin", distance=EPS_M)
+    bi, cj = bi.astype(np.int64), cj.astype(np.int64)
+    loose = np.flatnonzero(np.bincount(bi, minlength=n) == 0)
     if len(loose):
         li, lj = tree.query_nearest(geoms[loose], all_matches=True)
         order = np.lexsort((lj, li))
         li, lj = li[order], lj[order]
         first = np.r_[True, li[1:] != li[:-1]]
-        cell[loose[li[first]]] = lj[first]
-        outside = loose[shapely.distance(geoms[loose], cells[cell[loose]]) > EPS_M]
-        if len(outside):
-            notes.append(
-                f"{len(outside)} point blocks lie outside every face "
-                f"({_listed(labels[outside])}); they were given to the nearest face"
-            )
-    idx = np.arange(n, dtype=np.int64)
-    return Alloc(idx, cell, households.copy(), residents, np.ones(n))
+        bi = np.concatenate([bi, loose[li[first]]])
+        cj = np.concatenate([cj, lj[first].astype(np.int64)])
+        notes.append(
+            f"{len(loose)} point blocks lie outside every face "
+            f"({_listed(labels[loose])}); they were given to the nearest face"
+        )
+    order = np.lexsort((cj, bi))
+    bi, cj = bi[order], cj[order]
+    count = np.bincount(bi, minlength=n)
+    shared = np.flatnonzero((count > 1) & (households > 0))
+    if len(shared):
+        what = "1 point block lies" if len(shared) == 1 else f"{len(shared)} point blocks lie"
+        notes.append(
+            f"{what} on road lines between faces ({_listed(labels[shared])}): "
+            "their households were shared between the faces on either side; move the points off "
+            "the road centre lines (onto their buildings) to place them exactly"
+        )
+    rank = np.lexsort((np.arange(n), shapely.get_y(geoms), shapely.get_x(geoms)))
+    hh = _share_equally(households, bi, cj, rank)
+    res = None if residents is None else _share_equally_float(residents, bi, cj, rank)
+    return Alloc(bi, cj, hh, res, 1.0 / count[bi])
+
+
+def _share_equally(totals: IntArray, bi: IntArray, cj: IntArray, rank: IntArray) -> IntArray:
+    """Split integer ``totals[b]`` equally over the rows of block ``b`` (rows sorted by block).
+
+    The households left over (fewer than the block's cells) are dealt in turn, in
+    the order ``rank`` of the blocks, over all blocks sharing the same cells: ten
+    one-household points on one street give five to each side, not ten to one.
+    """
+    count = np.bincount(bi, minlength=len(totals))
+    out = totals[bi].copy()
+    start = np.searchsorted(bi, np.arange(len(totals)))
+    dealt: dict[bytes, int] = {}
+    for b in rank[count[rank] > 1]:
+        k, rows = int(count[b]), slice(int(start[b]), int(start[b] + count[b]))
+        key = cj[rows].tobytes()
+        whole, left = divmod(int(totals[b]), k)
+        offset = dealt.get(key, 0)
+        share = np.full(k, whole, dtype=np.int64)
+        share[(offset + np.arange(left)) % k] += 1
+        out[rows] = share
+        dealt[key] = (offset + left) % k
+    return out
+
+
+def _share_equally_float(totals: FloatArray, bi: IntArray, cj: IntArray, rank: IntArray) -> FloatArray:
+    """Split ``totals`` like :func:`_share_equally`, keeping whole numbers whole."""
+    if np.all(totals == np.round(totals)) and np.all(np.abs(totals) < 2**52):
+        whole = _share_equally(np.round(totals).astype(np.int64), bi, cj, rank)
+        return whole.astype(np.float64)
+    count = np.bincount(bi, minlength=len(totals))
+    return totals[bi] / count[bi]
 
 
 def _attach_polygons(

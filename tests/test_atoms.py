@@ -110,14 +110,41 @@ def test_grid_of_points_gives_nine_faces_in_row_order() -> None:
     assert atoms.crs == CRS
 
 
-def test_point_on_a_road_goes_to_an_adjacent_face_without_note() -> None:
-    points = [Point(100, 50), Point(250, 250)]
-    result = build_atoms(make_inputs(points, [7, 3]), max_households=3000)
-    first = result.block_atom.iloc[0]
-    assert first in (atom_at(result, 50, 50), atom_at(result, 150, 50))
-    assert result.atoms.loc[first, "households"] == 7
-    assert result.atoms["households"].sum() == 10
+def test_point_on_a_road_is_shared_between_the_faces_on_either_side() -> None:
+    # 11 on x = 100 between faces (0, 2) and (1, 2); 12 where x = 200 crosses y = 100
+    # (four faces); 13 inside face (0, 0); 14 in face (1, 1) but 5 mm from y = 200
+    points = [Point(100, 250), Point(200, 100), Point(50, 50), Point(150, 199.995)]
+    inputs = make_inputs(points, [7, 10, 3, 4], residents=[15.0, 9.0, 4.0, 2.5], index=[11, 12, 13, 14])
+    result = build_atoms(inputs, max_households=3000)
+    hh = {
+        (c, r): int(result.atoms.loc[atom_at(result, c * 100 + 50, r * 100 + 50), "households"])
+        for c in range(3)
+        for r in range(3)
+    }
+    assert sorted([hh[0, 2], hh[1, 2] - 2]) == [3, 4]
+    assert sorted([hh[1, 0], hh[2, 0], hh[1, 1] - 2, hh[2, 1]]) == [2, 2, 3, 3]
+    assert hh[0, 0] == 3
+    assert hh[0, 1] == hh[2, 2] == 0
+    assert result.atoms["households"].sum() == 24
+    assert result.atoms["residents"].sum() == 30.5
+    # residents not all whole: split in equal fractions (half of 15 and of 2.5)
+    assert result.atoms.loc[atom_at(result, 150, 250), "residents"] == 7.5 + 1.25
+    assert result.atoms["n_blocks"].sum() == 2 + 4 + 1 + 2
+    assert any(
+        "3 point blocks lie on road lines between faces (11, 12, 14)" in n and "shared" in n
+        for n in result.notes
+    ), result.notes
     assert not any("outside" in n for n in result.notes)
+
+
+def test_one_household_points_on_a_road_are_dealt_to_both_sides() -> None:
+    # address points geocoded to the centre line x = 100, one household each
+    points = [Point(100, 10 * k + 5) for k in range(10)]
+    result = build_atoms(make_inputs(points, [1] * 10), max_households=3000)
+    west, east = atom_at(result, 50, 50), atom_at(result, 150, 50)
+    assert result.atoms.loc[west, "households"] == 5
+    assert result.atoms.loc[east, "households"] == 5
+    assert sorted(result.block_atom) == sorted([east] * 5 + [west] * 5)
 
 
 def test_point_outside_every_face_goes_to_nearest_with_note() -> None:
