@@ -110,14 +110,41 @@ def test_grid_of_points_gives_nine_faces_in_row_order() -> None:
     assert atoms.crs == CRS
 
 
-def test_point_on_a_road_goes_to_an_adjacent_face_without_note() -> None:
-    points = [Point(100, 50), Point(250, 250)]
-    result = build_atoms(make_inputs(points, [7, 3]), max_households=3000)
-    first = result.block_atom.iloc[0]
-    assert first in (atom_at(result, 50, 50), atom_at(result, 150, 50))
-    assert result.atoms.loc[first, "households"] == 7
-    assert result.atoms["households"].sum() == 10
+def test_point_on_a_road_is_shared_between_the_faces_on_either_side() -> None:
+    # 11 on x = 100 between faces (0, 2) and (1, 2); 12 where x = 200 crosses y = 100
+    # (four faces); 13 inside face (0, 0); 14 in face (1, 1) but 5 mm from y = 200
+    points = [Point(100, 250), Point(200, 100), Point(50, 50), Point(150, 199.995)]
+    inputs = make_inputs(points, [7, 10, 3, 4], residents=[15.0, 9.0, 4.0, 2.5], index=[11, 12, 13, 14])
+    result = build_atoms(inputs, max_households=3000)
+    hh = {
+        (c, r): int(result.atoms.loc[atom_at(result, c * 100 + 50, r * 100 + 50), "households"])
+        for c in range(3)
+        for r in range(3)
+    }
+    assert sorted([hh[0, 2], hh[1, 2] - 2]) == [3, 4]
+    assert sorted([hh[1, 0], hh[2, 0], hh[1, 1] - 2, hh[2, 1]]) == [2, 2, 3, 3]
+    assert hh[0, 0] == 3
+    assert hh[0, 1] == hh[2, 2] == 0
+    assert result.atoms["households"].sum() == 24
+    assert result.atoms["residents"].sum() == 30.5
+    # residents not all whole: split in equal fractions (half of 15 and of 2.5)
+    assert result.atoms.loc[atom_at(result, 150, 250), "residents"] == 7.5 + 1.25
+    assert result.atoms["n_blocks"].sum() == 2 + 4 + 1 + 2
+    assert any(
+        "3 point blocks lie on road lines between faces (11, 12, 14)" in n and "shared" in n
+        for n in result.notes
+    ), result.notes
     assert not any("outside" in n for n in result.notes)
+
+
+def test_one_household_points_on_a_road_are_dealt_to_both_sides() -> None:
+    # address points geocoded to the centre line x = 100, one household each
+    points = [Point(100, 10 * k + 5) for k in range(10)]
+    result = build_atoms(make_inputs(points, [1] * 10), max_households=3000)
+    west, east = atom_at(result, 50, 50), atom_at(result, 150, 50)
+    assert result.atoms.loc[west, "households"] == 5
+    assert result.atoms.loc[east, "households"] == 5
+    assert sorted(result.block_atom) == sorted([east] * 5 + [west] * 5)
 
 
 def test_point_outside_every_face_goes_to_nearest_with_note() -> None:
@@ -179,6 +206,37 @@ def test_block_made_only_of_small_overlaps_is_shared_between_them() -> None:
     result = build_atoms(make_inputs(blocks, [10]), max_households=3000)
     counts = [result.atoms.loc[atom_at(result, x, 150), "households"] for x in (50, 150, 250)]
     assert sorted(counts) == [3, 3, 4]
+
+
+def test_coarse_block_is_spread_over_every_face_it_covers() -> None:
+    # One block over the whole area (a neighbourhood total): streets every 50 m cut
+    # all but the south-west face (100 x 100 m, 1/9 of the block) into 32 faces of
+    # 50 x 50 m, each only 1/36 of the block but all of its face.
+    extra = [LineString([(x, 0), (x, 300)]) for x in (150, 250)]
+    extra += [LineString([(0, y), (300, y)]) for y in (150, 250)]
+    extra += [LineString([(50, 100), (50, 300)]), LineString([(100, 50), (300, 50)])]
+    result = build_atoms(make_inputs([AREA], [360], roads=grid_roads(extra)), max_households=3000)
+    atoms = result.atoms
+    assert len(atoms) == 33
+    assert atoms.loc[atom_at(result, 50, 50), "households"] == 40
+    assert (atoms.drop(index=atom_at(result, 50, 50))["households"] == 10).all()
+    assert (atoms["n_blocks"] == 1).all()
+    assert any(
+        "1 block covers 5 or more faces (up to 33; 0), holding 360 of the 360 households" in n
+        and "finer population data" in n
+        for n in result.notes
+    ), result.notes
+
+
+def test_overhang_strip_into_a_small_face_is_still_noise() -> None:
+    # A street at x = 120 leaves a 20 m wide face; the west block overhangs x = 100 by
+    # 3 m: 15 % of that face and 3 % of the block, a digitising strip.
+    roads = grid_roads([LineString([(120, 0), (120, 300)])])
+    blocks = [box(0, 100, 103, 200), box(103, 100, 120, 200)]
+    result = build_atoms(make_inputs(blocks, [50, 4], roads=roads), max_households=3000)
+    assert result.atoms.loc[atom_at(result, 50, 150), "households"] == 50
+    assert result.atoms.loc[atom_at(result, 110, 150), "households"] == 4
+    assert not any("faces by area" in n for n in result.notes)
 
 
 def test_polygon_block_outside_every_face_goes_to_nearest_with_note() -> None:
