@@ -438,6 +438,7 @@ def add_units(
     name: str,
     labels_parent: Element,
     offices: Mapping[str, OfficeLabel] | None = None,
+    scenario: str | None = None,
 ) -> None:
     """Add the unit polygons (with tooltips) and their labels.
 
@@ -461,6 +462,9 @@ def add_units(
     offices : mapping of str to OfficeLabel, optional
         Name and community of each existing office (see :func:`office_labels`);
         an office missing from it is named by its id.
+    scenario : str, optional
+        Name of the scenario the units belong to (a comparison map): the
+        tooltips then name it first.
 
     """
     s = STRINGS[lang]
@@ -474,6 +478,11 @@ def add_units(
         )
         for (_, row), unit, kept in zip(units.iterrows(), rows, keeps, strict=True)
     ]
+    shown = list(fields)
+    if scenario is not None:
+        shown.insert(0, ("scenario", s["scenario"]))
+        for prop in props:
+            prop["scenario"] = html.escape(scenario)
     wgs = units.to_crs(4326)
     layer = folium.GeoJson(
         feature_collection(wgs, props),
@@ -483,8 +492,8 @@ def add_units(
     )
     layer.add_child(
         GeoJsonTooltip(
-            fields=[k for k, _ in fields],
-            aliases=[label for _, label in fields],
+            fields=[k for k, _ in shown],
+            aliases=[label for _, label in shown],
             sticky=True,
             class_name="rd-unit-tooltip",
         )

@@ -258,7 +258,9 @@ def compare_map(
         group = folium.FeatureGroup(
             name=f"{s['scenario']}{s['colon']}{html.escape(name)}", overlay=False, show=i == 0
         )
-        add_units(group, ordered, rows, lang=lang, name=name, labels_parent=group, offices=names)
+        add_units(
+            group, ordered, rows, lang=lang, name=name, labels_parent=group, offices=names, scenario=name
+        )
         group.add_to(m)
     add_context(m, layers, lang)
     rows_by_plan = {name: rows for name, (_, rows) in prepared.items()}

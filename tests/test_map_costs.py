@@ -314,6 +314,10 @@ def test_compare_map_names_the_kept_offices(
     kept = json.dumps("保留现有 八字门社区居委会（属八字门社区）")
     assert page.count(kept) == 2  # unit 1 of each scenario
     assert json.dumps("保留现有 O-2（属北港社区）") in page  # no name: the id stands in
+    # each tooltip names its scenario (a screenshot of one was ambiguous)
+    first = _layer_features(page, "scenario", "unit_id")
+    assert {f["scenario"] for f in first.values()} == {"A"} and len(first) == 3
+    assert page.count('let fields = ["scenario", "unit"') == 2
 
 
 def test_cost_parameters_must_be_cost_params(units: gpd.GeoDataFrame, info: MapInfo) -> None:
