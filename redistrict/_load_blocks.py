@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import geopandas as gpd
@@ -12,9 +13,13 @@ from redistrict import _validate as v
 from redistrict._load_crs import metric_crs, to_crs
 from redistrict._load_read import Layer, Report, attribute_columns, check_role_geometry
 from redistrict._load_where import Comparisons, find_comparisons, quoted
+from redistrict._validate_columns import name_hint
 from redistrict._words import counted
 
 __all__ = ["prepare_blocks"]
+
+#: The name pandas' query could not resolve, in its error message.
+_UNDEFINED = re.compile(r"name '(?P<name>[^']+)' is not defined")
 
 
 def prepare_blocks(
@@ -131,10 +136,12 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
                 report.add(notes=[_as_numbers_note(source, where, used)])
                 mask, error = retry, None
     if error is not None:
+        unknown = _UNDEFINED.search(str(error))
+        guess = name_hint(unknown["name"], [str(c) for c in table.columns]) if unknown else ""
         report.add(
             problems=[
                 f"{source}: --where {where!r} cannot be evaluated: "
-                f"{type(error).__name__}: {error}; write a pandas query on the block columns "
+                f"{type(error).__name__}: {error}; {guess}write a pandas query on the block columns "
                 f'({listing}), e.g. --where "{example}" (put names with spaces in `backticks`)'
             ]
         )

@@ -152,6 +152,36 @@ def misdecoded_names(names: Iterable[str]) -> list[str]:
     return [name for name in names if _MISDECODED.search(name)]
 
 
+def name_hint(column: str, columns: Sequence[str]) -> str:
+    """A "did you mean" for a column name not found, or ``""``.
+
+    Names a Shapefile cut to its first 10 bytes first (explaining the cut), else
+    near names.
+
+    Parameters
+    ----------
+    column : str
+        The name given.
+    columns : sequence of str
+        The columns the layer has.
+
+    Returns
+    -------
+    str
+        E.g. ``"did you mean 'ONS_ID_gen'? (a Shapefile keeps only ...) "``, with a
+        trailing space, or ``""``.
+
+    """
+    cut = column.encode("utf-8")[:10].decode("utf-8", "ignore")
+    if cut != column and cut in columns:
+        return (
+            f"did you mean {cut!r}? (a Shapefile keeps only the first 10 bytes of a column name, "
+            f"so {column!r} is stored as {cut!r}) "
+        )
+    near = suggest_names(column, columns)
+    return f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+
+
 def check_columns(
     columns: Sequence[str], required: dict[str, str], source: str, *, hint: str = ""
 ) -> list[str]:
@@ -181,14 +211,7 @@ def check_columns(
     for option, column in required.items():
         if column in columns:
             continue
-        near = suggest_names(column, columns)
-        guess = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
-        cut = column.encode("utf-8")[:10].decode("utf-8", "ignore")
-        if cut != column and cut in columns:
-            guess = (
-                f"did you mean {cut!r}? (a Shapefile keeps only the first 10 bytes of a column name, "
-                f"so {column!r} is stored as {cut!r}) "
-            )
+        guess = name_hint(column, columns)
         problems.append(
             f"{source}: column {column!r} (given with {option}) not found; {guess}"
             f"pass one of the existing columns with {option}: {listing}" + (f"; {hint}" if hint else "")

@@ -284,6 +284,14 @@ def _given(ctx: typer.Context, option: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
+def _area_name(blocks: str, where: str | None) -> str:
+    """The title of an area's maps and pages: the blocks file's name, and the selection."""
+    from redistrict._load_read import parse_source
+
+    name = parse_source(blocks)[0].stem
+    return f"{name} ({where.strip()})" if where and where.strip() else name
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -628,7 +636,7 @@ def plan(
         )  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
-            tiles, Path(blocks.split(":")[0]).stem, scenario=scenario, lock=lock,
+            tiles, _area_name(blocks, where), scenario=scenario, lock=lock,
             lock_plan=lock_plan, budget=budget, strict=strict, units=units,
             band_given=_given(ctx, "band"),
         )  # fmt: skip
@@ -734,7 +742,7 @@ def city(
             )
         result = plan_city(
             load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
-            partition_by=partition_by, lang=lang, tiles=tiles, title=Path(blocks.split(":")[0]).stem,
+            partition_by=partition_by, lang=lang, tiles=tiles, title=_area_name(blocks, where),
             progress=err.is_terminal, strict=strict,
         )  # fmt: skip
         plan_ = result.plan
@@ -825,7 +833,7 @@ def compare(
         inputs = load_inputs(**load_kwargs)
         with _noting(inputs.notes, inputs.warnings):
             runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
-            area = Path(blocks.split(":")[0]).stem
+            area = _area_name(blocks, where)
             title = comparison_title(area, lang)
             try:
                 table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles, area=area)

@@ -197,6 +197,14 @@ def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, umask: int)
         assert stat.S_IMODE((run.out / name).stat().st_mode) == 0o666 & ~umask, name
 
 
+def test_the_map_title_names_the_selection(tmp_path: Path) -> None:
+    # With --where the map was titled with the blocks file's name only, as if it showed all of it.
+    run = _plan(tmp_path, "--where", "zone == 'west'", blocks=_blocks(zone=["west", "west", "east"] * 3))
+    assert run.result.exit_code == 0, run.result.output
+    page = (run.out / "map.html").read_text(encoding="utf-8")
+    assert "<title>blocks (zone == &#x27;west&#x27;)</title>" in page
+
+
 def test_ctrl_c_while_writing_leaves_the_earlier_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -477,6 +477,10 @@ def test_where_problems(tmp_path: Path) -> None:
     assert "selects no block out of 4" in message and "columns: hh, zone" in message
     message = _error(roads=roads, blocks=blocks, households="hh", where="hh + 1")
     assert "True or False" in message
+    # a Shapefile cuts column names to 10 bytes: --where names the stored column
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], ONS_ID_gen=IDS), _roads())
+    message = _error(roads=roads, blocks=blocks, households="hh", where="ONS_ID_gen3 == '3024'")
+    assert "did you mean 'ONS_ID_gen'? (a Shapefile keeps only the first 10 bytes" in message
 
 
 #: Identifiers stored as text, as in the Ottawa blocks' ONS_ID_gen3.
