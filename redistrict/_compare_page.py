@@ -13,6 +13,7 @@ import html
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -25,6 +26,7 @@ from redistrict.errors import InputError
 from redistrict.maps import PlanBand
 
 __all__ = [
+    "ScenarioSettings",
     "check_lang",
     "comparison_html",
     "comparison_markdown",
@@ -97,6 +99,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "area_title": "{area}: scenario comparison",
                 "map_link": "Map of all scenarios (one layer each)",
                 "notes": "Notes of each run",
+                "settings": "Scenario settings",
+                "band_target": "band {band}, target {target}",
+                "defaults": "other settings as by default",
                 "written": "Written {date} by redistrict.",
                 "note": (
                     "Households moved: households placed under another community's committee: in a "
@@ -108,7 +113,11 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                     "working funds per community and year of 200,000 yuan, 150,000 for township "
                     "communities; one worker per 250 households at the salary given). In band and "
                     "the deviations from the target count what each "
-                    "scenario's band counts (households, or residents)."
+                    "scenario's band counts (households, or residents). Gap: how much the plan's "
+                    "objective may still lie above the best possible plan's (from a proven lower "
+                    "bound); 0.0% is optimal. A dash: not applicable (households moved without "
+                    "existing communities, office shortfall without office floor areas, "
+                    "--office-area)."
                 ),
             }
         ),
@@ -118,6 +127,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "area_title": "{area}：方案比较",
                 "map_link": "全部方案地图（每个方案一个图层）",
                 "notes": "各方案运行说明（英文）",
+                "settings": "各方案设定",
+                "band_target": "规模区间 {band}，目标 {target}",
+                "defaults": "其余设定均为默认值",
                 "written": "由 redistrict 于 {date} 生成。",
                 "note": (
                     "调整户数：划归其他社区居委会管理的户数——保留现有居委会的单元中不属于该居委会"
@@ -126,6 +138,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                     "费用按各方案的 [costs] 参数计算（默认：每个新设居委会一次性 3,000,000 元；每个"
                     "社区每年工作经费 200,000 元，乡镇社区 150,000 元；每 250 户配 1 名工作人员，工资按"
                     "设定）。区间内单元数及与目标的偏差均按各方案规模区间的计量单位（户数或人口）计。"
+                    "差距：方案目标值与可证明的下界之差占目标值的比例，即最多还可能改进多少；0.0% 为最优。"
+                    "“–”表示不适用（未提供现有社区时的调整户数；未提供办公用房面积 --office-area 时的"
+                    "办公用房缺口）。"
                 ),
             }
         ),
@@ -156,6 +171,7 @@ thead tr > :first-child { z-index: 2; background: #f1f1ee; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.failed td { color: #a50f15; }
 p.note { max-width: 60em; color: #555; font-size: 13px; }
+li, p { overflow-wrap: anywhere; }
 """
 
 
@@ -256,6 +272,44 @@ def _fmt(col: str, value: Any, lang: str = "en") -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class ScenarioSettings:
+    """What a scenario asks for, as the comparison pages list it.
+
+    Attributes
+    ----------
+    band : PlanBand
+        Its band, in what it counts.
+    target : float
+        Its target size, same unit.
+    description : str
+        The scenario file's ``description``.
+    changed : tuple of str
+        Its other settings that differ from the defaults, as ``key = value``
+        in the scenario file's terms (e.g. ``costs.new_committee_yuan =
+        3,500,000``).
+
+    """
+
+    band: PlanBand
+    target: float
+    description: str = ""
+    changed: tuple[str, ...] = ()
+
+
+def _settings_lines(settings: Mapping[str, ScenarioSettings], lang: str) -> dict[str, list[str]]:
+    """Per scenario: its description, band and target, and its settings that are not the defaults."""
+    text = _TEXT[lang]
+    out: dict[str, list[str]] = {}
+    for name, s in settings.items():
+        band = html.unescape(band_text(s.band, lang))
+        lines = [s.description.strip()] if s.description.strip() else []
+        lines.append(text["band_target"].format(band=band, target=f"{s.target:,.0f}"))
+        lines.append("; ".join(s.changed) if s.changed else text["defaults"])
+        out[name] = lines
+    return out
+
+
 def _shown(table: pd.DataFrame) -> list[str]:
     """Columns worth showing: ``error`` only when a scenario failed, ``units_fixed`` when one fixed it."""
     cols = list(table.columns)
@@ -265,7 +319,13 @@ def _shown(table: pd.DataFrame) -> list[str]:
     return cols
 
 
-def comparison_markdown(table: pd.DataFrame, *, title: str | None = None, lang: str = "zh") -> str:
+def comparison_markdown(
+    table: pd.DataFrame,
+    *,
+    title: str | None = None,
+    lang: str = "zh",
+    settings: Mapping[str, ScenarioSettings] | None = None,
+) -> str:
     """The comparison as a Markdown document (one pipe table).
 
     Parameters
@@ -277,6 +337,8 @@ def comparison_markdown(table: pd.DataFrame, *, title: str | None = None, lang: 
         translated).
     lang : {"zh", "en"}, default "zh"
         Language of the headings, bands, statuses and notes.
+    settings : mapping, optional
+        Scenario name -> what it asks for, listed under the table.
 
     Returns
     -------
@@ -301,6 +363,12 @@ def comparison_markdown(table: pd.DataFrame, *, title: str | None = None, lang: 
     for values in records(table):
         lines.append("| " + " | ".join(cell(_fmt(c, values[c], lang)) for c in cols) + " |")
     lines += ["", _TEXT[lang]["note"], ""]
+    listed = _settings_lines(settings or {}, lang)
+    if listed:
+        lines += [f"## {_TEXT[lang]['settings']}", ""]
+        for name, items in listed.items():
+            lines.append(f"- **{cell(name)}**: " + " · ".join(cell(i) for i in items))
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -311,6 +379,7 @@ def comparison_html(
     links: dict[str, str] | None = None,
     notes: dict[str, list[str]] | None = None,
     lang: str = "zh",
+    settings: Mapping[str, ScenarioSettings] | None = None,
 ) -> str:
     """The comparison as a self-contained HTML page.
 
@@ -331,6 +400,8 @@ def comparison_html(
         the pipeline).
     lang : {"zh", "en"}, default "zh"
         Language of the page.
+    settings : mapping, optional
+        Scenario name -> what it asks for, listed under the table.
 
     Returns
     -------
@@ -374,6 +445,12 @@ def comparison_html(
         f"<tbody>{''.join(body)}</tbody></table></div>",
         f'<p class="note">{esc(text["note"])}</p>',
     ]
+    described = _settings_lines(settings or {}, lang)
+    if described:
+        parts.append(f"<h2>{esc(text['settings'])}</h2><ul>")
+        for name, said in described.items():
+            parts.append(f"<li><b>{esc(name)}</b>: {' · '.join(esc(i) for i in said)}</li>")
+        parts.append("</ul>")
     listed = {name: lines for name, lines in (notes or {}).items() if lines}
     if listed:
         parts.append(f"<h2>{esc(text['notes'])}</h2>")

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 
@@ -32,6 +32,7 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from redistrict._compare_page import (
+    ScenarioSettings,
     check_lang,
     comparison_html,
     comparison_markdown,
@@ -51,7 +52,7 @@ from redistrict._files import write_csv
 from redistrict.continuity import community_report
 from redistrict.errors import InputError, RedistrictError
 from redistrict.load import Inputs
-from redistrict.maps import MapInfo, compare_map, save_map
+from redistrict.maps import MapInfo, PlanBand, compare_map, save_map
 from redistrict.pipeline import PlanOptions, PlanResult, run_plan, total_problems
 from redistrict.report import atomic_dir, drawn_communities, json_safe, plan_band, status_text, write_outputs
 from redistrict.scenario import Scenario, load_scenario, safe_name
@@ -59,6 +60,7 @@ from redistrict.scenario import Scenario, load_scenario, safe_name
 __all__ = [
     "COMPARISON_COLUMNS",
     "ScenarioRun",
+    "ScenarioSettings",
     "check_scenarios",
     "comparison_html",
     "comparison_markdown",
@@ -68,6 +70,7 @@ __all__ = [
     "plan_summary",
     "print_summary",
     "run_scenarios",
+    "scenario_settings",
     "summary_table",
     "write_comparison",
     "write_plan",
@@ -283,6 +286,46 @@ def write_plan(
     )  # fmt: skip
 
 
+def scenario_settings(scenario: Scenario) -> ScenarioSettings:
+    """What a scenario asks for, as the comparison pages list it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    ScenarioSettings
+        Its band and target, description, and the settings in which it differs from
+        a scenario file that gives nothing but a name (weights, costs, units,
+        what may change, service radius), as ``key = value``.
+
+    """
+    base = Scenario(name=scenario.name)
+    changed: list[str] = []
+    if scenario.units is not None:
+        changed.append(f"units = {scenario.units}")
+    if scenario.allow_change != base.allow_change:
+        changed.append(f'allow_change = "{scenario.allow_change}"')
+    if scenario.service_radius_m is not None:
+        changed.append(f"service_radius_m = {scenario.service_radius_m:,g}")
+    for table, given, default in (
+        ("weights", scenario.weights, base.weights),
+        ("costs", scenario.costs, base.costs),
+    ):
+        for f in fields(given):
+            value = getattr(given, f.name)
+            if value != getattr(default, f.name):
+                shown = f'"{value}"' if isinstance(value, str) else f"{value:,g}"
+                changed.append(f"{table}.{f.name} = {shown}")
+    band = scenario.band
+    return ScenarioSettings(
+        band=PlanBand(band.lo, band.hi, band.unit), target=band.goal,
+        description=scenario.description, changed=tuple(changed),
+    )  # fmt: skip
+
+
 def write_comparison(
     runs: Sequence[ScenarioRun],
     out_dir: str | Path,
@@ -347,9 +390,10 @@ def write_comparison(
                 tiles=tiles,
             )  # fmt: skip
         write_csv(table, tmp / "comparison.csv")
-        markdown = comparison_markdown(table, title=heading, lang=lang)
+        settings = {r.scenario.name: scenario_settings(r.scenario) for r in runs}
+        markdown = comparison_markdown(table, title=heading, lang=lang, settings=settings)
         (tmp / "comparison.md").write_text(markdown, encoding="utf-8")
-        page = comparison_html(table, title=heading, links=links, notes=notes, lang=lang)
+        page = comparison_html(table, title=heading, links=links, notes=notes, lang=lang, settings=settings)
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
         rows = [json_safe(r) for r in records(table)]
         (tmp / "comparison.json").write_text(
