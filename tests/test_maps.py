@@ -12,12 +12,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from branca.element import Element, JavascriptLink
-from folium.map import FitBounds
 from shapely.geometry import LineString, Point, box
 
 import redistrict.maps as maps
 from redistrict import _map_text
 from redistrict._assets import assert_self_contained, external_references, load_leaflet
+from redistrict._map_page import _FitUnits
 from redistrict.errors import InputError
 from redistrict.maps import MapInfo, compare_map, plan_map, save_map, unit_colours
 
@@ -431,7 +431,7 @@ def test_labels_title_and_layers(grid_map: folium.Map, tmp_path: Path) -> None:
 
 
 def test_map_fits_the_units(grid_map: folium.Map, grid_units: gpd.GeoDataFrame) -> None:
-    fits = [c for c in grid_map._children.values() if isinstance(c, FitBounds)]
+    fits = [c for c in grid_map._children.values() if isinstance(c, _FitUnits)]
     assert len(fits) == 1
     west, south, east, north = grid_units.to_crs(4326).total_bounds
     assert np.allclose(fits[0].bounds, [[south, west], [north, east]])
