@@ -63,7 +63,7 @@ def title_box(info: MapInfo, lang: str, bands: Mapping[str, PlanBand] | None = N
         among = "" if info.fixed_units is None else s["gap_fixed_units"].format(units=info.fixed_units)
         if info.gap_within_subproblems:
             among += s["gap_subproblems"]
-        solver += f" ({s['gap']} {100 * float(info.gap):.1f}%{among})"
+        solver += s["gap_note"].format(gap=f"{100 * float(info.gap):.1f}%", among=among)
     rows += [(s["solver"], solver), (s["date"], html.escape(info.date))]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return (
@@ -166,7 +166,7 @@ def legend_box(
             summary = s["scenario_summary"].format(band=band, units=len(rows), problems=len(items))
             heading = f"{html.escape(name)}{s['colon']}{summary}"
         elif items:
-            heading = f"{s['problems']} ({len(items)})"
+            heading = s["problems_count"].format(count=len(items))
         else:
             heading = f"{s['problems']}{s['colon']}{s['no_problems']}"
         if not items:

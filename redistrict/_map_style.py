@@ -13,6 +13,7 @@ __all__ = [
     "PALETTE",
     "PANES",
     "PROBLEM_COLOUR",
+    "SMALL_SCREEN_PX",
     "UNIT_FILL_OPACITY",
 ]
 
@@ -68,6 +69,10 @@ PANES: tuple[tuple[str, int], ...] = (
     ("rd_offices", 440),
 )
 
+#: Windows narrower than this are "small" (phones, half screens): the layer control
+#: starts as a toggle and the boxes narrow to leave room for it.
+SMALL_SCREEN_PX = 700
+
 CSS = f"""
 <style>
 .leaflet-container {{ background: {_BACKGROUND}; }}
@@ -113,5 +118,8 @@ CSS = f"""
 .rd-unit-tooltip td {{ padding: 0; color: #111; }}
 .rd-box summary {{ cursor: pointer; font-weight: bold; margin: 4px 0 3px; }}
 .rd-box details details {{ margin-top: 4px; }}
+@media (max-width: {SMALL_SCREEN_PX - 1}px) {{
+  .rd-box {{ max-width: calc(100vw - 96px); }}  /* clear of the layer toggle and zoom buttons */
+}}
 </style>
 """

@@ -19,6 +19,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,10 @@ __all__ = [
     "CHROMIUM_ARGS",
     "UNITS_PANE",
     "MapCheck",
+    "View",
+    "ViewCheck",
     "check_map",
+    "check_view",
     "require_chromium",
 ]
 
@@ -78,6 +82,42 @@ _MEASURE_JS = """
           && r.top < u.bottom - 1 && r.bottom > u.top + 1;
       }).map(b => b.id || b.className);
     })(),
+  };
+}
+"""
+
+_VIEW_JS = """
+(pane) => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const size = map.getSize();
+  let inView = false, share = 0;
+  try {
+    let units = null;
+    map.eachLayer(l => {
+      if (l.options && l.options.pane === pane && l.getBounds) {
+        const b = l.getBounds();
+        units = units ? units.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+      }
+    });
+    const nw = map.latLngToContainerPoint(units.getNorthWest());
+    const se = map.latLngToContainerPoint(units.getSouthEast());
+    inView = nw.x >= -1 && nw.y >= -1 && se.x <= size.x + 1 && se.y <= size.y + 1;
+    share = Math.max((se.x - nw.x) / size.x, (se.y - nw.y) / size.y);
+  } catch (e) { inView = false; }
+  const names = ['#rd-title', '#rd-legend', '.leaflet-control-layers', '.leaflet-control-zoom'];
+  const rects = names.map(n => document.querySelector(n)).map(e => e ? e.getBoundingClientRect() : null);
+  const overlaps = [];
+  rects.forEach((a, i) => rects.slice(i + 1).forEach((b, j) => {
+    if (a && b && a.width && b.width && a.left < b.right - 1 && b.left < a.right - 1
+        && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push(names[i] + ' ' + names[i + 1 + j]);
+  }));
+  const layers = document.querySelector('.leaflet-control-layers');
+  return {
+    zoom: String(map.getZoom()),
+    units_in_view: inView,
+    units_share: Number.isFinite(share) ? share : 0,
+    overlaps: overlaps,
+    layers_collapsed: !!layers && !layers.classList.contains('leaflet-control-layers-expanded'),
   };
 }
 """
@@ -180,6 +220,56 @@ class MapCheck:
             and not self.page_errors
             and not self.external_requests
         )
+
+
+@dataclass
+class View:
+    """Where a map stands in the window at one moment.
+
+    Attributes
+    ----------
+    zoom : float
+        Leaflet's zoom (``inf`` or ``nan`` when the fit failed).
+    units_in_view : bool
+        The bounding box of the drawn units lies inside the map's viewport.
+    units_share : float
+        Larger of the units' width and height as a share of the map's.
+    overlaps : list of str
+        Pairs of boxes (title, legend, layer control, zoom buttons) drawn over each other.
+    layers_collapsed : bool
+        The layer control shows only its toggle.
+    """
+
+    zoom: float
+    units_in_view: bool
+    units_share: float
+    overlaps: list[str]
+    layers_collapsed: bool
+
+
+@dataclass
+class ViewCheck:
+    """How a map fits a window, and answers to a resize and to the zoom-in button.
+
+    Attributes
+    ----------
+    opened : View
+        On opening.
+    resized : View or None
+        After resizing the window (``None`` when not asked).
+    zoomed_in : View
+        After clicking the zoom-in button.
+    zoomed_resized : View or None
+        After then resizing the window back to its first size (``None`` when not asked).
+    page_errors : list of str
+        Uncaught exceptions of the page.
+    """
+
+    opened: View
+    resized: View | None
+    zoomed_in: View
+    zoomed_resized: View | None
+    page_errors: list[str] = field(default_factory=list)
 
 
 def require_chromium() -> Path:
@@ -286,4 +376,122 @@ def check_map(
         console_errors=console_errors,
         page_errors=page_errors,
         external_requests=external,
+    )
+
+
+def _local_only(route: Any) -> None:
+    """Let local requests through and abort every other.
+
+    Parameters
+    ----------
+    route : playwright.sync_api.Route
+        The intercepted request.
+    """
+    if route.request.url.startswith(_LOCAL_SCHEMES):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def _view(page: Any) -> View:
+    """Measure where the map of an open page stands.
+
+    Parameters
+    ----------
+    page : playwright.sync_api.Page
+        The page showing a map.
+
+    Returns
+    -------
+    View
+        Zoom, units in view, overlapping boxes.
+    """
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    v = page.evaluate(_VIEW_JS, UNITS_PANE[len(".leaflet-") : -len("-pane")])
+    return View(
+        zoom=float(v["zoom"]),
+        units_in_view=bool(v["units_in_view"]),
+        units_share=float(v["units_share"]),
+        overlaps=[str(x) for x in v["overlaps"]],
+        layers_collapsed=bool(v["layers_collapsed"]),
+    )
+
+
+def _resize(page: Any, viewport: tuple[int, int]) -> View:
+    """Resize the window, let Leaflet follow, and measure the map.
+
+    Parameters
+    ----------
+    page : playwright.sync_api.Page
+        The page showing a map.
+    viewport : tuple of (int, int)
+        New window size in CSS pixels.
+
+    Returns
+    -------
+    View
+        The map after the resize.
+    """
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.wait_for_timeout(300)  # Leaflet follows a resize on the next animation frame
+    return _view(page)
+
+
+def check_view(
+    html: Path,
+    viewport: tuple[int, int],
+    *,
+    resize_to: tuple[int, int] | None = None,
+) -> ViewCheck:
+    """Open ``html`` offline at ``viewport``, optionally resize, then click zoom-in.
+
+    Parameters
+    ----------
+    html : Path
+        The map file.
+    viewport : tuple of (int, int)
+        Window size on opening, in CSS pixels.
+    resize_to : tuple of (int, int), optional
+        Window size to switch to after opening; after the zoom-in click the window
+        goes back to ``viewport``.
+
+    Returns
+    -------
+    ViewCheck
+        The map on opening, after the resize, after zoom-in and after the resize back.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    page_errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        try:
+            context = browser.new_context(
+                viewport={"width": viewport[0], "height": viewport[1]}, service_workers="block"
+            )
+            context.route("**/*", _local_only)
+            page = context.new_page()
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.goto(Path(html).resolve().as_uri(), wait_until="load")
+            opened = _view(page)
+            resized = _resize(page, resize_to) if resize_to else None
+            page.evaluate(
+                "() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+                " window.rdZoomed = new Promise(r => m.once('zoomend', r)); }"
+            )
+            # a real click: it fails when a box lies over the button
+            with contextlib.suppress(PlaywrightTimeout):
+                page.click(".leaflet-control-zoom-in", timeout=3_000)
+                page.evaluate("() => Promise.race([window.rdZoomed, new Promise(r => setTimeout(r, 2000))])")
+            zoomed_in = _view(page)
+            zoomed_resized = _resize(page, viewport) if resize_to else None
+        finally:
+            browser.close()
+    return ViewCheck(
+        opened=opened,
+        resized=resized,
+        zoomed_in=zoomed_in,
+        zoomed_resized=zoomed_resized,
+        page_errors=page_errors,
     )

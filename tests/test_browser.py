@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pytest
-from _browser import MapCheck, check_map, require_chromium
+from _browser import MapCheck, check_map, check_view, require_chromium
 from shapely.geometry import LineString, box
 
+from redistrict._map_style import SMALL_SCREEN_PX
 from redistrict.maps import MapInfo, compare_map, plan_map, save_map
 
 pytestmark = pytest.mark.browser
@@ -114,6 +116,42 @@ def test_english_map_and_compare_map_draw_offline(
     assert "Households" in result.tooltip
     assert "A: 9 units, 1 with problems" in result.legend
     assert result.covered == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (500, 800), (1280, 800)])
+def test_plan_fills_any_window_and_zooms(
+    units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path, viewport: tuple[int, int]
+) -> None:
+    """Phones and half-screen windows too: a finite zoom, the whole plan large in view, + works."""
+    html = save_map(plan_map(units, info=info, roads=roads), tmp_path / "plan.html")
+    result = check_view(html, viewport)
+    assert result.page_errors == []
+    opened = result.opened
+    assert math.isfinite(opened.zoom)
+    assert opened.units_in_view
+    assert opened.units_share > 0.5  # the plan fills the window, not a dot in it
+    assert opened.overlaps == []  # title, legend, layer control and zoom buttons apart
+    assert opened.layers_collapsed == (viewport[0] < SMALL_SCREEN_PX)  # a toggle on small screens
+    assert result.zoomed_in.zoom == opened.zoom + 1
+
+
+def test_compare_map_refits_on_resize_until_the_user_zooms(
+    units: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
+) -> None:
+    """A half-screen window widened to full screen: the plan grows with it, and stays put once zoomed."""
+    html = save_map(
+        compare_map({"A": units, "B": units.iloc[:4]}, info=info, roads=roads, lang="en"),
+        tmp_path / "compare.html",
+    )
+    result = check_view(html, (500, 800), resize_to=(1280, 800))
+    assert result.page_errors == []
+    assert math.isfinite(result.opened.zoom) and result.opened.units_in_view
+    assert result.opened.overlaps == []
+    assert result.resized is not None and result.zoomed_resized is not None
+    assert result.resized.units_in_view and result.resized.units_share > 0.5
+    assert result.resized.zoom > result.opened.zoom  # widening refits to the larger window
+    assert result.zoomed_in.zoom == result.resized.zoom + 1
+    assert result.zoomed_resized.zoom == result.zoomed_in.zoom  # the user's zoom is kept
 
 
 def test_check_fails_when_units_are_missing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -12,12 +13,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from branca.element import Element, JavascriptLink
-from folium.map import FitBounds
 from shapely.geometry import LineString, Point, box
 
 import redistrict.maps as maps
 from redistrict import _map_text
 from redistrict._assets import assert_self_contained, external_references, load_leaflet
+from redistrict._map_page import _FitUnits
 from redistrict.errors import InputError
 from redistrict.maps import MapInfo, compare_map, plan_map, save_map, unit_colours
 
@@ -288,6 +289,19 @@ def test_chinese_by_default_english_on_request(
     assert "<title>岳阳测试方案</title>" in en  # the title is data, not UI text
 
 
+def test_chinese_boxes_use_full_width_brackets(
+    grid_units: gpd.GeoDataFrame, info: MapInfo, tmp_path: Path
+) -> None:
+    """The status line and the problem heading of a Chinese map do not mix in ASCII brackets."""
+    feasible = dataclasses.replace(info, status="feasible", gap=0.032, fixed_units=9)
+    page = _unescaped(_html(plan_map(grid_units, info=feasible), tmp_path))
+    title = page.split('id="rd-title"', 1)[1].split("</table>", 1)[0]
+    legend = page.split('id="rd-legend"', 1)[1].split("</details></div>", 1)[0]
+    assert "可行（未证明最优）（差距 3.2%，仅与 9 个单元的方案比较）" in title
+    assert "问题单元（1）" in legend
+    assert "(" not in title + legend and ")" not in title + legend
+
+
 def test_every_language_defines_the_same_strings() -> None:
     keys = {lang: set(strings) for lang, strings in _map_text.STRINGS.items()}
     assert keys["zh"] == keys["en"]
@@ -410,7 +424,7 @@ def test_labels_title_and_layers(grid_map: folium.Map, tmp_path: Path) -> None:
     assert page.count('class=\\"rd-label') == 9  # one DivIcon label per unit
     assert "<b>5</b><br>3,450户" in page
     title = page.split('id="rd-title"', 1)[1].split("</table>", 1)[0]
-    for text in ("岳阳测试方案", "2,000–3,000户", "23,450", "最优 (差距 0.4%)", "2024-05-01"):
+    for text in ("岳阳测试方案", "2,000–3,000户", "23,450", "最优（差距 0.4%）", "2024-05-01"):
         assert text in title, text
     control = page.split("L.control.layers(", 1)[0].rsplit("_layers = {", 1)[1]
     for layer in (
@@ -431,7 +445,7 @@ def test_labels_title_and_layers(grid_map: folium.Map, tmp_path: Path) -> None:
 
 
 def test_map_fits_the_units(grid_map: folium.Map, grid_units: gpd.GeoDataFrame) -> None:
-    fits = [c for c in grid_map._children.values() if isinstance(c, FitBounds)]
+    fits = [c for c in grid_map._children.values() if isinstance(c, _FitUnits)]
     assert len(fits) == 1
     west, south, east, north = grid_units.to_crs(4326).total_bounds
     assert np.allclose(fits[0].bounds, [[south, west], [north, east]])
