@@ -18,7 +18,7 @@ import pyproj
 import shapely
 
 from redistrict import _validate as v
-from redistrict._load_formats import layer_driver, reason, sibling
+from redistrict._load_formats import InputPath, layer_driver, reason, sibling
 
 if TYPE_CHECKING:
     from redistrict._load_read import Report
@@ -66,12 +66,13 @@ def _numbers(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, bad.astype(bool)
 
 
-def _csv_crs(path: Path, source: str, report: Report) -> tuple[bool, pyproj.CRS | None]:
+def _csv_crs(path: InputPath, source: str, report: Report) -> tuple[bool, pyproj.CRS | None]:
     """Read the CRS of a CSV file from a ``.prj`` file beside it, as GDAL does.
 
-    Returns whether it could be read and the CRS (None without ``.prj`` file).
+    Returns whether it could be read and the CRS (None without ``.prj`` file, and for
+    a GDAL virtual path, whose neighbours are not looked at).
     """
-    prj = sibling(path, ".prj")
+    prj = sibling(path, ".prj") if isinstance(path, Path) else None
     if prj is None:
         return True, None
     try:
@@ -86,15 +87,17 @@ def _csv_crs(path: Path, source: str, report: Report) -> tuple[bool, pyproj.CRS 
         return False, None
 
 
-def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: Report) -> pd.DataFrame | None:
+def csv_points(
+    role: str, path: InputPath, layer: str, frame: pd.DataFrame, report: Report
+) -> pd.DataFrame | None:
     """Read a CSV layer without geometry as points from its coordinate columns.
 
     Parameters
     ----------
     role : str
         Role of the layer, for messages.
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or str
+        The file (a GDAL virtual path or URL as text).
     layer : str
         The layer.
     frame : pandas.DataFrame
@@ -171,7 +174,7 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
 
 
 def csv_geometry_crs(
-    path: Path, layer: str, frame: gpd.GeoDataFrame, source: str, report: Report
+    path: InputPath, layer: str, frame: gpd.GeoDataFrame, source: str, report: Report
 ) -> gpd.GeoDataFrame:
     """Give a CSV layer with a geometry column (WKT) but no CRS the CRS its coordinates allow.
 
@@ -188,7 +191,7 @@ def csv_geometry_crs(
             notes=[
                 f"{source}: its geometry was read in WGS 84 (EPSG:4326), since the file has no CRS and "
                 "every coordinate is in degrees; if it is in another CRS, write that CRS as WKT into "
-                f"{path.with_suffix('.prj').name}"
+                f"{Path(path).with_suffix('.prj').name}"
             ]
         )
         return frame.set_crs("EPSG:4326")

@@ -19,7 +19,7 @@ import pyogrio
 
 from redistrict import _validate as v
 from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
-from redistrict._load_formats import layer_driver, read_text, reason
+from redistrict._load_formats import VIRTUAL_FORMS, InputPath, is_virtual, layer_driver, read_text, reason
 from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
@@ -58,7 +58,8 @@ class Layer:
     """One layer as read, before validation."""
 
     role: str
-    path: Path
+    #: The file: a :class:`pathlib.Path`, or a GDAL virtual path or URL as the text given.
+    path: InputPath
     layer: str
     frame: gpd.GeoDataFrame
     is_osm: bool
@@ -68,6 +69,12 @@ class Layer:
     @property
     def label(self) -> str:
         return f"{self.path}:{self.layer}"
+
+    @property
+    def absolute_label(self) -> str:
+        """``FILE:LAYER`` with the file's absolute path (a GDAL virtual path as given)."""
+        path = self.path.resolve() if isinstance(self.path, Path) else self.path
+        return f"{path}:{self.layer}"
 
     @property
     def source(self) -> str:
@@ -120,24 +127,27 @@ def check_role_geometry(
     return checked
 
 
-def parse_source(spec: str) -> tuple[Path, str | None]:
+def parse_source(spec: str) -> tuple[InputPath, str | None]:
     r"""Split a ``FILE[:LAYER]`` specification.
 
     A colon belongs to the file name when the whole text names an existing file;
     otherwise the first colon that ends the name of an existing file separates
     the layer (which may hold colons itself, e.g. ``city.gpkg:db:2021``). Else a
     colon belongs to the file name when it follows a Windows drive letter (``C:\data\x.shp``) or when what
-    follows it contains a path separator (URLs).
+    follows it contains a path separator (URLs). A GDAL virtual path (``/vsizip//data/x.zip/roads.shp``)
+    or URL (``zip:///data/x.zip:roads``) is kept as text, as given: :class:`pathlib.Path` would
+    collapse its ``//``.
 
     Parameters
     ----------
     spec : str
-        ``"roads.shp"``, ``"city.gpkg:roads"``, ``"C:\data\city.gpkg:roads"`` ...
+        ``"roads.shp"``, ``"city.gpkg:roads"``, ``"C:\data\city.gpkg:roads"``,
+        ``"/vsizip//data/x.zip/roads.shp"`` ...
 
     Returns
     -------
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or str
+        The file: a :class:`pathlib.Path`, or the text of a GDAL virtual path or URL.
     layer : str or None
         The layer, or None when not given.
 
@@ -150,17 +160,19 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
     text = spec.strip()
     if not text:
         raise InputError("an input file was given as an empty string: give FILE or FILE:LAYER")
-    if Path(text).exists():
-        return Path(text), None
-    # The first colon after which an existing file ends: layer names may hold colons too.
-    for k, char in enumerate(text):
-        if char == ":" and k > 1 and Path(text[:k]).is_file():
-            return Path(text[:k]), (text[k + 1 :] or None)
+    virtual = is_virtual(text)
+    if not virtual:
+        if Path(text).exists():
+            return Path(text), None
+        # The first colon after which an existing file ends: layer names may hold colons too.
+        for k, char in enumerate(text):
+            if char == ":" and k > 1 and Path(text[:k]).is_file():
+                return Path(text[:k]), (text[k + 1 :] or None)
     head, sep, tail = text.rpartition(":")
     drive = len(head) == 1 and head.isalpha()
     if not sep or not head or drive or "/" in tail or "\\" in tail:
-        return Path(text), None
-    return Path(head), (tail or None)
+        head, tail = text, ""
+    return (head if virtual else Path(head)), (tail or None)
 
 
 def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()) -> Layer | None:
@@ -198,7 +210,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     except InputError as exc:
         report.add(problems=[f"{option}: {p}" for p in exc.problems])
         return None
-    if not path.exists() and not str(path).startswith("/vsi"):
+    if isinstance(path, Path) and not path.exists():
         report.add(
             problems=[
                 f"{role}: file not found: {path} (given with {option}); check the path "
@@ -206,14 +218,15 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
             ]
         )
         return None
-    is_osm = path.name.lower().endswith(_OSM_SUFFIXES)
+    is_osm = Path(path).name.lower().endswith(_OSM_SUFFIXES)
     try:
         listing = pyogrio.list_layers(path)
     except Exception as exc:
+        forms = f"; {VIRTUAL_FORMS}" if isinstance(path, str) else ""
         report.add(
             problems=[
                 f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
-                f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...)"
+                f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...){forms}"
             ]
         )
         return None
@@ -241,8 +254,10 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     if isinstance(frame, gpd.GeoDataFrame):
         frame = csv_geometry_crs(path, chosen, frame, f"{role} ({path}:{chosen})", report)
     hint = text.hint
-    if path.suffix.lower() == ".shp" and not any(
-        path.with_suffix(suffix).exists() for suffix in (".dbf", ".DBF")
+    if (
+        isinstance(path, Path)
+        and path.suffix.lower() == ".shp"
+        and not any(path.with_suffix(suffix).exists() for suffix in (".dbf", ".DBF"))
     ):
         missing = f"{path.name} has no .dbf file beside it (the Shapefile's attribute table): copy it there"
         hint = f"{hint}; {missing}" if hint else missing
@@ -267,7 +282,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
 
 def _choose_layer(
     role: str,
-    path: Path,
+    path: InputPath,
     layer: str | None,
     listing: np.ndarray,
     is_osm: bool,

@@ -175,6 +175,60 @@ def test_parse_source_keeps_existing_file_with_colon(tmp_path: Path) -> None:
     assert parse_source(f"{city}:db:2021") == (city, "db:2021")
 
 
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("/vsizip//data/x.zip/roads.shp", ("/vsizip//data/x.zip/roads.shp", None)),
+        ("/vsizip//data/x.zip/city.gpkg:roads", ("/vsizip//data/x.zip/city.gpkg", "roads")),
+        ("zip:///data/x.zip:roads", ("zip:///data/x.zip", "roads")),
+        ("zip:///data/x.zip", ("zip:///data/x.zip", None)),
+        ("/vsicurl/https://host:8080/x.gpkg", ("/vsicurl/https://host:8080/x.gpkg", None)),
+    ],
+)
+def test_parse_source_keeps_virtual_paths_as_given(spec: str, expected: tuple[str, str | None]) -> None:
+    # pathlib.Path would make /vsizip//data a relative /vsizip/data, zip:///data zip:/data
+    assert parse_source(spec) == expected
+
+
+def _zipped_shapefiles(tmp_path: Path) -> Path:
+    """Roads and blocks as Shapefiles in ``city.zip`` (blocks in a folder ``sub``)."""
+    import zipfile
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(_roads(), folder / "roads.shp")
+    pyogrio.write_dataframe(_blocks(), folder / "blocks.shp")
+    archive = tmp_path / "city.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in sorted(folder.iterdir()):
+            out.write(file, file.name if file.stem == "roads" else f"sub/{file.name}")
+    return archive
+
+
+def test_zipped_shapefiles_are_read_by_virtual_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _zipped_shapefiles(tmp_path)
+    roads, blocks = f"/vsizip/{archive}/roads.shp", f"/vsizip/{archive}/sub/blocks.shp"
+    assert roads.startswith("/vsizip//")  # an absolute path after /vsizip/
+    inputs = load_inputs(roads, blocks, "hh")
+    assert len(inputs.roads) == 6 and len(inputs.blocks) == 4
+    assert inputs.sources == {"roads": f"{roads}:roads", "blocks": f"{blocks}:blocks"}
+    inputs = load_inputs(f"zip://{archive}:roads", f"zip://{archive}!sub/blocks.shp", "hh")
+    assert inputs.sources == {
+        "roads": f"zip://{archive}:roads",
+        "blocks": f"zip://{archive}!sub/blocks.shp:blocks",
+    }
+    monkeypatch.chdir(tmp_path)
+    inputs = load_inputs("city.zip:roads", "/vsizip/city.zip/sub/blocks.shp", "hh")
+    assert len(inputs.roads) == 6 and len(inputs.blocks) == 4
+
+
+def test_an_unreadable_virtual_path_names_the_forms(tmp_path: Path) -> None:
+    archive = _zipped_shapefiles(tmp_path)
+    # One slash after /vsizip/ makes the path relative: GDAL finds no such archive.
+    message = _error(roads=f"/vsizip/{archive}/roads.shp", blocks=f"/vsizip{archive}/x.shp", households="hh")
+    assert "cannot open /vsizip" in message and "/vsizip//absolute/path/ARCHIVE.zip/FILE.shp" in message
+
+
 def test_missing_file_and_layer(tmp_path: Path) -> None:
     roads = _write(_roads(), tmp_path / "roads.gpkg")
     message = _error(
