@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
 from redistrict import _validate as v
+from redistrict._load_choose import choose_layer
 from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
 from redistrict._load_formats import VIRTUAL_FORMS, InputPath, is_virtual, layer_driver, read_text, reason
 from redistrict._validate_columns import format_labels
@@ -44,12 +44,6 @@ ROLE_KINDS: Final[dict[str, frozenset[str]]] = {
     "study_area": frozenset({"polygon"}),
 }
 
-#: Layer of an OSM file (GDAL OSM driver) preferred for each geometry kind.
-_OSM_LAYERS: Final[dict[str, str]] = {
-    "line": "lines",
-    "polygon": "multipolygons",
-    "point": "points",
-}
 _OSM_SUFFIXES: Final[tuple[str, ...]] = (".osm", ".pbf", ".osm.pbf")
 
 
@@ -230,7 +224,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
             ]
         )
         return None
-    chosen = _choose_layer(role, path, layer, listing, is_osm, report)
+    chosen = choose_layer(role, ROLE_KINDS[role], path, layer, listing, is_osm, report)
     if chosen is None:
         return None
     text = read_text(role, path, chosen, columns, report)
@@ -278,50 +272,3 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
         report.add(problems=[f"{read.source} has no features; give the layer holding the {role}"])
         return None
     return read
-
-
-def _choose_layer(
-    role: str,
-    path: InputPath,
-    layer: str | None,
-    listing: np.ndarray,
-    is_osm: bool,
-    report: Report,
-) -> str | None:
-    """Pick the layer to read from ``listing`` (rows of name, geometry type)."""
-    names = [str(row[0]) for row in listing]
-    types = [None if row[1] is None else str(row[1]) for row in listing]
-    described = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in zip(names, types, strict=True))
-    if layer is not None:
-        if layer in names:
-            return layer
-        report.add(
-            problems=[
-                f"{role}: {path} has no layer {layer!r}; its layers are: {described}; "
-                f"write FILE:LAYER with one of them"
-            ]
-        )
-        return None
-    if len(names) == 1:
-        return names[0]
-    kinds = ROLE_KINDS[role]
-    exact = [n for n, t in zip(names, types, strict=True) if v.geometry_kind(t) in kinds]
-    unknown = [n for n, t in zip(names, types, strict=True) if t is not None and v.geometry_kind(t) is None]
-    if is_osm:
-        preferred = [
-            _OSM_LAYERS[k] for k in ("polygon", "line", "point") if k in kinds and _OSM_LAYERS[k] in names
-        ]
-        exact = preferred[:1] or exact
-    candidates = exact if exact else unknown
-    if len(candidates) == 1:
-        report.add(notes=[f"{role}: read layer {candidates[0]!r} of {path} ({len(names)} layers)"])
-        return candidates[0]
-    example = candidates[0] if candidates else (names[0] if names else "LAYER")
-    report.add(
-        problems=[
-            f"{role}: {path} has {len(names)} layers and {len(candidates) or 'none'} of them "
-            f"hold {v.kind_words(ROLE_KINDS[role])}: {described}; choose one with FILE:LAYER, "
-            f"e.g. {path}:{example}"
-        ]
-    )
-    return None

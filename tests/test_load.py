@@ -251,6 +251,25 @@ def test_layer_is_picked_by_geometry_kind(tmp_path: Path) -> None:
     assert "3 layers" in message and "more_roads" in message and "FILE:LAYER" in message
 
 
+def test_layers_of_generic_type_are_chosen_by_their_features(tmp_path: Path) -> None:
+    # A GeoPackage whose blocks and roads are declared GEOMETRY ("Unknown") beside a declared
+    # one-feature polygon layer, written first.
+    city = tmp_path / "city.gpkg"
+    pyogrio.write_dataframe(_blocks().iloc[:1], city, layer="neighbourhood", geometry_type="Polygon")
+    pyogrio.write_dataframe(_blocks(), city, layer="blocks", geometry_type="Unknown")
+    pyogrio.write_dataframe(_roads(), city, layer="roads", geometry_type="Unknown")
+    assert [str(t) for t in pyogrio.list_layers(city)[:, 1]] == ["Polygon", "Unknown", "Unknown"]
+    inputs = load_inputs(str(city), f"{city}:blocks", "hh")
+    assert len(inputs.roads) == 6
+    layers = "neighbourhood (Polygon), blocks (Unknown: polygons), roads (Unknown: lines)"
+    assert f"roads: read layer 'roads' of {city} (3 layers: {layers})" in inputs.notes
+    # Both polygon layers could be the blocks: not the declared one silently, and the
+    # suggestion is the layer named like blocks.
+    message = _error(roads=f"{city}:roads", blocks=str(city), households="hh")
+    assert f"{city} has 3 layers and 2 of them hold points or polygons: {layers}" in message
+    assert f"e.g. {city}:blocks" in message
+
+
 # --------------------------------------------------------------------------- columns and values
 
 
