@@ -1,9 +1,10 @@
-"""CSV tables of points: coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...).
+"""Tables of points: coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...).
 
-A CSV file of points usually has coordinate columns rather than a geometry: they
-are read as points, in the CRS of a ``.prj`` file beside the table (as GDAL does),
-else in WGS 84 when every value is in degrees; otherwise the message gives the
-``ogr2ogr`` recipe that states their CRS.
+A CSV file or spreadsheet (XLSX, ODS, XLS) of points usually has coordinate columns
+rather than a geometry: they are read as points, in the CRS of a ``.prj`` file beside
+a CSV file (as GDAL does), else in WGS 84 when every value is in degrees; otherwise
+the message gives the ``ogr2ogr`` recipe that states their CRS (for a spreadsheet,
+after saving the sheet as CSV).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from redistrict._load_formats import InputPath, layer_driver, reason, sibling
 if TYPE_CHECKING:
     from redistrict._load_read import Report
 
-__all__ = ["COORDINATE_NAMES", "coordinate_advice", "csv_geometry_crs", "csv_points"]
+__all__ = ["COORDINATE_NAMES", "TABLE_DRIVERS", "coordinate_advice", "csv_geometry_crs", "csv_points"]
+
+#: GDAL drivers of tables whose coordinate columns are read as points: CSV and spreadsheets.
+TABLE_DRIVERS: Final[frozenset[str]] = frozenset({"CSV", "XLSX", "ODS", "XLS"})
 
 #: Pairs of column names (lower case) read as point coordinates from a CSV file.
 COORDINATE_NAMES: Final[tuple[tuple[str, str], ...]] = (
@@ -53,7 +57,7 @@ def coordinate_advice() -> str:
     """
     pairs = ", ".join(f"{x}/{y}" for x, y in COORDINATE_NAMES)
     return (
-        f"for a CSV table of points, name its coordinate columns lon and lat (or x and y, "
+        f"for a table of points (CSV or spreadsheet), name its coordinate columns lon and lat (or x and y, "
         f"经度 and 纬度 ...; recognised pairs, in any case: {pairs})"
     )
 
@@ -87,10 +91,21 @@ def _csv_crs(path: InputPath, source: str, report: Report) -> tuple[bool, pyproj
         return False, None
 
 
+def _conversion(role: str, path: InputPath, layer: str, driver: str, x: str, y: str, crs: str) -> str:
+    """Say how to convert a table of points in the CRS ``crs`` (``EPSG:<code>``) with ``ogr2ogr``."""
+    options = f"-oo X_POSSIBLE_NAMES={x} -oo Y_POSSIBLE_NAMES={y} -a_srs {crs}"
+    if driver == "CSV":
+        return f"convert the file: `ogr2ogr {options} {role}.gpkg {path}`"
+    return (
+        f"save the sheet {layer!r} of {path} as CSV ({role}.csv) and convert that: "
+        f"`ogr2ogr {options} {role}.gpkg {role}.csv`"
+    )
+
+
 def csv_points(
     role: str, path: InputPath, layer: str, frame: pd.DataFrame, report: Report
 ) -> pd.DataFrame | None:
-    """Read a CSV layer without geometry as points from its coordinate columns.
+    """Read a CSV or spreadsheet layer without geometry as points from its coordinate columns.
 
     Parameters
     ----------
@@ -116,7 +131,8 @@ def csv_points(
     lowered = {str(c).strip().lower(): str(c) for c in frame.columns}
     pairs = ((lowered[x], lowered[y]) for x, y in COORDINATE_NAMES if x in lowered and y in lowered)
     pair = next(pairs, None)
-    if pair is None or layer_driver(path, layer) != "CSV":
+    driver = layer_driver(path, layer)
+    if pair is None or driver not in TABLE_DRIVERS:
         return frame
     source = f"{role} ({path}:{layer})"
     x, y = pair
@@ -135,7 +151,7 @@ def csv_points(
             ]
         )
         return None
-    readable, crs = _csv_crs(path, source, report)
+    readable, crs = _csv_crs(path, source, report) if driver == "CSV" else (True, None)
     if not readable:
         return None
     located = xs.notna() & ys.notna()
@@ -145,9 +161,6 @@ def csv_points(
     # As GDAL reads coordinate columns: as numbers.
     frame = frame.assign(**{x: xs, y: ys})
     located_frame: pd.DataFrame
-    recipe = (
-        f"ogr2ogr -oo X_POSSIBLE_NAMES={x} -oo Y_POSSIBLE_NAMES={y} -a_srs EPSG:<code> {role}.gpkg {path}"
-    )
     if crs is not None:
         report.add(notes=[f"{source}: read points from the columns {x!r} and {y!r} (CRS {crs.name})"])
         located_frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
@@ -157,8 +170,8 @@ def csv_points(
             notes=[
                 f"{source}: read points from the columns {x!r} (longitude) and {y!r} (latitude) "
                 f"in WGS 84 (EPSG:4326), since the file has no CRS and every value is in degrees; "
-                f"if they are in another CRS, convert the file: "
-                f"`{recipe.replace('EPSG:<code>', 'EPSG:<its code>')}`"
+                f"if they are in another CRS, "
+                f"{_conversion(role, path, layer, driver, x, y, 'EPSG:<its code>')}"
             ]
         )
         located_frame = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
@@ -166,8 +179,8 @@ def csv_points(
     report.add(
         problems=[
             f"{source}: the columns {x!r} and {y!r} look like point coordinates, but they are not "
-            f"longitude/latitude degrees and the file does not say their CRS: convert the file "
-            f"with the CRS they are in, e.g. `{recipe}`"
+            f"longitude/latitude degrees and the file does not say their CRS: give the CRS they "
+            f"are in: {_conversion(role, path, layer, driver, x, y, 'EPSG:<code>')}"
         ]
     )
     return None

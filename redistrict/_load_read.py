@@ -18,7 +18,7 @@ import pyogrio
 
 from redistrict import _validate as v
 from redistrict._load_choose import choose_layer
-from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
+from redistrict._load_csv import TABLE_DRIVERS, coordinate_advice, csv_geometry_crs, csv_points
 from redistrict._load_formats import VIRTUAL_FORMS, InputPath, is_virtual, layer_driver, read_text, reason
 from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
@@ -177,9 +177,9 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     without ``.cpg`` file whose text looks mis-decoded are decoded as UTF-8 or
     GB18030 (see :func:`redistrict._load_formats.read_text`); ``columns`` are the
     attribute columns the options ask for (``--households`` ...), which a Shapefile's
-    new column names must hold. A CSV file without geometry but with coordinate
-    columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...) is read as points when
-    the role accepts them.
+    new column names must hold. A CSV file or spreadsheet without geometry but with
+    coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...) is read as
+    points when the role accepts them.
 
     Parameters
     ----------
@@ -258,7 +258,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     read = Layer(role, path, chosen, frame, is_osm, hint)
     if not isinstance(frame, gpd.GeoDataFrame):
         advice = ""
-        if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) == "CSV":
+        if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) in TABLE_DRIVERS:
             advice = f"; {coordinate_advice()}; its columns are: {', '.join(str(c) for c in frame.columns)}"
         report.add(
             problems=[
