@@ -44,6 +44,7 @@ __all__ = [
     "dbf_file",
     "is_virtual",
     "layer_driver",
+    "missing_driver",
     "read_text",
     "reason",
     "sibling",
@@ -62,6 +63,28 @@ VIRTUAL_FORMS: Final[str] = (
 #: A URL-style path (``zip://``, ``https://``, ``s3://`` ...): a scheme of two or more characters
 #: (``C://`` is a Windows drive).
 _URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+#: Formats some GDAL builds cannot read, by file suffix: (GDAL driver, format named in messages).
+_OPTIONAL_DRIVERS: Final[dict[str, tuple[str, str]]] = {
+    ".parquet": ("Parquet", "(Geo)Parquet"),
+    ".geoparquet": ("Parquet", "(Geo)Parquet"),
+    ".arrow": ("Arrow", "Arrow IPC (Feather)"),
+    ".arrows": ("Arrow", "Arrow IPC (Feather)"),
+    ".feather": ("Arrow", "Arrow IPC (Feather)"),
+    ".ipc": ("Arrow", "Arrow IPC (Feather)"),
+    ".xls": ("XLS", "Excel 97-2003 (.xls)"),
+    ".dwg": ("CAD", "AutoCAD DWG"),
+    ".mdb": ("PGeo", "Personal Geodatabase (.mdb)"),
+    ".accdb": ("PGeo", "Personal Geodatabase (.accdb)"),
+    ".sqlite": ("SQLite", "SQLite/SpatiaLite"),
+    ".gdb": ("OpenFileGDB", "Esri File Geodatabase"),
+    ".kmz": ("LIBKML", "KMZ"),
+    ".xlsx": ("XLSX", "Excel (.xlsx)"),
+    ".ods": ("ODS", "OpenDocument spreadsheet"),
+    ".fgb": ("FlatGeobuf", "FlatGeobuf"),
+    ".pbf": ("OSM", "OpenStreetMap PBF"),
+    ".osm": ("OSM", "OpenStreetMap XML"),
+}
 
 #: Encodings tried, in order, for text that does not read as what the file says:
 #: (name shown to the user, Python codec).
@@ -618,6 +641,35 @@ def layer_driver(path: InputPath, layer: str) -> str | None:
     except Exception:
         return None
     return str(driver) if driver else None
+
+
+def missing_driver(path: InputPath) -> str | None:
+    """Say which format a file that GDAL could not open is in when this GDAL build lacks its driver.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The file.
+
+    Returns
+    -------
+    str or None
+        ``"(Geo)Parquet files (it has no Parquet driver)"`` ..., or None when the file's
+        suffix names no format known to be left out of some GDAL builds, or when its
+        driver is there.
+
+    """
+    known = _OPTIONAL_DRIVERS.get(Path(path).suffix.lower())
+    if known is None:
+        return None
+    driver, name = known
+    try:
+        available = pyogrio.list_drivers()
+    except Exception:
+        return None
+    if driver in available:
+        return None
+    return f"{name} files (it has no {driver} driver)"
 
 
 def reason(exc: Exception) -> str:

@@ -19,7 +19,15 @@ import pyogrio
 from redistrict import _validate as v
 from redistrict._load_choose import choose_layer
 from redistrict._load_csv import TABLE_DRIVERS, coordinate_advice, csv_geometry_crs, csv_points
-from redistrict._load_formats import VIRTUAL_FORMS, InputPath, is_virtual, layer_driver, read_text, reason
+from redistrict._load_formats import (
+    VIRTUAL_FORMS,
+    InputPath,
+    is_virtual,
+    layer_driver,
+    missing_driver,
+    read_text,
+    reason,
+)
 from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
@@ -216,13 +224,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     try:
         listing = pyogrio.list_layers(path)
     except Exception as exc:
-        forms = f"; {VIRTUAL_FORMS}" if isinstance(path, str) else ""
-        report.add(
-            problems=[
-                f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
-                f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...){forms}"
-            ]
-        )
+        report.add(problems=[_unopened(role, option, path, exc)])
         return None
     chosen = choose_layer(role, ROLE_KINDS[role], path, layer, listing, is_osm, report)
     if chosen is None:
@@ -272,3 +274,21 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
         report.add(problems=[f"{read.source} has no features; give the layer holding the {role}"])
         return None
     return read
+
+
+def _unopened(role: str, option: str, path: InputPath, exc: Exception) -> str:
+    """Say why a file could not be opened, and how to give one that can be."""
+    missing = missing_driver(path)
+    if missing is not None:
+        converted = Path(path).with_suffix(".gpkg").name
+        return (
+            f"{role}: cannot open {path} (given with {option}): this GDAL build (GDAL "
+            f"{pyogrio.__gdal_version_string__}) cannot read {missing}; GDAL says: {reason(exc)}; "
+            f"convert the file to GeoPackage where it can be read, e.g. `ogr2ogr {converted} "
+            f"{Path(path).name}` or in QGIS (Export > Save Features As), and give {converted}"
+        )
+    forms = f"; {VIRTUAL_FORMS}" if isinstance(path, str) else ""
+    return (
+        f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
+        f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...){forms}"
+    )

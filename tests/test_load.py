@@ -238,6 +238,24 @@ def test_missing_file_and_layer(tmp_path: Path) -> None:
     assert "no layer 'x'" in message and "roads (LineString)" in message
 
 
+def test_a_format_this_gdal_lacks_is_named_with_a_conversion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roads = _write(_roads(), tmp_path / "roads.gpkg")
+    blocks = tmp_path / "blocks.parquet"
+    blocks.write_bytes(b"PAR1 not really parquet PAR1")
+    # As in a GDAL build without the Parquet driver (whatever the build at hand has).
+    drivers = {k: w for k, w in pyogrio.list_drivers().items() if k != "Parquet"}
+    monkeypatch.setattr(pyogrio, "list_drivers", lambda: drivers)
+    message = _error(roads=roads, blocks=str(blocks), households="hh")
+    assert f"blocks: cannot open {blocks} (given with --blocks): this GDAL build (GDAL " in message
+    assert "cannot read (Geo)Parquet files (it has no Parquet driver); GDAL says: " in message
+    assert (
+        "convert the file to GeoPackage where it can be read, e.g. `ogr2ogr blocks.gpkg blocks.parquet`"
+        in message
+    )
+
+
 def test_layer_is_picked_by_geometry_kind(tmp_path: Path) -> None:
     both = tmp_path / "both.gpkg"
     _write(_blocks(), both, "blocks")
