@@ -570,6 +570,19 @@ def test_where_problems(tmp_path: Path) -> None:
     assert "True or False" in message
 
 
+def test_the_clipping_note_counts_road_lines_and_the_segments_cut(tmp_path: Path) -> None:
+    # A U-shaped road leaving the study area (the bottom row of blocks) by more than the
+    # 50 m margin and coming back is cut into two segments; the top street lies beyond it.
+    u_road = LineString([(X0 + 50, Y0 + 50), (X0 + 50, Y0 + 300), (X0 + 150, Y0 + 300), (X0 + 150, Y0 + 50)])
+    roads = pd.concat([_roads(), _roads().iloc[:1].set_geometry([u_road])], ignore_index=True)
+    inputs = load_inputs(*_files(tmp_path, _blocks(), roads), "hh", where="zone == 'a'")
+    assert len(inputs.roads) == 7
+    assert (
+        f"roads ({tmp_path / 'roads.gpkg'}:roads): kept 6 of the 7 road lines read (those within 50 m of "
+        "the study area), cut at that margin into 7 segments"
+    ) in inputs.notes
+
+
 def test_where_keeps_index_and_clips_roads(tmp_path: Path) -> None:
     roads, blocks = _files(tmp_path, _blocks(), _roads())
     inputs = load_inputs(roads, blocks, "hh", where="zone == 'b'")
