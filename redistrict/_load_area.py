@@ -115,16 +115,18 @@ def clip_roads(
         {"road_class": near.road_class.to_numpy(), "major": near.major.to_numpy()},
         geometry=gpd.GeoSeries(cut, crs=roads.crs).rename("geometry"),
         crs=roads.crs,
-    ).explode(index_parts=False, ignore_index=True)
+    ).explode(index_parts=False)  # the index: the position in `near` of the line cut
     lines = clipped[(clipped.geom_type == "LineString") & (clipped.length > 0)]
-    lines = lines.reset_index(drop=True)
+    kept = lines.index.nunique()
+    # A line leaving and re-entering the margin is cut into several segments.
+    pieces = f", cut at that margin into {len(lines)} segments" if len(lines) != kept else ""
     report.add(
         notes=[
-            f"{source}: kept {len(lines)} road segments within {ROAD_MARGIN_M:g} m of the "
-            f"study area ({len(roads)} read)"
+            f"{source}: kept {kept} of the {len(roads)} road lines read (those within "
+            f"{ROAD_MARGIN_M:g} m of the study area){pieces}"
         ]
     )
-    return lines
+    return lines.reset_index(drop=True)
 
 
 #: A study area derived from polygon blocks is refused when the blocks form at least

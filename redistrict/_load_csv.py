@@ -1,9 +1,10 @@
-"""CSV tables of points: coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...).
+"""Tables of points: coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...).
 
-A CSV file of points usually has coordinate columns rather than a geometry: they
-are read as points, in the CRS of a ``.prj`` file beside the table (as GDAL does),
-else in WGS 84 when every value is in degrees; otherwise the message gives the
-``ogr2ogr`` recipe that states their CRS.
+A CSV file or spreadsheet (XLSX, ODS, XLS) of points usually has coordinate columns
+rather than a geometry: they are read as points, in the CRS of a ``.prj`` file beside
+a CSV file (as GDAL does), else in WGS 84 when every value is in degrees; otherwise
+the message gives the ``ogr2ogr`` recipe that states their CRS (for a spreadsheet,
+after saving the sheet as CSV).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import pyproj
 import shapely
 
 from redistrict import _validate as v
-from redistrict._load_formats import layer_driver, reason, sibling
+from redistrict._load_formats import InputPath, layer_driver, reason, sibling
 
 if TYPE_CHECKING:
     from redistrict._load_read import Report
 
-__all__ = ["COORDINATE_NAMES", "coordinate_advice", "csv_geometry_crs", "csv_points"]
+__all__ = ["COORDINATE_NAMES", "TABLE_DRIVERS", "coordinate_advice", "csv_geometry_crs", "csv_points"]
+
+#: GDAL drivers of tables whose coordinate columns are read as points: CSV and spreadsheets.
+TABLE_DRIVERS: Final[frozenset[str]] = frozenset({"CSV", "XLSX", "ODS", "XLS"})
 
 #: Pairs of column names (lower case) read as point coordinates from a CSV file.
 COORDINATE_NAMES: Final[tuple[tuple[str, str], ...]] = (
@@ -53,7 +57,7 @@ def coordinate_advice() -> str:
     """
     pairs = ", ".join(f"{x}/{y}" for x, y in COORDINATE_NAMES)
     return (
-        f"for a CSV table of points, name its coordinate columns lon and lat (or x and y, "
+        f"for a table of points (CSV or spreadsheet), name its coordinate columns lon and lat (or x and y, "
         f"经度 and 纬度 ...; recognised pairs, in any case: {pairs})"
     )
 
@@ -66,12 +70,13 @@ def _numbers(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, bad.astype(bool)
 
 
-def _csv_crs(path: Path, source: str, report: Report) -> tuple[bool, pyproj.CRS | None]:
+def _csv_crs(path: InputPath, source: str, report: Report) -> tuple[bool, pyproj.CRS | None]:
     """Read the CRS of a CSV file from a ``.prj`` file beside it, as GDAL does.
 
-    Returns whether it could be read and the CRS (None without ``.prj`` file).
+    Returns whether it could be read and the CRS (None without ``.prj`` file, and for
+    a GDAL virtual path, whose neighbours are not looked at).
     """
-    prj = sibling(path, ".prj")
+    prj = sibling(path, ".prj") if isinstance(path, Path) else None
     if prj is None:
         return True, None
     try:
@@ -86,15 +91,28 @@ def _csv_crs(path: Path, source: str, report: Report) -> tuple[bool, pyproj.CRS 
         return False, None
 
 
-def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: Report) -> pd.DataFrame | None:
-    """Read a CSV layer without geometry as points from its coordinate columns.
+def _conversion(role: str, path: InputPath, layer: str, driver: str, x: str, y: str, crs: str) -> str:
+    """Say how to convert a table of points in the CRS ``crs`` (``EPSG:<code>``) with ``ogr2ogr``."""
+    options = f"-oo X_POSSIBLE_NAMES={x} -oo Y_POSSIBLE_NAMES={y} -a_srs {crs}"
+    if driver == "CSV":
+        return f"convert the file: `ogr2ogr {options} {role}.gpkg {path}`"
+    return (
+        f"save the sheet {layer!r} of {path} as CSV ({role}.csv) and convert that: "
+        f"`ogr2ogr {options} {role}.gpkg {role}.csv`"
+    )
+
+
+def csv_points(
+    role: str, path: InputPath, layer: str, frame: pd.DataFrame, report: Report
+) -> pd.DataFrame | None:
+    """Read a CSV or spreadsheet layer without geometry as points from its coordinate columns.
 
     Parameters
     ----------
     role : str
         Role of the layer, for messages.
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or str
+        The file (a GDAL virtual path or URL as text).
     layer : str
         The layer.
     frame : pandas.DataFrame
@@ -113,7 +131,8 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
     lowered = {str(c).strip().lower(): str(c) for c in frame.columns}
     pairs = ((lowered[x], lowered[y]) for x, y in COORDINATE_NAMES if x in lowered and y in lowered)
     pair = next(pairs, None)
-    if pair is None or layer_driver(path, layer) != "CSV":
+    driver = layer_driver(path, layer)
+    if pair is None or driver not in TABLE_DRIVERS:
         return frame
     source = f"{role} ({path}:{layer})"
     x, y = pair
@@ -132,7 +151,7 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
             ]
         )
         return None
-    readable, crs = _csv_crs(path, source, report)
+    readable, crs = _csv_crs(path, source, report) if driver == "CSV" else (True, None)
     if not readable:
         return None
     located = xs.notna() & ys.notna()
@@ -142,9 +161,6 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
     # As GDAL reads coordinate columns: as numbers.
     frame = frame.assign(**{x: xs, y: ys})
     located_frame: pd.DataFrame
-    recipe = (
-        f"ogr2ogr -oo X_POSSIBLE_NAMES={x} -oo Y_POSSIBLE_NAMES={y} -a_srs EPSG:<code> {role}.gpkg {path}"
-    )
     if crs is not None:
         report.add(notes=[f"{source}: read points from the columns {x!r} and {y!r} (CRS {crs.name})"])
         located_frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
@@ -154,8 +170,8 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
             notes=[
                 f"{source}: read points from the columns {x!r} (longitude) and {y!r} (latitude) "
                 f"in WGS 84 (EPSG:4326), since the file has no CRS and every value is in degrees; "
-                f"if they are in another CRS, convert the file: "
-                f"`{recipe.replace('EPSG:<code>', 'EPSG:<its code>')}`"
+                f"if they are in another CRS, "
+                f"{_conversion(role, path, layer, driver, x, y, 'EPSG:<its code>')}"
             ]
         )
         located_frame = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
@@ -163,15 +179,15 @@ def csv_points(role: str, path: Path, layer: str, frame: pd.DataFrame, report: R
     report.add(
         problems=[
             f"{source}: the columns {x!r} and {y!r} look like point coordinates, but they are not "
-            f"longitude/latitude degrees and the file does not say their CRS: convert the file "
-            f"with the CRS they are in, e.g. `{recipe}`"
+            f"longitude/latitude degrees and the file does not say their CRS: give the CRS they "
+            f"are in: {_conversion(role, path, layer, driver, x, y, 'EPSG:<code>')}"
         ]
     )
     return None
 
 
 def csv_geometry_crs(
-    path: Path, layer: str, frame: gpd.GeoDataFrame, source: str, report: Report
+    path: InputPath, layer: str, frame: gpd.GeoDataFrame, source: str, report: Report
 ) -> gpd.GeoDataFrame:
     """Give a CSV layer with a geometry column (WKT) but no CRS the CRS its coordinates allow.
 
@@ -188,7 +204,7 @@ def csv_geometry_crs(
             notes=[
                 f"{source}: its geometry was read in WGS 84 (EPSG:4326), since the file has no CRS and "
                 "every coordinate is in degrees; if it is in another CRS, write that CRS as WKT into "
-                f"{path.with_suffix('.prj').name}"
+                f"{Path(path).with_suffix('.prj').name}"
             ]
         )
         return frame.set_crs("EPSG:4326")

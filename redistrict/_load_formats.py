@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -38,13 +38,53 @@ if TYPE_CHECKING:
     from redistrict._load_read import Report
 
 __all__ = [
+    "VIRTUAL_FORMS",
+    "InputPath",
     "TextLayer",
     "dbf_file",
+    "is_virtual",
     "layer_driver",
+    "missing_driver",
     "read_text",
     "reason",
     "sibling",
 ]
+
+#: A layer's file: a local path, or a GDAL virtual path or URL (``/vsizip//data/x.zip/roads.shp``,
+#: ``zip:///data/x.zip``) kept as the text given, since :class:`pathlib.Path` would collapse its ``//``.
+InputPath: TypeAlias = Path | str
+
+#: How a file inside a zip archive is given, for messages.
+VIRTUAL_FORMS: Final[str] = (
+    "for a file inside a zip archive give ARCHIVE.zip:LAYER, /vsizip//absolute/path/ARCHIVE.zip/FILE.shp, "
+    "/vsizip/relative/path/ARCHIVE.zip/FILE.shp or zip:///absolute/path/ARCHIVE.zip:LAYER"
+)
+
+#: A URL-style path (``zip://``, ``https://``, ``s3://`` ...): a scheme of two or more characters
+#: (``C://`` is a Windows drive).
+_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+#: Formats some GDAL builds cannot read, by file suffix: (GDAL driver, format named in messages).
+_OPTIONAL_DRIVERS: Final[dict[str, tuple[str, str]]] = {
+    ".parquet": ("Parquet", "(Geo)Parquet"),
+    ".geoparquet": ("Parquet", "(Geo)Parquet"),
+    ".arrow": ("Arrow", "Arrow IPC (Feather)"),
+    ".arrows": ("Arrow", "Arrow IPC (Feather)"),
+    ".feather": ("Arrow", "Arrow IPC (Feather)"),
+    ".ipc": ("Arrow", "Arrow IPC (Feather)"),
+    ".xls": ("XLS", "Excel 97-2003 (.xls)"),
+    ".dwg": ("CAD", "AutoCAD DWG"),
+    ".mdb": ("PGeo", "Personal Geodatabase (.mdb)"),
+    ".accdb": ("PGeo", "Personal Geodatabase (.accdb)"),
+    ".sqlite": ("SQLite", "SQLite/SpatiaLite"),
+    ".gdb": ("OpenFileGDB", "Esri File Geodatabase"),
+    ".kmz": ("LIBKML", "KMZ"),
+    ".xlsx": ("XLSX", "Excel (.xlsx)"),
+    ".ods": ("ODS", "OpenDocument spreadsheet"),
+    ".fgb": ("FlatGeobuf", "FlatGeobuf"),
+    ".pbf": ("OSM", "OpenStreetMap PBF"),
+    ".osm": ("OSM", "OpenStreetMap XML"),
+}
 
 #: Encodings tried, in order, for text that does not read as what the file says:
 #: (name shown to the user, Python codec).
@@ -77,7 +117,24 @@ class TextLayer:
 # --------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, layer: str, **options: str) -> tuple[pd.DataFrame, list[str]]:
+def is_virtual(text: str) -> bool:
+    """Tell whether a file name is a GDAL virtual path (``/vsizip/...``) or a URL (``zip://...``).
+
+    Parameters
+    ----------
+    text : str
+        The file name as given.
+
+    Returns
+    -------
+    bool
+        True for ``/vsi...`` paths and ``SCHEME://`` URLs, which GDAL opens itself.
+
+    """
+    return text.startswith("/vsi") or _URL.match(text) is not None
+
+
+def _read(path: InputPath, layer: str, **options: str) -> tuple[pd.DataFrame, list[str]]:
     """Read a layer with pyogrio; return it and the warnings given while reading."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -85,22 +142,24 @@ def _read(path: Path, layer: str, **options: str) -> tuple[pd.DataFrame, list[st
     return frame, [str(w.message) for w in caught]
 
 
-def _unreadable(role: str, path: Path, layer: str, exc: Exception) -> str:
+def _unreadable(role: str, path: InputPath, layer: str, exc: Exception) -> str:
     return (
         f"{role}: cannot read layer {layer!r} of {path}: {reason(exc)}; check that the file is "
         f"complete and not corrupt, or export it again (e.g. with ogr2ogr)"
     )
 
 
-def read_text(role: str, path: Path, layer: str, columns: Sequence[str], report: Report) -> TextLayer | None:
+def read_text(
+    role: str, path: InputPath, layer: str, columns: Sequence[str], report: Report
+) -> TextLayer | None:
     """Read a layer and make sure its text is decoded right; report what was done.
 
     Parameters
     ----------
     role : str
         Role of the layer (``"blocks"`` ...), for messages.
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or str
+        The file (a GDAL virtual path or URL as text).
     layer : str
         The layer to read.
     columns : sequence of str
@@ -146,7 +205,7 @@ def _cpg_text(dbf: Path) -> tuple[Path | None, str | None]:
 
 
 def _read_undecodable(
-    role: str, path: Path, layer: str, dbf: Path | None, exc: UnicodeDecodeError, report: Report
+    role: str, path: InputPath, layer: str, dbf: Path | None, exc: UnicodeDecodeError, report: Report
 ) -> TextLayer | None:
     """Read a layer whose text is not what the file says (UTF-8 unless a .cpg says otherwise)."""
     source = f"{role} ({path}:{layer})"
@@ -183,7 +242,7 @@ def _read_undecodable(
             f"although its .cpg file says {said!r}: its text is not valid {said} but reads cleanly "
             f"as GB18030{example}, so the .cpg file is wrong; write GBK into {cpg.name} to fix it"
         )
-    elif path.suffix.lower() in (".csv", ".tsv", ".txt"):
+    elif Path(path).suffix.lower() in (".csv", ".tsv", ".txt"):
         why = (
             f"because it is not UTF-8 text{example}; Excel saves CSV files in GBK on Chinese "
             f"Windows: to be sure it is read right, save it as UTF-8 (in Excel: Save As, "
@@ -197,7 +256,7 @@ def _read_undecodable(
 
 def _check_shapefile_text(
     role: str,
-    path: Path,
+    path: InputPath,
     layer: str,
     dbf: Path,
     frame: pd.DataFrame,
@@ -384,7 +443,7 @@ def _decode_values(
     return tables
 
 
-def _windows_1252(frame: pd.DataFrame, source: str, path: Path, report: Report) -> pd.DataFrame:
+def _windows_1252(frame: pd.DataFrame, source: str, path: InputPath, report: Report) -> pd.DataFrame:
     """Decode again as Windows-1252 the text of a Shapefile read as Latin-1 that holds C1 codes.
 
     Without a ``.cpg`` file GDAL reads a Shapefile as Latin-1, which turns the
@@ -534,13 +593,14 @@ def sibling(path: Path, suffix: str) -> Path | None:
     return None
 
 
-def dbf_file(path: Path, layer: str) -> Path | None:
-    """Return the ``.dbf`` file of a Shapefile layer (None for other formats).
+def dbf_file(path: InputPath, layer: str) -> Path | None:
+    """Return the ``.dbf`` file of a Shapefile layer (None for other formats and virtual paths).
 
     Parameters
     ----------
-    path : pathlib.Path
-        The file (or folder of Shapefiles) given.
+    path : pathlib.Path or str
+        The file (or folder of Shapefiles) given; a GDAL virtual path (text) has no
+        ``.dbf`` file this module can read beside it.
     layer : str
         The layer read.
 
@@ -550,6 +610,8 @@ def dbf_file(path: Path, layer: str) -> Path | None:
         The ``.dbf`` file, or None.
 
     """
+    if isinstance(path, str):
+        return None
     if path.is_dir():
         return sibling(path / f"{layer}.shp", ".dbf")
     if path.suffix.lower() in (".shp", ".dbf"):
@@ -557,12 +619,12 @@ def dbf_file(path: Path, layer: str) -> Path | None:
     return None
 
 
-def layer_driver(path: Path, layer: str) -> str | None:
+def layer_driver(path: InputPath, layer: str) -> str | None:
     """Return the GDAL driver reading a layer (``"CSV"`` ...), or None when unknown.
 
     Parameters
     ----------
-    path : pathlib.Path
+    path : pathlib.Path or str
         The file.
     layer : str
         The layer.
@@ -579,6 +641,35 @@ def layer_driver(path: Path, layer: str) -> str | None:
     except Exception:
         return None
     return str(driver) if driver else None
+
+
+def missing_driver(path: InputPath) -> str | None:
+    """Say which format a file that GDAL could not open is in when this GDAL build lacks its driver.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The file.
+
+    Returns
+    -------
+    str or None
+        ``"(Geo)Parquet files (it has no Parquet driver)"`` ..., or None when the file's
+        suffix names no format known to be left out of some GDAL builds, or when its
+        driver is there.
+
+    """
+    known = _OPTIONAL_DRIVERS.get(Path(path).suffix.lower())
+    if known is None:
+        return None
+    driver, name = known
+    try:
+        available = pyogrio.list_drivers()
+    except Exception:
+        return None
+    if driver in available:
+        return None
+    return f"{name} files (it has no {driver} driver)"
 
 
 def reason(exc: Exception) -> str:

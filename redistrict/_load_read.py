@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
 from redistrict import _validate as v
-from redistrict._load_csv import coordinate_advice, csv_geometry_crs, csv_points
-from redistrict._load_formats import layer_driver, read_text, reason
+from redistrict._load_choose import choose_layer
+from redistrict._load_csv import TABLE_DRIVERS, coordinate_advice, csv_geometry_crs, csv_points
+from redistrict._load_formats import (
+    VIRTUAL_FORMS,
+    InputPath,
+    is_virtual,
+    layer_driver,
+    missing_driver,
+    read_text,
+    reason,
+)
 from redistrict._validate_columns import format_labels
 from redistrict.errors import InputError
 
@@ -44,12 +52,6 @@ ROLE_KINDS: Final[dict[str, frozenset[str]]] = {
     "study_area": frozenset({"polygon"}),
 }
 
-#: Layer of an OSM file (GDAL OSM driver) preferred for each geometry kind.
-_OSM_LAYERS: Final[dict[str, str]] = {
-    "line": "lines",
-    "polygon": "multipolygons",
-    "point": "points",
-}
 _OSM_SUFFIXES: Final[tuple[str, ...]] = (".osm", ".pbf", ".osm.pbf")
 
 
@@ -58,7 +60,8 @@ class Layer:
     """One layer as read, before validation."""
 
     role: str
-    path: Path
+    #: The file: a :class:`pathlib.Path`, or a GDAL virtual path or URL as the text given.
+    path: InputPath
     layer: str
     frame: gpd.GeoDataFrame
     is_osm: bool
@@ -68,6 +71,12 @@ class Layer:
     @property
     def label(self) -> str:
         return f"{self.path}:{self.layer}"
+
+    @property
+    def absolute_label(self) -> str:
+        """``FILE:LAYER`` with the file's absolute path (a GDAL virtual path as given)."""
+        path = self.path.resolve() if isinstance(self.path, Path) else self.path
+        return f"{path}:{self.layer}"
 
     @property
     def source(self) -> str:
@@ -120,24 +129,27 @@ def check_role_geometry(
     return checked
 
 
-def parse_source(spec: str) -> tuple[Path, str | None]:
+def parse_source(spec: str) -> tuple[InputPath, str | None]:
     r"""Split a ``FILE[:LAYER]`` specification.
 
     A colon belongs to the file name when the whole text names an existing file;
     otherwise the first colon that ends the name of an existing file separates
     the layer (which may hold colons itself, e.g. ``city.gpkg:db:2021``). Else a
     colon belongs to the file name when it follows a Windows drive letter (``C:\data\x.shp``) or when what
-    follows it contains a path separator (URLs).
+    follows it contains a path separator (URLs). A GDAL virtual path (``/vsizip//data/x.zip/roads.shp``)
+    or URL (``zip:///data/x.zip:roads``) is kept as text, as given: :class:`pathlib.Path` would
+    collapse its ``//``.
 
     Parameters
     ----------
     spec : str
-        ``"roads.shp"``, ``"city.gpkg:roads"``, ``"C:\data\city.gpkg:roads"`` ...
+        ``"roads.shp"``, ``"city.gpkg:roads"``, ``"C:\data\city.gpkg:roads"``,
+        ``"/vsizip//data/x.zip/roads.shp"`` ...
 
     Returns
     -------
-    path : pathlib.Path
-        The file.
+    path : pathlib.Path or str
+        The file: a :class:`pathlib.Path`, or the text of a GDAL virtual path or URL.
     layer : str or None
         The layer, or None when not given.
 
@@ -150,17 +162,19 @@ def parse_source(spec: str) -> tuple[Path, str | None]:
     text = spec.strip()
     if not text:
         raise InputError("an input file was given as an empty string: give FILE or FILE:LAYER")
-    if Path(text).exists():
-        return Path(text), None
-    # The first colon after which an existing file ends: layer names may hold colons too.
-    for k, char in enumerate(text):
-        if char == ":" and k > 1 and Path(text[:k]).is_file():
-            return Path(text[:k]), (text[k + 1 :] or None)
+    virtual = is_virtual(text)
+    if not virtual:
+        if Path(text).exists():
+            return Path(text), None
+        # The first colon after which an existing file ends: layer names may hold colons too.
+        for k, char in enumerate(text):
+            if char == ":" and k > 1 and Path(text[:k]).is_file():
+                return Path(text[:k]), (text[k + 1 :] or None)
     head, sep, tail = text.rpartition(":")
     drive = len(head) == 1 and head.isalpha()
     if not sep or not head or drive or "/" in tail or "\\" in tail:
-        return Path(text), None
-    return Path(head), (tail or None)
+        head, tail = text, ""
+    return (head if virtual else Path(head)), (tail or None)
 
 
 def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()) -> Layer | None:
@@ -171,9 +185,9 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     without ``.cpg`` file whose text looks mis-decoded are decoded as UTF-8 or
     GB18030 (see :func:`redistrict._load_formats.read_text`); ``columns`` are the
     attribute columns the options ask for (``--households`` ...), which a Shapefile's
-    new column names must hold. A CSV file without geometry but with coordinate
-    columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...) is read as points when
-    the role accepts them.
+    new column names must hold. A CSV file or spreadsheet without geometry but with
+    coordinate columns (``lon``/``lat``, ``x``/``y``, ``经度``/``纬度`` ...) is read as
+    points when the role accepts them.
 
     Parameters
     ----------
@@ -198,7 +212,7 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     except InputError as exc:
         report.add(problems=[f"{option}: {p}" for p in exc.problems])
         return None
-    if not path.exists() and not str(path).startswith("/vsi"):
+    if isinstance(path, Path) and not path.exists():
         report.add(
             problems=[
                 f"{role}: file not found: {path} (given with {option}); check the path "
@@ -206,18 +220,13 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
             ]
         )
         return None
-    is_osm = path.name.lower().endswith(_OSM_SUFFIXES)
+    is_osm = Path(path).name.lower().endswith(_OSM_SUFFIXES)
     try:
         listing = pyogrio.list_layers(path)
     except Exception as exc:
-        report.add(
-            problems=[
-                f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
-                f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...)"
-            ]
-        )
+        report.add(problems=[_unopened(role, option, path, exc)])
         return None
-    chosen = _choose_layer(role, path, layer, listing, is_osm, report)
+    chosen = choose_layer(role, ROLE_KINDS[role], path, layer, listing, is_osm, report)
     if chosen is None:
         return None
     text = read_text(role, path, chosen, columns, report)
@@ -241,15 +250,17 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     if isinstance(frame, gpd.GeoDataFrame):
         frame = csv_geometry_crs(path, chosen, frame, f"{role} ({path}:{chosen})", report)
     hint = text.hint
-    if path.suffix.lower() == ".shp" and not any(
-        path.with_suffix(suffix).exists() for suffix in (".dbf", ".DBF")
+    if (
+        isinstance(path, Path)
+        and path.suffix.lower() == ".shp"
+        and not any(path.with_suffix(suffix).exists() for suffix in (".dbf", ".DBF"))
     ):
         missing = f"{path.name} has no .dbf file beside it (the Shapefile's attribute table): copy it there"
         hint = f"{hint}; {missing}" if hint else missing
     read = Layer(role, path, chosen, frame, is_osm, hint)
     if not isinstance(frame, gpd.GeoDataFrame):
         advice = ""
-        if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) == "CSV":
+        if "point" in ROLE_KINDS[role] and layer_driver(path, chosen) in TABLE_DRIVERS:
             advice = f"; {coordinate_advice()}; its columns are: {', '.join(str(c) for c in frame.columns)}"
         report.add(
             problems=[
@@ -265,48 +276,19 @@ def read_layer(role: str, spec: str, report: Report, columns: Sequence[str] = ()
     return read
 
 
-def _choose_layer(
-    role: str,
-    path: Path,
-    layer: str | None,
-    listing: np.ndarray,
-    is_osm: bool,
-    report: Report,
-) -> str | None:
-    """Pick the layer to read from ``listing`` (rows of name, geometry type)."""
-    names = [str(row[0]) for row in listing]
-    types = [None if row[1] is None else str(row[1]) for row in listing]
-    described = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in zip(names, types, strict=True))
-    if layer is not None:
-        if layer in names:
-            return layer
-        report.add(
-            problems=[
-                f"{role}: {path} has no layer {layer!r}; its layers are: {described}; "
-                f"write FILE:LAYER with one of them"
-            ]
+def _unopened(role: str, option: str, path: InputPath, exc: Exception) -> str:
+    """Say why a file could not be opened, and how to give one that can be."""
+    missing = missing_driver(path)
+    if missing is not None:
+        converted = Path(path).with_suffix(".gpkg").name
+        return (
+            f"{role}: cannot open {path} (given with {option}): this GDAL build (GDAL "
+            f"{pyogrio.__gdal_version_string__}) cannot read {missing}; GDAL says: {reason(exc)}; "
+            f"convert the file to GeoPackage where it can be read, e.g. `ogr2ogr {converted} "
+            f"{Path(path).name}` or in QGIS (Export > Save Features As), and give {converted}"
         )
-        return None
-    if len(names) == 1:
-        return names[0]
-    kinds = ROLE_KINDS[role]
-    exact = [n for n, t in zip(names, types, strict=True) if v.geometry_kind(t) in kinds]
-    unknown = [n for n, t in zip(names, types, strict=True) if t is not None and v.geometry_kind(t) is None]
-    if is_osm:
-        preferred = [
-            _OSM_LAYERS[k] for k in ("polygon", "line", "point") if k in kinds and _OSM_LAYERS[k] in names
-        ]
-        exact = preferred[:1] or exact
-    candidates = exact if exact else unknown
-    if len(candidates) == 1:
-        report.add(notes=[f"{role}: read layer {candidates[0]!r} of {path} ({len(names)} layers)"])
-        return candidates[0]
-    example = candidates[0] if candidates else (names[0] if names else "LAYER")
-    report.add(
-        problems=[
-            f"{role}: {path} has {len(names)} layers and {len(candidates) or 'none'} of them "
-            f"hold {v.kind_words(ROLE_KINDS[role])}: {described}; choose one with FILE:LAYER, "
-            f"e.g. {path}:{example}"
-        ]
+    forms = f"; {VIRTUAL_FORMS}" if isinstance(path, str) else ""
+    return (
+        f"{role}: cannot open {path} (given with {option}): {reason(exc)}; give a vector "
+        f"file GDAL can read (GeoPackage, Shapefile, GeoJSON, OSM ...){forms}"
     )
-    return None

@@ -300,11 +300,7 @@ def load_inputs(
         communities=kept.get("communities"),
         barriers=kept.get("barriers"),
         offices=kept.get("offices"),
-        sources={
-            role: f"{layer.path.resolve()}:{layer.layer}"
-            for role, layer in layers.items()
-            if role != "barriers"
-        },
+        sources={role: layer.absolute_label for role, layer in layers.items() if role != "barriers"},
         options=options,
         notes=report.notes,
         warnings=warnings,

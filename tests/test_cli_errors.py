@@ -841,7 +841,7 @@ def test_a_selection_without_households_is_refused_when_the_blocks_are_read(tmp_
         "select blocks with households in --where",
     )
     # refused with the blocks, before the study area and roads are worked out
-    assert "road segments within" not in message
+    assert "road lines read" not in message
     _fails(
         _plan(tmp_path, blocks=_blocks([0] * 9), out=tmp_path / "all"),
         2,

@@ -249,7 +249,8 @@ def test_csv_without_coordinate_columns_lists_the_names(tmp_path: Path) -> None:
         2,
         f"blocks ({path}:blocks) has no geometry column",
         "export it with its geometry",
-        "for a CSV table of points, name its coordinate columns lon and lat (or x and y, 经度 and 纬度 ...",
+        "for a table of points (CSV or spreadsheet), name its coordinate columns lon and lat "
+        "(or x and y, 经度 and 纬度 ...",
         "lon/lat, lng/lat, long/lat, longitude/latitude, x/y, point_x/point_y, easting/northing, "
         "经度/纬度, 东经/北纬, x坐标/y坐标",
         "its columns are: 户数, 人口, 东, 北",

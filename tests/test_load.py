@@ -175,6 +175,60 @@ def test_parse_source_keeps_existing_file_with_colon(tmp_path: Path) -> None:
     assert parse_source(f"{city}:db:2021") == (city, "db:2021")
 
 
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("/vsizip//data/x.zip/roads.shp", ("/vsizip//data/x.zip/roads.shp", None)),
+        ("/vsizip//data/x.zip/city.gpkg:roads", ("/vsizip//data/x.zip/city.gpkg", "roads")),
+        ("zip:///data/x.zip:roads", ("zip:///data/x.zip", "roads")),
+        ("zip:///data/x.zip", ("zip:///data/x.zip", None)),
+        ("/vsicurl/https://host:8080/x.gpkg", ("/vsicurl/https://host:8080/x.gpkg", None)),
+    ],
+)
+def test_parse_source_keeps_virtual_paths_as_given(spec: str, expected: tuple[str, str | None]) -> None:
+    # pathlib.Path would make /vsizip//data a relative /vsizip/data, zip:///data zip:/data
+    assert parse_source(spec) == expected
+
+
+def _zipped_shapefiles(tmp_path: Path) -> Path:
+    """Roads and blocks as Shapefiles in ``city.zip`` (blocks in a folder ``sub``)."""
+    import zipfile
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(_roads(), folder / "roads.shp")
+    pyogrio.write_dataframe(_blocks(), folder / "blocks.shp")
+    archive = tmp_path / "city.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in sorted(folder.iterdir()):
+            out.write(file, file.name if file.stem == "roads" else f"sub/{file.name}")
+    return archive
+
+
+def test_zipped_shapefiles_are_read_by_virtual_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _zipped_shapefiles(tmp_path)
+    roads, blocks = f"/vsizip/{archive}/roads.shp", f"/vsizip/{archive}/sub/blocks.shp"
+    assert roads.startswith("/vsizip//")  # an absolute path after /vsizip/
+    inputs = load_inputs(roads, blocks, "hh")
+    assert len(inputs.roads) == 6 and len(inputs.blocks) == 4
+    assert inputs.sources == {"roads": f"{roads}:roads", "blocks": f"{blocks}:blocks"}
+    inputs = load_inputs(f"zip://{archive}:roads", f"zip://{archive}!sub/blocks.shp", "hh")
+    assert inputs.sources == {
+        "roads": f"zip://{archive}:roads",
+        "blocks": f"zip://{archive}!sub/blocks.shp:blocks",
+    }
+    monkeypatch.chdir(tmp_path)
+    inputs = load_inputs("city.zip:roads", "/vsizip/city.zip/sub/blocks.shp", "hh")
+    assert len(inputs.roads) == 6 and len(inputs.blocks) == 4
+
+
+def test_an_unreadable_virtual_path_names_the_forms(tmp_path: Path) -> None:
+    archive = _zipped_shapefiles(tmp_path)
+    # One slash after /vsizip/ makes the path relative: GDAL finds no such archive.
+    message = _error(roads=f"/vsizip/{archive}/roads.shp", blocks=f"/vsizip{archive}/x.shp", households="hh")
+    assert "cannot open /vsizip" in message and "/vsizip//absolute/path/ARCHIVE.zip/FILE.shp" in message
+
+
 def test_missing_file_and_layer(tmp_path: Path) -> None:
     roads = _write(_roads(), tmp_path / "roads.gpkg")
     message = _error(
@@ -182,6 +236,24 @@ def test_missing_file_and_layer(tmp_path: Path) -> None:
     )
     assert "file not found" in message and "nope.gpkg" in message
     assert "no layer 'x'" in message and "roads (LineString)" in message
+
+
+def test_a_format_this_gdal_lacks_is_named_with_a_conversion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roads = _write(_roads(), tmp_path / "roads.gpkg")
+    blocks = tmp_path / "blocks.parquet"
+    blocks.write_bytes(b"PAR1 not really parquet PAR1")
+    # As in a GDAL build without the Parquet driver (whatever the build at hand has).
+    drivers = {k: w for k, w in pyogrio.list_drivers().items() if k != "Parquet"}
+    monkeypatch.setattr(pyogrio, "list_drivers", lambda: drivers)
+    message = _error(roads=roads, blocks=str(blocks), households="hh")
+    assert f"blocks: cannot open {blocks} (given with --blocks): this GDAL build (GDAL " in message
+    assert "cannot read (Geo)Parquet files (it has no Parquet driver); GDAL says: " in message
+    assert (
+        "convert the file to GeoPackage where it can be read, e.g. `ogr2ogr blocks.gpkg blocks.parquet`"
+        in message
+    )
 
 
 def test_layer_is_picked_by_geometry_kind(tmp_path: Path) -> None:
@@ -195,6 +267,25 @@ def test_layer_is_picked_by_geometry_kind(tmp_path: Path) -> None:
     _write(_roads(), both, "more_roads")
     message = _error(roads=str(both), blocks=f"{both}:blocks", households="hh")
     assert "3 layers" in message and "more_roads" in message and "FILE:LAYER" in message
+
+
+def test_layers_of_generic_type_are_chosen_by_their_features(tmp_path: Path) -> None:
+    # A GeoPackage whose blocks and roads are declared GEOMETRY ("Unknown") beside a declared
+    # one-feature polygon layer, written first.
+    city = tmp_path / "city.gpkg"
+    pyogrio.write_dataframe(_blocks().iloc[:1], city, layer="neighbourhood", geometry_type="Polygon")
+    pyogrio.write_dataframe(_blocks(), city, layer="blocks", geometry_type="Unknown")
+    pyogrio.write_dataframe(_roads(), city, layer="roads", geometry_type="Unknown")
+    assert [str(t) for t in pyogrio.list_layers(city)[:, 1]] == ["Polygon", "Unknown", "Unknown"]
+    inputs = load_inputs(str(city), f"{city}:blocks", "hh")
+    assert len(inputs.roads) == 6
+    layers = "neighbourhood (Polygon), blocks (Unknown: polygons), roads (Unknown: lines)"
+    assert f"roads: read layer 'roads' of {city} (3 layers: {layers})" in inputs.notes
+    # Both polygon layers could be the blocks: not the declared one silently, and the
+    # suggestion is the layer named like blocks.
+    message = _error(roads=f"{city}:roads", blocks=str(city), households="hh")
+    assert f"{city} has 3 layers and 2 of them hold points or polygons: {layers}" in message
+    assert f"e.g. {city}:blocks" in message
 
 
 # --------------------------------------------------------------------------- columns and values
@@ -530,6 +621,19 @@ def test_where_refuses_a_number_for_a_text_column_of_words(tmp_path: Path) -> No
     message = _error(roads=roads, blocks=blocks, households="hh", where="id == 3024 or id == '3104'")
     assert "compares the text column 'id' both with numbers and with text" in message
     assert "--where \"id == '3024' or id == '3104'\"" in message
+
+
+def test_the_clipping_note_counts_road_lines_and_the_segments_cut(tmp_path: Path) -> None:
+    # A U-shaped road leaving the study area (the bottom row of blocks) by more than the
+    # 50 m margin and coming back is cut into two segments; the top street lies beyond it.
+    u_road = LineString([(X0 + 50, Y0 + 50), (X0 + 50, Y0 + 300), (X0 + 150, Y0 + 300), (X0 + 150, Y0 + 50)])
+    roads = pd.concat([_roads(), _roads().iloc[:1].set_geometry([u_road])], ignore_index=True)
+    inputs = load_inputs(*_files(tmp_path, _blocks(), roads), "hh", where="zone == 'a'")
+    assert len(inputs.roads) == 7
+    assert (
+        f"roads ({tmp_path / 'roads.gpkg'}:roads): kept 6 of the 7 road lines read (those within 50 m of "
+        "the study area), cut at that margin into 7 segments"
+    ) in inputs.notes
 
 
 def test_where_keeps_index_and_clips_roads(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """More bad input through ``redistrict plan``: repeated blocks, --major-classes typos,
-GBK Shapefiles without ``.cpg``, CSV files with coordinate columns and row numbers.
+GBK Shapefiles without ``.cpg``, CSV files and spreadsheets with coordinate columns and row numbers.
 
 Same 3 x 3 grid of 300 m blocks (500 households each) and 8 streets as
 ``tests/test_cli_errors.py``, whose helpers are reused.
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from test_cli_errors import CRS, HOUSEHOLDS, _blocks, _fails, _plan, _roads, _succeeds
@@ -184,6 +185,32 @@ def test_csv_with_metre_coordinates_asks_for_the_crs(tmp_path: Path) -> None:
         f"blocks ({path}:blocks): the columns 'x' and 'y' look like point coordinates, but they "
         f"are not longitude/latitude degrees and the file does not say their CRS",
         f"`ogr2ogr -oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y -a_srs EPSG:<code> blocks.gpkg {path}`",
+    )
+
+
+def test_spreadsheet_with_lon_lat_columns_is_read_as_points(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.xlsx"
+    table = _point_table("EPSG:4326").rename(columns={"x": "lon", "y": "lat"})
+    pyogrio.write_dataframe(table, path, driver="XLSX", layer="sheet1")
+    run = _plan(tmp_path, blocks=str(path))
+    assert _succeeds(run)["households"] == 9 * HOUSEHOLDS
+    assert (
+        f"read points from the columns 'lon' (longitude) and 'lat' (latitude) in WGS 84 (EPSG:4326), since "
+        f"the file has no CRS and every value is in degrees; if they are in another CRS, save the sheet "
+        f"'sheet1' of {path} as CSV (blocks.csv) and convert that: `ogr2ogr" in run.notes()
+    )
+
+
+def test_spreadsheet_with_metre_coordinates_asks_for_the_crs_of_a_csv_copy(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.ods"
+    pyogrio.write_dataframe(_point_table(CRS), path, driver="ODS", layer="sheet1")
+    _fails(
+        _plan(tmp_path, blocks=str(path)),
+        2,
+        f"blocks ({path}:sheet1): the columns 'x' and 'y' look like point coordinates, but they "
+        f"are not longitude/latitude degrees and the file does not say their CRS",
+        f"save the sheet 'sheet1' of {path} as CSV (blocks.csv) and convert that: "
+        "`ogr2ogr -oo X_POSSIBLE_NAMES=x -oo Y_POSSIBLE_NAMES=y -a_srs EPSG:<code> blocks.gpkg blocks.csv`",
     )
 
 
