@@ -19,7 +19,7 @@ import signal
 import sys
 from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -288,7 +288,8 @@ def _area_name(blocks: str, where: str | None) -> str:
     """The title of an area's maps and pages: the blocks file's name, and the selection."""
     from redistrict._load_read import parse_source
 
-    name = parse_source(blocks)[0].stem
+    path = parse_source(blocks)[0]
+    name = path.stem if isinstance(path, Path) else PurePosixPath(path).stem  # zip://... is text
     return f"{name} ({where.strip()})" if where and where.strip() else name
 
 
