@@ -411,6 +411,18 @@ def test_problems_of_several_layers_are_reported_together(tmp_path: Path) -> Non
     )
 
 
+def test_missing_road_class_column_adds_no_note_on_minor_roads(tmp_path: Path) -> None:
+    # The run stops on the column: a note that every road counts as minor (as if no
+    # column had been given) would describe a plan that is never made.
+    message = _fails(
+        _plan(tmp_path, "--road-class", "RNK"),
+        2,
+        "column 'RNK' (given with --road-class) not found; pass one of the existing columns "
+        "with --road-class: highway",
+    )
+    assert "counts as minor" not in message
+
+
 # --------------------------------------------------------------------------- coordinate systems
 
 
