@@ -159,7 +159,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
         )
         raise InputError(
             f"{counted(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
-            f"of units of {band.lo}-{band.hi} holds; leave the number of units to the search, or "
+            f"of units of {band.lo:,}-{band.hi:,} holds; leave the number of units to the search, or "
             "widen the band"
         )
     extra = len(fixed.oversize) + len(fixed.forced)
@@ -173,7 +173,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
         )
         parts = sum(r is not None for r in ranges)
         raise InputError(
-            f"{whole} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}"
+            f"{whole:,} {band.counts} cannot form {units} units of {band.lo:,}-{band.hi:,} {band.counts}"
             + (f" in {parts} separate parts" if parts > 1 else "")
             + f": choose a number of units in {admissible.start}..{admissible.stop - 1}{apart}"
         )
@@ -209,7 +209,7 @@ def relax(
     relaxed = dataclasses.replace(band, lo=0, target=min(band.hi, max(1, total // k)))
     if total < band.lo:
         why = (
-            f"its {total:,} {what} are fewer than the band's lower bound {band.lo}: it forms one "
+            f"its {total:,} {what} are fewer than the band's lower bound {band.lo:,}: it forms one "
             "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
@@ -245,7 +245,7 @@ def relax(
         above = f"{100 * over:.1f} % above the upper bound"
         below = f"{100 * under:.1f} % below the lower bound"
         why = (
-            f"{total:,} {what} cannot be divided into units of {band.lo}-{band.hi} ("
+            f"{total:,} {what} cannot be divided into units of {band.lo:,}-{band.hi:,} ("
             + (
                 f"{counted(k)} would be {above}, {counted(k + 1)} {below}"
                 if high

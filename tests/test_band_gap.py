@@ -44,7 +44,9 @@ def test_a_part_just_above_the_band_forms_one_unit() -> None:
     sol = solve(p, time_limit=5.0, budget="work", seed=0)
     assert sol.labels.nunique() == 1
     note = next(note for note in sol.notes if "cannot be divided" in note)
-    assert "3,400 households cannot be divided into units of 2000-3000 (1 unit would be 13.3 % above" in note
+    assert "3,400 households cannot be divided into units of 2,000-3,000 (1 unit would be 13.3 % above" in (
+        note
+    )
     assert "it forms 1 unit of 3,400 households" in note and "split" not in note
 
 

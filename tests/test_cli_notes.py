@@ -141,7 +141,7 @@ def test_error_after_loading_prints_the_notes_on_the_inputs(tmp_path: Path) -> N
     result = RUNNER.invoke(app, args)
     assert result.exit_code == 2, result.output
     lines = _lines(result)
-    assert lines[0].startswith("error: invalid input: the blocks hold 4500 households"), lines
+    assert lines[0].startswith("error: invalid input: the blocks hold 4,500 households"), lines
     assert any(line.startswith("note: blocks") and "UTM zone" in line for line in lines[1:]), lines
     assert set(_kinds(result)[1:]) == {"note"}, lines
 
@@ -183,7 +183,7 @@ def test_compare_prints_each_scenarios_warnings_and_the_shared_notes_once(tmp_pa
     warned = [line for line in lines if line.startswith("warning:")]
     assert warned, lines
     assert all(line.startswith("warning: scenario tight: ") for line in warned), lines
-    assert any("cannot be divided into units of 4000-4200" in line for line in warned), lines
+    assert any("cannot be divided into units of 4,000-4,200" in line for line in warned), lines
     # The notes on the inputs (CRS, reprojection) are printed once, not once per scenario.
     crs_notes = [line for line in lines if "UTM zone" in line]
     assert crs_notes and all(line.startswith(("note: blocks", "note: roads")) for line in crs_notes)
