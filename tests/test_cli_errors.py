@@ -241,6 +241,18 @@ def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None
     assert left.equals(second.summary())
 
 
+def test_run_json_keeps_the_method_asked_for_and_says_which_ran(tmp_path: Path) -> None:
+    # parameters repeat the run: they hold --method as given ("auto" by default), not the
+    # methods the run used ("exact" on this small grid), which method_used gives.
+    for name in ("auto", "lns"):
+        (tmp_path / name).mkdir()
+    default = _succeeds(_plan(tmp_path / "auto"))
+    assert default["parameters"]["method"] == "auto"
+    assert default["method_used"] == "exact"
+    lns = _succeeds(_plan(tmp_path / "lns", "--method", "lns"))
+    assert (lns["parameters"]["method"], lns["method_used"]) == ("lns", "lns")
+
+
 def test_roads_crossing_without_shared_vertices_are_noded(tmp_path: Path) -> None:
     # The streets of the base case cross without a vertex at the crossings: noding
     # them must still give one atom per block, not one atom for the whole grid.
