@@ -1,13 +1,16 @@
-"""The README runs and says true things: its geometry-free Python example runs as printed, and its command
-summaries list every option of each command."""
+"""The README runs and says true things: its Python examples run as printed, and its command summaries list
+every option of each command."""
 
 from __future__ import annotations
 
 import ast
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -22,6 +25,20 @@ def test_readme_hand_made_graph_example_runs() -> None:
     assert status == "optimal", out.getvalue()
     labels = ast.literal_eval(out.getvalue().split(" ", 2)[2])
     assert sorted(labels.count(u) for u in set(labels)) == [3, 3, 3]
+
+
+def test_readme_demo_example_runs(tmp_path: Path, demo_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    (example,) = [b for b in blocks if "from redistrict.load import load_inputs" in b]
+    assert 'demo = "data/demo.gpkg"' in example
+    # As printed, from the repository's folder, with a shorter time limit and the output in tmp_path.
+    monkeypatch.chdir(demo_gpkg.parents[1])
+    example = example.replace("time_limit=60", "time_limit=3").replace('"out"', repr(str(tmp_path / "out")))
+    exec(compile(example, str(README), "exec"), {})
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert record["households"] == 31700
+    assert len(record["inputs"]) == 5  # roads, blocks, two barrier layers, the study area
+    assert (tmp_path / "out" / "map.html").is_file()
 
 
 #: ``plan``'s options that read the inputs: ``<input options>`` in the usages of ``compare`` and ``city``.
