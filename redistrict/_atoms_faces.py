@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.load import Inputs
 from redistrict.problem import FloatArray, IntArray
@@ -230,7 +231,7 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str], barri
             alive[part] = False
     merged = int(np.sum(~alive[:n]))
     if merged:
-        notes.append(f"{merged} sliver faces merged into their neighbours")
+        notes.append(f"{counted(merged, 'sliver face')} merged into neighbouring faces")
     _LOG.debug("merged %d slivers, kept %d stranded", merged, int(pending[:n].sum()))
     return faces[alive]
 

@@ -26,6 +26,7 @@ from redistrict.problem import Band, IntArray, Problem
 
 __all__ = [
     "Fixed",
+    "choose_units",
     "fixed_units",
     "relax",
     "split_units",
@@ -159,7 +160,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
         )
         raise InputError(
             f"{counted(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
-            f"of units of {band.lo}-{band.hi} holds; leave the number of units to the search, or "
+            f"of units of {band.lo:,}-{band.hi:,} holds; leave the number of units to the search, or "
             "widen the band"
         )
     extra = len(fixed.oversize) + len(fixed.forced)
@@ -173,9 +174,9 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
         )
         parts = sum(r is not None for r in ranges)
         raise InputError(
-            f"{whole} {band.counts} cannot form {units} units of {band.lo}-{band.hi} {band.counts}"
+            f"{whole:,} {band.counts} cannot form {units} units of {band.lo:,}-{band.hi:,} {band.counts}"
             + (f" in {parts} separate parts" if parts > 1 else "")
-            + f": choose a number of units in {admissible.start}..{admissible.stop - 1}{apart}"
+            + f": {choose_units(admissible.start, admissible.stop - 1)}{apart}"
         )
     counts: list[int | None] = [None if r is None else r.start for r in ranges]
     for _ in range(units - admissible.start):
@@ -209,7 +210,7 @@ def relax(
     relaxed = dataclasses.replace(band, lo=0, target=min(band.hi, max(1, total // k)))
     if total < band.lo:
         why = (
-            f"its {total:,} {what} are fewer than the band's lower bound {band.lo}: it forms one "
+            f"its {total:,} {what} are fewer than the band's lower bound {band.lo:,}: it forms one "
             "undersized unit (merge it with a neighbouring area by hand, or lower the band)"
         )
     elif strict:
@@ -238,7 +239,7 @@ def relax(
         other = k + 1 if high else k - 1
         misses = [_miss(total, n, band) for n in (k, other) if n >= 1]
         why = (
-            f"{total:,} {what} cannot be divided into units of {band.lo}-{band.hi} ("
+            f"{total:,} {what} cannot be divided into units of {band.lo:,}-{band.hi:,} ("
             + "; ".join(misses)
             + (
                 f"): it forms 1 unit of {mean:,.0f}"
@@ -285,6 +286,11 @@ def _narrowest(
     while slack // 2 > failed and fits(around(slack // 2), k):
         slack //= 2
     return around(slack), slack
+
+
+def choose_units(first: int, last: int) -> str:
+    """Advice to choose a number of units from ``first`` to ``last`` ("choose 5 units" for one)."""
+    return f"choose {counted(first)}" if first == last else f"choose a number of units in {first}..{last}"
 
 
 def _miss(total: int, units: int, band: Band) -> str:

@@ -42,11 +42,14 @@ def prepare_roads(
     found = True
     if column is not None:
         found = has_column(frame, "--road-class", column, source, report, hint=layer.column_hint)
-        column = column if found else None
     elif "highway" in attribute_columns(frame):
         column = "highway"
-    # A missing --road-class column is reported already: do not also blame --major-classes.
-    classes = v.classify_roads(frame, source, column, major_classes if found else None)
+    if not found:
+        # Reported already: classifying without the column would blame --major-classes too,
+        # or note that every road counts as minor, though the run stops here.
+        check_role_geometry(frame.geometry, source, "roads", report)
+        return None
+    classes = v.classify_roads(frame, source, column, major_classes)
     report.add(classes.problems, classes.notes)
     if layer.is_osm and column == "highway":
         tagged = classes.road_class != ""
@@ -59,7 +62,7 @@ def prepare_roads(
             )
         frame = frame[tagged]
     checked = check_role_geometry(frame.geometry, source, "roads", report)
-    if checked.problems or not found or classes.problems:
+    if checked.problems or classes.problems:
         return None
     keep = checked.geometry.index
     roads = gpd.GeoDataFrame(

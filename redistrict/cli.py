@@ -43,7 +43,32 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+
+def _valueless(option: typer.core.TyperOption | None) -> typer.core.TyperOption | None:
+    """``option`` (a help option) shown without a value type: ``--help``, not ``--help <bool>``."""
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose ``--help`` is shown as the flag it is."""
+
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        """The help option, without the ``<bool>`` typer shows for it."""
+        return _valueless(super().get_help_option(ctx))
+
+
+class _Group(typer.core.TyperGroup):
+    """The ``redistrict`` group, whose ``--help`` is shown as the flag it is."""
+
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        """The help option, without the ``<bool>`` typer shows for it."""
+        return _valueless(super().get_help_option(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="redistrict",
     help="Redraw oversized and undersized communities into road-bounded units of a planned size.",
     no_args_is_help=True,
@@ -82,7 +107,12 @@ CommunityNameOpt = Annotated[
 ]
 BarriersOpt = Annotated[
     list[str] | None,
-    typer.Option("--barriers", help="Barriers no unit may cross (rivers, rail), FILE[:LAYER]; repeatable."),
+    typer.Option(
+        "--barriers",
+        metavar="FILE[:LAYER]",
+        help="Barriers no unit may cross (rivers, rail); one layer per option, repeated for more: "
+        "--barriers river.gpkg --barriers rail.gpkg.",
+    ),
 ]
 OfficesOpt = Annotated[
     str | None, typer.Option("--offices", help="Existing committee offices (points), FILE[:LAYER].")
@@ -169,11 +199,12 @@ TilesOpt = Annotated[
     str | None,
     typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
 ]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", metavar="", help="Log progress details.")]
 StrictOpt = Annotated[
     bool,
     typer.Option(
         "--strict",
+        metavar="",
         help="Exit with code 3 and write nothing when a unit would be outside the band "
         "(default: write the plan and flag those units).",
     ),
@@ -561,7 +592,7 @@ def _plan_and_write(
     _print_notes(result)
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     out_dir: OutOpt = Path("redistrict-demo"),
     band: BandOpt = (2000, 3000),
@@ -590,7 +621,7 @@ def demo(
         )  # fmt: skip
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     ctx: typer.Context,
     roads: RoadsOpt,
@@ -659,7 +690,9 @@ CacheOpt = Annotated[
     Path | None,
     typer.Option("--cache", help="Folder of finished subproblems, reused on a rerun (default: OUT.cache)."),
 ]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the subproblem cache.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", metavar="", help="Neither read nor write the subproblem cache.")
+]
 PartitionOpt = Annotated[
     str | None,
     typer.Option(
@@ -671,7 +704,7 @@ CityTimeOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def city(
     roads: RoadsOpt,
     blocks: BlocksOpt,
@@ -762,7 +795,7 @@ def city(
         _print_notes(plan_)
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     scenarios: ScenarioFilesArg,
     roads: RoadsOpt,

@@ -229,13 +229,7 @@ def load_inputs(
         frames["communities"] = prepare_communities(
             layers["communities"], crs, report, id_column=community_id, name_column=community_name
         )
-    barrier_frames = [prepare_barriers(layers[k], crs, report) for k in barrier_keys if k in layers]
-    if barrier_frames and all(f is not None for f in barrier_frames):
-        frames["barriers"] = gpd.GeoDataFrame(
-            pd.concat(barrier_frames, ignore_index=True), geometry="geometry", crs=crs
-        )
-    if barrier_keys and barrier_keys[0] in layers:
-        layers["barriers"] = layers[barrier_keys[0]]
+    barrier_frames = {k: prepare_barriers(layers[k], crs, report) for k in barrier_keys if k in layers}
     if "offices" in layers:
         frames["offices"] = prepare_offices(
             layers["offices"],
@@ -279,11 +273,12 @@ def load_inputs(
     )
     if problems:
         raise InputError(problems, notes=report.notes)
-    kept = {
+    kept: dict[str, gpd.GeoDataFrame | None] = {
         role: keep_intersecting(frames.get(role), area, layers[role].source, report)
-        for role in ("communities", "barriers", "offices")
+        for role in ("communities", "offices")
         if role in layers
     }
+    kept["barriers"] = _kept_barriers(barrier_frames, layers, area, crs, report)
     options: dict[str, object] = {
         "households": households, "residents": residents, "road_class": road_class,
         "major_classes": None if major_classes is None else list(major_classes),
@@ -300,7 +295,7 @@ def load_inputs(
         communities=kept.get("communities"),
         barriers=kept.get("barriers"),
         offices=kept.get("offices"),
-        sources={role: layer.absolute_label for role, layer in layers.items() if role != "barriers"},
+        sources={role: layer.absolute_label for role, layer in layers.items()},
         options=options,
         notes=report.notes,
         warnings=warnings,
@@ -308,3 +303,41 @@ def load_inputs(
     for note in report.notes:
         logger.info("%s", note)
     return inputs
+
+
+def _kept_barriers(
+    frames: dict[str, gpd.GeoDataFrame | None],
+    layers: dict[str, Layer],
+    area: shapely.Polygon | shapely.MultiPolygon,
+    crs: pyproj.CRS,
+    report: Report,
+) -> gpd.GeoDataFrame | None:
+    """The barrier features of every ``--barriers`` layer that lie in the study area.
+
+    Each layer is clipped on its own, so that a note on dropped features names the
+    layer they came from (with ``--barriers river --barriers rail``, the count of
+    the rail features used to be reported under the river's name).
+
+    Parameters
+    ----------
+    frames : dict of str to geopandas.GeoDataFrame or None
+        The prepared barriers per layer key (``barriers#0`` ...), in the order given.
+    layers : dict of str to Layer
+        The layers read, by key.
+    area : shapely.Polygon or shapely.MultiPolygon
+        The study area.
+    crs : pyproj.CRS
+        The metric CRS of the run.
+    report : Report
+        Collects the notes.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        The kept features of all layers together, or None without barriers.
+    """
+    kept = [keep_intersecting(frame, area, layers[key].source, report) for key, frame in frames.items()]
+    parts = [frame for frame in kept if frame is not None]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redistrict._counts import choose_units
 from redistrict._words import counted
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
@@ -645,16 +646,16 @@ def _free_units(sub: Problem, units: int | None, locked: int) -> int | None:
         band = sub.band
         if len(admissible) == 0:
             why = (
-                f"the atoms left free hold {int(sub.households.sum())} {band.counts} in parts that no "
-                f"whole number of units of {band.lo}-{band.hi} holds"
+                f"the atoms left free hold {int(sub.households.sum()):,} {band.counts} in parts that no "
+                f"whole number of units of {band.lo:,}-{band.hi:,} holds"
             )
             fix = "leave the number of units to the search"
         else:
             why = (
                 f"{counted(locked)} {'is' if locked == 1 else 'are'} locked, and the atoms left free form "
-                f"{admissible.start}..{admissible.stop - 1} units of {band.lo}-{band.hi} {band.counts}"
+                f"{admissible.start}..{admissible.stop - 1} units of {band.lo:,}-{band.hi:,} {band.counts}"
             )
-            fix = f"choose a number of units in {admissible.start + locked}..{admissible.stop - 1 + locked}"
+            fix = choose_units(admissible.start + locked, admissible.stop - 1 + locked)
         raise InputError(f"{counted(units)} cannot be planned: {why}; {fix}")
     return units - locked
 

@@ -173,8 +173,8 @@ def total_problems(inputs: Inputs, options: PlanOptions, *, lower: str = "the ba
     total = int(inputs.blocks["households"].sum())
     if total < band.lo:
         return [
-            f"the blocks hold {total} households in all, fewer than the band's lower bound "
-            f"{band.lo}: no unit can be formed; lower {lower} or select a larger area"
+            f"the blocks hold {total:,} households in all, fewer than the band's lower bound "
+            f"{band.lo:,}: no unit can be formed; lower {lower} or select a larger area"
         ]
     # Locked units may lie below the band, and a band in residents is only approximated here.
     in_residents = options.scenario is not None and options.scenario.band.unit == "residents"

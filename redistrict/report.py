@@ -174,6 +174,11 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
     and ``parameters.household_target`` give the band in households the stages
     that need households worked with.
 
+    ``parameters`` holds the options as given, so that the run can be repeated
+    (``parameters.method`` is ``--method``: ``"auto"``, ``"exact"`` or ``"lns"``);
+    ``method_used`` says which methods produced the plan's components
+    (e.g. ``"exact/lns"``).
+
     Parameters
     ----------
     result : PlanResult
@@ -208,6 +213,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
         "seconds": sol.seconds,
         "seconds_first_plan": sol.seconds_first,
         "stage_seconds": result.stage_seconds,
+        "method_used": sol.method,
         "households": int(result.inputs.blocks["households"].sum()),
         "units": len(units),
         "units_in_band": int(units["in_band"].sum()),
@@ -223,7 +229,7 @@ def run_record(result: PlanResult, *, extra: dict[str, Any] | None = None) -> di
             "time_limit": opts.time_limit,
             "budget": opts.budget,
             "seed": opts.seed,
-            "method": sol.method,
+            "method": opts.method,
             "atoms": opts.atoms,
             "target_gap": opts.target_gap,
             "units": opts.units,

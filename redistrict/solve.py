@@ -436,7 +436,7 @@ def _label(problem: Problem, ci: int, region: IntArray, total: int) -> str:
     """How a component is named in notes: its size and its first atoms."""
     first = ", ".join(str(problem.nodes[i]) for i in region[:5].tolist())
     more = ", ..." if len(region) > 5 else ""
-    return f"component {ci} ({len(region)} atoms: {first}{more}; {total} {problem.band.counts})"
+    return f"component {ci} ({len(region)} atoms: {first}{more}; {total:,} {problem.band.counts})"
 
 
 @dataclass
@@ -609,10 +609,10 @@ def _solve_component(
         lab, sub = _stretched(problem, region, units, seed, clock)
         if lab is not None:
             reason = reason or (
-                f"no split of {total} {problem.band.counts} into {units} contiguous units of "
-                f"{problem.band.lo}-{problem.band.hi} was found (atoms too coarse or badly placed); it is "
-                f"split into {units} units as asked, with the band set to {sub.band.lo}-"
-                f"{sub.band.hi} for this part (or choose another number of units)"
+                f"no split of {total:,} {problem.band.counts} into {units} contiguous units of "
+                f"{problem.band.lo:,}-{problem.band.hi:,} was found (atoms too coarse or badly placed); "
+                f"it is split into {units} units as asked, with the band set to {sub.band.lo:,}-"
+                f"{sub.band.hi:,} for this part (or choose another number of units)"
             )
             notes.append(f"{label}: {reason}")
             best = _embed(problem.n, region, lab)
@@ -637,8 +637,8 @@ def _solve_component(
         else:
             why = f"it is split into {k} units with the lower bound dropped"
         reason = reason or (
-            f"no split of {total} {problem.band.counts} into contiguous units of {problem.band.lo}-"
-            f"{problem.band.hi} was found (atoms too coarse or badly placed); {why}"
+            f"no split of {total:,} {problem.band.counts} into contiguous units of {problem.band.lo:,}-"
+            f"{problem.band.hi:,} was found (atoms too coarse or badly placed); {why}"
         )
         notes.append(f"{label}: {reason}")
         best = _embed(problem.n, region, lab)

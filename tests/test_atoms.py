@@ -337,6 +337,13 @@ def test_slivers_are_merged_into_their_neighbours() -> None:
     assert any("sliver" in n for n in result.notes)
 
 
+def test_one_sliver_is_counted_in_the_singular() -> None:
+    corner = [LineString([(0, 5), (5, 0)])]  # a 12.5 m2 corner triangle, the only sliver
+    points, households = centre_points()
+    result = build_atoms(make_inputs(points, households, roads=grid_roads(corner)), max_households=3000)
+    assert [n for n in result.notes if "sliver" in n] == ["1 sliver face merged into neighbouring faces"]
+
+
 def test_barrier_line_splits_faces() -> None:
     barrier = gpd.GeoDataFrame(geometry=[LineString([(150, 0), (150, 300)])], crs=CRS)
     points, households = centre_points()

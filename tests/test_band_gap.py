@@ -57,7 +57,7 @@ def test_a_part_just_above_the_band_forms_one_unit() -> None:
     assert sol.labels.nunique() == 1
     note = next(note for note in sol.notes if "cannot be divided" in note)
     assert (
-        "3,400 households cannot be divided into units of 2000-3000 (1 unit would hold 3,400 households, "
+        "3,400 households cannot be divided into units of 2,000-3,000 (1 unit would hold 3,400 households, "
         in note
     )
     assert "400 above the upper bound 3,000; 2 units would average 1,700 households, 300 below" in note

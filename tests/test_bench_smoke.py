@@ -6,7 +6,9 @@ spopt) is not installed.
 
 from __future__ import annotations
 
+import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import networkx as nx
@@ -154,3 +156,42 @@ def test_rows_survive_the_csv_round_trip(tmp_path: Path) -> None:
     ]  # fmt: skip
     _write_csv(rows, tmp_path / "rows.csv")
     assert _read_csv(tmp_path / "rows.csv") == rows
+
+
+def _results_table() -> tuple[str, pd.DataFrame]:
+    """benchmarks/README.md's text and its Results table (one row per instance and method)."""
+    text = (REPO / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    start = next(i for i, line in enumerate(lines) if line.startswith("| instance | atoms | hh | method"))
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = []
+    for line in lines[start + 1 :]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != len(header):
+            break
+        rows.append(cells)
+    table = pd.DataFrame(rows, columns=header)  # the |---| line does not start with "| "
+    return " ".join(text.split()), table.set_index(["instance", "method"])
+
+
+def test_benchmark_text_agrees_with_its_table() -> None:
+    text, table = _results_table()
+    runs = table.xs("redistrict", level="method")["major share"].map(Decimal)
+    recom = table.xs("recom", level="method")["major share"].map(Decimal)
+    cent = Decimal("0.01")
+    low, high = (v.quantize(cent, ROUND_HALF_UP) for v in (runs.min(), runs.max()))
+    recom_low, recom_high = (v.quantize(cent, ROUND_HALF_UP) for v in (recom.min(), recom.max()))
+    assert f"with {low}-{high} of the boundary on major roads against {recom_low}-{recom_high}" in text
+    small, small_recom = table.loc[("synth-100", "redistrict@recom")], table.loc[("synth-100", "recom")]
+    assert (
+        f"synth-100 {small['mean dist m']} vs {small_recom['mean dist m']} m, "
+        f"{small['t total s']} s against {small_recom['t total s']} s" in text
+    )
+    big = table.loc[("synth-3000", "redistrict")]
+    assert f"a first valid plan after {big['t first s']} s" in text
+    assert f"The gap is {float(big['gap %']):.1f} %" in text
+    assert f"ReCom's chain took {table.loc[('synth-3000', 'recom'), 't total s']} s in this run" in text
+    window = re.search(r"between (\d\d):(\d\d) and (\d\d):(\d\d) UTC", text)
+    assert window is not None
+    h0, m0, h1, m1 = map(int, window.groups())
+    assert f"run below took {(h1 - h0) * 60 + m1 - m0} minutes" in text

@@ -272,6 +272,18 @@ def test_work_budget_is_recorded_and_gives_the_same_plan(tmp_path: Path) -> None
     assert left.equals(second.summary())
 
 
+def test_run_json_keeps_the_method_asked_for_and_says_which_ran(tmp_path: Path) -> None:
+    # parameters repeat the run: they hold --method as given ("auto" by default), not the
+    # methods the run used ("exact" on this small grid), which method_used gives.
+    for name in ("auto", "lns"):
+        (tmp_path / name).mkdir()
+    default = _succeeds(_plan(tmp_path / "auto"))
+    assert default["parameters"]["method"] == "auto"
+    assert default["method_used"] == "exact"
+    lns = _succeeds(_plan(tmp_path / "lns", "--method", "lns"))
+    assert (lns["parameters"]["method"], lns["method_used"]) == ("lns", "lns")
+
+
 def test_roads_crossing_without_shared_vertices_are_noded(tmp_path: Path) -> None:
     # The streets of the base case cross without a vertex at the crossings: noding
     # them must still give one atom per block, not one atom for the whole grid.
@@ -440,6 +452,18 @@ def test_problems_of_several_layers_are_reported_together(tmp_path: Path) -> Non
         "column 'RANK' (given with --road-class) not found",
         "identifier column 'community_id' has 1 duplicated value(s) 'A'",
     )
+
+
+def test_missing_road_class_column_adds_no_note_on_minor_roads(tmp_path: Path) -> None:
+    # The run stops on the column: a note that every road counts as minor (as if no
+    # column had been given) would describe a plan that is never made.
+    message = _fails(
+        _plan(tmp_path, "--road-class", "RNK"),
+        2,
+        "column 'RNK' (given with --road-class) not found; pass one of the existing columns "
+        "with --road-class: highway",
+    )
+    assert "counts as minor" not in message
 
 
 # --------------------------------------------------------------------------- coordinate systems
@@ -680,8 +704,8 @@ def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> 
     components = pd.DataFrame(record["components"])
     cut_off = components[components["households"] == 1500]
     assert len(cut_off) == 1 and cut_off["reason"].iloc[0]
-    assert "its 1,500 households are fewer than the band's lower bound 2000" in run.notes()
-    assert "warning:" in run.stderr and "1500 households" in run.stderr
+    assert "its 1,500 households are fewer than the band's lower bound 2,000" in run.notes()
+    assert "warning:" in run.stderr and "1,500 households" in run.stderr
 
 
 def test_residents_cut_off_from_every_household_are_reported(tmp_path: Path) -> None:
@@ -714,7 +738,7 @@ def test_component_that_cannot_be_divided_in_the_band(tmp_path: Path) -> None:
     assert record["units_in_band"] == 0
     assert int(run.summary()["households"].sum()) == 3420
     notes = run.notes()
-    assert "3,420 households cannot be divided into units of 2000-3000" in notes
+    assert "3,420 households cannot be divided into units of 2,000-3,000" in notes
     assert "warning:" in run.stderr and "cannot be divided" in run.stderr
 
 
@@ -724,9 +748,9 @@ def test_band_too_narrow_for_the_atoms_gives_flagged_units(tmp_path: Path) -> No
     record = _succeeds(run)
     assert record["units_in_band"] == 0
     assert int(run.summary()["households"].sum()) == 9 * HOUSEHOLDS
-    assert "warning:" in run.stderr and "2100" in run.stderr
+    assert "warning:" in run.stderr and "2,100" in run.stderr
     # run.json lists the warnings apart from the notes (each one also among the notes).
-    assert record["warnings"] and any("2100" in w for w in record["warnings"])
+    assert record["warnings"] and any("2,100" in w for w in record["warnings"])
     assert set(record["warnings"]) <= set(record["notes"])
 
 
@@ -739,7 +763,7 @@ def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> No
         3,
         "error: no valid plan exists",
         "holds 1,500 households (below band; the band is 2,000-3,000 households)",
-        "its 1,500 households are fewer than the band's lower bound 2000",
+        "its 1,500 households are fewer than the band's lower bound 2,000",
         "1 of 3 units are outside the band: widen it (--band)",
         "drop --strict",
     )
@@ -804,7 +828,7 @@ def test_total_below_the_lower_bound(tmp_path: Path) -> None:
     _fails(
         _plan(tmp_path, "--band", "5000", "6000"),
         2,
-        "the blocks hold 4500 households in all, fewer than the band's lower bound 5000",
+        "the blocks hold 4,500 households in all, fewer than the band's lower bound 5,000",
         "lower the band (--band) or select a larger area",
     )
 

@@ -8,6 +8,7 @@
 * ``city`` prints its note on communities planned together as a ``note:``, a
   ``warning:`` only when some unit is outside the band.
 * ``--band`` with one number says that it takes two.
+* ``--help`` shows flags without a value and ``--barriers`` as one FILE[:LAYER] per option.
 
 The inputs are the 3 x 3 street grid of ``test_cli_errors``: 300 m blocks of 500
 households each (4,500 in all, two units of the default band 2,000-3,000).
@@ -141,7 +142,7 @@ def test_error_after_loading_prints_the_notes_on_the_inputs(tmp_path: Path) -> N
     result = RUNNER.invoke(app, args)
     assert result.exit_code == 2, result.output
     lines = _lines(result)
-    assert lines[0].startswith("error: invalid input: the blocks hold 4500 households"), lines
+    assert lines[0].startswith("error: invalid input: the blocks hold 4,500 households"), lines
     assert any(line.startswith("note: blocks") and "UTM zone" in line for line in lines[1:]), lines
     assert set(_kinds(result)[1:]) == {"note"}, lines
 
@@ -183,7 +184,7 @@ def test_compare_prints_each_scenarios_warnings_and_the_shared_notes_once(tmp_pa
     warned = [line for line in lines if line.startswith("warning:")]
     assert warned, lines
     assert all(line.startswith("warning: scenario tight: ") for line in warned), lines
-    assert any("cannot be divided into units of 4000-4200" in line for line in warned), lines
+    assert any("cannot be divided into units of 4,000-4,200" in line for line in warned), lines
     # The notes on the inputs (CRS, reprojection) are printed once, not once per scenario.
     crs_notes = [line for line in lines if "UTM zone" in line]
     assert crs_notes and all(line.startswith(("note: blocks", "note: roads")) for line in crs_notes)
@@ -264,3 +265,32 @@ def test_band_with_one_number_says_it_takes_two(tmp_path: Path, band: list[str],
     assert f"Invalid value for '--band': {shown}: --band takes two numbers LO HI" in text, text
     assert "e.g. --band 2000 3000" in text and "Input should be" not in text, text
     assert "Traceback" not in result.output and not out.exists()
+
+
+# --------------------------------------------------------------------------- --help
+
+
+def _help_rows(command: list[str]) -> dict[str, str]:
+    """The rows of ``command --help``'s option panels, by their long option."""
+    result = RUNNER.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows: dict[str, str] = {}
+    for line in result.output.splitlines():
+        words = line.strip("│ *").split()
+        if words and words[0].startswith("--"):
+            rows[words[0]] = line
+    return rows
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["plan"], ["city"], ["compare"]])
+def test_help_shows_flags_without_a_value(command: list[str]) -> None:
+    # typer showed "--strict <bool>" and "--barriers <list[str]>", as if they took
+    # "--strict true" or "--barriers a b" (both refused).
+    rows = _help_rows(command)
+    flags = {"--help", "--verbose", "--strict", "--no-cache"} & set(rows)
+    assert "--help" in flags and (command == [] or "--verbose" in flags), rows
+    for flag in flags:
+        assert "<" not in rows[flag], rows[flag]
+    if command in (["plan"], ["city"], ["compare"]):
+        assert rows["--barriers"].split()[2] == "FILE[:LAYER]", rows["--barriers"]
+        assert "--barriers river.gpkg --barriers rail.gpkg" in rows["--barriers"]

@@ -177,8 +177,8 @@ def test_scenarios_are_named_in_errors_and_bands_checked_before_solving(
     # Both bands are refused at once, before the first scenario is solved.
     for i in (1, 2):
         assert (
-            f"scenario 'huge{i}' ({huge[i - 1]}): the blocks hold 32843 households in all, fewer than "
-            f"the band's lower bound {40_000 + i}: no unit can be formed; lower band.lo" in text
+            f"scenario 'huge{i}' ({huge[i - 1]}): the blocks hold 32,843 households in all, fewer than "
+            f"the band's lower bound {40_000 + i:,}: no unit can be formed; lower band.lo" in text
         )
     assert "(--band)" not in text
     assert not out.exists()

@@ -555,6 +555,31 @@ def test_offices_communities_barriers_kept_in_study_area(tmp_path: Path) -> None
     assert inputs.barriers is not None and len(inputs.barriers) == 1
 
 
+def test_barrier_notes_name_the_layer_of_the_features_dropped(tmp_path: Path) -> None:
+    # The river lies outside the study area; the rail has two lines inside and one outside.
+    # The notes used to name the first --barriers layer for the features of all of them
+    # ("river: kept 2 of 4 features").
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 + 500, Y0), (X0 + 600, Y0)])], crs=CRS)
+    rail = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(X0 - 50, Y0 + 150), (X0 + 250, Y0 + 150)]),
+            LineString([(X0 + 50, Y0 - 50), (X0 + 50, Y0 + 250)]),
+            LineString([(X0 + 700, Y0), (X0 + 800, Y0)]),
+        ],
+        crs=CRS,
+    )
+    roads, blocks = _files(tmp_path, _blocks(), _roads())
+    river_spec = _write(river, tmp_path / "river.gpkg")
+    rail_spec = _write(rail, tmp_path / "rail.gpkg")
+    inputs = load_inputs(roads, blocks, "hh", barriers=[river_spec, rail_spec])
+    kept = [n for n in inputs.notes if "features in the study area" in n]
+    assert kept == [
+        f"barriers ({tmp_path / 'river.gpkg'}:river): kept 0 of 1 features in the study area",
+        f"barriers ({tmp_path / 'rail.gpkg'}:rail): kept 2 of 3 features in the study area",
+    ], inputs.notes
+    assert inputs.barriers is not None and len(inputs.barriers) == 2
+
+
 # --------------------------------------------------------------------------- where and study area
 
 

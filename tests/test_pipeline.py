@@ -72,6 +72,8 @@ def _check_outputs(out: Path, households: int, band: tuple[int, int] = (2000, 30
 def test_demo_pipeline(demo_out: Path) -> None:
     record = _check_outputs(demo_out, 31700)
     assert record["units"] >= 11
+    # data/README.md: the railway pocket (2,134 households) is a unit of its own.
+    assert 2134 in pd.read_csv(demo_out / "summary.csv")["households"].tolist()
 
 
 def test_centretown_pipeline(centretown_out: Path) -> None:

@@ -25,6 +25,7 @@ from redistrict.scenario import parse_scenario
 from redistrict.solve import solve, unit_count_range
 
 runner = CliRunner()
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _line(households: list[int], cut: tuple[int, ...] = ()) -> Problem:
@@ -60,7 +61,7 @@ def test_separate_parts_add_up_and_a_part_in_a_band_gap_admits_no_number() -> No
     gap = _line([1500, 1600, 2500], cut=(1,))
     assert len(unit_count_range(gap)) == 0
     message = "2 units cannot be planned: a separate part of the area holds 3,100 households, which no "
-    with pytest.raises(InputError, match=message + "whole number of units of 2000-3000 holds"):
+    with pytest.raises(InputError, match=message + "whole number of units of 2,000-3,000 holds"):
         solve(gap, units=2)
     with pytest.raises(InputError, match=": 1 unit cannot be planned"):
         solve(gap, units=1)
@@ -148,15 +149,23 @@ def test_plan_with_units_writes_that_many_and_says_what_the_gap_compares(
     assert f"among plans of {units} units" in (out / "map.html").read_text(encoding="utf-8")
 
 
+def _quoted_in_readme(output: str) -> None:
+    """The README quotes the error line of ``output`` word for word (line breaks aside)."""
+    (error,) = [line for line in output.splitlines() if line.startswith("error: ")]
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"`{error.strip()}`" in readme, error
+
+
 def test_impossible_units_are_refused_with_the_possible_ones(tmp_path: Path, ottawa_testcase: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(
         app, ["plan", *_west_centretown(ottawa_testcase), "--units", "3", "--out", str(out)]
     )
     assert result.exit_code == 2, result.output
-    assert "5079 households cannot form 3 units of 1000-1500 households" in result.output
+    assert "5,079 households cannot form 3 units of 1,000-1,500 households" in result.output
     assert "choose a number of units in 4..5" in result.output
     assert not out.exists()
+    _quoted_in_readme(result.output)
     # More units than the households fill to the lower bound: refused before the atoms are built.
     result = runner.invoke(
         app, ["plan", *_west_centretown(ottawa_testcase), "--units", "9", "--out", str(out)]
@@ -167,6 +176,7 @@ def test_impossible_units_are_refused_with_the_possible_ones(tmp_path: Path, ott
         "ask for at most 5 units, or lower the band (--band)" in " ".join(result.output.split())
     )
     assert not out.exists()
+    _quoted_in_readme(result.output)
     result = runner.invoke(
         app, ["plan", *_west_centretown(ottawa_testcase), "--units", "0", "--out", str(out)]
     )
@@ -199,3 +209,14 @@ def test_compare_sets_scenarios_with_different_numbers_of_units_side_by_side(
     assert np.isclose(table["new_committees"], [4, 5]).all()
     # The pages show the column only when some scenario fixes the number.
     assert "| Units | Units fixed by the scenario |" in (out / "comparison.md").read_text(encoding="utf-8")
+
+
+def test_one_possible_count_is_named_as_one() -> None:
+    # "choose a number of units in 4..4" read oddly: 4,800 households in units of 1,200-1,500
+    from redistrict._counts import fixed_units, split_units
+
+    xy = [(100.0 * (i % 6), 100.0 * (i // 6)) for i in range(12)]
+    edges = [(i, i + 1) for i in range(12) if i % 6 < 5] + [(i, i + 6) for i in range(6)]
+    problem = Problem.from_arrays([400] * 12, xy, edges, band=Band(1200, 1500))
+    with pytest.raises(InputError, match=r"choose 4 units$"):
+        split_units(problem, fixed_units(problem), 3)
