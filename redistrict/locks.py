@@ -423,7 +423,8 @@ def _soft_groups(
     table = classify_communities(atoms, scenario.band if scenario.band.unit == "residents" else problem.band)
     ids = atoms["community_id"].fillna("").astype(str)
     soft: dict[str, int] = {}
-    skipped = []
+    locked: list[str] = []
+    apart: list[str] = []
     kept = sealed = 0
     for comm, cls in zip(table["community_id"], table["class"], strict=True):
         if cls in ("undersized", "no households"):
@@ -432,8 +433,11 @@ def _soft_groups(
         load = int(problem.households[members].sum())
         if not len(members) or (cls == "oversized" and not len(problem.band.unit_counts(load))):
             continue
-        if np.any(group[members] != "") or not problem.is_contiguous(members):
-            skipped.append(comm)
+        if np.any(group[members] != ""):
+            locked.append(comm)
+            continue
+        if not problem.is_contiguous(members):
+            apart.append(comm)
             continue
         name = f"{_SOFT}{comm}" if cls == "in band" else f"{SEAL}{comm}"
         group[members] = name
@@ -448,8 +452,13 @@ def _soft_groups(
         + (f" ({empty} more without households)" if empty else "")
         + f"; {kept} to keep as they are, {sealed} to split within their own boundary"
     )
-    if skipped:
-        notes.append(f"communities not kept whole (split by the atoms or by a lock): {_listed(skipped)}")
+    if locked:
+        notes.append(f"communities not kept whole (a lock takes part of them): {_listed(locked)}")
+    if apart:
+        notes.append(
+            f"communities not kept whole (their atoms form separate pieces, which one unit cannot "
+            f"join): {_listed(apart)}"
+        )
     return soft
 
 

@@ -209,6 +209,18 @@ def test_in_band_community_is_kept_as_it_is() -> None:
     assert sol.labels.tolist() == [1, 1, 2, 2, 3, 3]
 
 
+def test_a_community_in_two_pieces_is_said_to_be_apart_not_split_by_a_lock() -> None:
+    # X (2,500) lies on both sides of Y: one unit cannot keep it whole. The note said it
+    # was "split by the atoms or by a lock", though nothing was locked.
+    atoms, problem, _ = _row([1250, 2500, 1250], ["X", "Y", "X"])
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    _, notes = fixed_groups(atoms, problem, scenario=scenario)
+    apart = [n for n in notes if "not kept whole" in n]
+    assert apart == [
+        "communities not kept whole (their atoms form separate pieces, which one unit cannot join): X"
+    ]
+
+
 def test_subproblem_keeps_full_costs() -> None:
     _atoms, problem, _ = _row([1, 2, 3, 4, 5])
     keep = np.array([0, 1, 3, 4])
