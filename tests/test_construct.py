@@ -143,10 +143,11 @@ def test_repair_finds_plans_the_tree_search_alone_misses() -> None:
 
 
 def test_hard_region_gets_a_first_plan_with_more_trees(ottawa_city: Path) -> None:
-    # A city subproblem (communities 3013, 3020 ... of Ottawa) whose articulation atom of
-    # 1,091 households leaves few balanced tree cuts: the default number of spanning trees
-    # found no plan for 4 or 5 units, and the component was planned with the lower bound
-    # dropped (one unit of 1,372 households). With more trees every unit is in the band.
+    # A city subproblem of Ottawa whose atoms leave few balanced tree cuts: the default number
+    # of spanning trees finds no plan for any count the band admits, and the component used
+    # to be planned with the lower bound dropped. With more trees every unit is in the band.
+    # (Communities 3015, 3036 and 3051, 6,000 households: no tree plan for 2 or 3 units. The
+    # case was 3013, 3020 ... with 4 or 5 units until atoms were split at community lines.)
     from redistrict._city_cache import group_payload
     from redistrict._city_solve import _solve_payload
     from redistrict.atoms import build_atoms
@@ -164,8 +165,8 @@ def test_hard_region_gets_a_first_plan_with_more_trees(ottawa_city: Path) -> Non
     built = build_atoms(inputs, max_households=3000)
     problem = Problem.from_graph(build_graph(built.atoms, inputs.roads, inputs.barriers))
     groups = decompose(problem, _atom_communities(built.atoms, problem.nodes))
-    (group,) = [g for g in groups if {"3013", "3020"} <= set(g.communities)]
-    assert group.households == 10_309
+    (group,) = [g for g in groups if {"3015", "3036"} <= set(g.communities)]
+    assert group.households == 6_000
     params = {
         "band": {"lo": 2000, "hi": 3000, "target": None}, "weights": dataclasses.asdict(Weights()),
         "solver": "highs", "time_limit": 5.0, "seed": 0, "method": "auto", "target_gap": 0.005,
@@ -174,7 +175,7 @@ def test_hard_region_gets_a_first_plan_with_more_trees(ottawa_city: Path) -> Non
     payload = group_payload(problem, group, params)
     sub = Problem.from_arrays(payload["households"], payload["xy"], payload["edges"])
     region = sub.components()[0]
-    assert all(bisect_plan(sub, region, k, seed=0) is None for k in (4, 5))
+    assert all(bisect_plan(sub, region, k, seed=0) is None for k in (2, 3))
     record = _solve_payload(payload)
-    assert record["flags"] == ["ok"] * len(record["flags"]) and len(record["flags"]) in (4, 5)
+    assert record["flags"] == ["ok"] * len(record["flags"]) and len(record["flags"]) in (2, 3)
     assert record["reason"] == ""

@@ -44,7 +44,7 @@ def test_an_oversize_atom_is_one_of_the_units_asked_for() -> None:
     assert sol.labels.nunique() == 3
     assert sorted(sol.unit_flags.tolist()) == ["ok", "ok", "oversize atom"]
     with pytest.raises(
-        InputError, match=r"cannot form 2 units .*choose a number of units in 3\.\.3 \(1 of them fixed"
+        InputError, match=r"cannot form 2 units .*choose 3 units \(1 of them fixed"
     ):
         solve(p, units=2)
 
@@ -90,7 +90,7 @@ def test_no_more_units_than_atoms_with_households() -> None:
     p = Problem.from_arrays([3000, 3000, 0], [(0.0, 0.0), (100.0, 0.0), (200.0, 0.0)], [(0, 1), (1, 2)],
                             band=Band(1000, 3000))  # fmt: skip
     assert unit_count_range(p) == range(2, 3)
-    with pytest.raises(InputError, match=r"choose a number of units in 2\.\.2"):
+    with pytest.raises(InputError, match=r"choose 2 units"):
         solve(p, units=3)
 
 
