@@ -98,9 +98,11 @@ _COMMON_CHINESE_SHARE: Final[float] = 0.8
 #: C1 control characters: Windows-1252 punctuation read as Latin-1 (:func:`_windows_1252`).
 _C1: Final = re.compile("[\x80-\x9f]")
 #: What a Shapefile's .cpg file may say for an encoding GDAL decodes correctly
-#: for Chinese text (upper case, without ``-``/``_``/spaces).
+#: for Chinese text (upper case, without ``-``/``_``/spaces). Not ``ANSI 936``,
+#: which ArcGIS writes but GDAL reads as Latin-1: such files are checked and
+#: decoded again like files without a .cpg.
 _CHINESE_CPG: Final[frozenset[str]] = frozenset(
-    {"UTF8", "GBK", "GB2312", "GB18030", "936", "CP936", "ANSI936", "BIG5", "950", "CP950"}
+    {"UTF8", "GBK", "GB2312", "GB18030", "936", "CP936", "BIG5", "950", "CP950"}
 )
 
 

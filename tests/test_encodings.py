@@ -161,6 +161,21 @@ def test_gbk_values_in_shapefile_without_cpg(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("said", ["ANSI 936", "ANSI936"])
+def test_gbk_shapefile_whose_cpg_says_ansi_936(tmp_path: Path, said: str) -> None:
+    # ArcGIS writes "ANSI 936"; GDAL reads it as Latin-1, and every Chinese name came out
+    # as mojibake with no note (it was taken as a spelling GDAL decodes).
+    communities = _blocks().rename(columns={"hh": "cid"})
+    communities["name"] = NAMES
+    shp = _shapefile(communities, tmp_path / "communities.shp", "GBK", said)
+    layer, report = _read("communities", shp, ["cid", "name"])
+    assert layer is not None, report.problems
+    assert layer.frame["name"].tolist() == NAMES
+    assert f"although its .cpg file says {said!r}: read so, its text is mis-decoded" in "\n".join(
+        report.notes
+    )
+
+
 def test_gbk_values_through_the_command_line(tmp_path: Path) -> None:
     blocks = _blocks()
     blocks["name"] = NAMES

@@ -43,9 +43,7 @@ def test_an_oversize_atom_is_one_of_the_units_asked_for() -> None:
     sol = solve(p, units=3, time_limit=5.0, budget="work")
     assert sol.labels.nunique() == 3
     assert sorted(sol.unit_flags.tolist()) == ["ok", "ok", "oversize atom"]
-    with pytest.raises(
-        InputError, match=r"cannot form 2 units .*choose 3 units \(1 of them fixed"
-    ):
+    with pytest.raises(InputError, match=r"cannot form 2 units .*choose 3 units \(1 of them fixed"):
         solve(p, units=2)
 
 
