@@ -497,7 +497,7 @@ def _load_kwargs(
     return {
         "roads": roads, "blocks": blocks, "households": households, "residents": residents,
         "road_class": road_class,
-        "major_classes": None if major_classes is None else [c.strip() for c in major_classes.split(",")],
+        "major_classes": major_classes,  # split by load_inputs (also at full-width commas)
         "communities": communities, "community_id": community_id, "community_name": community_name,
         "barriers": barriers or None, "offices": offices, "office_id": office_id,
         "office_area": office_area, "office_name": office_name, "study_area": study_area,

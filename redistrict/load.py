@@ -12,6 +12,7 @@ error's ``notes`` when loading fails.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +47,10 @@ from redistrict._validate_geometry import check_overlaps
 from redistrict._validate_roads import check_road_gaps
 from redistrict.errors import InputError
 
-__all__ = ["Inputs", "load_inputs", "parse_source"]
+__all__ = ["Inputs", "load_inputs", "parse_source", "split_classes"]
+
+#: What separates road classes given as one text: commas, also full-width and enumeration ones.
+_CLASS_SEPARATORS = re.compile("[,，、]")
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +108,22 @@ class Inputs:
     options: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def split_classes(text: str) -> list[str]:
+    """Road classes given as one text: separated by commas, also the full-width ``，`` and ``、``.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"1,2,3"`` or ``"主干道，次干道"`` (typed with a Chinese input method).
+
+    Returns
+    -------
+    list of str
+        The classes, stripped; empty pieces dropped.
+    """
+    return [c.strip() for c in _CLASS_SEPARATORS.split(text) if c.strip()]
 
 
 def load_inputs(
@@ -188,7 +208,7 @@ def load_inputs(
     """
     report = Report()
     if isinstance(major_classes, str):  # "1,2,3,4" (as --major-classes takes them), not letters
-        major_classes = [c.strip() for c in major_classes.split(",") if c.strip()]
+        major_classes = split_classes(major_classes)
     layers: dict[str, Layer] = {}
     barrier_specs = [barriers] if isinstance(barriers, str) else list(barriers or [])
     barrier_keys = [f"barriers#{i}" for i in range(len(barrier_specs))]

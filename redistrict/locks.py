@@ -521,7 +521,9 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
             options = [g for g in near if g in soft]
             if not options:
                 continue
-            pick = min(options, key=lambda g: (soft[g], g))
+            # an oversized community, split anyway, gives households before an in-band one
+            # that would otherwise be kept as it is; then the smallest
+            pick = min(options, key=lambda g: (g.startswith(_SOFT), soft[g], g))
             group[group == pick] = ""
             del soft[pick]
             released.append(pick.removeprefix(_SOFT).removeprefix(SEAL))
@@ -539,14 +541,15 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
     if released:
         still = sum(name.startswith(_SOFT) for name in soft)
         notes.append(
-            "communities free to change so that undersized neighbours can join them "
-            f"(the plan decides whether they do): {_listed(released)}; "
+            "communities free to change so that a neighbouring area that cannot form units of "
+            f"{band.lo:,}-{band.hi:,} on its own (an undersized community, or an oversized one in a gap "
+            f"of the band) can join them (the plan decides whether it does): {_listed(released)}; "
             f"{still} in-band "
             + ("community is still kept as it is" if still == 1 else "communities are still kept as they are")
         )
     if stuck:
         notes.append(
-            "free areas between locked units cannot form units of "
+            "areas left free (between kept communities, locked units or barriers) cannot form units of "
             f"{band.lo:,}-{band.hi:,} households: {_listed(stuck)}; they are flagged"
         )
 

@@ -168,8 +168,9 @@ class Scenario:
         Objective weights.
     allow_change : {"all", "oversized_undersized"}
         ``oversized_undersized`` keeps every existing community inside the
-        band as it is (its atoms are locked), unless an undersized neighbour
-        cannot be merged otherwise.
+        band as it is (its atoms are locked), unless a neighbouring area that
+        cannot form units on its own (an undersized community, or an oversized
+        one in a gap of the band) can join no oversized community instead.
     service_radius_m : float, optional
         Largest straight-line distance from an atom to its unit's centre;
         units beyond it are reported, not hidden.

@@ -182,18 +182,18 @@ def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
     atoms, problem, _ = _row([1000] * 8, ["X", "X", "Y", "Z", "Z", "Z", "Z", "Z"])
     scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
     groups, notes = fixed_groups(atoms, problem, scenario=scenario)
-    # Y alone cannot form a unit: the smaller neighbour X is opened; Z stays sealed
-    assert groups.to_dict() == {i: f"{SEAL}Z" for i in range(3, 8)}
-    assert locked_only(groups).empty
+    # Y alone cannot form a unit: Z, split anyway, is opened to it and X stays as it is (X,
+    # the smaller neighbour, used to be opened and merged with Y)
+    assert groups.to_dict() == {0: "community X", 1: "community X"}
     assert any(
-        "can join them (the plan decides whether they do): X; 0 in-band communities are still kept" in n
+        "can join them (the plan decides whether it does): Z; 1 in-band community is still kept" in n
         for n in notes
     )
     assert any("1 oversized, 1 undersized, 1 in band; 1 to keep as they are" in n for n in notes)
     sol = solve_locked(problem, groups, method="exact", time_limit=10)
     lab = sol.labels.tolist()
-    assert lab[0] == lab[1] == lab[2]
-    assert len(set(lab[3:])) == 2 and lab[0] not in lab[3:]
+    assert lab[0] == lab[1] and lab[2] != lab[0] and lab[2] in lab[3:]
+    assert lab[0] not in lab[3:]
     # with everything allowed the same instance needs no lock at all
     free = parse_scenario({"band": {"lo": 2000, "hi": 3000}})
     assert fixed_groups(atoms, problem, scenario=free)[0].empty
@@ -278,3 +278,16 @@ def test_a_community_without_households_is_neither_undersized_nor_merged() -> No
         for n in notes
     ), notes
     assert not any("can join them" in n for n in notes)
+
+
+def test_an_oversized_neighbour_gives_households_before_an_in_band_one() -> None:
+    # E (3,950) fits no count of units. Its neighbours: G, oversized and split anyway, and O,
+    # in the band and kept as it is. O used to be released (the smaller), and the plan broke
+    # it up although taking from G keeps every in-band community whole.
+    atoms, problem, _ = _row([1600] * 4 + [1975] * 2 + [1250] * 2, ["G"] * 4 + ["E"] * 2 + ["O"] * 2)
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    groups, notes = fixed_groups(atoms, problem, scenario=scenario)
+    assert set(groups.loc[[6, 7]]) == {"community O"}
+    assert not set(groups.index) & {0, 1, 2, 3, 4, 5}
+    (released,) = [n for n in notes if n.startswith("communities free to change")]
+    assert ": G;" in released and "1 in-band community is still kept as it is" in released
