@@ -212,3 +212,7 @@ def test_major_classes_given_as_one_string_are_split_at_commas(tmp_path: Path) -
     inputs = load_inputs(roads, blocks, "hh", road_class="rank", major_classes="1, 2")
     assert inputs.options["major_classes"] == ["1", "2"]
     assert int(inputs.roads["major"].sum()) == 2
+    # typed with a Chinese input method: full-width commas and the enumeration comma
+    inputs = load_inputs(roads, blocks, "hh", road_class="rank", major_classes="1，2、3")
+    assert inputs.options["major_classes"] == ["1", "2", "3"]
+    assert int(inputs.roads["major"].sum()) == 3
