@@ -372,7 +372,11 @@ def solve(
         lab = comp.labels
         cost = comp.problem.plan_cost(_embed(problem.n, region, lab))
         comp_bound = comp.bound
-        if comp_bound is not None and not comp.reason:
+        if comp.reason:
+            # No plan in the band: only a part too small for the band is certain, its one
+            # plan being a single unit of it all (it used to leave the whole plan without a gap).
+            comp_bound = cost if total < band.lo and len(np.unique(lab)) == 1 else None
+        if comp_bound is not None:
             comp_bound = min(comp_bound, cost)
             status = "optimal" if relative_gap(cost, comp_bound) <= optimal_gap else "feasible"
         else:

@@ -148,3 +148,19 @@ def test_a_band_in_residents_is_named_so_in_the_notes() -> None:
 def test_band_counts_are_checked() -> None:
     with pytest.raises(InputError, match="use 'households' or 'residents'"):
         Band(2000, 3000, counts="people")
+
+
+def test_a_pocket_below_the_band_leaves_the_plan_its_gap() -> None:
+    # A 1,500-household pocket cut off by a barrier (its own component) has one plan, a single
+    # unit; it left the whole plan without a bound ("heuristic", gap n/a) although the rest
+    # (six 1,000-household atoms in a row: two or three units, solved exactly) is certain.
+    households = [1000] * 6 + [700, 800]
+    xy = [(100.0 * i, 0.0) for i in range(6)] + [(0.0, 5000.0), (100.0, 5000.0)]
+    edges = [(i, i + 1) for i in range(5)] + [(6, 7)]
+    p = Problem.from_arrays(households, xy, edges, band=Band(2000, 3000))
+    sol = solve(p, time_limit=5.0, budget="work", seed=0)
+    assert sol.labels.iloc[6] == sol.labels.iloc[7]
+    assert sol.unit_flags[int(sol.labels.iloc[6])] == "below band"
+    assert sol.bound is not None and sol.gap is not None and sol.status == "optimal"
+    pocket = sol.components.set_index("households").loc[1500]
+    assert pocket["status"] == "optimal" and "1,500 households" in pocket["reason"]
