@@ -182,7 +182,8 @@ def merge_solutions(
         notes.append(
             f"the bound and the gap ({100 * (gap or 0.0):.2f}%) compare this plan only with plans that keep "
             "every unit inside its subproblem (see subproblems.csv): a plan drawn across their lines may "
-            "be better; to measure a district against every plan, run `redistrict plan` on it"
+            "be better; the objective is the subproblems' own too (each weighs land without households "
+            "by its own atoms), so it does not compare with `redistrict plan`'s on the same area"
         )
     methods = sorted({m for s in solutions for m in s.method.split("/") if m and m != "none"})
     unit_ids = pd.Series(labels, index=pd.Index(problem.nodes, name="atom_id"), name="unit_id")

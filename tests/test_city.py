@@ -251,6 +251,7 @@ def test_the_city_gap_says_it_holds_within_the_subproblems() -> None:
     merged = merge_solutions(problem, groups, sols)
     assert merged.bound is not None and merged.bound_scope == "subproblems"
     assert any("only with plans that keep every unit inside its subproblem" in n for n in merged.notes)
+    assert any("does not compare with `redistrict plan`'s on the same area" in n for n in merged.notes)
     info = MapInfo(
         title="t", band=(2000, 3000), status="feasible", gap=0.008, totals={}, date="2026-01-01",
         gap_within_subproblems=True,
