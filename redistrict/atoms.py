@@ -73,6 +73,9 @@ _MAX_LISTED = 10
 #: the nearest (a sliver between a community's edge and a road centre line); farther
 #: away it belongs to no community.
 COMMUNITY_REACH_M = 30.0
+#: A community without households is one of the plan's only when at least this share of
+#: its area lies in the study area (else it is a neighbour reaching over the edge).
+_INSIDE_SHARE = 0.5
 
 
 @dataclass
@@ -538,9 +541,10 @@ def _assemble(
 ) -> tuple[gpd.GeoDataFrame, pd.Series, IntArray]:
     """Order the cells into atoms; return the atom table, block link and atom of each row.
 
-    An atom's ``community_id`` is the community of the blocks holding most of its
-    households (:func:`_community_of` of the blocks), or for an atom without
-    households the community covering most of its area.
+    An atom's ``community_id`` is the community of its blocks (:func:`_by_blocks`),
+    or for an atom without blocks the community covering most of its area; a
+    community without households lying mostly outside the study area is none
+    (:func:`_outside_empty`).
     """
     reps = shapely.point_on_surface(cells)
     rank = np.empty(len(cells), dtype=np.int64)
@@ -557,7 +561,8 @@ def _assemble(
     if inputs.communities is not None and len(inputs.communities):
         columns["community_id"] = _community_of(geometry, inputs.communities)
         if block_community is not None:
-            _by_households(columns["community_id"], atom, alloc, block_community)
+            _by_blocks(columns["community_id"], atom, alloc, block_community)
+        _outside_empty(columns["community_id"], columns["households"], inputs.communities, inputs.study_area)
     pairs = np.unique(np.stack([atom, alloc.block]), axis=1)
     columns["n_blocks"] = np.bincount(pairs[0], minlength=n).astype(np.int64)
     columns["kind"] = kinds[order].astype(str)
@@ -573,22 +578,52 @@ def _assemble(
     return frame, block_atom, atom
 
 
-def _by_households(
+def _by_blocks(
     community: NDArray[np.object_], atom: IntArray, alloc: Alloc, block_community: NDArray[np.object_]
 ) -> None:
-    """Give each atom with households the community of the blocks holding most of them (in place)."""
-    held = alloc.households > 0
+    """Give each atom holding blocks the community of its blocks (in place).
+
+    The community of the blocks holding most of its households; for an atom
+    without households, of the blocks covering most of it (a sliver of a block
+    whose residents round to no household).
+    """
     table = pd.DataFrame(
         {
-            "atom": atom[held],
-            "id": block_community[alloc.block[held]],
-            "households": alloc.households[held],
+            "atom": atom,
+            "id": block_community[alloc.block],
+            "households": alloc.households,
+            "weight": alloc.weight,
         }
     )
-    total = table.groupby(["atom", "id"], as_index=False).agg(households=("households", "sum"))
-    total = total.sort_values(["atom", "households", "id"], ascending=[True, False, True])
+    total = table.groupby(["atom", "id"], as_index=False).agg(
+        households=("households", "sum"), weight=("weight", "sum")
+    )
+    total = total.sort_values(
+        ["atom", "households", "weight", "id"], ascending=[True, False, False, True], kind="stable"
+    )
     best = total.drop_duplicates("atom")
     community[best["atom"].to_numpy(dtype=np.int64)] = best["id"].to_numpy(dtype=object)
+
+
+def _outside_empty(
+    community: NDArray[np.object_], households: IntArray, communities: gpd.GeoDataFrame, area: Any
+) -> None:
+    """Drop (in place) communities holding no households that lie mostly outside the study area.
+
+    A neighbouring community reaching over the edge of the area (or drawn a few
+    metres off the roads) would otherwise label an empty atom or two and be
+    listed, merged and costed as a community of the plan.
+    """
+    held = pd.Series(households).groupby(community).sum()
+    empty = [str(c) for c, h in held.items() if c != "" and h == 0]
+    if not empty:
+        return
+    geoms = communities.set_index(communities["community_id"].astype(str)).geometry
+    for cid in empty:
+        shape = shapely.union_all(geom_array(geoms.loc[[cid]]))
+        whole = shapely.area(shape)
+        if whole > 0 and shapely.area(shapely.intersection(shape, area)) < _INSIDE_SHARE * whole:
+            community[community == cid] = ""
 
 
 def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:

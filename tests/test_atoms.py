@@ -456,6 +456,25 @@ def test_face_with_an_empty_block_of_another_community_stays_whole() -> None:
     assert not any("communities" in n for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("reach", "expected"), [((200, 200, 1000, 1000), ""), ((200, 200, 300, 300), "edge")]
+)
+def test_an_empty_community_mostly_outside_the_area_is_none(reach: tuple[int, ...], expected: str) -> None:
+    # A neighbouring community reaching over the area's edge labelled the empty corner face
+    # and was listed (and merged, costed) as a community of the plan with no households;
+    # an empty community lying in the area (a park) is still one.
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["main", "edge"]},
+        geometry=[box(0, 0, 300, 300).difference(box(*reach)), box(*reach)],
+        crs=CRS,
+    )
+    blocks = [cell(c, r) for r in range(3) for c in range(3) if (c, r) != (2, 2)]
+    result = build_atoms(make_inputs(blocks, [100] * 8, communities=communities), max_households=3000)
+    corner = atom_at(result, 250, 250)
+    assert result.atoms.loc[corner, "households"] == 0
+    assert result.atoms.loc[corner, "community_id"] == expected
+
+
 # ------------------------------------------------------------------ errors, determinism
 
 
