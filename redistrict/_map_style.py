@@ -87,9 +87,9 @@ CSS = f"""
 }}
 #rd-title {{ top: 10px; left: 10px; }}
 #rd-legend {{ bottom: 60px; left: 10px; max-height: 45vh; overflow-y: auto; }}
-.rd-title {{ font-size: 16px; font-weight: bold; margin-bottom: 4px; }}
+.rd-title {{ font-size: 16px; font-weight: bold; margin-bottom: 4px; overflow-wrap: anywhere; }}
 .rd-box table {{ border-collapse: collapse; }}
-.rd-box th {{ text-align: left; font-weight: normal; color: #555; padding: 0 10px 0 0; }}
+.rd-box th {{ text-align: left; font-weight: normal; color: #555; padding: 0 10px 0 0; white-space: nowrap; }}
 .rd-box td {{ padding: 0; }}
 .rd-box h4 {{ margin: 6px 0 3px; font-size: 13px; }}
 .rd-box ul {{ margin: 2px 0; padding-left: 18px; }}

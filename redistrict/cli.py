@@ -199,6 +199,13 @@ TilesOpt = Annotated[
     str | None,
     typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
 ]
+TitleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--title",
+        help="Title of the maps and pages (default: the blocks file's name, with the --where selection).",
+    ),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", metavar="", help="Log progress details.")]
 StrictOpt = Annotated[
     bool,
@@ -652,6 +659,7 @@ def plan(
     atoms: AtomsOpt = "roads",
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
+    title: TitleOpt = None,
     scenario: ScenarioOpt = None,
     lock: LockOpt = None,
     lock_plan: LockPlanOpt = None,
@@ -668,7 +676,7 @@ def plan(
         )  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
-            tiles, _area_name(blocks, where), scenario=scenario, lock=lock,
+            tiles, title or _area_name(blocks, where), scenario=scenario, lock=lock,
             lock_plan=lock_plan, budget=budget, strict=strict, units=units,
             band_given=_given(ctx, "band"),
         )  # fmt: skip
@@ -738,6 +746,7 @@ def city(
     partition_by: PartitionOpt = None,
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
+    title: TitleOpt = None,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -776,7 +785,7 @@ def city(
             )
         result = plan_city(
             load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
-            partition_by=partition_by, lang=lang, tiles=tiles, title=_area_name(blocks, where),
+            partition_by=partition_by, lang=lang, tiles=tiles, title=title or _area_name(blocks, where),
             progress=err.is_terminal, strict=strict,
         )  # fmt: skip
         plan_ = result.plan
@@ -825,6 +834,7 @@ def compare(
     lock_plan: LockPlanOpt = None,
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
+    title: TitleOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run several scenarios on the same inputs; write comparison.csv/.md/.html and map.html.
@@ -867,10 +877,10 @@ def compare(
         inputs = load_inputs(**load_kwargs)
         with _noting(inputs.notes, inputs.warnings):
             runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
-            area = _area_name(blocks, where)
-            title = comparison_title(area, lang)
+            area = title or _area_name(blocks, where)
+            heading = comparison_title(area, lang)
             try:
-                table = write_comparison(runs, out_dir, title=title, lang=lang, tiles=tiles, area=area)
+                table = write_comparison(runs, out_dir, title=heading, lang=lang, tiles=tiles, area=area)
             except OSError as exc:
                 raise _unwritten("the comparison", out_dir, exc) from exc
         print_summary(table, out_dir, out)

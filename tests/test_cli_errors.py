@@ -203,6 +203,13 @@ def test_the_map_title_names_the_selection(tmp_path: Path) -> None:
     assert run.result.exit_code == 0, run.result.output
     page = (run.out / "map.html").read_text(encoding="utf-8")
     assert "<title>blocks (zone == &#x27;west&#x27;)</title>" in page
+    # --title names the area as the planner calls it
+    named = _plan(
+        tmp_path, "--where", "zone == 'west'", "--title", "八字门社区", out=tmp_path / "named",
+        blocks=_blocks(zone=["west", "west", "east"] * 3),
+    )  # fmt: skip
+    assert named.result.exit_code == 0, named.result.output
+    assert "<title>八字门社区</title>" in (named.out / "map.html").read_text(encoding="utf-8")
 
 
 def test_ctrl_c_while_writing_leaves_the_earlier_plan(
