@@ -1013,3 +1013,17 @@ def test_console_script_prints_one_message_and_no_traceback(tmp_path: Path) -> N
     assert done.stderr.startswith("error: invalid input: blocks (")
     assert "did you mean 'hh'?" in done.stderr
     assert not out.exists()
+
+
+def test_csv_numbers_carry_no_floating_point_noise(tmp_path: Path) -> None:
+    # Excel showed area_km2 0.27118830967508145, residents 5977.0, a gap of 1.65e-15
+    from redistrict._files import write_csv
+
+    frame = pd.DataFrame(
+        {"area_km2": [0.27118830967508145, 0.5], "residents": [5977.0, 12.0],
+         "gap": [1.651405751196311e-15, 0.02], "none": [math.nan, math.nan], "name": ["八字门", "x"]}
+    )  # fmt: skip
+    path = tmp_path / "t.csv"
+    write_csv(frame, path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1:] == ["0.271188,5977,0.0,,八字门", "0.5,12,0.02,,x"]
