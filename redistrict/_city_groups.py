@@ -244,7 +244,7 @@ def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int]) -> s
             subject = f"{_label(piece, totals)} ({_households(hh)})"
         empty = f": {'their' if plural else 'its'} atoms hold no households and are in no unit"
         parts.append(
-            f"{subject} cannot form units of {band.lo}-{band.hi} and "
+            f"{subject} cannot form units of {band.lo:,}-{band.hi:,} and "
             f"{'touch' if plural else 'touches'} no other group to merge with" + (empty if hh == 0 else "")
         )
     return "; ".join(parts)

@@ -154,7 +154,7 @@ def merge_solutions(
             overrun.append(g.index)
     if overrun:
         notes.append(overrun_note(len(overrun), where=format_labels(overrun, limit=_MAX_LISTED)))
-    band = f"{problem.band.lo}-{problem.band.hi}"
+    band = f"{problem.band.lo:,}-{problem.band.hi:,}"
     stuck = sum(1 for g in groups if g.stuck)
     if stuck:
         notes.append(
@@ -218,7 +218,7 @@ def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
     joined = [g for g in groups if g.merged]
     if not joined:
         return []
-    band = f"{problem.band.lo}-{problem.band.hi}"
+    band = f"{problem.band.lo:,}-{problem.band.hi:,}"
     # Without communities (only --partition-by) the pieces joined are atoms outside every community.
     what = "communities" if all(g.communities for g in joined) else "pieces of the territory"
     merged = len(joined)

@@ -150,7 +150,7 @@ def test_isolated_infeasible_piece_is_kept_and_explained() -> None:
     assert groups[0].households == 1800
     sols, _ = solve_groups(problem, groups, time_limit=5.0, seed=0, scheduler=SYNCHRONOUS)
     notes = merge_solutions(problem, groups, sols).notes
-    assert "1 subproblem cannot form units of 2000-3000 and has no neighbouring group" in " ".join(notes)
+    assert "1 subproblem cannot form units of 2,000-3,000 and has no neighbouring group" in " ".join(notes)
     assert not any("join communities" in n for n in notes), notes
 
 
@@ -182,7 +182,7 @@ def test_merged_group_that_is_still_too_small_says_so_once() -> None:
     assert groups_as_sets(groups) == [("X", "Y"), ("Z",)]
     assert groups[0].note == (
         "merged communities X and Y: X (900 households) is below the band; X and Y (1,900 households "
-        "together) cannot form units of 2000-3000 and touch no other group to merge with"
+        "together) cannot form units of 2,000-3,000 and touch no other group to merge with"
     )
     assert groups[0].merged and groups[0].stuck
     assert groups[1].note == "" and not (groups[1].merged or groups[1].stuck)
@@ -213,7 +213,7 @@ def test_merged_pieces_without_communities_are_not_called_communities() -> None:
     groups = decompose(problem, [None, None, None], ["w", None, "e"])
     assert [g.merged for g in groups] == [True, False]
     assert formed_notes(problem, groups) == [
-        "1 subproblem joins pieces of the territory that could not form units of 2000-3000 on their "
+        "1 subproblem joins pieces of the territory that could not form units of 2,000-3,000 on their "
         "own (see subproblems.csv, column 'formed')"
     ]
 
