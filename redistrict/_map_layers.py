@@ -583,12 +583,22 @@ def add_context(
     if layers.communities is not None and len(layers.communities):
         comm = layers.communities
         comm = comm.assign(geometry=comm.geometry.boundary)
-        folium.GeoJson(
-            feature_collection(comm, [{"style": COMMUNITY}] * len(comm)),
+        ids = comm["community_id"] if "community_id" in comm.columns else pd.Series([""] * len(comm))
+        names = comm["name"] if "name" in comm.columns else ids
+        outlines = folium.GeoJson(
+            feature_collection(
+                comm,
+                [
+                    {"community": fmt_text(_text(n) or _text(i)), "style": COMMUNITY}
+                    for n, i in zip(names, ids, strict=True)
+                ],
+            ),
             name=s["communities"],
             pane="rd_communities",
-            interactive=False,
-        ).add_to(m)
+        )
+        # hovering an outline names the community (the units' tooltips stay everywhere else)
+        outlines.add_child(GeoJsonTooltip(fields=["community"], aliases=[s["community"]], sticky=True))
+        outlines.add_to(m)
     if layers.barriers is not None and len(layers.barriers):
         folium.GeoJson(
             feature_collection(layers.barriers, [{"style": BARRIER}] * len(layers.barriers)),

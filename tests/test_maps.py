@@ -619,3 +619,11 @@ def test_centretown_map_is_self_contained(ottawa_testcase: Path, tmp_path: Path)
     assert path.stat().st_size < 3_000_000
     total = sum(int(c["properties"]["hh"].replace(",", "")) for c in _unit_features(page))
     assert total == int(blocks["households"].sum()) == 32843
+
+
+def test_community_outlines_are_named_on_hover(grid_map: folium.Map, tmp_path: Path) -> None:
+    # The outlines of the existing communities carried no name: on a district map a planner
+    # could not tell which community a dashed line belonged to.
+    page = _html(grid_map, tmp_path)
+    assert json.dumps("八字门社区") in page and json.dumps("北港社区") in page
+    assert 'let fields = ["community"]' in page and f"let aliases = {json.dumps(['社区'])}" in page
