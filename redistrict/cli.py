@@ -375,6 +375,17 @@ def _check_run(seconds: float, seed: int) -> None:
         raise InputError(problems)
 
 
+def _target_note(band: tuple[int, int], target: int | None) -> list[str]:
+    """A note that ``--target`` at the band's middle changes nothing (it is the default target)."""
+    if target is None or 2 * target != band[0] + band[1]:
+        return []
+    return [
+        f"--target {target:,} is the middle of the band, the target by default: it changes nothing; to "
+        "pull the units harder towards it, give a scenario with a larger weights.deviation (e.g. "
+        "data/scenarios/target-2500.toml)"
+    ]
+
+
 def _check_band(band: tuple[int, int], target: int | None) -> None:
     """Refuse a ``--band`` (and ``--target``) that is not a band, before any loading work."""
     problems = band_problems(band[0], band[1], target)
@@ -587,6 +598,7 @@ def _plan_and_write(
             title = f"{title} · {chosen.name}"
         else:
             inputs.notes.extend(_band_in_households(opts.band, inputs.blocks))
+            inputs.notes.extend(_target_note(band, target))
         result = run_plan(inputs, opts, progress=_progress(True))
     if strict:
         with _noting(result.notes, result.warnings):

@@ -197,6 +197,15 @@ def test_outputs_get_the_permissions_of_any_new_file(tmp_path: Path, umask: int)
         assert stat.S_IMODE((run.out / name).stat().st_mode) == 0o666 & ~umask, name
 
 
+def test_a_target_at_the_middle_of_the_band_is_said_to_change_nothing(tmp_path: Path) -> None:
+    # --target 2500 with the default band gave the very same plan, without a word
+    run = _plan(tmp_path, "--band", "1000", "2000", "--target", "1500")
+    assert run.result.exit_code == 0, run.result.output
+    assert "--target 1,500 is the middle of the band, the target by default: it changes nothing" in run.stderr
+    other = _plan(tmp_path, "--band", "1000", "2000", "--target", "1400", out=tmp_path / "other")
+    assert "the target by default" not in other.stderr
+
+
 def test_the_map_title_names_the_selection(tmp_path: Path) -> None:
     # With --where the map was titled with the blocks file's name only, as if it showed all of it.
     run = _plan(tmp_path, "--where", "zone == 'west'", blocks=_blocks(zone=["west", "west", "east"] * 3))
