@@ -58,14 +58,22 @@ def study_area_of(
     area_frame: gpd.GeoDataFrame | None,
     layers: dict[str, Layer],
     report: Report,
+    *,
+    where: str | None = None,
 ) -> tuple[shapely.Polygon | shapely.MultiPolygon | None, gpd.GeoDataFrame]:
-    """Return the study area and the blocks inside it."""
+    """Return the study area and the blocks inside it.
+
+    With ``where`` (a selection of the blocks), a study area of several features
+    (e.g. the communities layer) keeps only the features that hold selected blocks.
+    """
     if area_frame is None:
         geoms = blocks.geometry.to_numpy()
         merged: BaseGeometry = shapely.union_all(geoms)
         if blocks.geom_type.isin(["Point"]).all():
             merged = merged.convex_hull.buffer(POINT_AREA_MARGIN_M)
         return v.polygonal_part(merged), blocks
+    if where is not None and len(area_frame) > 1:
+        area_frame = _holding_selected(area_frame, blocks, layers["study_area"].source, where, report)
     area = v.polygonal_part(shapely.make_valid(shapely.union_all(area_frame.geometry.to_numpy())))
     source = layers["study_area"].source
     outline = layers["study_area"].label
@@ -95,6 +103,26 @@ def study_area_of(
                 ]
             )
     return area, blocks[inside]
+
+
+def _holding_selected(
+    area_frame: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, source: str, where: str, report: Report
+) -> gpd.GeoDataFrame:
+    """The study area's features that hold a block ``where`` selected (all when none does)."""
+    points = blocks.geometry.representative_point().to_numpy()
+    if not len(points):
+        return area_frame
+    polygons = area_frame.geometry.to_numpy()
+    holds = np.array([bool(shapely.covers(g, points).any()) if g is not None else False for g in polygons])
+    if not holds.any() or holds.all():
+        return area_frame
+    report.add(
+        notes=[
+            f"{source}: kept the {int(holds.sum())} of its {len(holds)} features that hold blocks "
+            f"--where {where!r} selects, as the study area"
+        ]
+    )
+    return area_frame.loc[holds]
 
 
 def clip_roads(

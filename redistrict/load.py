@@ -265,7 +265,7 @@ def load_inputs(
     if report.problems or block_frame is None or crs is None or frames.get("roads") is None:
         raise InputError(report.problems or ["inputs could not be read"], notes=report.notes)
 
-    area, block_frame = study_area_of(block_frame, frames.get("study_area"), layers, report)
+    area, block_frame = study_area_of(block_frame, frames.get("study_area"), layers, report, where=where)
     road_frame = frames["roads"]
     if report.problems or area is None or road_frame is None:
         raise InputError(report.problems or ["the study area is empty"], notes=report.notes)

@@ -184,20 +184,30 @@ def test_blocks_that_do_not_touch_need_a_study_area(
 def test_a_study_area_holding_blocks_the_selection_leaves_out_is_warned_about(
     tmp_path: Path, ottawa_testcase: Path
 ) -> None:
-    # West Centretown selected with --where, the three neighbourhoods as study area: the
+    # West Centretown selected with --where, the three neighbourhoods as one study area: the
     # other two neighbourhoods' land used to be planned silently as West Centretown's.
     spec = (f"{ottawa_testcase}:roads", f"{ottawa_testcase}:dissemination_blocks", "dburdwell2021")
     where = "ONS_ID_gen3 == 3115"
-    inputs = load_inputs(*spec, where=where, study_area=f"{ottawa_testcase}:ons_neighbourhoods")
+    layer = gpd.read_file(ottawa_testcase, layer="ons_neighbourhoods")
+    district = tmp_path / "district.gpkg"
+    _write(layer.dissolve(), district, "district")
+    inputs = load_inputs(*spec, where=where, study_area=f"{district}:district")
     warning = _one(inputs.warnings, "leaves out")
     assert "the study area also holds " in warning
     assert "blocks with 27,764 households that --where 'ONS_ID_gen3 == 3115' leaves out" in warning
     # A study area of the selected neighbourhood alone says nothing.
-    layer = gpd.read_file(ottawa_testcase, layer="ons_neighbourhoods")
     path = tmp_path / "west.gpkg"
     _write(layer[layer["ONS_ID"].astype(str) == "3115"], path, "west")
     alone = load_inputs(*spec, where=where, study_area=f"{path}:west")
     assert not [w for w in alone.warnings if "leaves out" in w]
+    # The layer of all three: its features holding the selected blocks are the study area (the
+    # warning's advice used to lead back to the error asking for a study area).
+    kept = load_inputs(*spec, where=where, study_area=f"{ottawa_testcase}:ons_neighbourhoods")
+    assert not [w for w in kept.warnings if "leaves out" in w]
+    assert "kept the 1 of its 3 features that hold blocks --where 'ONS_ID_gen3 == 3115' selects" in (
+        " ".join(kept.notes)
+    )
+    assert kept.study_area.area == pytest.approx(alone.study_area.area, rel=1e-9)
 
 
 # --------------------------------------------------------------------------- 2. overlapping blocks
