@@ -6,7 +6,9 @@ to ``snap_m / 2`` as neighbours. A unit joined only across such a gap is
 contiguous in the graph but dissolves into a MultiPolygon, which a map shows
 as two pieces. :func:`bridge_gaps` closes those gaps in the unit's outline
 (a morphological closing by ``snap_m / 4``), keeping only what no other unit
-covers, and leaves pieces farther apart as they are.
+covers, and leaves pieces farther apart as they are. :func:`fill_pinholes`
+removes the holes of less than a square metre that gaps between blocks leave
+inside a unit (GIS software draws each as a stray dash).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import shapely
 
 from redistrict.graph import SNAP_M
 
-__all__ = ["bridge_gaps"]
+__all__ = ["PINHOLE_M2", "bridge_gaps", "fill_pinholes"]
 
 #: Added to the closing radius so that a gap of exactly ``snap_m / 2`` closes too.
 _MARGIN_M = 0.01
+#: Holes smaller than this (m²) inside a unit are gaps between blocks, not land: a unit
+#: enclosing another has a hole of at least an atom (slivers below 200 m² are merged).
+PINHOLE_M2 = 1.0
 
 
 def bridge_gaps(geoms: gpd.GeoSeries, snap_m: float = SNAP_M) -> gpd.GeoSeries:
@@ -58,3 +63,36 @@ def bridge_gaps(geoms: gpd.GeoSeries, snap_m: float = SNAP_M) -> gpd.GeoSeries:
         ):
             out[uid] = filled
     return out
+
+
+def fill_pinholes(geoms: gpd.GeoSeries, max_area: float = PINHOLE_M2) -> gpd.GeoSeries:
+    """Outlines without their holes smaller than ``max_area`` square metres.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Unit outlines (polygons or multipolygons, metric CRS).
+    max_area : float, default :data:`PINHOLE_M2`
+        Holes below this area are filled.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Same index; outlines without such holes unchanged.
+    """
+    out = geoms.copy()
+    for key, geom in geoms.items():
+        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        holes = [[r for r in p.interiors if _ring_area(r) >= max_area] for p in parts]
+        if sum(len(h) for h in holes) == sum(len(p.interiors) for p in parts):
+            continue
+        kept = [shapely.Polygon(p.exterior, h) for p, h in zip(parts, holes, strict=True)]
+        out[key] = kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+    return out
+
+
+def _ring_area(ring: shapely.LinearRing) -> float:
+    """Area enclosed by a ring."""
+    return float(shapely.area(shapely.Polygon(ring)))

@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from redistrict._unit_shapes import bridge_gaps
+from redistrict._unit_shapes import bridge_gaps, fill_pinholes
 from redistrict.errors import InputError
 from redistrict.problem import Band, Problem
 
@@ -106,7 +106,8 @@ def unit_table(
     table = pd.DataFrame(df.groupby("unit_id").agg(**agg))  # type: ignore[call-overload]
     geoms = df[["unit_id", "geometry"]].dissolve(by="unit_id").geometry
     area_km2 = geoms.area / 1e6  # of the atoms, before gaps between them are bridged
-    units = gpd.GeoDataFrame(table, geometry=bridge_gaps(geoms).reindex(table.index), crs=atoms.crs)
+    outlines = fill_pinholes(bridge_gaps(geoms))
+    units = gpd.GeoDataFrame(table, geometry=outlines.reindex(table.index), crs=atoms.crs)
     units["households"] = units["households"].astype("int64")
     units["area_km2"] = area_km2.reindex(table.index)
     units["staff_needed"] = staff_needed(units["households"])
