@@ -52,14 +52,17 @@ def subdivide(
     max_households: int,
     notes: list[str],
     block_community: NDArray[np.object_] | None = None,
+    community_shapes: dict[str, Any] | None = None,
 ) -> tuple[GeomArray, NDArray[np.object_], Alloc]:
-    """Split cells into one piece per block where one atom would not do.
+    """Split cells where one atom would not do.
 
-    A cell is split when it holds more than ``max_households``, or (given
-    ``block_community``, the existing community of each block) when it holds
-    households of two or more communities: a community line inside a
-    road-bounded block would otherwise credit one community's households to
-    the other.
+    A cell holding more than ``max_households`` is split into one piece per
+    block. A cell holding households of two or more communities (given
+    ``block_community``, the existing community of each block, and
+    ``community_shapes``, each community's polygon) is split into one piece per
+    community (:func:`_split_by_communities`): a community line inside a
+    road-bounded block would otherwise credit one community's households to the
+    other.
     """
     load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
     over = load > max_households
@@ -75,8 +78,14 @@ def subdivide(
         rows = np.flatnonzero(alloc.cell == c)
         if len(np.unique(alloc.block[rows])) < 2:
             continue
-        splitter = _split_by_points if is_point else _split_by_polygons
-        result = splitter(cells[c], geoms[alloc.block[rows]])
+        if over[c] or block_community is None:
+            splitter = _split_by_points if is_point else _split_by_polygons
+            result = splitter(cells[c], geoms[alloc.block[rows]])
+        else:
+            result = _split_by_communities(
+                cells[c], geoms[alloc.block[rows]], block_community[alloc.block[rows]],
+                alloc.households[rows] > 0, community_shapes or {}, is_point,
+            )  # fmt: skip
         if result is None:
             continue
         pieces, row_piece = result
@@ -94,8 +103,8 @@ def subdivide(
         notes.append(
             f"{counted(split_mixed, 'road-bounded atom')} held households of two or more existing "
             "communities (a community line inside a block of streets) and "
-            + ("was subdivided by its" if split_mixed == 1 else "were subdivided by their")
-            + " blocks, so that every community keeps its own households"
+            + ("was" if split_mixed == 1 else "were")
+            + " divided along the community lines, so that every community keeps its own households"
         )
     keep = np.ones(len(new_cells), dtype=bool)
     keep[drop] = False
@@ -115,6 +124,84 @@ def _mixed_cells(alloc: Alloc, block_community: NDArray[np.object_], n_cells: in
     out = np.zeros(n_cells, dtype=bool)
     out[count.index[count.to_numpy() > 1].to_numpy(dtype=np.int64)] = True
     return out
+
+
+def _split_by_communities(
+    cell: Any,
+    blocks: GeomArray,
+    communities: NDArray[np.object_],
+    held: NDArray[np.bool_],
+    shapes: dict[str, Any],
+    is_point: bool,
+) -> tuple[list[Any], IntArray] | None:
+    """Cut ``cell`` into one piece per community holding households in it.
+
+    A community's piece is its blocks inside the cell (none for point blocks)
+    with the rest of the cell that its polygon covers, so that the strip
+    between blocks set back from the street and the road centre lines goes to
+    the community it lies in and every piece keeps its frontage. What no
+    community holding households here covers joins the piece it shares most
+    boundary with, as do parts of a piece holding none of its blocks.
+
+    Parameters
+    ----------
+    cell : shapely.Polygon
+        The road-bounded face.
+    blocks : array of geometry
+        The blocks of the cell's rows (row-wise, repeated for shared blocks).
+    communities : array of str
+        The community of each row's block.
+    held : array of bool
+        Whether each row holds households.
+    shapes : dict of str to geometry
+        Each community's polygon.
+    is_point : bool
+        Whether the blocks are points.
+
+    Returns
+    -------
+    (pieces, row_piece) or None
+        The pieces and the piece of each row; None when fewer than two remain.
+    """
+    ids = sorted({str(c) for c in communities[held]})
+    if len(ids) < 2:
+        return None
+    inside = blocks if is_point else shapely.intersection(blocks, cell, grid_size=GRID_M)
+    anchors = shapely.point_on_surface(inside)
+    covered = None if is_point else shapely.union_all(inside, grid_size=GRID_M)
+    frame = cell if covered is None else shapely.difference(cell, covered, grid_size=GRID_M)
+    parts: list[Any] = []
+    owner: list[str] = []
+    for cid in ids:
+        mine = communities == cid
+        main = None if is_point else shapely.union_all(inside[mine], grid_size=GRID_M)
+        strip = shapely.intersection(frame, shapes[cid], grid_size=GRID_M) if cid in shapes else None
+        piece = shapely.union_all([g for g in (main, strip) if g is not None], grid_size=GRID_M)
+        for part in polygon_parts(piece):
+            if shapely.intersects(part, anchors[mine]).any():
+                parts.append(part)
+                owner.append(cid)
+    if len(set(owner)) < 2:
+        return None
+    pieces = np.empty(len(parts), dtype=object)
+    pieces[:] = parts
+    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    leftovers = polygon_parts(rest)
+    if leftovers:
+        extra: dict[int, list[Any]] = {}
+        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
+            extra.setdefault(k, []).append(part)
+        for k, more in extra.items():
+            pieces[k] = shapely.union_all([pieces[k], *more], grid_size=GRID_M)
+    owned = np.array(owner, dtype=object)
+    row_piece = np.empty(len(blocks), dtype=np.int64)
+    for r in range(len(blocks)):
+        candidates = np.flatnonzero(owned == str(communities[r]))
+        if not len(candidates):
+            candidates = np.arange(len(pieces))
+        distance = shapely.distance(anchors[r], pieces[candidates])
+        row_piece[r] = int(candidates[int(np.argmin(distance))])
+    return list(pieces), row_piece
 
 
 def _split_by_polygons(cell: Any, blocks: GeomArray) -> tuple[list[Any], IntArray] | None:

@@ -166,10 +166,12 @@ def build_atoms(
             alloc = _attach_polygons(geoms, households, residents, cells, labels, notes)
 
     block_community = None
+    shapes: dict[str, Any] = {}
     if inputs.communities is not None and len(inputs.communities):
         block_community = _community_of(geoms, inputs.communities)
+        shapes = _community_shapes(inputs.communities)
     cells, kinds, alloc = subdivide(
-        cells, kinds, alloc, geoms, is_point, max_households, notes, block_community
+        cells, kinds, alloc, geoms, is_point, max_households, notes, block_community, shapes
     )
     frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels, block_community)
     _check_conservation(households, frame)
@@ -576,6 +578,13 @@ def _assemble(
     link[sorted_block[first]] = atom[best][first]
     block_atom = pd.Series(link, index=labels, name="atom_id")
     return frame, block_atom, atom
+
+
+def _community_shapes(communities: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Each community's polygon (its features united), by community id."""
+    ids = communities["community_id"].astype(str)
+    geoms = geom_array(communities.geometry)
+    return {cid: shapely.union_all(geoms[(ids == cid).to_numpy()]) for cid in sorted(set(ids))}
 
 
 def _by_blocks(

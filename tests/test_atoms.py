@@ -442,6 +442,39 @@ def test_face_holding_two_communities_households_is_split_by_its_blocks(kind: st
     assert_tiles(result, AREA)
 
 
+@pytest.mark.parametrize("kind", ["set back", "points"])
+def test_a_face_of_two_communities_is_divided_along_their_line(kind: str) -> None:
+    # Compounds set back 5 m from the road centre lines, west of x = 150 in W, east in E.
+    # Split block by block, the road-side frame went whole to one piece, which then ringed
+    # the others (no frontage: minimal-change could keep no community whole); address points
+    # gave one atom per point.
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["W", "E"]}, geometry=[box(0, 0, 150, 300), box(150, 0, 300, 300)], crs=CRS
+    )
+    if kind == "set back":
+        blocks: list[shapely.Geometry] = [
+            box(105, 105, 148, 148),
+            box(105, 152, 148, 195),
+            box(152, 105, 195, 148),
+            box(152, 152, 195, 195),
+        ]
+    else:
+        blocks = [Point(110 + 10 * i, 110 + 20 * j) for i in range(9) for j in range(5) if i != 4]
+    households = [60] * len(blocks)
+    result = build_atoms(make_inputs(blocks, households, communities=communities), max_households=3000)
+    atoms = result.atoms
+    face = atoms[atoms.intersects(Point(150, 150).buffer(49))]
+    assert sorted(face["community_id"]) == ["E", "W"]
+    assert face.groupby("community_id")["households"].sum().to_dict() == {"E": sum(households) // 2} | {
+        "W": sum(households) // 2
+    }
+    for geom in face.geometry:
+        assert geom.geom_type == "Polygon" and len(geom.interiors) == 0
+        assert geom.intersection(cell(1, 1).boundary).length > 150  # its own road frontage
+    assert "divided along the community lines" in " ".join(result.notes)
+    assert_tiles(result, AREA)
+
+
 def test_face_with_an_empty_block_of_another_community_stays_whole() -> None:
     # Only households count: a block without any in the other community splits nothing.
     communities = gpd.GeoDataFrame(
