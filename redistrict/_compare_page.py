@@ -46,6 +46,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "units_in_band": "In band",
                 "households_moved": "Households moved",
                 "new_committees": "New committees",
+                "new_offices": "New offices to build",
                 "one_time_cost_yuan": "One-time cost (yuan)",
                 "annual_cost_yuan": "Annual cost (yuan)",
                 "staff_needed": "Staff needed",
@@ -71,6 +72,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "units_in_band": "区间内单元",
                 "households_moved": "调整户数",
                 "new_committees": "需新设居委会",
+                "new_offices": "需新建办公用房",
                 "one_time_cost_yuan": "一次性费用（元）",
                 "annual_cost_yuan": "年度费用（元）",
                 "staff_needed": "所需工作人员",
@@ -108,9 +110,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                     "unit that keeps an existing committee, those not from that committee's "
                     "community; in a unit with a new committee, those not from its main (largest) "
                     "source community. Empty without existing communities (--communities). New "
-                    "committees: units that continue no existing committee (one housed in a free existing "
-                    "office costs no new building). Costs follow each "
-                    "scenario's [costs] table (defaults: 3,000,000 yuan per new committee once; "
+                    "committees: units that continue no existing committee; new offices to build: those "
+                    "of them not housed in a free existing office. Costs follow each "
+                    "scenario's [costs] table (defaults: 3,000,000 yuan per new office once; "
                     "working funds per community and year of 200,000 yuan, 150,000 for township "
                     "communities; one worker per 250 households at 60,000 yuan a year). In band and "
                     "the deviations from the target count what each "
@@ -135,8 +137,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "note": (
                     "调整户数：划归其他社区居委会管理的户数——保留现有居委会的单元中不属于该居委会"
                     "原社区的户数；新设居委会的单元中不属于其最大来源社区的户数。未提供现有社区"
-                    "（--communities）时为空。需新设居委会：不延续任何现有居委会的单元数（入驻空闲现有办公用房的，不计新建用房费用）。"
-                    "费用按各方案的 [costs] 参数计算（默认：每个新设居委会一次性 3,000,000 元；每个"
+                    "（--communities）时为空。需新设居委会：不延续任何现有居委会的单元数；需新建办公用房：其中未入驻空闲现有办公用房的单元数。"
+                    "费用按各方案的 [costs] 参数计算（默认：每处新建办公用房一次性 3,000,000 元；每个"
                     "社区每年工作经费 200,000 元，乡镇社区 150,000 元；每 250 户配 1 名工作人员，每人每年"
                     "工资 60,000 元）。区间内单元数及与目标的偏差均按各方案规模区间的计量单位（户数或人口）"
                     "计。"

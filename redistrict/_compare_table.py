@@ -42,6 +42,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "units_in_band",
     "households_moved",
     "new_committees",
+    "new_offices",
     "one_time_cost_yuan",
     "annual_cost_yuan",
     "staff_needed",
@@ -120,6 +121,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         if "households_moved" in units.columns
         else None,
         "new_committees": int(costs["new_committees"]),
+        "new_offices": int(costs["new_offices"]),
         "one_time_cost_yuan": costs["one_time_yuan"],
         "annual_cost_yuan": costs["annual_yuan"],
         "staff_needed": int(costs["staff_needed"]),
@@ -163,7 +165,7 @@ def comparison_table(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
         else:
             rows.append(plan_summary(run.result))
     table = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
-    for col in ("units", "units_in_band", "households_moved", "new_committees", "staff_needed",
+    for col in ("units", "units_in_band", "households_moved", "new_committees", "new_offices", "staff_needed",
                 "units_beyond_radius", "locked_units"):  # fmt: skip
         table[col] = table[col].astype("Int64")
     for col in ("status", "error", "band", "scenario"):

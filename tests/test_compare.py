@@ -64,7 +64,8 @@ def test_comparison_table(compared: Path) -> None:
     assert (table["units_in_band"] <= table["units"]).all()
     assert table["error"].isna().all()
     # default policy costs: 3,000,000 yuan per new committee
-    assert (table["one_time_cost_yuan"] == 3_000_000 * table["new_committees"]).all()
+    assert (table["one_time_cost_yuan"] == 3_000_000 * table["new_offices"]).all()
+    assert (table["new_offices"] <= table["new_committees"]).all()
     assert (table["annual_cost_yuan"] >= 200_000 * table["units"]).all()
 
 

@@ -206,6 +206,7 @@ def _table() -> pd.DataFrame:
             "units_in_band": units,
             "households_moved": moved,
             "new_committees": 11,
+            "new_offices": 11,
             "one_time_cost_yuan": 33_000_000.0,
             "annual_cost_yuan": 11_200_000.0,
             "staff_needed": 140,
@@ -224,7 +225,14 @@ def _table() -> pd.DataFrame:
         for name, band, units, moved, gap, seconds in rows
     ]
     table = pd.DataFrame(records, columns=list(COMPARISON_COLUMNS))
-    for col in ("units", "units_in_band", "households_moved", "new_committees", "staff_needed"):
+    for col in (
+        "units",
+        "units_in_band",
+        "households_moved",
+        "new_committees",
+        "new_offices",
+        "staff_needed",
+    ):
         table[col] = table[col].astype("Int64")
     return table
 
