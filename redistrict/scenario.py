@@ -422,6 +422,11 @@ def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | Non
         bounds = band_bounds_problem(lo, hi, syntax="scenario", counts=str(counts))
         if hi == 0:
             problems.append(f"{where}: band.hi must be positive")
+        elif lo == 0:
+            problems.append(
+                f"{where}: band.lo is 0: a unit holds at least one of the {counts} it counts, and without "
+                f"a lower bound the number of units is not limited; give lo = 1 or more, e.g. lo = 2000"
+            )
         elif bounds is not None:
             problems.append(f"{where}: {bounds}")
         elif target is not None and not lo <= target <= hi:

@@ -119,6 +119,11 @@ def test_band_problems(tmp_path: Path) -> None:
     assert "band.hi is missing" in text
     with pytest.raises(InputError, match=r"band\.target 5000 lies outside"):
         load_scenario(_write(tmp_path, "[band]\nlo = 2000\nhi = 3000\ntarget = 5000\n"))
+    # lo = 0 was refused only after the inputs were read, in the API's words (Band(1, ...))
+    with pytest.raises(
+        InputError, match=r"band\.lo is 0: a unit holds at least one of the residents it counts"
+    ):
+        load_scenario(_write(tmp_path, '[band]\nunit = "residents"\nlo = 0\nhi = 3000\n'))
 
 
 def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
