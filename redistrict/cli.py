@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redistrict._console import print_whole
-from redistrict._files import written_before
+from redistrict._files import mark_written, written_before
 from redistrict._out_dir import check_out_dir
 from redistrict._words import counted
 from redistrict.errors import InputError, RedistrictError
@@ -285,6 +285,17 @@ class _Terminated(KeyboardInterrupt):
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
+
+
+@contextmanager
+def _written(out_dir: Path) -> Iterator[None]:
+    """Mark Ctrl-C or SIGTERM arriving after the output was written (the summary, the notes)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if written_before(exc) is None:
+            mark_written(exc, Path(out_dir).resolve())
+        raise
 
 
 def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
@@ -607,8 +618,9 @@ def _plan_and_write(
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     except OSError as exc:
         raise _unwritten("the plan", out_dir, exc) from exc
-    _summary(result, out_dir)
-    _print_notes(result)
+    with _written(out_dir):
+        _summary(result, out_dir)
+        _print_notes(result)
 
 
 @app.command(cls=_Command)
@@ -803,17 +815,18 @@ def city(
         plan_ = result.plan
         units, rep = plan_.units, result.report
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
-        out.print(
-            f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
-            f"{rep.cached} from the cache, "
-            + (f"{counted(rep.workers, 'worker')}, " if rep.solved else "")
-            + f"{escape(rep.scheduler)}), "
-            f"{len(units)} units ({int(units['in_band'].sum())} in band), "
-            f"{int(units['households'].sum()):,} households, status {plan_.solution.status}, "
-            f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",
-            highlight=False,
-        )
-        _print_notes(plan_)
+        with _written(out_dir):
+            out.print(
+                f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
+                f"{rep.cached} from the cache, "
+                + (f"{counted(rep.workers, 'worker')}, " if rep.solved else "")
+                + f"{escape(rep.scheduler)}), "
+                f"{len(units)} units ({int(units['in_band'].sum())} in band), "
+                f"{int(units['households'].sum()):,} households, status {plan_.solution.status}, "
+                f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",
+                highlight=False,
+            )
+            _print_notes(plan_)
 
 
 @app.command(cls=_Command)
@@ -895,8 +908,9 @@ def compare(
                 table = write_comparison(runs, out_dir, title=heading, lang=lang, tiles=tiles, area=area)
             except OSError as exc:
                 raise _unwritten("the comparison", out_dir, exc) from exc
-        print_summary(table, out_dir, out)
-        _print_compare_notes(runs, inputs.notes, inputs.warnings)
+        with _written(out_dir):
+            print_summary(table, out_dir, out)
+            _print_compare_notes(runs, inputs.notes, inputs.warnings)
 
 
 def main() -> None:

@@ -84,15 +84,15 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
                     old = final.parent / f".{final.name}.old-{os.getpid()}"
                     os.replace(final, old)
                 os.replace(tmp, final)
-        except KeyboardInterrupt as exc:  # held until the swap was done: the new output is in place
-            if not tmp.exists():
-                mark_written(exc, final)
-            raise
         finally:
             if old is not None and not tmp.exists():
                 shutil.rmtree(old, ignore_errors=True)
             elif old is not None and not final.exists():  # the second rename failed: put it back
                 os.replace(old, final)
+    except KeyboardInterrupt as exc:  # once tmp is renamed, the new output is in place
+        if not tmp.exists():
+            mark_written(exc, final)
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

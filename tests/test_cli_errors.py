@@ -263,6 +263,23 @@ def test_ctrl_c_during_the_swap_says_the_new_plan_is_in_place(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
 
 
+def test_ctrl_c_while_the_summary_prints_says_the_new_plan_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once written, a Ctrl-C during the summary was reported as "nothing was written".
+    first = _plan(tmp_path)
+
+    def interrupt(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("redistrict.cli._summary", interrupt)
+    again = _plan(tmp_path, "--seed", "5")
+    assert again.result.exit_code == 130, again.result.output
+    said = " ".join(again.stderr.split())
+    assert f"interrupted: after the output was written in full to {first.out.resolve()}" in said
+    assert json.loads((first.out / "run.json").read_text(encoding="utf-8"))["parameters"]["seed"] == 5
+
+
 def test_sigterm_cleans_up_and_says_so(tmp_path: Path) -> None:
     # A real process: SIGTERM is turned into the clean-up Ctrl-C gets.
     out = tmp_path / "demo"
