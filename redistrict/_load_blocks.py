@@ -169,7 +169,8 @@ def _select_as_numbers(
                 f'--where "{quoted(found, column)}"'
             )
             continue
-        bad = values[values.notna() & numbers.isna()]
+        blank = values.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        bad = values[values.notna() & numbers.isna() & ~blank]  # an empty cell is missing, not a word
         if len(bad):
             shown = ", ".join(repr(str(b)) for b in bad.unique()[:3])
             problems.append(
@@ -190,7 +191,9 @@ def _select_as_numbers(
         report.add(
             problems=[
                 f"{source}: --where {where!r} cannot be evaluated with {', '.join(found.numbers)} read as "
-                f"numbers: {type(exc).__name__}: {exc}; write a pandas query on the block columns ({listing})"
+                f"numbers: {type(exc).__name__}: {exc}; to compare the column as text, quote the values "
+                f'(--where "{quoted(found, found.numbers[0])}"), or write a pandas query on the block '
+                f"columns ({listing})"
             ]
         )
         return None

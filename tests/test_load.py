@@ -634,6 +634,20 @@ def test_where_compares_a_text_column_with_text_as_text(tmp_path: Path) -> None:
     assert not any("as numbers" in n for n in inputs.notes), inputs.notes
 
 
+def test_where_reads_empty_cells_of_a_text_column_as_missing(tmp_path: Path) -> None:
+    # An empty cell counted as a word: "holds text that is not a number in 1 row ('')"
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=["3024", "", "3104", "3115"]), _roads())
+    inputs = load_inputs(roads, blocks, "hh", where="id != 3024")
+    assert list(inputs.blocks.index) == [1, 2, 3]
+
+
+def test_where_a_text_method_with_a_number_says_how_to_quote(tmp_path: Path) -> None:
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=IDS), _roads())
+    message = _error(roads=roads, blocks=blocks, households="hh", where="id.str.startswith('3') & id != 3024")
+    assert "to compare the column as text, quote the values" in message
+    assert "id != '3024'" in message
+
+
 def test_where_refuses_a_number_for_a_text_column_of_words(tmp_path: Path) -> None:
     codes = ["3024", "3024", "x1", "3115"]
     roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40], id=IDS, code=codes), _roads())
