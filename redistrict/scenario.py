@@ -63,7 +63,7 @@ import pandas as pd
 
 from redistrict.costs import CostParams
 from redistrict.errors import InputError
-from redistrict.problem import Band, Weights, band_bounds_problem
+from redistrict.problem import MAX_WEIGHT, Band, Weights, band_bounds_problem
 
 if TYPE_CHECKING:
     from redistrict.load import Inputs
@@ -456,6 +456,16 @@ def _parse_weights(raw: Any, where: str, problems: list[str]) -> ScenarioWeights
         problems.append(f"{where}: weights.compactness must be positive (it is the unit of the others)")
     if values.get("area", 0.0) > 1:
         problems.append(f"{where}: weights.area is a share and must lie in 0..1, not {values['area']}")
+    compactness = values.get("compactness", 1.0)
+    if len(problems) == n:
+        for key in ("major_road", "continuity", "deviation"):
+            scaled = values.get(key, 0.0) / compactness if key != "major_road" else values.get(key, 0.0)
+            if scaled > MAX_WEIGHT:
+                by = f" / compactness {compactness:g} = {scaled:g}" if key != "major_road" else ""
+                problems.append(
+                    f"{where}: weights.{key} = {values[key]:g}{by} is more than {MAX_WEIGHT:g}: costs that "
+                    "large overflow the solvers' arithmetic; weights are relative, so scale them all down"
+                )
     if len(problems) > n:
         return None
     return ScenarioWeights(**values)

@@ -119,6 +119,12 @@ def test_band_problems(tmp_path: Path) -> None:
     assert "band.hi is missing" in text
     with pytest.raises(InputError, match=r"band\.target 5000 lies outside"):
         load_scenario(_write(tmp_path, "[band]\nlo = 2000\nhi = 3000\ntarget = 5000\n"))
+    # weights that overflow were refused after loading, with the scaled number the user never wrote
+    with pytest.raises(InputError) as info:
+        load_scenario(
+            _write(tmp_path, "[band]\nlo = 2000\nhi = 3000\n[weights]\ncompactness = 0.5\ndeviation = 1e9\n")
+        )
+    assert "weights.deviation = 1e+09 / compactness 0.5 = 2e+09 is more than 1e+09" in str(info.value)
     # lo = 0 was refused only after the inputs were read, in the API's words (Band(1, ...))
     with pytest.raises(
         InputError, match=r"band\.lo is 0: a unit holds at least one of the residents it counts"
