@@ -137,7 +137,8 @@ def _select(table: pd.DataFrame, where: str, source: str, report: Report) -> pd.
                 mask, error = retry, None
     if error is not None:
         unknown = _UNDEFINED.search(str(error))
-        guess = name_hint(unknown["name"], [str(c) for c in table.columns]) if unknown else ""
+        hint = name_hint(unknown["name"], [str(c) for c in table.columns]) if unknown else ""
+        guess = f"{hint.strip()}; " if hint else ""
         report.add(
             problems=[
                 f"{source}: --where {where!r} cannot be evaluated: "

@@ -153,7 +153,7 @@ STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "band_mixed": "Band",
                 "res_suffix": " residents",
                 "solver": "Solver status",
-                "gap_note": " (gap {gap}{among})",
+                "gap_note": ", gap {gap}{among}",
                 "gap_fixed_units": ", among plans of {units} units",
                 "gap_subproblems": ", among plans keeping each unit inside its subproblem",
                 "date": "Date",

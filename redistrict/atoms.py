@@ -495,7 +495,7 @@ def _note_coarse(bi: IntArray, households: IntArray, labels: pd.Index, notes: li
     what = "1 block covers" if len(coarse) == 1 else f"{len(coarse)} blocks each cover"
     notes.append(
         f"{what} {_COARSE_FACES} or more faces (up to {int(faces[coarse].max())}; "
-        f"{_listed(labels[coarse])}), holding {held} of the {total} households: their households "
+        f"{_listed(labels[coarse])}), holding {held:,} of the {total:,} households: their households "
         "were spread over those faces by area, so unit sizes are estimates; give finer population "
         "data (census blocks or address points) for exact unit sizes"
     )

@@ -314,8 +314,8 @@ def solve(
         labels[i] = next_unit
         flags[next_unit] = "oversize atom"
         notes.append(
-            f"atom {problem.nodes[i]} alone holds {int(h[i])} {band.counts}, above the band's upper "
-            f"bound {band.hi}: it is kept as one unit and flagged; split its population blocks to fix"
+            f"atom {problem.nodes[i]} alone holds {int(h[i]):,} {band.counts}, above the band's upper "
+            f"bound {band.hi:,}: it is kept as one unit and flagged; split its population blocks to fix"
         )
         next_unit += 1
     for group in forced:

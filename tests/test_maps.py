@@ -282,7 +282,7 @@ def test_chinese_by_default_english_on_request(
     )
     for text in ("Proposed units", "Unit labels", "Major roads", "Legend", "Households band"):
         assert text in en, text
-    assert "optimal (gap 0.4%)" in en
+    assert "optimal, gap 0.4%" in en
     assert "above band" in en
     for text in ("拟划单元", "图例", "户数区间", "最优"):
         assert text not in en, text
