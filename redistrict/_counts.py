@@ -232,9 +232,10 @@ def relax(
         found = None if fits is None else _narrowest(band, mean, high, k, largest, fits)
         if found is not None:
             relaxed, slack = found
+            kept = " (the bound it meets kept)" if relaxed.hi - relaxed.lo < 2 * slack else ""
             how = (
-                f"the mean give or take {counted(slack, what.removesuffix('s'))}: the narrowest band "
-                "tried that its atoms allow"
+                f"the mean, {_amount(mean)}, give or take {counted(slack, what.removesuffix('s'))}"
+                f"{kept}: the narrowest band tried that its atoms allow"
             )
         other = k + 1 if high else k - 1
         misses = [_miss(total, n, band) for n in (k, other) if n >= 1]
