@@ -168,6 +168,8 @@ def _split_by_communities(
         return None
     inside = blocks if is_point else shapely.intersection(blocks, cell, grid_size=GRID_M)
     anchors = shapely.point_on_surface(inside)
+    if not is_point:  # slivers of the intersections may be lines or points: keep the areas
+        inside = np.array([_polygonal(g) for g in inside], dtype=object)
     covered = None if is_point else shapely.union_all(inside, grid_size=GRID_M)
     frame = cell if covered is None else shapely.difference(cell, covered, grid_size=GRID_M)
     parts: list[Any] = []
@@ -176,7 +178,7 @@ def _split_by_communities(
         mine = communities == cid
         main = None if is_point else shapely.union_all(inside[mine], grid_size=GRID_M)
         strip = shapely.intersection(frame, shapes[cid], grid_size=GRID_M) if cid in shapes else None
-        piece = shapely.union_all([g for g in (main, strip) if g is not None], grid_size=GRID_M)
+        piece = shapely.union_all([_polygonal(g) for g in (main, strip) if g is not None], grid_size=GRID_M)
         for part in polygon_parts(piece):
             if shapely.intersects(part, anchors[mine]).any():
                 parts.append(part)
@@ -185,14 +187,7 @@ def _split_by_communities(
         return None
     pieces = np.empty(len(parts), dtype=object)
     pieces[:] = parts
-    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
-    leftovers = polygon_parts(rest)
-    if leftovers:
-        extra: dict[int, list[Any]] = {}
-        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
-            extra.setdefault(k, []).append(part)
-        for k, more in extra.items():
-            pieces[k] = shapely.union_all([pieces[k], *more], grid_size=GRID_M)
+    _absorb_rest(cell, pieces)
     owned = np.array(owner, dtype=object)
     row_piece = np.empty(len(blocks), dtype=np.int64)
     for r in range(len(blocks)):
@@ -202,6 +197,12 @@ def _split_by_communities(
         distance = shapely.distance(anchors[r], pieces[candidates])
         row_piece[r] = int(candidates[int(np.argmin(distance))])
     return list(pieces), row_piece
+
+
+def _polygonal(geom: Any) -> Any:
+    """The polygons of ``geom`` as one geometry (an empty polygon when it has none)."""
+    parts = polygon_parts(geom)
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _split_by_polygons(cell: Any, blocks: GeomArray) -> tuple[list[Any], IntArray] | None:
@@ -258,14 +259,7 @@ def _finish_split(cell: Any, mains: list[Any], anchors: GeomArray) -> tuple[list
         return None
     pieces = np.empty(len(have), dtype=object)
     pieces[:] = [mains[k] for k in have]
-    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
-    leftovers = polygon_parts(rest)
-    if leftovers:
-        groups: dict[int, list[Any]] = {}
-        for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
-            groups.setdefault(k, []).append(part)
-        for k, extra in groups.items():
-            pieces[k] = shapely.union_all([pieces[k], *extra], grid_size=GRID_M)
+    _absorb_rest(cell, pieces)
     row_piece = np.empty(len(mains), dtype=np.int64)
     position = {k: p for p, k in enumerate(have)}
     for k in range(len(mains)):
@@ -274,6 +268,19 @@ def _finish_split(cell: Any, mains: list[Any], anchors: GeomArray) -> tuple[list
         else:
             row_piece[k] = int(np.argmin(shapely.distance(anchors[k], pieces)))
     return list(pieces), row_piece
+
+
+def _absorb_rest(cell: Any, pieces: GeomArray) -> None:
+    """Join each part of ``cell`` outside ``pieces`` to the piece it shares most boundary with (in place)."""
+    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    leftovers = polygon_parts(rest)
+    if not leftovers:
+        return
+    groups: dict[int, list[Any]] = {}
+    for part, k in zip(leftovers, _best_neighbours(leftovers, pieces), strict=True):
+        groups.setdefault(k, []).append(part)
+    for k, extra in groups.items():
+        pieces[k] = shapely.union_all([pieces[k], *extra], grid_size=GRID_M)
 
 
 def _best_neighbours(parts: list[Any], pieces: GeomArray) -> list[int]:

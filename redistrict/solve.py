@@ -64,6 +64,7 @@ from redistrict._counts import (
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
 from redistrict._recom import recombine
 from redistrict._solvers import check_solver
+from redistrict._words import counted
 from redistrict.bound import LowerBound, lower_bound
 from redistrict.errors import InputError, SolverError
 from redistrict.model import solve_region
@@ -372,11 +373,7 @@ def solve(
         lab = comp.labels
         cost = comp.problem.plan_cost(_embed(problem.n, region, lab))
         comp_bound = comp.bound
-        if comp.reason:
-            # No plan in the band: only a part too small for the band is certain, its one
-            # plan being a single unit of it all (it used to leave the whole plan without a gap).
-            comp_bound = cost if total < band.lo and len(np.unique(lab)) == 1 else None
-        if comp_bound is not None:
+        if comp_bound is not None and not comp.reason:
             comp_bound = min(comp_bound, cost)
             status = "optimal" if relative_gap(cost, comp_bound) <= optimal_gap else "feasible"
         else:
@@ -408,6 +405,7 @@ def solve(
         bound_total: float | None = float(sum(b for b in bounds if b is not None))
     else:
         bound_total = None
+        notes += _partial_gap(objectives, bounds)
     gap = None if bound_total is None else relative_gap(objective, bound_total)
     status = "heuristic" if gap is None else "optimal" if gap <= optimal_gap else "feasible"
     scale = problem.scale
@@ -851,6 +849,19 @@ def _fixed_neighbour(problem: Problem, region: IntArray, labels: IntArray) -> in
     hosts = labels[out_end[crossing]]
     length = np.bincount(hosts, problem.edge_length[crossing])
     return int(np.argmax(length))
+
+
+def _partial_gap(objectives: list[float], bounds: list[float | None]) -> list[str]:
+    """A note on the gap of the parts planned in the band, when others leave the plan without one."""
+    known = [(o, b) for o, b in zip(objectives, bounds, strict=True) if b is not None]
+    if not known:
+        return []
+    gap = relative_gap(sum(o for o, _ in known), sum(b for _, b in known))
+    return [
+        "no bound for the whole plan (a part of it cannot be planned in the band, or an atom or group "
+        f"is above it), so its status is heuristic; the {counted(len(known), 'part')} planned in the "
+        f"band {'is' if len(known) == 1 else 'are'} within {100 * gap:.2f}% of the best possible"
+    ]
 
 
 def _embed(n: int, region: IntArray, lab: IntArray) -> IntArray:

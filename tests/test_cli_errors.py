@@ -722,7 +722,7 @@ def test_atom_above_the_band_that_cannot_be_split(tmp_path: Path) -> None:
     assert "holds 3500 households, more than max_households=3000" in notes
     assert "is one block and cannot be split further: block 8" in notes
     warning = [line for line in run.result.stderr.splitlines() if line.startswith("warning:")]
-    assert any("3500 households" in line and "3000" in line for line in warning), warning
+    assert any("3,500 households" in line and "3,000" in line for line in warning), warning
 
 
 def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> None:

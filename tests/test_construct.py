@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -142,40 +141,17 @@ def test_repair_finds_plans_the_tree_search_alone_misses() -> None:
     _assert_plan(p, region, bisect_plan(p, region, k, seed=0), k)
 
 
-def test_hard_region_gets_a_first_plan_with_more_trees(ottawa_city: Path) -> None:
-    # A city subproblem of Ottawa whose atoms leave few balanced tree cuts: the default number
-    # of spanning trees finds no plan for any count the band admits, and the component used
-    # to be planned with the lower bound dropped. With more trees every unit is in the band.
-    # (Communities 3015, 3036 and 3051, 6,000 households: no tree plan for 2 or 3 units. The
-    # case was 3013, 3020 ... with 4 or 5 units until atoms were split at community lines.)
-    from redistrict._city_cache import group_payload
-    from redistrict._city_solve import _solve_payload
-    from redistrict.atoms import build_atoms
-    from redistrict.city import _atom_communities, decompose
-    from redistrict.graph import build_graph
-    from redistrict.load import load_inputs
-    from redistrict.problem import Weights
+def test_hard_region_gets_a_first_plan_with_more_trees() -> None:
+    # A region whose atoms leave few balanced tree cuts: the default number of spanning trees
+    # finds no plan of 6 units of 2,000-2,400 households, and the component used to be
+    # planned with the lower bound dropped. With more trees every unit is in the band. (The
+    # case was an Ottawa city subproblem until atoms were divided at community lines.)
+    from redistrict._clock import WorkClock
+    from redistrict.solve import _bisect, _construct
 
-    src = str(ottawa_city)
-    inputs = load_inputs(
-        f"{src}:roads_statcan_rnf2021", f"{src}:dissemination_blocks_2021", "dburdwell2021",
-        road_class="RANK", where='ONS_ID_gen3 >= "3001" and ONS_ID_gen3 <= "3040"',
-        communities=f"{src}:ons_neighbourhoods_gen3", community_id="ONS_ID",
-    )  # fmt: skip
-    built = build_atoms(inputs, max_households=3000)
-    problem = Problem.from_graph(build_graph(built.atoms, inputs.roads, inputs.barriers))
-    groups = decompose(problem, _atom_communities(built.atoms, problem.nodes))
-    (group,) = [g for g in groups if {"3015", "3036"} <= set(g.communities)]
-    assert group.households == 6_000
-    params = {
-        "band": {"lo": 2000, "hi": 3000, "target": None}, "weights": dataclasses.asdict(Weights()),
-        "solver": "highs", "time_limit": 5.0, "seed": 0, "method": "auto", "target_gap": 0.005,
-        "budget": "work",
-    }  # fmt: skip
-    payload = group_payload(problem, group, params)
-    sub = Problem.from_arrays(payload["households"], payload["xy"], payload["edges"])
-    region = sub.components()[0]
-    assert all(bisect_plan(sub, region, k, seed=0) is None for k in (2, 3))
-    record = _solve_payload(payload)
-    assert record["flags"] == ["ok"] * len(record["flags"]) and len(record["flags"]) in (2, 3)
-    assert record["reason"] == ""
+    p, region, ks = _synthetic(60, 8, Band(2000, 2400))
+    assert ks == [6]
+    assert _bisect(p, region, 6, seed=0, clock=WorkClock(), more=1) is None
+    lab = _construct(p, region, range(6, 7), seed=0, clock=WorkClock())
+    assert lab is not None
+    _assert_plan(p, region, lab, 6)

@@ -159,7 +159,7 @@ def test_oversize_atom_and_small_component_are_flagged() -> None:
     assert (flags == "oversize atom").sum() == 1
     assert (flags == "below band").sum() >= 1
     assert sol.status == "heuristic"
-    assert any("3100 households" in n for n in sol.notes)
+    assert any("3,100 households" in n for n in sol.notes)
     assert int(p.households.sum()) == 4100
     assert sol.labels.notna().all()
 
