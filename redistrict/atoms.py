@@ -173,7 +173,9 @@ def build_atoms(
     cells, kinds, alloc = subdivide(
         cells, kinds, alloc, geoms, is_point, max_households, notes, block_community, shapes
     )
-    frame, block_atom, row_atom = _assemble(cells, kinds, alloc, len(geoms), inputs, labels, block_community)
+    frame, block_atom, row_atom = _assemble(
+        cells, kinds, alloc, len(geoms), inputs, labels, block_community, shapes
+    )
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
     warnings = _uncovered(frame, inputs.sources.get("communities", "communities"))
@@ -539,14 +541,15 @@ def _assemble(
     n_blocks: int,
     inputs: Inputs,
     labels: pd.Index,
-    block_community: NDArray[np.object_] | None = None,
+    block_community: NDArray[np.object_] | None,
+    shapes: dict[str, Any],
 ) -> tuple[gpd.GeoDataFrame, pd.Series, IntArray]:
     """Order the cells into atoms; return the atom table, block link and atom of each row.
 
     An atom's ``community_id`` is the community of its blocks (:func:`_by_blocks`),
     or for an atom without blocks the community covering most of its area; a
-    community without households lying mostly outside the study area is none
-    (:func:`_outside_empty`).
+    community without households lying mostly outside the study area (its polygon
+    in ``shapes``, from :func:`_community_shapes`) is none (:func:`_outside_empty`).
     """
     reps = shapely.point_on_surface(cells)
     rank = np.empty(len(cells), dtype=np.int64)
@@ -564,7 +567,7 @@ def _assemble(
         columns["community_id"] = _community_of(geometry, inputs.communities)
         if block_community is not None:
             _by_blocks(columns["community_id"], atom, alloc, block_community)
-        _outside_empty(columns["community_id"], columns["households"], inputs.communities, inputs.study_area)
+        _outside_empty(columns["community_id"], columns["households"], shapes, inputs.study_area)
     pairs = np.unique(np.stack([atom, alloc.block]), axis=1)
     columns["n_blocks"] = np.bincount(pairs[0], minlength=n).astype(np.int64)
     columns["kind"] = kinds[order].astype(str)
@@ -615,7 +618,7 @@ def _by_blocks(
 
 
 def _outside_empty(
-    community: NDArray[np.object_], households: IntArray, communities: gpd.GeoDataFrame, area: Any
+    community: NDArray[np.object_], households: IntArray, shapes: dict[str, Any], area: Any
 ) -> None:
     """Drop (in place) communities holding no households that lie mostly outside the study area.
 
@@ -627,9 +630,8 @@ def _outside_empty(
     empty = [str(c) for c, h in held.items() if c != "" and h == 0]
     if not empty:
         return
-    geoms = communities.set_index(communities["community_id"].astype(str)).geometry
     for cid in empty:
-        shape = shapely.union_all(geom_array(geoms.loc[[cid]]))
+        shape = shapes[cid]
         whole = shapely.area(shape)
         if whole > 0 and shapely.area(shapely.intersection(shape, area)) < _INSIDE_SHARE * whole:
             community[community == cid] = ""
