@@ -287,7 +287,11 @@ class ScenarioSettings:
     target : float
         Its target size, same unit.
     description : str
-        The scenario file's ``description``.
+        The scenario file's ``description`` (its English text when it gives one
+        per language).
+    descriptions : tuple of (str, str)
+        The file's description per language, ``(lang, text)``; the pages show
+        the one in their language, else :attr:`description`.
     changed : tuple of str
         Its other settings that differ from the defaults, as ``key = value``
         in the scenario file's terms (e.g. ``costs.new_committee_yuan =
@@ -299,6 +303,7 @@ class ScenarioSettings:
     target: float
     description: str = ""
     changed: tuple[str, ...] = ()
+    descriptions: tuple[tuple[str, str], ...] = ()
 
 
 def _settings_lines(settings: Mapping[str, ScenarioSettings], lang: str) -> dict[str, list[str]]:
@@ -307,7 +312,8 @@ def _settings_lines(settings: Mapping[str, ScenarioSettings], lang: str) -> dict
     out: dict[str, list[str]] = {}
     for name, s in settings.items():
         band = html.unescape(band_text(s.band, lang))
-        lines = [s.description.strip()] if s.description.strip() else []
+        described = dict(s.descriptions).get(lang, s.description).strip()
+        lines = [described] if described else []
         lines.append(text["band_target"].format(band=band, target=f"{s.target:,.0f}"))
         lines.append("; ".join(s.changed) if s.changed else text["defaults"])
         out[name] = lines

@@ -212,6 +212,7 @@ def scenario_record(result: PlanResult) -> dict[str, Any]:
             "name": scenario.name,
             "source": scenario.source,
             "description": scenario.description,
+            **({"descriptions": dict(scenario.descriptions)} if scenario.descriptions else {}),
             "band": vars(scenario.band),
             "weights": vars(scenario.weights),
             "allow_change": scenario.allow_change,

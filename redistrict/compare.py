@@ -323,6 +323,7 @@ def scenario_settings(scenario: Scenario) -> ScenarioSettings:
     return ScenarioSettings(
         band=PlanBand(band.lo, band.hi, band.unit), target=band.goal,
         description=scenario.description, changed=tuple(changed),
+        descriptions=scenario.descriptions,
     )  # fmt: skip
 
 

@@ -4,6 +4,8 @@ A scenario states what a plan must achieve and what it may change::
 
     name = "minimal-change"                 # default: the file name
     description = "Keep in-band communities, split and merge the others"
+    # or one per language, shown on the pages of that --lang:
+    # description = { zh = "保留规模合适的社区，拆分过大、合并过小的社区", en = "Keep ..." }
     allow_change = "oversized_undersized"   # or "all" (default)
     service_radius_m = 3000                 # optional cap, atom to unit centre
     units = 14                              # optional: exactly this many units
@@ -83,6 +85,8 @@ __all__ = [
 #: What a scenario may change: everything, or only communities outside the band.
 ALLOW_CHANGE: tuple[str, ...] = ("all", "oversized_undersized")
 _UNITS = ("households", "residents")
+#: Languages a scenario's description may be given in (the maps' ``--lang`` values).
+_DESCRIPTION_LANGS = ("zh", "en")
 _TOP = ("name", "description", "allow_change", "service_radius_m", "units", "band", "weights", "costs")
 _BAND = ("unit", "lo", "hi", "target")
 _COSTS = tuple(f.name for f in dataclasses.fields(CostParams))
@@ -177,7 +181,11 @@ class Scenario:
     costs : CostParams
         Cost parameters.
     description : str
-        Free text.
+        Free text: the scenario file's ``description``, or its English (else
+        first) entry when the file gives one per language.
+    descriptions : tuple of (str, str)
+        The file's descriptions per language, ``(lang, text)`` pairs (``zh``,
+        ``en``), when it gives a table; empty when it gives one text.
     source : str
         File the scenario was read from (empty for built-in scenarios).
     units : int, optional
@@ -193,8 +201,23 @@ class Scenario:
     service_radius_m: float | None = None
     costs: CostParams = field(default_factory=CostParams)
     description: str = ""
+    descriptions: tuple[tuple[str, str], ...] = ()
     source: str = ""
     units: int | None = None
+
+    def described(self, lang: str) -> str:
+        """The description in ``lang`` when the file gives one, else :attr:`description`.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}
+            Language of the page that shows it.
+
+        Returns
+        -------
+        str
+        """
+        return dict(self.descriptions).get(lang, self.description)
 
     def household_band(self, blocks: pd.DataFrame) -> Band:
         """The band in households for the given blocks.
@@ -355,10 +378,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: s
     if not isinstance(name, str) or not name.strip():
         problems.append(f'{where}: name must be a non-empty text, e.g. name = "target-2500"')
         name = default_name or "scenario"
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.append(f"{where}: description must be a text")
-        description = ""
+    description, descriptions = _parse_description(data.get("description", ""), where, problems)
     allow = data.get("allow_change", "all")
     if allow not in ALLOW_CHANGE:
         problems.append(
@@ -385,11 +405,33 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: s
     return Scenario(
         name=name.strip(), band=band, weights=weights, allow_change=allow,
         service_radius_m=None if radius is None else float(radius), costs=costs,
-        description=description, source=source, units=units,
+        description=description, descriptions=descriptions, source=source, units=units,
     )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- sections
+
+
+def _parse_description(raw: Any, where: str, problems: list[str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A description text, or one per language (``description = { zh = "…", en = "…" }``)."""
+    if isinstance(raw, str):
+        return raw, ()
+    hint = 'description = "…", or one per language: description = { zh = "…", en = "…" }'
+    if not isinstance(raw, Mapping) or not raw:
+        problems.append(f"{where}: description must be a text or a table of texts per language: {hint}")
+        return "", ()
+    wrong = [str(k) for k in raw if k not in _DESCRIPTION_LANGS]
+    if wrong:
+        problems.append(
+            f"{where}: description has unknown language(s) {', '.join(repr(k) for k in wrong)}: "
+            f"use {' and '.join(_DESCRIPTION_LANGS)} (the maps' --lang values)"
+        )
+    bad = [str(k) for k, v in raw.items() if not isinstance(v, str)]
+    if bad:
+        problems.append(f"{where}: description.{bad[0]} must be a text: {hint}")
+    pairs = tuple((str(k), str(v)) for k, v in raw.items() if k in _DESCRIPTION_LANGS and isinstance(v, str))
+    texts = dict(pairs)
+    return texts.get("en", pairs[0][1] if pairs else ""), pairs
 
 
 def _parse_band(raw: Any, where: str, problems: list[str]) -> ScenarioBand | None:

@@ -21,6 +21,7 @@ from redistrict.compare import (
     comparison_html,
     comparison_markdown,
     comparison_table,
+    scenario_settings,
 )
 from redistrict.errors import SolverError
 from redistrict.scenario import parse_scenario
@@ -119,7 +120,9 @@ def test_pages_and_map(compared: Path) -> None:
     # defaults) was on no page: a planner saw only the scenarios' names
     for text in (markdown, html.unescape(page)):
         assert "各方案设定" in text
-        assert "Keep in-band communities, split oversized and merge undersized ones" in text
+        # the scenario's description in the page's language (the shipped files give both)
+        assert "规模区间内的社区保持不变，拆分过大社区、合并过小社区" in text
+        assert "Keep in-band communities" not in text
         assert 'allow_change = "oversized_undersized"; weights.continuity = 2,000' in text
         assert "weights.deviation = 1,000" in text
         assert "规模区间 2,000–3,000户，目标 2,500" in text
@@ -274,6 +277,27 @@ def test_plan_with_scenario_and_lock(tmp_path: Path, ottawa_testcase: Path) -> N
         app, ["plan", *west, "--scenario", scenario, "--band", "2000", "3000", "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 2 and "both set the band" in result.output
+
+
+def test_pages_show_the_description_in_their_language() -> None:
+    s = parse_scenario(
+        {
+            "name": "s",
+            "description": {"zh": "拆分过大社区", "en": "Split the oversized"},
+            "band": {"lo": 2000, "hi": 3000},
+        }
+    )
+    table = comparison_table([ScenarioRun(s, None, SolverError("no plan"))])
+    settings = {"s": scenario_settings(s)}
+    for lang, shown, hidden in (
+        ("zh", "拆分过大社区", "Split the oversized"),
+        ("en", "Split the oversized", "拆分过大社区"),
+    ):
+        for page in (
+            comparison_markdown(table, lang=lang, settings=settings),
+            comparison_html(table, lang=lang, settings=settings),
+        ):
+            assert shown in page and hidden not in page
 
 
 def test_failed_scenario_is_a_row() -> None:

@@ -34,6 +34,9 @@ def test_shipped_scenarios_load(stem: str) -> None:
     s = load_scenario(SCENARIOS / f"{stem}.toml")
     assert s.name == stem
     assert s.description
+    # each shipped scenario is described in both page languages
+    assert {lang for lang, _ in s.descriptions} == {"zh", "en"}
+    assert s.described("en") == s.description and s.described("zh") != s.description
     assert s.source.endswith(f"{stem}.toml")
 
 
@@ -53,6 +56,40 @@ def test_shipped_scenarios_differ_as_documented() -> None:
     assert rural.band == ScenarioBand(8000, 10000, None, "residents")
     assert rural.service_radius_m == 3000
     assert rural.costs.community_kind == "township"
+
+
+def test_description_per_language(tmp_path: Path) -> None:
+    both = load_scenario(
+        _write(
+            tmp_path,
+            'description = { zh = "拆分过大社区", en = "Split the oversized" }\n[band]\nlo = 1\nhi = 9\n',
+        )
+    )
+    assert (both.described("zh"), both.described("en"), both.description) == (
+        "拆分过大社区", "Split the oversized", "Split the oversized",
+    )  # fmt: skip
+    only_zh = load_scenario(
+        _write(tmp_path, 'description = { zh = "拆分" }\n[band]\nlo = 1\nhi = 9\n', "z.toml")
+    )
+    assert only_zh.described("en") == only_zh.description == "拆分"
+    text = load_scenario(_write(tmp_path, 'description = "plain"\n[band]\nlo = 1\nhi = 9\n', "t.toml"))
+    assert text.descriptions == () and text.described("zh") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('{ fr = "découper", zh = "拆分" }', "unknown language(s) 'fr': use zh and en"),
+        ("{ zh = 3 }", "description.zh must be a text"),
+        ("{}", "description must be a text or a table of texts per language"),
+        ("7", "description must be a text or a table of texts per language"),
+    ],
+)
+def test_description_problems(tmp_path: Path, value: str, says: str) -> None:
+    path = _write(tmp_path, f"description = {value}\n[band]\nlo = 1\nhi = 9\n")
+    with pytest.raises(InputError, match=r"s\.toml") as err:
+        load_scenario(path)
+    assert says in str(err.value)
 
 
 def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
