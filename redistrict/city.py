@@ -132,8 +132,9 @@ def merge_solutions(
         ``objective`` and ``bound`` are the weight-averaged group values (the
         sum of the groups' unscaled costs over the sum of their weights), so
         with several groups the bound holds only for plans that keep every
-        unit inside a group (``bound_scope="subproblems"``, with a note);
-        ``components`` is the per-subproblem table.
+        unit inside a group (``bound_scope="subproblems"``, with a note), and
+        ``status`` is ``"optimal"`` only for a single group; ``components`` is
+        the per-subproblem table.
 
     """
     labels = np.full(problem.n, -1, dtype=np.int64)
@@ -171,13 +172,15 @@ def merge_solutions(
         bound /= scale
     objective = cost / scale
     gap = None if bound is None else (max(0.0, (objective - bound) / objective) if objective > 0 else 0.0)
-    if solutions and all(s.status == "optimal" for s in solutions):
+    scope = "subproblems" if len(groups) > 1 else "all"
+    # Optimal subproblems make an optimal plan only when there is one: a plan drawn across
+    # the subproblems' lines may be cheaper, so several give at best a feasible plan.
+    if scope == "all" and solutions and all(s.status == "optimal" for s in solutions):
         status = "optimal"
     elif bound is not None:
         status = "feasible"
     else:
         status = "heuristic"
-    scope = "subproblems" if len(groups) > 1 else "all"
     if bound is not None and scope == "subproblems":
         notes.append(
             f"the bound and the gap ({100 * (gap or 0.0):.2f}%) compare this plan only with plans that keep "

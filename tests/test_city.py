@@ -260,6 +260,11 @@ def test_the_city_gap_says_it_holds_within_the_subproblems() -> None:
     assert "among plans keeping each unit inside its subproblem" in title_box(info, "en")
     one = merge_solutions(problem, groups[:1], sols[:1])
     assert one.bound_scope == "all"
+    # Every subproblem proved optimal: the city plan is optimal only when it is one subproblem
+    # (it was called "optimal" although plans across the subproblems' lines were never looked at).
+    proved = [dataclasses.replace(s, status="optimal", gap=0.0, bound=s.objective) for s in sols]
+    assert merge_solutions(problem, groups, proved).status == "feasible"
+    assert merge_solutions(problem, groups[:1], proved[:1]).status == "optimal"
 
 
 def test_safety_limit_notes_are_summed_up_and_do_not_fail_strict() -> None:
