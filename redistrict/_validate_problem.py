@@ -10,6 +10,7 @@ that names the argument and says what it must hold.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -45,10 +46,31 @@ def _numeric(name: str, values: npt.ArrayLike, problems: list[str]) -> npt.NDArr
         array = np.asarray(values)
     except Exception:
         array = np.asarray(values, dtype=object)
+    if array.dtype == object and array.ndim == 1:
+        bad = np.array([not _is_number(v) for v in array], dtype=bool)
+        if not bad.any():  # plain numbers of several Python types
+            return np.asarray(array, dtype=np.float64)
+        first = array[int(np.flatnonzero(bad)[0])]
+        which = f"positions {_where(bad)} do" if bad.sum() > 1 else f"position {_where(bad)} does"
+        problems.append(f"{name} must hold numbers; {which} not (e.g. {first!r})")
+        return None
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number) or array.size == 0):
         problems.append(f"{name} must hold numbers, not {array.dtype} values")
         return None
     return np.asarray(array, dtype=np.float64)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _length(values: npt.ArrayLike) -> int | None:
+    """Number of entries of a 1-D sequence, whatever they hold (None when not 1-D)."""
+    try:
+        shape = np.shape(np.asarray(values, dtype=object))
+    except Exception:
+        return None
+    return int(shape[0]) if len(shape) == 1 else None
 
 
 def _vector(
@@ -118,10 +140,15 @@ def check_arrays(
             )
         else:
             h = raw.astype(np.int64)
-    n = len(h) if raw is None or raw.ndim != 1 else len(raw)
+    # Without usable households the atom count is their length, when they have one; checks
+    # that need the count are skipped when it is unknown rather than reported against 0.
+    known = _length(households) if raw is None or raw.ndim != 1 else len(raw)
+    n = known or 0
 
     pts = _numeric("xy", xy, problems)
     if pts is not None:
+        if known is None and pts.ndim == 2 and pts.shape[1] == 2:
+            n = len(pts)  # the households tell nothing: the coordinates give the count
         if pts.shape != (n, 2):
             problems.append(f"xy must have shape ({n}, 2), one (x, y) per atom, not {pts.shape}")
             pts = None

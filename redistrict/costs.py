@@ -98,7 +98,7 @@ class CostParams:
             elif not math.isfinite(value) or value < 0:
                 problems.append(f"costs.{f.name} must be a non-negative number, not {value!r}")
         per = self.households_per_staff
-        if _is_number(per) and (per < 1 or per != int(per)):
+        if _is_number(per) and math.isfinite(per) and (per < 1 or not float(per).is_integer()):
             problems.append(f"costs.households_per_staff must be a whole number of at least 1, not {per!r}")
         if problems:
             raise InputError(problems)

@@ -407,25 +407,46 @@ class Problem:
         -------
         Problem
         """
-        nodes = sorted(graph.nodes)
+        if not isinstance(graph, nx.Graph):
+            raise InputError(
+                "graph must be a networkx.Graph of atoms (e.g. redistrict.graph.build_graph's), "
+                f"not {type(graph).__name__}"
+            )
+        problems: list[str] = []
+        nodes = _sorted_labels(graph.nodes)
         pos = {v: i for i, v in enumerate(nodes)}
         data = graph.nodes
         h = [data[v].get("households", 0) for v in nodes]
-        xy = [(float(data[v]["x"]), float(data[v]["y"])) for v in nodes]
-        area = [float(data[v].get("area_m2", 1.0)) for v in nodes]
+        x = _node_numbers(graph, nodes, "x", None, problems)
+        y = _node_numbers(graph, nodes, "y", None, problems)
+        area = _node_numbers(graph, nodes, "area_m2", 1.0, problems)
         raw_comm = [data[v].get("community_id") for v in nodes]
         community = None
-        known = [c is not None and c == c and str(c) != "" for c in raw_comm]  # "" = no community
+        known = [not _no_community(c) for c in raw_comm]
         if any(known):
             names = sorted({str(c) for c, k in zip(raw_comm, known, strict=True) if k})
             code = {c: k for k, c in enumerate(names)}
             community = [code[str(c)] if k else -1 for c, k in zip(raw_comm, known, strict=True)]
         edges, major, length = [], [], []
+        bad_edges: list[str] = []
         for u, v, d in sorted(graph.edges(data=True), key=lambda t: (pos[t[0]], pos[t[1]])):
+            try:
+                ln = float(d.get("length", 1.0)) or 1.0
+                share = float(d.get("major_length", 0.0)) / ln
+            except (TypeError, ValueError):
+                bad_edges.append(f"({u!r}, {v!r})")
+                continue
             edges.append((pos[u], pos[v]))
-            ln = float(d.get("length", 1.0)) or 1.0
             length.append(ln)
-            major.append(float(d.get("major_length", 0.0)) / ln)
+            major.append(share)
+        if bad_edges:
+            problems.append(
+                "edge attributes length and major_length must be numbers (metres); not at edges "
+                + _listed(bad_edges)
+            )
+        if problems:
+            raise InputError(problems)
+        xy = list(zip(x, y, strict=True))
         return cls.from_arrays(
             h,
             xy,
@@ -651,3 +672,54 @@ class Problem:
                     seen.add(w)
                     stack.append(w)
         return len(seen) == len(inside)
+
+
+def _sorted_labels(labels: Any) -> list[Hashable]:
+    """Node labels in order; labels of several types (ints and texts) by type, then text."""
+    try:
+        return sorted(labels)
+    except TypeError:
+        return sorted(labels, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _no_community(value: object) -> bool:
+    """Whether a node's ``community_id`` means none: missing, NaN, ``pd.NA`` or ``""``."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return True
+    try:
+        return bool(value != value)  # NaN
+    except TypeError:  # pd.NA: its truth value is ambiguous, and it is missing
+        return True
+
+
+def _listed(items: Sequence[str], limit: int = 5) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _node_numbers(
+    graph: nx.Graph, nodes: Sequence[Hashable], attr: str, default: float | None, problems: list[str]
+) -> list[float]:
+    """Attribute ``attr`` of every node as a float (``default`` when absent; required when None)."""
+    out: list[float] = []
+    missing: list[str] = []
+    wrong: list[str] = []
+    for v in nodes:
+        raw = graph.nodes[v].get(attr, default)
+        if raw is None:
+            missing.append(repr(v))
+            out.append(math.nan)
+            continue
+        try:
+            out.append(float(raw))
+        except (TypeError, ValueError):
+            wrong.append(f"{v!r} ({raw!r})")
+            out.append(math.nan)
+    if missing:
+        problems.append(
+            f"{'nodes' if len(missing) > 1 else 'node'} {_listed(missing)} "
+            f"{'have' if len(missing) > 1 else 'has'} no {attr!r}: "
+            "every atom needs its centre's x and y in metres"
+        )
+    if wrong:
+        problems.append(f"node attribute {attr!r} must be a number; not at nodes {_listed(wrong)}")
+    return out

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,6 +65,54 @@ def _refused(fragment: str, **changes: Any) -> str:
 )
 def test_arrays_no_problem_can_have_are_refused(changes: dict[str, Any], fragment: str) -> None:
     _refused(fragment, **changes)
+
+
+def test_households_that_are_not_numbers_give_one_problem_naming_them() -> None:
+    # The atom count used to be taken as 0 then, which added "xy must have shape (0, 2)" and
+    # "positions must lie in 0..-1" to the one real problem.
+    with pytest.raises(InputError) as info:
+        Problem.from_arrays([*HOUSEHOLDS[:-1], None], XY, EDGES)
+    assert info.value.problems == ["households must hold numbers; position 8 does not (e.g. None)"]
+    with pytest.raises(InputError) as info:
+        Problem.from_arrays("abc", XY, EDGES)
+    assert len(info.value.problems) == 1
+    mixed = Problem.from_arrays([*HOUSEHOLDS[:-1], 800.0], XY, EDGES)  # ints and a float: numbers
+    assert mixed.households.tolist() == HOUSEHOLDS
+
+
+def _graph() -> nx.Graph:
+    g = nx.Graph()
+    for i, (x, y) in enumerate(XY):
+        g.add_node(i, households=800, x=x, y=y)
+    g.add_edges_from(EDGES)
+    return g
+
+
+def test_graphs_no_problem_can_have_are_refused_with_every_problem() -> None:
+    # A node without x, a text coordinate, a text edge length: KeyError, ValueError and
+    # TypeError from inside from_graph, one at a time.
+    g = _graph()
+    del g.nodes[4]["x"]
+    g.nodes[7]["y"] = "north"
+    g.edges[0, 1]["length"] = "long"
+    with pytest.raises(InputError) as info:
+        Problem.from_graph(g)
+    assert info.value.problems == [
+        "node 4 has no 'x': every atom needs its centre's x and y in metres",
+        "node attribute 'y' must be a number; not at nodes 7 ('north')",
+        "edge attributes length and major_length must be numbers (metres); not at edges (0, 1)",
+    ]
+    with pytest.raises(InputError, match=r"graph must be a networkx\.Graph of atoms"):
+        Problem.from_graph([(0, 1)])  # type: ignore[arg-type]
+
+
+def test_graph_labels_of_several_types_and_missing_communities_are_read() -> None:
+    g = nx.relabel_nodes(_graph(), {0: "a"})  # a text label among integers
+    for v, c in zip(g.nodes, [pd.NA, None, "", math.nan, "c1", "c1", "c2", "c2", "c2"], strict=True):
+        g.nodes[v]["community_id"] = c
+    p = Problem.from_graph(g)
+    assert p.nodes == (1, 2, 3, 4, 5, 6, 7, 8, "a")
+    assert p.community is not None and p.community.tolist() == [-1, -1, -1, 0, 0, 1, 1, 1, -1]
 
 
 def test_every_problem_of_the_arrays_is_listed_at_once() -> None:

@@ -135,6 +135,14 @@ def test_invalid_parameters_are_all_listed() -> None:
         assert f"costs.{key}" in text
 
 
+@pytest.mark.parametrize("per", [float("inf"), float("nan"), -float("inf")])
+def test_households_per_staff_not_finite_is_refused(per: float) -> None:
+    # TOML allows inf and nan: the whole-number check ran int(inf) and raised OverflowError
+    # (a traceback from `plan --scenario`) instead of naming the setting.
+    with pytest.raises(InputError, match=r"costs\.households_per_staff must be a non-negative number"):
+        CostParams(households_per_staff=per)
+
+
 def test_office_totals_are_written_without_floating_point_noise() -> None:
     # 592.8 + 592.6 + 592.2 is 1777.6000000000001 in floating point
     units = pd.DataFrame(
