@@ -367,6 +367,7 @@ def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | Non
     from redistrict.pipeline import total_problems
 
     problems = total_problems(inputs, options)
+    problems += _unsupported(options)
     if partition_by is not None and (
         partition_by not in inputs.blocks.columns or partition_by in _OWN_COLUMNS
     ):
@@ -387,6 +388,36 @@ def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | Non
         raise InputError(problems)
 
 
+def _unsupported(options: PlanOptions) -> list[str]:
+    """Options ``run_city`` cannot honour (they used to be dropped without a word)."""
+    per_district = "plan each district with redistrict.pipeline.run_plan (`redistrict plan`) instead"
+    problems = []
+    if options.units is not None:
+        problems.append(
+            f"options.units ({options.units}): a city plan cannot fix its number of units; {per_district}"
+        )
+    if options.locks is not None:
+        problems.append(f"options.locks: a city plan cannot keep locked units; {per_district}")
+    scenario = options.scenario
+    if scenario is not None:
+        if scenario.band.unit != "households":
+            problems.append(
+                f"scenario {scenario.name!r} counts its band in {scenario.band.unit}: a city plan sizes "
+                f"units by households only; {per_district}"
+            )
+        if scenario.allow_change != "all":
+            problems.append(
+                f'scenario {scenario.name!r} sets allow_change = "{scenario.allow_change}": a city plan may '
+                f"change every community; {per_district}"
+            )
+        if scenario.units is not None:
+            problems.append(
+                f"scenario {scenario.name!r} sets units = {scenario.units}: a city plan cannot fix its "
+                f"number of units; {per_district}"
+            )
+    return problems
+
+
 def run_city(
     inputs: Inputs,
     options: PlanOptions | None = None,
@@ -405,6 +436,9 @@ def run_city(
         Output of :func:`redistrict.load.load_inputs`, normally with communities.
     options : PlanOptions, optional
         Run parameters; ``time_limit`` is the budget of *each* subproblem.
+        ``units``, ``locks`` and a scenario that counts residents, fixes the
+        number of units or keeps communities are refused (``InputError``):
+        plan such a district with :func:`redistrict.pipeline.run_plan`.
     workers : int, optional
         Worker processes of the local Dask cluster (default: every core).
     scheduler : str, optional

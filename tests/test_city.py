@@ -436,3 +436,38 @@ def test_area_of_an_atom_is_that_of_most_of_its_households() -> None:
     got = city._atom_partition(blocks, block_atom, "district", [0, 1, 2, 3, 4], notes)  # type: ignore[arg-type]
     assert got == ["2", "2", "3", None, None]
     assert len(notes) == 1 and "1 block has no value in column 'district'" in notes[0]
+
+
+def test_options_a_city_plan_cannot_honour_are_refused_before_solving() -> None:
+    # run_city took PlanOptions and dropped units, locks and a residents band without a word:
+    # asked for 9 units it gave 12.
+    from redistrict.cli import demo_path
+    from redistrict.load import load_inputs
+    from redistrict.locks import Locks
+    from redistrict.pipeline import PlanOptions
+    from redistrict.scenario import parse_scenario
+
+    gpkg = str(demo_path())
+    inputs = load_inputs(
+        roads=f"{gpkg}:roads",
+        blocks=f"{gpkg}:blocks",
+        households="households",
+        study_area=f"{gpkg}:communities",
+    )
+    rural = parse_scenario(
+        {"name": "rural", "allow_change": "oversized_undersized", "units": 3,
+         "band": {"unit": "residents", "lo": 8000, "hi": 10000}}
+    )  # fmt: skip
+    options = PlanOptions(units=9, locks=Locks(source="locked.csv"), scenario=rural)
+    with pytest.raises(InputError) as info:
+        city.run_city(inputs, options, scheduler="synchronous")
+    text = str(info.value)
+    for fragment in (
+        "options.units (9): a city plan cannot fix its number of units",
+        "options.locks: a city plan cannot keep locked units",
+        "scenario 'rural' counts its band in residents",
+        "scenario 'rural' sets allow_change = \"oversized_undersized\"",
+        "scenario 'rural' sets units = 3",
+    ):
+        assert fragment in text
+    assert "run_plan" in text
