@@ -107,7 +107,7 @@ class InfeasibleError(RedistrictError):
     such unit, the solver's explanation of why, and how to get a plan.
     """
 
-    title = "no valid plan exists"
+    title = "no plan with every unit in the band was found"
     exit_code = 3
 
 

@@ -794,7 +794,7 @@ def test_strict_refuses_a_plan_with_units_outside_the_band(tmp_path: Path) -> No
     message = _fails(
         run,
         3,
-        "error: no valid plan exists",
+        "error: no plan with every unit in the band was found",
         "holds 1,500 households (below band; the band is 2,000-3,000 households)",
         "its 1,500 households are fewer than the band's lower bound 2,000",
         "1 of 3 units are outside the band: widen it (--band)",
@@ -834,7 +834,7 @@ def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
     out = tmp_path / "city"
     args = ["city", "--roads", roads, "--blocks", blocks, "--households", "hh", "--barriers", spec]
     args += ["--scheduler", "synchronous", "--no-cache", "--time-limit", "5", "--out", str(out)]
-    _fails(_invoke([*args, "--strict"], out), 3, "no valid plan exists", "(below band;", "drop --strict")
+    _fails(_invoke([*args, "--strict"], out), 3, "no plan with every unit in the band was found", "(below band;", "drop --strict")
     record = _succeeds(_invoke(args, out))
     assert record["units"] - record["units_in_band"] == 1
 

@@ -107,7 +107,7 @@ def test_errors_carry_notes_apart_from_the_message() -> None:
     assert type(back) is InputError
     assert (back.problems, back.notes, str(back)) == (exc.problems, exc.notes, str(exc))
     solver = pickle.loads(pickle.dumps(InfeasibleError("no plan")))
-    assert str(solver) == "no valid plan exists: no plan"
+    assert str(solver) == "no plan with every unit in the band was found: no plan"
 
 
 def test_load_inputs_error_holds_the_notes_gathered_so_far(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_strict_failure_does_not_repeat_its_problems_as_notes(tmp_path: Path) ->
     result = RUNNER.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 3, result.output
     lines = _lines(result)
-    assert lines[0].startswith("error: no valid plan exists"), lines
+    assert lines[0].startswith("error: no plan with every unit in the band was found"), lines
     notes = lines[1:]
     assert notes and all(line.startswith("note: ") for line in notes), lines
     assert any("UTM zone" in line for line in notes), lines
