@@ -493,9 +493,9 @@ def _summary(result: Any, out_dir: Path) -> None:
     )
 
 
-def _progress(enabled: bool) -> Any:
+def _progress() -> Any:
     """A callable that reports pipeline stages on stderr when it is a terminal."""
-    if not enabled or not err.is_terminal:
+    if not err.is_terminal:
         return None
 
     def say(stage: str) -> None:
@@ -610,7 +610,7 @@ def _plan_and_write(
         else:
             inputs.notes.extend(_band_in_households(opts.band, inputs.blocks))
             inputs.notes.extend(_target_note(band, target))
-        result = run_plan(inputs, opts, progress=_progress(True))
+        result = run_plan(inputs, opts, progress=_progress())
     if strict:
         with _noting(result.notes, result.warnings):
             require_in_band(result)
@@ -901,7 +901,7 @@ def compare(
         )  # fmt: skip
         inputs = load_inputs(**load_kwargs)
         with _noting(inputs.notes, inputs.warnings):
-            runs = run_scenarios(inputs, chosen, base, progress=_progress(True))
+            runs = run_scenarios(inputs, chosen, base, progress=_progress())
             area = title or _area_name(blocks, where)
             heading = comparison_title(area, lang)
             try:

@@ -34,7 +34,6 @@ __all__ = [
     "json_safe",
     "map_info",
     "plan_band",
-    "read_units",
     "run_record",
     "status_text",
     "versions",
@@ -384,8 +383,3 @@ def write_outputs(
         if more is not None:
             more(tmp)
     return Path(out_dir)
-
-
-def read_units(out_dir: str | Path) -> gpd.GeoDataFrame:
-    """Read the ``units`` layer of a written plan (for tests and notebooks)."""
-    return gpd.read_file(Path(out_dir) / "plan.gpkg", layer="units", engine="pyogrio")

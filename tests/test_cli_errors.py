@@ -834,7 +834,13 @@ def test_strict_city_refuses_units_outside_the_band(tmp_path: Path) -> None:
     out = tmp_path / "city"
     args = ["city", "--roads", roads, "--blocks", blocks, "--households", "hh", "--barriers", spec]
     args += ["--scheduler", "synchronous", "--no-cache", "--time-limit", "5", "--out", str(out)]
-    _fails(_invoke([*args, "--strict"], out), 3, "no plan with every unit in the band was found", "(below band;", "drop --strict")
+    _fails(
+        _invoke([*args, "--strict"], out),
+        3,
+        "no plan with every unit in the band was found",
+        "(below band;",
+        "drop --strict",
+    )
     record = _succeeds(_invoke(args, out))
     assert record["units"] - record["units_in_band"] == 1
 
