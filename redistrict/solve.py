@@ -149,8 +149,8 @@ class Solution:
     notes : list of str
         Things the planner should know (infeasible components, limits hit).
     history : list of tuple
-        ``(seconds, objective)`` of the final plan (each improvement is also
-        logged at INFO level).
+        One entry, ``(seconds, objective)`` of the final plan; the
+        improvements on the way are logged at INFO level, not kept here.
     bound_scope : str
         Which plans ``bound`` (and so ``gap`` and ``optimal``) is measured
         against: ``"all"`` (every plan of the problem), or ``"subproblems"``
@@ -245,7 +245,9 @@ def solve(
         Budget in seconds: wall-clock seconds (``budget="time"``) or reference
         seconds of counted work (``budget="work"``).
     seed : int
-        Seed of the spanning-tree constructor.
+        Seed of every randomised step: the spanning-tree constructor, tree
+        recombination, restarts and perturbations (the same inputs, seed and
+        ``budget="work"`` give the same plan).
     method : {"auto", "exact", "lns"}
         ``exact`` solves every component with the exact model (small inputs
         only), ``lns`` never does, ``auto`` uses it up to ``exact_max`` atoms.
