@@ -25,7 +25,7 @@ import pandas as pd
 
 __all__ = ["as_if_created", "held_signals", "mark_written", "recover_swaps", "write_csv", "written_before"]
 
-_LOG = logging.getLogger("redistrict.report")
+_LOG = logging.getLogger(__name__)
 
 #: CSV files start with a UTF-8 byte-order mark: Excel on Chinese Windows opens a CSV
 #: without one as GBK and garbles every Chinese name; pandas and GIS tools skip it.
@@ -59,7 +59,17 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _umask() -> int:
-    """The process umask (reading it means setting it, so it is set straight back)."""
+    """The process umask.
+
+    Linux reports it in ``/proc/self/status``; elsewhere reading it means setting it, so
+    it is set straight back (a moment in which another thread's new files would get 022).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -754,3 +755,23 @@ def test_osm_xml_roads(tmp_path: Path) -> None:
     assert inputs.roads["major"].tolist() == [True, False, True]
     assert inputs.crs.to_epsg() == 32618
     assert any("without a highway tag" in note for note in inputs.notes)
+
+
+def test_written_files_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
+    # Outputs are made by tempfile (0600/0700) and given the mode a plain open() would;
+    # the umask is read from /proc on Linux rather than set and reset process-wide.
+    from redistrict._files import _umask, as_if_created
+
+    old = os.umask(0o027)
+    try:
+        assert _umask() == 0o027
+        folder, file = tmp_path / "d", tmp_path / "f"
+        folder.mkdir(mode=0o700)
+        file.write_text("x")
+        os.chmod(file, 0o600)
+        as_if_created(folder)
+        as_if_created(file)
+        assert (folder.stat().st_mode & 0o777, file.stat().st_mode & 0o777) == (0o750, 0o640)
+        assert _umask() == 0o027
+    finally:
+        os.umask(old)
