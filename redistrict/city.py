@@ -364,9 +364,9 @@ def _text_value(value: object) -> str:
 
 
 def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | None) -> None:
-    from redistrict.pipeline import total_problems
+    from redistrict.pipeline import option_problems, total_problems
 
-    problems = total_problems(inputs, options)
+    problems = option_problems(options) or total_problems(inputs, options)
     problems += _unsupported(options)
     if partition_by is not None and (
         partition_by not in inputs.blocks.columns or partition_by in _OWN_COLUMNS

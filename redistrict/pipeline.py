@@ -28,13 +28,14 @@ from redistrict.load import Inputs
 from redistrict.locks import Locks, fixed_groups, locked_only, solve_locked
 from redistrict.problem import Band, Problem, Weights
 from redistrict.scenario import Scenario
-from redistrict.solve import Solution
+from redistrict.solve import Solution, run_problems
 
 __all__ = [
     "PlanOptions",
     "PlanResult",
     "check_conservation",
     "check_memory",
+    "option_problems",
     "require_in_band",
     "run_plan",
     "total_problems",
@@ -147,6 +148,34 @@ class PlanResult:
         return [note for note in self.notes if note in flagged]
 
 
+def option_problems(options: PlanOptions) -> list[str]:
+    """What is wrong with the run options (solver, time limit, method, budget, seed, units, gap).
+
+    Checked before anything is built, so that a misspelt method does not wait for the
+    atoms and the graph (the CLI checks its flags earlier still, in its own words).
+
+    Parameters
+    ----------
+    options : PlanOptions
+        The run's options.
+
+    Returns
+    -------
+    list of str
+        Every problem found, each naming its option (``options.time_limit`` ...).
+    """
+    problems = run_problems(
+        solver=options.solver, time_limit=options.time_limit, method=options.method,
+        budget=options.budget, seed=options.seed, units=options.units,
+        gaps={"target_gap": options.target_gap},
+    )  # fmt: skip
+    return [f"options.{p}" if p.split(" ", 1)[0] in _OPTION_NAMES else p for p in problems]
+
+
+#: Fields of :class:`PlanOptions` that :func:`option_problems` names as ``options.<field>``.
+_OPTION_NAMES = ("time_limit", "seed", "units", "target_gap")
+
+
 def total_problems(inputs: Inputs, options: PlanOptions, *, lower: str = "the band (--band)") -> list[str]:
     """The problems with a band or a number of units that the inputs' households cannot meet.
 
@@ -210,7 +239,7 @@ def run_plan(
     """
     opts = options or PlanOptions()
     say = progress or (lambda _s: None)
-    problems = total_problems(inputs, opts)
+    problems = option_problems(opts) or total_problems(inputs, opts)
     if problems:
         raise InputError(problems)
     seconds: dict[str, float] = {}

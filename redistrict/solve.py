@@ -63,14 +63,14 @@ from redistrict._counts import (
 )
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
 from redistrict._recom import recombine
-from redistrict._solvers import check_solver
+from redistrict._solvers import SOLVERS, check_solver
 from redistrict._words import counted
 from redistrict.bound import LowerBound, lower_bound
 from redistrict.errors import InputError, SolverError
 from redistrict.model import solve_region
 from redistrict.problem import Band, IntArray, Problem
 
-__all__ = ["Solution", "relative_gap", "solve", "unit_count_range"]
+__all__ = ["Solution", "relative_gap", "run_problems", "solve", "unit_count_range"]
 
 log = logging.getLogger(__name__)
 
@@ -814,6 +814,48 @@ def _check_arguments(
             f"without a lower bound the number of units is not limited; give e.g. "
             f"Band(1, {problem.band.hi})"
         )
+    problems += run_problems(
+        time_limit=time_limit, method=method, budget=budget, seed=seed, units=units, gaps=gaps,
+        exact_max=exact_max,
+    )  # fmt: skip
+    if problems:
+        raise InputError(problems)
+
+
+def run_problems(
+    *,
+    time_limit: object,
+    method: object,
+    budget: object,
+    seed: object,
+    units: object = None,
+    gaps: dict[str, object] | None = None,
+    exact_max: object = 30,
+    solver: object = None,
+) -> list[str]:
+    """What is wrong with the run arguments of :func:`solve`, before any problem is built.
+
+    :func:`redistrict.pipeline.run_plan` and :func:`redistrict.city.run_city` check
+    their options with it before the atoms are built, as the CLI does.
+
+    Parameters
+    ----------
+    time_limit, method, budget, seed, units, exact_max
+        As :func:`solve` takes them.
+    gaps : dict, optional
+        Gap arguments by name (``target_gap``, ``optimal_gap``).
+    solver : str, optional
+        Solver name; only its spelling is checked (whether it is installed is
+        :func:`solve`'s concern, which then plans without it and says so).
+
+    Returns
+    -------
+    list of str
+        Every problem found; empty when the arguments are usable.
+    """
+    problems = []
+    if solver is not None and solver not in SOLVERS:
+        problems.append(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}")
     if units is not None and (
         isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1
     ):
@@ -835,8 +877,7 @@ def _check_arguments(
         problems.append(f"unknown budget {budget!r}: use 'time' or 'work'")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**63:
         problems.append(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 def _fixed_neighbour(problem: Problem, region: IntArray, labels: IntArray) -> int:

@@ -265,3 +265,35 @@ def test_major_classes_given_as_one_string_are_split_at_commas(tmp_path: Path) -
     inputs = load_inputs(roads, blocks, "hh", road_class="rank", major_classes="1，2、3")
     assert inputs.options["major_classes"] == ["1", "2", "3"]
     assert int(inputs.roads["major"].sum()) == 3
+
+
+def test_run_plan_checks_its_options_before_building_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misspelt method, a negative time limit and an unknown solver were refused only after
+    # the atoms and the graph were built (minutes on a city), and one at a time.
+    from redistrict import pipeline
+    from redistrict.cli import demo_path
+
+    gpkg = str(demo_path())
+    inputs = load_inputs(
+        roads=f"{gpkg}:roads",
+        blocks=f"{gpkg}:blocks",
+        households="households",
+        study_area=f"{gpkg}:communities",
+    )
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the atoms were built before the options were checked")
+
+    monkeypatch.setattr(pipeline, "build_atoms", never)
+    options = pipeline.PlanOptions(solver="gurobi", method="fast", time_limit=-1, seed=-2, units=0)
+    with pytest.raises(InputError) as info:
+        pipeline.run_plan(inputs, options)
+    assert info.value.problems == [
+        "unknown solver 'gurobi': choose one of highs, cbc",
+        "options.units must be a whole number of at least 1 (or None), not 0",
+        "options.time_limit must be a positive number of seconds, not -1",
+        "unknown method 'fast': use auto, exact or lns",
+        "options.seed must be a whole number from 0 to 2**63 - 1, not -2",
+    ]
