@@ -31,6 +31,7 @@ from rich.table import Table
 from redistrict._console import print_whole
 from redistrict._files import mark_written, written_before
 from redistrict._out_dir import check_out_dir
+from redistrict._solvers import SOLVERS
 from redistrict._words import counted
 from redistrict.errors import InputError, RedistrictError
 from redistrict.problem import Band, Weights, band_problems
@@ -342,9 +343,43 @@ def _area_name(blocks: str, where: str | None) -> str:
     return f"{name} ({where.strip()})" if where and where.strip() else name
 
 
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+def _check_options(
+    *,
+    solver: str,
+    method: str,
+    atoms: str,
+    lang: str,
+    budget: str,
+    time_limit: float,
+    seed: int,
+    band: tuple[int, int] | None = None,
+    target: int | None = None,
+    units: int | None = None,
+) -> None:
+    """Refuse the options no run can use, listing every problem at once, before any loading work."""
+    problems = [
+        f"{name} must be one of {', '.join(allowed)}, not {value!r}"
+        for name, value, allowed in (
+            ("--solver", solver, SOLVERS),
+            ("--method", method, ("auto", "exact", "lns")),
+            ("--atoms", atoms, ("roads", "blocks")),
+            ("--lang", lang, ("zh", "en")),
+            ("--budget", budget, ("time", "work")),
+        )
+        if value not in allowed
+    ]
+    if not (math.isfinite(time_limit) and time_limit > 0):
+        problems.append(
+            f"--time-limit must be a positive number of seconds, not {time_limit:g}: e.g. --time-limit 60"
+        )
+    if not 0 <= seed < 2**63:
+        problems.append(f"--seed must be a whole number from 0 to 2**63 - 1, not {seed}: e.g. --seed 0")
+    if band is not None:
+        problems += band_problems(band[0], band[1], target)
+    if units is not None and units < 1:
+        problems.append(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
+    if problems:
+        raise InputError(problems)
 
 
 def _band_in_households(band: Band, blocks: pd.DataFrame) -> list[str]:
@@ -373,19 +408,6 @@ def _unwritten(what: str, out_dir: Path, exc: OSError) -> RedistrictError:
     return RedistrictError(f"cannot write {what} to {out_dir}: {exc}; {advice} (nothing was changed there)")
 
 
-def _check_run(seconds: float, seed: int) -> None:
-    """Refuse a ``--time-limit`` or ``--seed`` the optimiser cannot use, listing both."""
-    problems = []
-    if not (math.isfinite(seconds) and seconds > 0):
-        problems.append(
-            f"--time-limit must be a positive number of seconds, not {seconds:g}: e.g. --time-limit 60"
-        )
-    if not 0 <= seed < 2**63:
-        problems.append(f"--seed must be a whole number from 0 to 2**63 - 1, not {seed}: e.g. --seed 0")
-    if problems:
-        raise InputError(problems)
-
-
 def _target_note(band: tuple[int, int], target: int | None) -> list[str]:
     """A note that ``--target`` at the band's middle changes nothing (it is the default target)."""
     if target is None or 2 * target != band[0] + band[1]:
@@ -395,13 +417,6 @@ def _target_note(band: tuple[int, int], target: int | None) -> list[str]:
         "pull the units harder towards it, give a scenario with a larger weights.deviation (e.g. "
         "data/scenarios/target-2500.toml)"
     ]
-
-
-def _check_band(band: tuple[int, int], target: int | None) -> None:
-    """Refuse a ``--band`` (and ``--target``) that is not a band, before any loading work."""
-    problems = band_problems(band[0], band[1], target)
-    if problems:
-        raise InputError(problems)
 
 
 def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:
@@ -573,15 +588,10 @@ def _plan_and_write(
     from redistrict.pipeline import PlanOptions, require_in_band, run_plan
     from redistrict.scenario import load_scenario
 
-    _check_choice("--solver", solver, ("highs", "cbc"))
-    _check_choice("--method", method, ("auto", "exact", "lns"))
-    _check_choice("--atoms", atoms, ("roads", "blocks"))
-    _check_choice("--lang", lang, ("zh", "en"))
-    _check_choice("--budget", budget, ("time", "work"))
-    _check_run(time_limit, seed)
-    _check_band(band, target)
-    if units is not None and units < 1:
-        raise InputError(f"--units must be a positive whole number of units, not {units}: e.g. --units 14")
+    _check_options(
+        solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
+        seed=seed, band=band, target=target, units=units,
+    )  # fmt: skip
     check_out_dir(out_dir)
     chosen = None if scenario is None else load_scenario(scenario)
     if chosen is not None and (band_given or target is not None):
@@ -779,13 +789,10 @@ def city(
     with _reported():
         from redistrict.city import plan_city
 
-        _check_choice("--solver", solver, ("highs", "cbc"))
-        _check_choice("--method", method, ("auto", "exact", "lns"))
-        _check_choice("--atoms", atoms, ("roads", "blocks"))
-        _check_choice("--lang", lang, ("zh", "en"))
-        _check_choice("--budget", budget, ("time", "work"))
-        _check_run(time_limit, seed)
-        _check_band(band, target)
+        _check_options(
+            solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
+            seed=seed, band=band, target=target,
+        )  # fmt: skip
         check_out_dir(out_dir)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
@@ -879,12 +886,10 @@ def compare(
         from redistrict.locks import read_locks
         from redistrict.pipeline import PlanOptions
 
-        _check_choice("--solver", solver, ("highs", "cbc"))
-        _check_choice("--method", method, ("auto", "exact", "lns"))
-        _check_choice("--atoms", atoms, ("roads", "blocks"))
-        _check_choice("--lang", lang, ("zh", "en"))
-        _check_choice("--budget", budget, ("time", "work"))
-        _check_run(time_limit, seed)
+        _check_options(
+            solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
+            seed=seed,
+        )  # fmt: skip
         check_out_dir(out_dir, "comparison")
         chosen = load_scenarios(scenarios)
         if lock_plan is not None and lock is None:

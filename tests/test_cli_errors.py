@@ -962,6 +962,20 @@ def test_bad_options(tmp_path: Path, options: list[str], fragments: list[str]) -
     _fails(_plan(tmp_path, *options), 2, *fragments)
 
 
+def test_every_bad_option_is_listed_at_once(tmp_path: Path) -> None:
+    # Each option was checked on its own: fixing the solver then revealed the method, and so on.
+    bad = ["--solver", "gurobi", "--method", "fast", "--band", "3000", "2000", "--seed", "-1", "--units", "0"]
+    message = _fails(_plan(tmp_path, *bad), 2, "invalid input (5 problems)")
+    for fragment in (
+        "--solver must be one of highs, cbc, not 'gurobi'",
+        "--method must be one of auto, exact, lns, not 'fast'",
+        "--seed must be a whole number",
+        "--units must be a positive whole number of units, not 0",
+        "band lower bound 3000 exceeds the upper bound 2000",
+    ):
+        assert fragment in message
+
+
 def test_message_with_markup_characters_is_printed_verbatim(tmp_path: Path) -> None:
     values = [str(HOUSEHOLDS)] * 7 + ["[/b]", "[red]many"]
     _fails(_plan(tmp_path, blocks=_blocks(values)), 2, "'[/b]', '[red]many'")
