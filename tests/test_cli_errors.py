@@ -971,7 +971,7 @@ def test_every_bad_option_is_listed_at_once(tmp_path: Path) -> None:
         "--method must be one of auto, exact, lns, not 'fast'",
         "--seed must be a whole number",
         "--units must be a positive whole number of units, not 0",
-        "band lower bound 3000 exceeds the upper bound 2000",
+        "band lower bound 3000 is above the upper bound 2000",
     ):
         assert fragment in message
 
