@@ -46,6 +46,7 @@ _BAND_SYNTAX: Final[dict[str, tuple[str, str, str, str]]] = {
     # where: (lower bound, upper bound, the rule, example with {lo} and {hi})
     "option": ("band lower bound", "the upper bound", "LO < HI", "--band {lo} {hi}"),
     "scenario": ("band.lo", "band.hi", "band.lo < band.hi", "lo = {lo}, hi = {hi}"),
+    "api": ("band lower bound", "the upper bound", "lo < hi", "Band({lo}, {hi})"),
 }
 #: A zero-width band is widened by this share of its size on each side in the example given.
 _BAND_EXAMPLE_MARGIN: Final[float] = 0.04
@@ -75,8 +76,9 @@ def band_bounds_problem(
     ----------
     lo, hi : int
         The bounds as given.
-    syntax : {"option", "scenario"}, default "option"
-        Where the band was given: ``--band LO HI`` or a scenario's ``[band]`` table.
+    syntax : {"option", "scenario", "api"}, default "option"
+        Where the band was given: ``--band LO HI``, a scenario's ``[band]`` table or
+        :class:`Band` in Python.
     counts : {"households", "residents"}, default "households"
         What the band counts.
 
@@ -111,8 +113,9 @@ def band_problems(
     *,
     counts: str = "households",
     zero_width: bool = False,
+    syntax: str = "option",
 ) -> list[str]:
-    """Check a band given as ``--band LO HI`` (and ``--target``).
+    """Check a band given as ``--band LO HI`` (and ``--target``), or as :class:`Band`.
 
     Parameters
     ----------
@@ -126,6 +129,9 @@ def band_problems(
         Accept ``lo == hi`` (an exact size) and ``lo == 0`` (no lower bound):
         :class:`Band` accepts both for internal use (relaxed bands); a band given
         by the user needs a lower bound of at least 1.
+    syntax : {"option", "api"}, default "option"
+        How the examples in the messages are written: ``--band 2000 3000`` or
+        ``Band(2000, 3000)``.
 
     Returns
     -------
@@ -134,8 +140,10 @@ def band_problems(
         band); empty when the band is fine.
 
     """
+    example = _BAND_SYNTAX[syntax][3]
+    usual = example.format(lo=2000, hi=3000)
     problems = [
-        f"band {name} must be a whole number, not {value!r}: give e.g. --band 2000 3000"
+        f"band {name} must be a whole number, not {value!r}: give e.g. {usual}"
         for name, value in (("lower bound", lo), ("upper bound", hi), ("target", target))
         if (value is not None or name != "target")
         and (isinstance(value, bool) or not isinstance(value, numbers.Integral))
@@ -143,20 +151,20 @@ def band_problems(
     if problems:
         return problems
     if lo < 0 or hi <= 0:
-        problems.append(f"band ({lo}, {hi}) must be positive: give e.g. --band 2000 3000")
+        problems.append(f"band ({lo}, {hi}) must be positive: give e.g. {usual}")
     elif lo == 0 and not zero_width:
         problems.append(
             f"band lower bound 0: a unit holds at least one of the {counts} it counts, and without a "
             f"lower bound the number of units is not limited; give a lower bound of at least 1, "
-            f"e.g. --band 1 {hi}"
+            f"e.g. {example.format(lo=1, hi=hi)}"
         )
     elif hi > MAX_BAND:
         problems.append(
             f"band upper bound {hi:,} is more than {MAX_BAND:,} {counts}, larger than any unit: "
-            "give e.g. --band 2000 3000"
+            f"give e.g. {usual}"
         )
     elif not (zero_width and lo == hi):
-        bounds = band_bounds_problem(lo, hi, counts=counts)
+        bounds = band_bounds_problem(lo, hi, counts=counts, syntax=syntax)
         if bounds is not None:
             problems.append(bounds)
     if target is not None and lo <= hi and not lo <= target <= hi:
@@ -196,7 +204,7 @@ class Band:
         counts = self.counts if self.counts in _BAND_SYNTAX else "households"
         # A zero-width band is an exact size: the construction heuristics are tested with it.
         # --band and scenario files reject it (band_problems) before loading anything.
-        problems += band_problems(self.lo, self.hi, self.target, counts=counts, zero_width=True)
+        problems += band_problems(self.lo, self.hi, self.target, counts=counts, zero_width=True, syntax="api")
         if problems:
             raise InputError(problems)
 

@@ -377,6 +377,17 @@ def test_the_band_example_scales_with_the_band() -> None:
     assert band_problems(0, 0) == ["band (0, 0) must be positive: give e.g. --band 2000 3000"]
 
 
+def test_a_band_made_in_python_is_explained_in_python() -> None:
+    # Band(3000, 2000) in a script or notebook was told to give "--band 2000 3000".
+    from redistrict.problem import Band
+
+    with pytest.raises(InputError) as info:
+        Band(3000, 2000)
+    assert str(info.value).endswith("the band needs lo < hi, e.g. Band(2000, 3000)")
+    with pytest.raises(InputError, match=r"give e\.g\. Band\(2000, 3000\)$"):
+        Band(-1, 5)
+
+
 def test_a_block_with_a_stray_vertex_is_warned_about(
     tmp_path: Path, ottawa: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 ) -> None:
