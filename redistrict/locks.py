@@ -588,7 +588,7 @@ def sized_problem(problem: Problem, atoms: pd.DataFrame, scenario: Scenario | No
     sized = Problem.from_arrays(
         sizes, problem.xy, problem.edges, nodes=problem.nodes, edge_major=problem.edge_major,
         edge_length=problem.edge_length, community=problem.community, area=problem.area,
-        band=Band(b.lo, b.hi, b.target, "residents"), weights=problem.weights,
+        band=Band(b.lo, b.hi, b.target, "residents"), weights=problem.weights, places=problem.places,
     )  # fmt: skip
     return dataclasses.replace(sized, _cache={"dist": problem.distance})
 
@@ -632,6 +632,7 @@ def subproblem(problem: Problem, keep: IntArray, region: np.ndarray | None = Non
         area=problem.area[keep],
         band=problem.band,
         weights=problem.weights,
+        places=problem.places,
     )
     # Seed the caches so that costs match the full problem (see Problem.distance/weight).
     cache = {"dist": problem.distance[np.ix_(keep, keep)], "weight": problem.weight[keep].copy()}

@@ -17,6 +17,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from redistrict._atom_places import atom_places
 from redistrict._clock import is_overrun_note
 from redistrict._words import counted
 from redistrict.atoms import build_atoms
@@ -226,7 +227,8 @@ def run_plan(
     t = time.perf_counter()
     say("graph")
     graph = build_graph(atoms, inputs.roads, inputs.barriers)
-    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights)
+    places = atom_places(atoms, graph, inputs.communities, inputs.roads)
+    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights, places=places)
     notes += check_memory(problem)
     seconds["graph"] = time.perf_counter() - t
 
