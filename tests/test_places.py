@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, box
 
@@ -13,8 +14,11 @@ from redistrict import Band, Problem, solve
 from redistrict._atom_places import atom_places
 from redistrict._places import Places, describe
 from redistrict.atoms import build_atoms
+from redistrict.errors import InputError
 from redistrict.graph import build_graph
 from redistrict.load import load_inputs
+from redistrict.locks import _settle
+from redistrict.pipeline import unplanned_residents
 
 CRS = "EPSG:32650"
 
@@ -169,3 +173,41 @@ def test_cli_warns_with_community_names(tmp_path: Path, lang: str) -> None:
         in text
     )
     assert "component 1 (9 atoms" not in text
+
+
+def test_a_part_no_number_of_units_fits_is_named_when_units_are_asked_for() -> None:
+    # 10-12 hold 3,100 households: one unit is above 3,000, two are below 2,000.
+    problem = _row([1500, 1000, 600, 900, 900, 600], PLACES, Band(2000, 3000))
+    with pytest.raises(InputError) as caught:
+        solve(problem, units=2)
+    assert (
+        "a separate part of the area holds 3,100 households of 八字门社区 (2,500) and 桃花社区 (600), "
+        "cut off from the rest by the barriers in demo.gpkg:railway, which no whole number of units"
+    ) in str(caught.value)
+
+
+def test_residents_in_no_unit_are_named_by_their_community() -> None:
+    atoms = pd.DataFrame(
+        {"unit_id": pd.array([pd.NA, pd.NA, 1], dtype="Int64"), "residents": [5.0, 10.0, 900.0]},
+        index=pd.Index([12, 13, 14], name="atom_id"),
+    )
+    [note] = unplanned_residents(atoms, PLACES)
+    assert note.startswith(
+        "15 residents of 东茅岭社区 (10) and 桃花社区 (5) live in atoms that are in no unit (atoms 12, 13): "
+    ), note
+    assert unplanned_residents(atoms)[0].startswith(
+        "15 residents live in atoms that are in no unit (atoms 12, 13)"
+    )
+
+
+def test_free_areas_between_locked_units_are_named_by_their_communities() -> None:
+    # 10-11 are free (2,000 households would fit, 1,000 do not); 12-15 are locked.
+    problem = _row([600, 400, 2500, 900, 900, 600], PLACES, Band(2000, 3000))
+    group = np.array(["", "", "lock 1", "lock 2", "lock 2", "lock 2"], dtype=object)
+    notes: list[str] = []
+    _settle(problem, group, {}, notes)
+    [note] = notes
+    assert note.endswith(
+        "cannot form units of 2,000-3,000 households: 1,000 households of 八字门社区 (atoms 10, 11); "
+        "they are flagged"
+    ), note
