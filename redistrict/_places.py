@@ -23,7 +23,7 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Places", "atom_ids", "describe", "describe_atom"]
+__all__ = ["Places", "atom_ids", "barrier_layers", "describe", "describe_atom", "joined", "where"]
 
 #: At most this many places are named in one description; the rest are counted.
 MAX_NAMED: Final[int] = 3
@@ -88,16 +88,45 @@ def describe(
     text = f"{total:,} {counts}"
     if places is None:
         return text
-    members = [nodes[i] for i in region.tolist()]
-    sums: dict[str, int] = {}
-    for node, held in zip(members, h[region].tolist(), strict=True):
-        name = places.names.get(node, "")
-        sums[name] = sums.get(name, 0) + int(held)
-    text += _where(sums, places.kind, total)
-    layers = _barriers(places, members)
+    text += where(places, nodes, h, region)
+    layers = barrier_layers(places, [nodes[i] for i in region.tolist()])
     if layers:
-        text += f", cut off from the rest by the barriers in {_joined(layers)}"
+        text += f", cut off from the rest by the barriers in {joined(layers)}"
     return text
+
+
+def where(
+    places: Places | None,
+    nodes: Sequence[Hashable],
+    households: npt.NDArray[np.int64],
+    region: npt.NDArray[np.int64],
+) -> str:
+    """Where the households of a group live: ``" of A (1,200) and B (300)"``, ``" near Bank Street"``.
+
+    Parameters
+    ----------
+    places : Places or None
+        The names.
+    nodes : sequence
+        Atom label per position.
+    households : array of int
+        Households (or residents) per atom position.
+    region : array of int
+        Positions of the atoms.
+
+    Returns
+    -------
+    str
+        The phrase with its leading space, or ``""`` without names.
+    """
+    if places is None:
+        return ""
+    h = np.asarray(households)
+    sums: dict[str, int] = {}
+    for i in region.tolist():
+        name = places.names.get(nodes[i], "")
+        sums[name] = sums.get(name, 0) + int(h[i])
+    return _where(sums, places.kind, int(h[region].sum()))
 
 
 def describe_atom(places: Places | None, node: Hashable) -> str:
@@ -145,11 +174,26 @@ def _where(sums: dict[str, int], kind: str, total: int) -> str:
         parts.append(f"{len(rest)} other {what} ({sum(k for _, k in rest):,})")
     if outside > 0:
         parts.append(f"no existing community ({outside:,})")
-    return (" near " if kind == "road" else " of ") + _joined(parts)
+    return (" near " if kind == "road" else " of ") + joined(parts)
 
 
-def _barriers(places: Places, members: list[Hashable]) -> list[str]:
-    """The barrier layers cutting ``members`` off from atoms outside them, in order of first use."""
+def barrier_layers(places: Places | None, members: Sequence[Hashable]) -> list[str]:
+    """The barrier layers (``FILE:LAYER``) cutting the atoms ``members`` off from atoms outside them.
+
+    Parameters
+    ----------
+    places : Places or None
+        The barrier cuts.
+    members : sequence
+        Atom labels of the group.
+
+    Returns
+    -------
+    list of str
+        In order of first use; empty without places or cuts.
+    """
+    if places is None:
+        return []
     inside = set(members)
     layers: dict[str, None] = {}
     for node in members:
@@ -159,7 +203,7 @@ def _barriers(places: Places, members: list[Hashable]) -> list[str]:
     return list(layers)
 
 
-def _joined(parts: Sequence[str]) -> str:
+def joined(parts: Sequence[str]) -> str:
     """``"A"``, ``"A and B"``, ``"A, B and C"``."""
     if len(parts) <= 1:
         return "".join(parts)

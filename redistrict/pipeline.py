@@ -20,7 +20,7 @@ import pandas as pd
 
 from redistrict._atom_places import atom_places
 from redistrict._clock import is_overrun_note
-from redistrict._places import Places, atom_ids, describe
+from redistrict._places import Places, atom_ids, barrier_layers, joined, where
 from redistrict._words import counted
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
@@ -397,17 +397,18 @@ def unplanned_residents(atoms: gpd.GeoDataFrame, places: Places | None = None) -
     if lost <= 0:
         return []
     held = atoms.loc[out & (atoms["residents"] > 0), "residents"]
-    ids = ", ".join(str(a) for a in held.index[:10])
-    what = f"{lost:,.0f} residents live in atoms that are in no unit (atoms {ids})"
-    if places is not None:
-        nodes, every = held.index.tolist(), np.arange(len(held), dtype=np.int64)
-        count = np.round(held.to_numpy(dtype=float)).astype(np.int64)
-        where = describe(places, nodes, count, every, "residents")
-        what = f"{where} live in atoms that are in no unit ({atom_ids(nodes, every)})"
+    nodes, every = held.index.tolist(), np.arange(len(held), dtype=np.int64)
+    count = np.round(held.to_numpy(dtype=float)).astype(np.int64)
+    layers = barrier_layers(places, nodes)
+    cause = (
+        f"by the barriers in {joined(layers)}"
+        if layers
+        else "by barriers or gaps between blocks, or in `city` by the groups"
+    )
     return [
-        f"{what}: they are cut off "
-        "from every atom with households (by barriers or gaps between blocks, or in `city` by the "
-        "groups), so no unit can reach them; join them to the area by hand if they should be counted"
+        f"{lost:,.0f} residents{where(places, nodes, count, every)} live in atoms that are in no unit "
+        f"({atom_ids(nodes, every)}): they are cut off from every atom with households ({cause}), so no "
+        "unit can reach them; join them to the area by hand if they should be counted"
     ]
 
 
