@@ -211,3 +211,16 @@ def test_free_areas_between_locked_units_are_named_by_their_communities() -> Non
         "cannot form units of 2,000-3,000 households: 1,000 households of 八字门社区 (atoms 10, 11); "
         "they are flagged"
     ), note
+
+
+def test_roads_keep_their_names_when_clipped_to_a_where_selection(ottawa_testcase: Path) -> None:
+    # Without communities the notes name parts by the nearest roads; --where clips the roads.
+    f = str(ottawa_testcase)
+    inputs = load_inputs(
+        f"{f}:roads",
+        f"{f}:dissemination_blocks",
+        "dburdwell2021",
+        road_class="RANK",
+        where="ONS_ID_gen3 == 3024",
+    )
+    assert "Bank" in set(inputs.roads["name"])
