@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from redistrict._forced import forced_groups
+from redistrict._places import describe
 from redistrict._words import counted
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem
@@ -149,7 +150,13 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
     ranges = _component_counts(problem, comps)
     stuck = [i for i, r in enumerate(ranges) if r is not None and len(r) == 0]
     if stuck:
-        shares = ", ".join(f"{totals[i]:,}" for i in stuck)
+        if problem.places is None:
+            shares = ", ".join(f"{totals[i]:,}" for i in stuck) + f" {band.counts}"
+        else:  # where those households live, for the planner to find the parts
+            shares = "; ".join(
+                describe(problem.places, problem.nodes, problem.households, comps[i], band.counts)
+                for i in stuck
+            )
         parts = sum(1 for t in totals if t > 0)
         which = (
             f"{len(stuck)} separate parts of the area hold"
@@ -159,7 +166,7 @@ def split_units(problem: Problem, fixed: Fixed, units: int) -> list[int | None]:
             else "the area holds"
         )
         raise InputError(
-            f"{counted(units)} cannot be planned: {which} {shares} {band.counts}, which no whole number "
+            f"{counted(units)} cannot be planned: {which} {shares}, which no whole number "
             f"of units of {band.lo:,}-{band.hi:,} holds; leave the number of units to the search, or "
             "widen the band"
         )

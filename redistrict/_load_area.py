@@ -139,8 +139,11 @@ def clip_roads(
     geoms = near.geometry.to_numpy()
     within = shapely.contains(zone, geoms)
     cut = np.where(within, geoms, shapely.intersection(geoms, zone))
+    data = {"road_class": near.road_class.to_numpy(), "major": near.major.to_numpy()}
+    if "name" in near.columns:
+        data["name"] = near["name"].to_numpy()
     clipped = gpd.GeoDataFrame(
-        {"road_class": near.road_class.to_numpy(), "major": near.major.to_numpy()},
+        data,
         geometry=gpd.GeoSeries(cut, crs=roads.crs).rename("geometry"),
         crs=roads.crs,
     ).explode(index_parts=False)  # the index: the position in `near` of the line cut

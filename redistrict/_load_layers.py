@@ -65,14 +65,14 @@ def prepare_roads(
     if checked.problems or classes.problems:
         return None
     keep = checked.geometry.index
-    roads = gpd.GeoDataFrame(
-        {
-            "road_class": classes.road_class.loc[keep].astype(str),
-            "major": classes.major.loc[keep].astype(bool),
-        },
-        geometry=checked.geometry.rename("geometry"),
-        crs=frame.crs,
-    )
+    data = {
+        "road_class": classes.road_class.loc[keep].astype(str),
+        "major": classes.major.loc[keep].astype(bool),
+    }
+    named = [c for c in attribute_columns(frame) if str(c).lower() == "name"]
+    if named:  # for the notes: a part of the area is found by the roads near it
+        data["name"] = frame.loc[keep, named[0]].map(lambda x: v.as_text(x).strip()).astype(str)
+    roads = gpd.GeoDataFrame(data, geometry=checked.geometry.rename("geometry"), crs=frame.crs)
     parts = roads.explode(index_parts=False, ignore_index=True)
     if parts.empty:
         report.add(problems=[f"{source} holds no usable road line; give the layer with the road network"])

@@ -69,6 +69,7 @@ __all__ = [
     "annotate_units",
     "classify_communities",
     "committees",
+    "community_labels",
     "community_report",
     "office_atoms",
     "service_radius",
@@ -92,8 +93,20 @@ class _Kept(NamedTuple):
     origin: str = ""  # community id of the atom the office lies in, "" if none
 
 
-def _labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
-    """Display label (name, else id) of each community id."""
+def community_labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Display label (name, else id) of each community id.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame or None
+        Existing communities with ``community_id`` and optional ``name``.
+
+    Returns
+    -------
+    dict of str to str
+        Community id -> its name, or its id where it has no name; empty
+        without communities.
+    """
     if communities is None or "community_id" not in communities.columns:
         return {}
     ids = communities["community_id"].astype(str)
@@ -165,7 +178,7 @@ def classify_communities(
     table = pd.DataFrame(atoms.assign(community_id=ids).groupby("community_id", sort=True).agg(**agg))  # type: ignore[call-overload]
     table = table.reset_index()
     table = table[table["community_id"] != ""].reset_index(drop=True)
-    labels = _labels(communities)
+    labels = community_labels(communities)
     table.insert(1, "name", table["community_id"].map(lambda c: labels.get(c, c)))
     measure = getattr(band, "unit", "households")
     if measure == "residents" and not has_res:
@@ -222,7 +235,7 @@ def unit_sources(
     )
     if "community_id" not in atoms.columns or not len(units):
         return out
-    labels = _labels(communities)
+    labels = community_labels(communities)
     kept: dict[int, str] = {}
     if committee is not None:
         ids = committee.fillna("").astype(str)
@@ -328,7 +341,7 @@ def committees(
     units = np.sort(atoms["unit_id"].dropna().astype("int64").unique())
     notes: list[str] = []
     has_comm = "community_id" in atoms.columns
-    labels = _labels(communities)
+    labels = community_labels(communities)
     pairs = _pairs(atoms) if has_comm else pd.DataFrame(columns=_PAIR_COLUMNS)
     kept: dict[int, _Kept] = {}
     if offices is not None and len(offices):

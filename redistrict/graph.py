@@ -99,7 +99,10 @@ def build_graph(
         Nodes are atom ids (sorted) with ``households`` (int), ``x``, ``y``
         (centroid, metres), ``area_m2`` and, when present, ``community_id`` and
         ``residents``. Edges (sorted) carry ``length``, ``major_length`` and
-        ``road_class``. ``G.graph["crs"]`` holds the CRS as WKT.
+        ``road_class``. ``G.graph["crs"]`` holds the CRS as WKT, and
+        ``G.graph["barrier_cuts"]`` the neighbours a barrier separates: a list of
+        ``(atom_id, atom_id, layer)``, the layer being the barriers' ``layer``
+        column (``FILE:LAYER``; ``"barriers"`` without it).
 
     Raises
     ------
@@ -134,10 +137,13 @@ def build_graph(
 
     major_length, road_class = _road_attributes(roads, seg_a, seg_b, seg_pair, seg_len, scale, raw, snap_m)
     blocked = _barrier_blocked(barriers, seg_a, seg_b, seg_pair, seg_len, raw, snap_m)
+    cuts: list[tuple[int, int, str]] = []
     if blocked.any():
         _LOG.info("%d edges removed along barriers", int(blocked.sum()))
+        layer = _barrier_layers(barriers, seg_a, seg_b, seg_pair, seg_len, blocked, snap_m)
+        cuts = [(int(ids[pair_i[k]]), int(ids[pair_j[k]]), layer[int(k)]) for k in np.flatnonzero(blocked)]
 
-    graph = nx.Graph(crs=atoms.crs.to_wkt())
+    graph = nx.Graph(crs=atoms.crs.to_wkt(), barrier_cuts=cuts)
     _add_nodes(graph, atoms, geoms, ids)
     order = np.lexsort((ids[pair_j], ids[pair_i]))
     for k in order:
@@ -556,6 +562,47 @@ def _barrier_blocked(
         along |= shapely.intersects(water, shapely.points((seg_a + seg_b) / 2))
     share = np.bincount(seg_pair[along], seg_len[along], minlength=len(raw))
     return share > _BARRIER_SHARE * raw
+
+
+def _barrier_layers(
+    barriers: gpd.GeoDataFrame | None,
+    seg_a: _XY,
+    seg_b: _XY,
+    seg_pair: IntArray,
+    seg_len: FloatArray,
+    blocked: NDArray[np.bool_],
+    snap_m: float,
+) -> dict[int, str]:
+    """For each blocked edge, the barrier layer along most of its shared boundary."""
+    out = {int(k): "barriers" for k in np.flatnonzero(blocked)}
+    if barriers is None:
+        return out
+    names = (
+        barriers["layer"].astype(str)
+        if "layer" in barriers.columns
+        else pd.Series("barriers", barriers.index)
+    )
+    geoms = geom_array(barriers.geometry)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms, names = geoms[ok], names.to_numpy(dtype=object)[ok]
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    lines = np.concatenate([geoms[~polygonal], shapely.boundary(geoms[polygonal])])
+    line_names = np.concatenate([names[~polygonal], names[polygonal]])
+    mine = blocked[seg_pair]  # only the segments of blocked edges
+    a, b, pair, length = seg_a[mine], seg_b[mine], seg_pair[mine], seg_len[mine]
+    match = _match_along(a, b, lines, snap_m)
+    owner = np.full(len(a), "", dtype=object)
+    owner[match >= 0] = line_names[match[match >= 0]]
+    if polygonal.any():
+        qi, qj = shapely.STRtree(geoms[polygonal]).query(shapely.points((a + b) / 2), predicate="intersects")
+        free = owner[qi] == ""
+        owner[qi[free]] = names[polygonal][qj[free]]
+    known = owner != ""
+    share = pd.Series(length[known]).groupby([pair[known], owner[known]]).sum()
+    if len(share):
+        for k, name in share.groupby(level=0).idxmax().tolist():
+            out[int(k)] = str(name)
+    return out
 
 
 # ----------------------------------------------------------------------------- nodes

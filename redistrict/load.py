@@ -68,7 +68,8 @@ class Inputs:
         or Point; never null, empty or invalid).
     roads : geopandas.GeoDataFrame
         Road segments: ``road_class`` (str, ``""`` when unknown), ``major``
-        (bool) and LineString ``geometry``.
+        (bool), ``name`` (str, ``""`` when unnamed; only when the layer has a
+        ``name`` column, in any case) and LineString ``geometry``.
     study_area : shapely.Polygon or shapely.MultiPolygon
         The area to redistrict.
     crs : pyproj.CRS
@@ -77,7 +78,8 @@ class Inputs:
         Existing communities: ``community_id`` (str, unique), optional ``name``
         and polygon ``geometry``.
     barriers : geopandas.GeoDataFrame or None
-        Lines or polygons that units must not cross.
+        Lines or polygons that units must not cross, with ``layer``: the
+        ``FILE:LAYER`` each came from (notes name it).
     offices : geopandas.GeoDataFrame or None
         Community offices: ``office_id`` (str, unique), optional ``area_m2``
         (float) and ``name`` (str), and Point ``geometry``.
@@ -354,10 +356,11 @@ def _kept_barriers(
     Returns
     -------
     geopandas.GeoDataFrame or None
-        The kept features of all layers together, or None without barriers.
+        The kept features of all layers together, each with its ``layer``
+        (``FILE:LAYER``), or None without barriers.
     """
-    kept = [keep_intersecting(frame, area, layers[key].source, report) for key, frame in frames.items()]
-    parts = [frame for frame in kept if frame is not None]
+    kept = {key: keep_intersecting(frame, area, layers[key].source, report) for key, frame in frames.items()}
+    parts = [frame.assign(layer=layers[key].label) for key, frame in kept.items() if frame is not None]
     if not parts:
         return None
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)

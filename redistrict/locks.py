@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from redistrict._counts import choose_units
+from redistrict._places import atom_ids, describe
 from redistrict._words import counted
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
@@ -532,7 +533,7 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         if not changed:
             break
     stuck = [
-        f"{len(comp)} atoms holding {int(problem.households[comp].sum()):,} households"
+        _piece(problem, comp)
         for name, comp in _components(problem, _region_of(group))
         if not name
         and problem.households[comp].sum()
@@ -550,8 +551,18 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
     if stuck:
         notes.append(
             "areas left free (between kept communities, locked units or barriers) cannot form units of "
-            f"{band.lo:,}-{band.hi:,} households: {_listed(stuck)}; they are flagged"
+            f"{band.lo:,}-{band.hi:,} households: "
+            + (_listed(stuck) if problem.places is None else "; ".join(stuck))
+            + "; they are flagged"
         )
+
+
+def _piece(problem: Problem, comp: IntArray) -> str:
+    """A free area in notes: where its households live (atom ids as a detail), else its atoms."""
+    if problem.places is None:
+        return f"{len(comp)} atoms holding {int(problem.households[comp].sum()):,} households"
+    where = describe(problem.places, problem.nodes, problem.households, comp)
+    return f"{where} ({atom_ids(problem.nodes, comp)})"
 
 
 # ---------------------------------------------------------------------------- solving
@@ -588,7 +599,7 @@ def sized_problem(problem: Problem, atoms: pd.DataFrame, scenario: Scenario | No
     sized = Problem.from_arrays(
         sizes, problem.xy, problem.edges, nodes=problem.nodes, edge_major=problem.edge_major,
         edge_length=problem.edge_length, community=problem.community, area=problem.area,
-        band=Band(b.lo, b.hi, b.target, "residents"), weights=problem.weights,
+        band=Band(b.lo, b.hi, b.target, "residents"), weights=problem.weights, places=problem.places,
     )  # fmt: skip
     return dataclasses.replace(sized, _cache={"dist": problem.distance})
 
@@ -632,6 +643,7 @@ def subproblem(problem: Problem, keep: IntArray, region: np.ndarray | None = Non
         area=problem.area[keep],
         band=problem.band,
         weights=problem.weights,
+        places=problem.places,
     )
     # Seed the caches so that costs match the full problem (see Problem.distance/weight).
     cache = {"dist": problem.distance[np.ix_(keep, keep)], "weight": problem.weight[keep].copy()}

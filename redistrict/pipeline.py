@@ -15,9 +15,12 @@ from typing import Literal
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 
+from redistrict._atom_places import atom_places
 from redistrict._clock import is_overrun_note
+from redistrict._places import Places, atom_ids, barrier_layers, joined, where
 from redistrict._words import counted
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
@@ -255,7 +258,8 @@ def run_plan(
     t = time.perf_counter()
     say("graph")
     graph = build_graph(atoms, inputs.roads, inputs.barriers)
-    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights)
+    places = atom_places(atoms, graph, inputs.communities, inputs.roads)
+    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights, places=places)
     notes += check_memory(problem)
     seconds["graph"] = time.perf_counter() - t
 
@@ -280,7 +284,7 @@ def run_plan(
     say("evaluate")
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
-    notes += unplanned_residents(atoms)
+    notes += unplanned_residents(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     units, unit_notes = annotate_units(
         units, atoms, problem, inputs, scenario=opts.scenario, locked=locked_only(fixed)
@@ -398,19 +402,42 @@ def require_in_band(result: PlanResult) -> None:
     raise InfeasibleError(problems)
 
 
-def unplanned_residents(atoms: gpd.GeoDataFrame) -> list[str]:
-    """Say so when atoms left out of every unit (no households around them) hold residents."""
+def unplanned_residents(atoms: gpd.GeoDataFrame, places: Places | None = None) -> list[str]:
+    """Say so when atoms left out of every unit (no households around them) hold residents.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id`` (missing = in no unit) and, when known, ``residents``.
+    places : Places, optional
+        What the atoms are known by (:func:`redistrict._atom_places.atom_places`):
+        the note then says in which communities (or near which roads) those
+        residents live, the atom ids coming second.
+
+    Returns
+    -------
+    list of str
+        One note, or none.
+    """
     if "residents" not in atoms.columns:
         return []
     out = atoms["unit_id"].isna()
     lost = float(atoms.loc[out, "residents"].sum())
     if lost <= 0:
         return []
-    ids = ", ".join(str(a) for a in atoms.index[out & (atoms["residents"] > 0)][:10])
+    held = atoms.loc[out & (atoms["residents"] > 0), "residents"]
+    nodes, every = held.index.tolist(), np.arange(len(held), dtype=np.int64)
+    count = np.round(held.to_numpy(dtype=float)).astype(np.int64)
+    layers = barrier_layers(places, nodes)
+    cause = (
+        f"by the barriers in {joined(layers)}"
+        if layers
+        else "by barriers or gaps between blocks, or in `city` by the groups"
+    )
     return [
-        f"{lost:,.0f} residents live in atoms that are in no unit (atoms {ids}): they are cut off "
-        "from every atom with households (by barriers or gaps between blocks, or in `city` by the "
-        "groups), so no unit can reach them; join them to the area by hand if they should be counted"
+        f"{lost:,.0f} residents{where(places, nodes, count, every)} live in atoms that are in no unit "
+        f"({atom_ids(nodes, every)}): they are cut off from every atom with households ({cause}), so no "
+        "unit can reach them; join them to the area by hand if they should be counted"
     ]
 
 

@@ -32,10 +32,11 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from redistrict._places import Places
 from redistrict._validate_problem import check_arrays
 from redistrict.errors import InputError
 
-__all__ = ["Band", "Problem", "Weights", "band_bounds_problem", "band_problems"]
+__all__ = ["Band", "Places", "Problem", "Weights", "band_bounds_problem", "band_problems"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -294,6 +295,10 @@ class Problem:
         Allowed unit size.
     weights : Weights
         Objective weights.
+    places : Places or None
+        What a planner knows each atom by (its community, or the nearest named
+        road) and the barriers between atoms, for the notes
+        (:func:`redistrict._places.describe`); None names atoms by their ids.
     """
 
     nodes: tuple[Hashable, ...]
@@ -306,6 +311,7 @@ class Problem:
     area: FloatArray
     band: Band
     weights: Weights
+    places: Places | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ build
@@ -323,6 +329,7 @@ class Problem:
         area: npt.ArrayLike | None = None,
         band: Band | None = None,
         weights: Weights | None = None,
+        places: Places | None = None,
     ) -> Problem:
         """Build a problem from plain arrays.
 
@@ -346,11 +353,16 @@ class Problem:
             Unit size band (default 2,000-3,000).
         weights : Weights, optional
             Objective weights.
+        places : Places, optional
+            Names of the atoms for the notes (community or road, keyed by the
+            atom labels ``nodes``); without them notes name atoms by their ids.
 
         Returns
         -------
         Problem
         """
+        if places is not None and not isinstance(places, Places):
+            raise InputError(f"places must be a Places, not {type(places).__name__}")
         if band is not None and not isinstance(band, Band):
             raise InputError(f"band must be a Band, e.g. Band(2000, 3000), not {type(band).__name__}")
         if weights is not None and not isinstance(weights, Weights):
@@ -388,6 +400,7 @@ class Problem:
             area=ar,
             band=band or Band(),
             weights=weights or Weights(),
+            places=places,
         )
 
     @classmethod
@@ -397,6 +410,7 @@ class Problem:
         *,
         band: Band | None = None,
         weights: Weights | None = None,
+        places: Places | None = None,
     ) -> Problem:
         """Build a problem from an atom adjacency graph.
 
@@ -410,6 +424,8 @@ class Problem:
             Unit size band.
         weights : Weights, optional
             Objective weights.
+        places : Places, optional
+            Names of the atoms for the notes, keyed by the graph's nodes.
 
         Returns
         -------
@@ -466,6 +482,7 @@ class Problem:
             area=area,
             band=band,
             weights=weights,
+            places=places,
         )
 
     # ------------------------------------------------------------- derived

@@ -62,6 +62,7 @@ from redistrict._counts import (
     with_band,
 )
 from redistrict._local import boundary_moves, lns, locate_allocate, renumber, unit_centres
+from redistrict._places import atom_ids, describe, describe_atom
 from redistrict._recom import recombine
 from redistrict._solvers import SOLVERS, check_solver
 from redistrict._words import counted
@@ -317,21 +318,27 @@ def solve(
         labels[i] = next_unit
         flags[next_unit] = "oversize atom"
         notes.append(
-            f"atom {problem.nodes[i]} alone holds {int(h[i]):,} {band.counts}, above the band's upper "
-            f"bound {band.hi:,}: it is kept as one unit and flagged; split its population blocks to fix"
+            f"{describe_atom(problem.places, problem.nodes[i])} alone holds {int(h[i]):,} {band.counts}, "
+            f"above the band's upper bound {band.hi:,}: it is kept as one unit and flagged; split its "
+            "population blocks to fix"
         )
         next_unit += 1
     for group in forced:
         labels[group] = next_unit
         next_unit += 1
-        names = ", ".join(str(problem.nodes[i]) for i in group[:8].tolist())
-        more = ", ..." if len(group) > 8 else ""
+        if problem.places is None:
+            names = ", ".join(str(problem.nodes[i]) for i in group[:8].tolist())
+            who = f"atoms {names}{', ...' if len(group) > 8 else ''}"
+        else:
+            where = describe(problem.places, problem.nodes, h, group, band.counts)
+            who = f"the atoms holding {where} ({atom_ids(problem.nodes, group)})"
         notes.append(
-            f"atoms {names}{more} must share one unit in any plan: a cut atom among them is the only "
-            f"link of the others to the rest, and the pieces behind it hold fewer {band.counts} than the "
-            f"band's lower bound {band.lo}. Together they hold {int(h[group].sum())} {band.counts}, above "
-            f"the upper bound {band.hi}: they are kept as one unit and flagged; widen the band, or "
-            "check for a missing road or block linking those pieces to their neighbours"
+            f"{who} must share one unit in any plan: a cut atom among them is the only link of the "
+            f"others to the rest, and the pieces behind it hold fewer {band.counts} than the band's "
+            f"lower bound {band.lo}. Together they hold {int(h[group].sum())} {band.counts}, above the "
+            f"upper bound {band.hi}: they are kept as one unit and flagged; widen the band, or check for "
+            "a missing road or block linking "
+            "those pieces to their neighbours"
         )
     if units is not None:
         per_comp = split_units(problem, fixed, units)
@@ -437,10 +444,19 @@ class _NoSolverError(Exception):
 
 
 def _label(problem: Problem, ci: int, region: IntArray, total: int) -> str:
-    """How a component is named in notes: its size and its first atoms."""
-    first = ", ".join(str(problem.nodes[i]) for i in region[:5].tolist())
-    more = ", ..." if len(region) > 5 else ""
-    return f"component {ci} ({len(region)} atoms: {first}{more}; {total:,} {problem.band.counts})"
+    """How a component is named in notes: where its households live, its atoms as a detail.
+
+    With :attr:`Problem.places` the part is named by the communities (or roads)
+    of its households and the barriers that cut it off, e.g. "the part of the
+    area with 2,134 households of 桃花社区 (1,500) and 八字门社区 (634), cut off
+    from the rest by the barriers in demo.gpkg:railway (component 1: 9 atoms, 131, 133, ...)";
+    without, by its size and first atoms.
+    """
+    ids = atom_ids(problem.nodes, region).removeprefix("atoms ").removeprefix("atom ")
+    if problem.places is None:
+        return f"component {ci} ({len(region)} atoms: {ids}; {total:,} {problem.band.counts})"
+    where = describe(problem.places, problem.nodes, problem.households, region, problem.band.counts)
+    return f"the part of the area with {where} (component {ci}: {counted(len(region), 'atom')}, {ids})"
 
 
 @dataclass

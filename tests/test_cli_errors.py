@@ -738,6 +738,11 @@ def test_component_below_the_band_is_flagged_with_its_reason(tmp_path: Path) -> 
     cut_off = components[components["households"] == 1500]
     assert len(cut_off) == 1 and cut_off["reason"].iloc[0]
     assert "its 1,500 households are fewer than the band's lower bound 2,000" in run.notes()
+    # Without communities or road names, the part is named by the barrier layer that cuts it off.
+    assert (
+        f"the part of the area with 1,500 households, cut off from the rest by the barriers in {spec}:"
+        in (run.notes())
+    )
     assert "warning:" in run.stderr and "1,500 households" in run.stderr
 
 
@@ -748,6 +753,8 @@ def test_residents_cut_off_from_every_household_are_reported(tmp_path: Path) -> 
     run = _plan(tmp_path, "--barriers", spec, "--residents", "people", blocks=blocks)
     _succeeds(run)
     assert "15 residents live in atoms that are in no unit" in run.notes()
+    # ... and names the barrier layer that cuts them off (it said "by barriers or gaps").
+    assert f"cut off from every atom with households (by the barriers in {spec}:" in run.notes()
     # city says so too (it did not).
     out = tmp_path / "city"
     args = [

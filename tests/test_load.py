@@ -106,7 +106,8 @@ def test_ottawa_testcase_loads(ottawa_testcase: Path) -> None:
 
     roads = inputs.roads
     assert len(roads) == 1_896
-    assert list(roads.columns) == ["road_class", "major", "geometry"]
+    assert list(roads.columns) == ["road_class", "major", "name", "geometry"]  # name: NAME, for the notes
+    assert "Bank" in set(roads["name"])
     assert set(roads.geom_type) == {"LineString"}
     raw = pyogrio.read_dataframe(ottawa_testcase, layer="roads")
     assert (roads["major"].to_numpy() == raw["RANK"].isin(["1", "2", "3", "4"]).to_numpy()).all()
