@@ -73,6 +73,8 @@ _MAX_LISTED = 10
 #: the nearest (a sliver between a community's edge and a road centre line); farther
 #: away it belongs to no community.
 COMMUNITY_REACH_M = 30.0
+#: ... but only when at least this share of its area lies within that reach (points: always).
+_REACH_SHARE = 0.5
 #: A community without households is one of the plan's only when at least this share of
 #: its area lies in the study area (else it is a neighbour reaching over the edge).
 _INSIDE_SHARE = 0.5
@@ -641,7 +643,10 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     """Community covering most of each cell's area.
 
     A cell no community overlaps belongs to the nearest one within
-    :data:`COMMUNITY_REACH_M`, else to none (``""``).
+    :data:`COMMUNITY_REACH_M` when it is a point or lies mostly within that reach
+    (a sliver between the community's edge and a road), else to none (``""``):
+    a compound across the street from a community missing from the layer is not
+    credited to the community on the other side.
     """
     geoms = geom_array(communities.geometry)
     ids = communities["community_id"].astype(str).to_numpy(dtype=object)
@@ -656,9 +661,21 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     loose = np.flatnonzero(out == "")
     if len(loose):
         li, lj = tree.query_nearest(cells[loose], max_distance=COMMUNITY_REACH_M, all_matches=True)
-        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj]}).sort_values(["cell", "id"])
+        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj], "k": lj}).sort_values(["cell", "id"])
         nearest = nearest.drop_duplicates("cell")
-        out[nearest["cell"].to_numpy()] = nearest["id"].to_numpy()
+        cell, k = nearest["cell"].to_numpy(), nearest["k"].to_numpy()
+        # A polygon counts only when most of it lies within reach: a sliver along the edge, not
+        # a compound across the street from a community missing from the layer.
+        whole = shapely.area(cells[cell])
+        reach = {int(j): shapely.buffer(geoms[j], COMMUNITY_REACH_M) for j in np.unique(k)}
+        near = np.array(
+            [
+                shapely.area(shapely.intersection(cells[c], reach[int(j)]))
+                for c, j in zip(cell, k, strict=True)
+            ]
+        )
+        keep = (whole <= 0) | (near >= _REACH_SHARE * whole)
+        out[cell[keep]] = nearest["id"].to_numpy()[keep]
     return out
 
 
@@ -680,10 +697,10 @@ def _uncovered(frame: gpd.GeoDataFrame, source: str) -> list[str]:
     out = int(held[lost].sum())
     return [
         f"communities ({source}): {out:,} of the {total:,} households ({out / total:.0%}) lie in "
-        f"{int(lost.sum())} atoms outside every community polygon (more than {COMMUNITY_REACH_M:g} m "
-        "away): they belong to no existing community, so community sizes, households moved and "
-        "committee continuity leave them out; add the missing communities to the layer or check "
-        "that it covers the blocks"
+        f"{int(lost.sum())} atoms outside every community polygon (not slivers within "
+        f"{COMMUNITY_REACH_M:g} m of one's edge): they belong to no existing community, so community "
+        "sizes, households moved and committee continuity leave them out; add the missing communities "
+        "to the layer or check that it covers the blocks"
     ]
 
 

@@ -475,3 +475,37 @@ def test_blocks_outside_every_community_belong_to_none(tmp_path: Path, ottawa_te
     every = build_atoms(full, max_households=3000)
     assert every.warnings == []
     assert "" not in set(every.atoms["community_id"])
+
+
+def test_compounds_across_the_street_from_a_missing_community_belong_to_none(tmp_path: Path) -> None:
+    # Community lines run along road centre lines and compounds stand 8 m back from them. With
+    # the community east of the middle road missing from the layer, its compounds lay within
+    # 30 m of the west community's edge and were all credited to it (west: 4,800 households
+    # and oversized instead of 2,400); only slivers along an edge should be.
+    from redistrict.atoms import build_atoms
+    from redistrict.load import load_inputs
+
+    crs, cell, back = "EPSG:32650", 200.0, 8.0
+    compounds = [
+        shapely.box(i * cell + back, j * cell + back, (i + 1) * cell - back, (j + 1) * cell - back)
+        for i in range(4)
+        for j in range(2)
+    ]
+    blocks = gpd.GeoDataFrame({"hh": [600] * 8}, geometry=compounds, crs=crs)
+    lines = [shapely.LineString([(k * cell, 0), (k * cell, 2 * cell)]) for k in range(5)]
+    lines += [shapely.LineString([(0, k * cell), (4 * cell, k * cell)]) for k in range(3)]
+    roads = gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines, crs=crs)
+    west = gpd.GeoDataFrame({"cid": ["W"]}, geometry=[shapely.box(0, 0, 2 * cell, 2 * cell)], crs=crs)
+    area = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 4 * cell, 2 * cell)], crs=crs)
+    path = tmp_path / "in.gpkg"
+    for name, frame in (("blocks", blocks), ("roads", roads), ("communities", west), ("area", area)):
+        frame.to_file(path, layer=name, engine="pyogrio")
+    inputs = load_inputs(
+        f"{path}:roads", f"{path}:blocks", "hh", communities=f"{path}:communities", community_id="cid",
+        study_area=f"{path}:area",
+    )  # fmt: skip
+    built = build_atoms(inputs, max_households=3000)
+    assert built.atoms.groupby("community_id")["households"].sum().to_dict() == {"": 2400, "W": 2400}
+    (warning,) = built.warnings
+    assert "2,400 of the 4,800 households (50%) lie in" in warning
+    assert "add the missing communities to the layer" in warning
