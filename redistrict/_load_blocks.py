@@ -13,7 +13,7 @@ from redistrict import _validate as v
 from redistrict._load_crs import metric_crs, to_crs
 from redistrict._load_read import Layer, Report, attribute_columns, check_role_geometry
 from redistrict._load_where import Comparisons, find_comparisons, quoted
-from redistrict._validate_columns import name_hint
+from redistrict._validate_columns import format_rows, name_hint
 from redistrict._words import counted
 
 __all__ = ["prepare_blocks"]
@@ -47,6 +47,7 @@ def prepare_blocks(
         frame = frame[mask]
 
     crs: pyproj.CRS | None = None
+    report.add(problems=_null_island(frame, source))
     if frame.crs is not None:
         crs = metric_crs(frame.geometry, source, report)
         reprojected = to_crs(frame, crs, source, report)
@@ -252,3 +253,27 @@ def _numeric_text(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             numeric[column] = numbers
             converted.append(str(column))
     return numeric, converted
+
+
+def _null_island(frame: gpd.GeoDataFrame, source: str) -> list[str]:
+    """Point blocks at longitude 0, latitude 0: addresses that failed to geocode.
+
+    No residential compound lies there, and one such point used to stretch the study
+    area round the blocks across half the globe (a unit of 26,000 km² marked ``ok``).
+    """
+    if frame.crs is None or not pyproj.CRS.from_user_input(frame.crs).is_geographic:
+        return []
+    geometry = frame.geometry
+    points = geometry.geom_type.eq("Point").to_numpy()
+    if not points.any():
+        return []
+    at_zero = points.copy()
+    at_zero[points] = (geometry[points].x.to_numpy() == 0) & (geometry[points].y.to_numpy() == 0)
+    if not at_zero.any():
+        return []
+    return [
+        f"{source}: {format_rows(frame.index[at_zero])} {'lies' if at_zero.sum() == 1 else 'lie'} at "
+        "longitude 0, latitude 0, where no "
+        "compound is: the mark of addresses that failed to geocode; give them their coordinates, or "
+        "leave them out (e.g. --where with a condition on another column, or delete the rows)"
+    ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import warnings
 
 import geopandas as gpd
+import numpy as np
 import pyproj
+import pyproj.aoi
+import pyproj.database
 
 from redistrict import _validate as v
 from redistrict._load_read import Layer, Report
@@ -52,7 +55,7 @@ def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.C
             reason += swapped_axes_hint(geometry.total_bounds)
     present = geometry[~(geometry.isna() | geometry.is_empty)]
     try:
-        utm = pyproj.CRS.from_user_input(present.estimate_utm_crs())
+        utm = _utm_of_bulk(present)
     except Exception as exc:
         if distortion is not None:
             report.add(
@@ -75,6 +78,26 @@ def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.C
             return crs
     report.add(notes=[f"{source}: {reason}; working in {utm.name} (EPSG:{utm.to_epsg()})"])
     return utm
+
+
+def _utm_of_bulk(geometry: gpd.GeoSeries) -> pyproj.CRS:
+    """The UTM zone of the median longitude and latitude of the features.
+
+    geopandas' ``estimate_utm_crs`` takes the centre of the bounds, which one
+    address geocoded to (0, 0) moves to another continent: every length and area
+    of the plan would then be distorted (a 5 km² district read as 10 km²).
+    """
+    points = geometry.representative_point().to_crs("EPSG:4326")
+    lon, lat = float(np.median(points.x)), float(np.median(points.y))
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        raise ValueError("the coordinates give no longitude and latitude")
+    found = pyproj.database.query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=pyproj.aoi.AreaOfInterest(lon, lat, lon, lat),
+    )
+    if not found:
+        raise ValueError(f"no UTM zone covers longitude {lon:.4f}, latitude {lat:.4f}")
+    return pyproj.CRS.from_epsg(int(found[0].code))
 
 
 def to_crs(

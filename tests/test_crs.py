@@ -305,3 +305,38 @@ def test_gauss_kruger_zone_mistake_stops_the_plan_before_anything_is_written(tmp
         )
     assert "assign CGCS2000 / 3-degree Gauss-Kruger zone 38 (EPSG:4526)" in text
     assert not out.exists()
+
+
+def test_the_utm_zone_follows_the_bulk_of_the_blocks_not_an_outlier() -> None:
+    # Yueyang is in UTM zone 50N. One point geocoded to (0, 0) moved the centre of the bounds
+    # to zone 40N (geopandas' estimate_utm_crs), where the district's areas read twice too large.
+    lon, lat = 113.13, 29.36
+    points = [Point(lon + 0.001 * i, lat + 0.001 * (i % 3)) for i in range(20)] + [Point(0.0, 0.0)]
+    geometry = gpd.GeoSeries(points, crs="EPSG:4326")
+    assert geometry.estimate_utm_crs().to_epsg() != 32649  # the bounds' centre lies elsewhere
+    report = Report()
+    crs = metric_crs(geometry, "blocks", report)
+    assert crs is not None and crs.to_epsg() == 32649
+    assert report.notes == [
+        "blocks: CRS WGS 84 is not in metres; working in WGS 84 / UTM zone 49N (EPSG:32649)"
+    ]
+
+
+def test_points_at_longitude_0_latitude_0_are_refused_as_failed_geocodes(tmp_path: Path) -> None:
+    from redistrict.errors import InputError
+    from redistrict.load import load_inputs
+
+    rows = [(113.1300 + 0.002 * i, 29.3600 + 0.002 * (i % 2)) for i in range(6)] + [(0.0, 0.0)]
+    table = pd.DataFrame(
+        {"户数": [300] * len(rows), "经度": [x for x, _ in rows], "纬度": [y for _, y in rows]}
+    )
+    blocks = tmp_path / "compounds.csv"
+    table.to_csv(blocks, index=False, encoding="utf-8-sig")
+    line = LineString([(113.129, 29.359), (113.142, 29.363)])
+    roads = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame({"highway": ["primary"]}, geometry=[line], crs="EPSG:4326").to_file(roads)
+    with pytest.raises(InputError) as info:
+        load_inputs(str(roads), str(blocks), "户数")
+    (problem,) = [p for p in info.value.problems if "longitude 0, latitude 0" in p]
+    assert "1 row (row id 6, counting from 0) lies at longitude 0, latitude 0" in problem
+    assert "failed to geocode" in problem
