@@ -28,7 +28,7 @@ from redistrict.errors import InfeasibleError, InputError
 from redistrict.evaluate import plan_metrics, unit_table
 from redistrict.graph import build_graph
 from redistrict.load import Inputs
-from redistrict.locks import Locks, fixed_groups, locked_only, solve_locked
+from redistrict.locks import Locks, fixed_groups, locked_only, sized_problem, solve_locked
 from redistrict.problem import Band, Problem, Weights
 from redistrict.scenario import Scenario
 from redistrict.solve import Solution, run_problems
@@ -117,7 +117,8 @@ class PlanResult:
     solution : Solution
         Solver result.
     metrics : dict
-        Planner metrics (:func:`redistrict.evaluate.plan_metrics`).
+        Planner metrics (:func:`redistrict.evaluate.plan_metrics`); with a band
+        in residents, ``units_in_band`` and ``max_deviation`` count residents.
     options : PlanOptions
         Parameters used.
     notes : list of str
@@ -291,6 +292,10 @@ def run_plan(
     )
     notes += unit_notes
     metrics = plan_metrics(problem, solution.labels)
+    sized = sized_problem(problem, atoms, opts.scenario)
+    if sized is not problem:  # a band in residents: judged in residents, as the units table is
+        judged = plan_metrics(sized, solution.labels)
+        metrics.update(units_in_band=judged["units_in_band"], max_deviation=judged["max_deviation"])
     check_conservation(inputs, atoms, units)
     seconds["evaluate"] = time.perf_counter() - t
     return PlanResult(

@@ -353,6 +353,12 @@ def test_compare_writes_the_residents_band_and_chinese_pages(compared_zh: Path) 
     assert len(params["household_band"]) == 2 and params["household_band"][1] < 8000
     units = gpd.read_file(rural / "plan.gpkg", layer="units")
     assert record["units_in_band"] == int(units["residents"].between(8000, 10_000).sum())
+    # run.json's metrics judge the plan in residents too (they used the derived household band,
+    # so metrics.units_in_band could say 15 where units_in_band said 16)
+    assert record["metrics"]["units_in_band"] == record["units_in_band"]
+    assert record["metrics"]["max_deviation"] == pytest.approx(
+        float((units["residents"].round() - 9000).abs().max())
+    )
     # the components' sizes count residents, as the band does (they were called households)
     assert sum(c["residents"] for c in record["components"]) == pytest.approx(units["residents"].sum(), abs=1)
     assert not any("households" in c for c in record["components"])
