@@ -98,7 +98,10 @@ def subdivide(
     if not drop:
         return cells, kinds, alloc
     if split:
-        notes.append(f"{split} atoms above max_households={max_households} were subdivided by their blocks")
+        notes.append(
+            f"{counted(split, 'atom')} above max_households={max_households} "
+            f"{'was' if split == 1 else 'were'} subdivided by their blocks"
+        )
     if split_mixed:
         notes.append(
             f"{counted(split_mixed, 'road-bounded atom')} held households of two or more existing "

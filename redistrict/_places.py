@@ -167,8 +167,10 @@ def _where(sums: dict[str, int], kind: str, total: int) -> str:
         return ""
     outside = sums.get("", 0) if kind == "community" else 0
     alone = len(named) == 1 and outside == 0
-    parts = [name if alone else f"{name} ({held:,})" for name, held in named[:MAX_NAMED]]
-    rest = named[MAX_NAMED:]
+    # One left over is named rather than counted as "1 other communities".
+    shown = named[: MAX_NAMED + 1] if len(named) == MAX_NAMED + 1 else named[:MAX_NAMED]
+    parts = [name if alone else f"{name} ({held:,})" for name, held in shown]
+    rest = named[len(shown) :]
     if rest:
         what = "communities" if kind == "community" else "roads"
         parts.append(f"{len(rest)} other {what} ({sum(k for _, k in rest):,})")

@@ -94,6 +94,9 @@ def test_describe_counts_the_communities_it_does_not_name() -> None:
     assert text == (
         "155 households of C0 (50), C1 (40), C2 (30), 2 other communities (30) and no existing community (5)"
     )
+    # one left over is named, not "1 other communities"
+    four = describe(Places(names), list(range(6)), np.array([50, 40, 30, 20, 0, 5]), region)
+    assert four == "145 households of C0 (50), C1 (40), C2 (30), C3 (20) and no existing community (5)"
     roads = Places({0: "Bank Street", 1: "Bank Street", 2: "Elgin Street"}, "road")
     assert describe(roads, [0, 1, 2], np.array([10, 20, 5]), np.arange(3)) == (
         "35 households near Bank Street (30) and Elgin Street (5)"
