@@ -210,7 +210,14 @@ def _subject(names: Sequence[str], plural: bool, households: int) -> tuple[str, 
     return f"{shown} ({_households(households)} together)", True
 
 
-def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int]) -> str:
+def _across(piece: _Piece, pieces: dict[int, _Piece], borders: dict[int, dict[int, float]]) -> bool:
+    """Whether the piece touches a group of another higher-level area (which it may not join)."""
+    return piece.partition is not None and any(
+        pieces[nb].partition not in (None, piece.partition) for nb in borders.get(piece.ident, {})
+    )
+
+
+def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int], across: bool = False) -> str:
     """The note of a finished piece: what was merged into it and why, and whether it is stuck.
 
     Examples: ``"merged communities A, B and C: A (300 households) is below the
@@ -243,9 +250,15 @@ def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int]) -> s
         else:
             subject = f"{_label(piece, totals)} ({_households(hh)})"
         empty = f": {'their' if plural else 'its'} atoms hold no households and are in no unit"
+        touch = "touch" if plural else "touches"
+        where = (
+            f"{touch} no other group of its area ({piece.partition}) to merge with; the --partition-by "
+            "line keeps it from the groups beyond"
+            if across
+            else f"{touch} no other group to merge with"
+        )
         parts.append(
-            f"{subject} cannot form units of {band.lo:,}-{band.hi:,} and "
-            f"{'touch' if plural else 'touches'} no other group to merge with" + (empty if hh == 0 else "")
+            f"{subject} cannot form units of {band.lo:,}-{band.hi:,} and {where}" + (empty if hh == 0 else "")
         )
     return "; ".join(parts)
 
@@ -385,7 +398,7 @@ def decompose(
             households=p.households,
             communities=tuple(sorted(p.parts)),
             partition=p.partition,
-            note=_formed(p, band, stuck=not feasible(p), totals=totals),
+            note=_formed(p, band, stuck=not feasible(p), totals=totals, across=_across(p, pieces, borders)),
             merged=bool(p.steps),
             stuck=not feasible(p),
         )

@@ -141,6 +141,23 @@ def test_partition_boundaries_are_never_crossed() -> None:
     assert groups_as_sets(decompose(problem, community)) == [("B", "C"), ("D",)]
 
 
+def test_a_piece_kept_apart_by_a_partition_line_says_so() -> None:
+    # C (500 households, district east) touches only B (district west): it cannot merge, and
+    # subproblems.csv said it "touches no other group", which it does, across the line.
+    h = [625] * 4 + [500]
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    xy = [(100.0 * i, 0.0) for i in range(5)]
+    problem = Problem.from_arrays(h, xy, edges, edge_length=[100.0] * 4, band=Band(2000, 3000))
+    groups = decompose(problem, ["B"] * 4 + ["C"], ["west"] * 4 + ["east"])
+    stuck = [g for g in groups if g.stuck]
+    assert [g.communities for g in stuck] == [("C",)]
+    assert "touches no other group of its area (east) to merge with; the --partition-by line" in stuck[0].note
+    alone = decompose(
+        Problem.from_arrays([500], [(0.0, 0.0)], np.zeros((0, 2)), band=Band(2000, 3000)), ["C"]
+    )
+    assert alone[0].note.endswith("touches no other group to merge with")
+
+
 def test_isolated_infeasible_piece_is_kept_and_explained() -> None:
     h = [900, 900, 2500]
     problem = Problem.from_arrays(h, [(0, 0), (100, 0), (5000, 0)], [(0, 1)], band=Band(2000, 3000))
