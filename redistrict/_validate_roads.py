@@ -31,6 +31,13 @@ OSM_MAJOR_HIGHWAYS: Final[frozenset[str]] = frozenset(
     for suffix in ("", "_link")
 )
 
+#: Chinese road classes counted as major when no mapping is given: the urban classes of
+#: CJJ 37 / GB 50220 above the local street (支路), in their usual spellings, and the
+#: highways and national and provincial roads that cross towns.
+CN_MAJOR_CLASSES: Final[frozenset[str]] = frozenset(
+    ("快速路", "城市快速路", "主干路", "主干道", "次干路", "次干道", "高速公路", "国道", "省道")
+)
+
 
 @dataclass
 class RoadClasses:
@@ -73,6 +80,8 @@ def classify_roads(
       note naming those that do not occur when only some do;
     * numeric classes -> major where the class ranks bigger (numerically smaller)
       than the most frequent class, e.g. Ottawa ``RANK`` 1..5 -> 1, 2, 3, 4;
+    * Chinese classes (:data:`CN_MAJOR_CLASSES`: 快速路, 主干路/主干道, 次干路/次干道,
+      highways, national and provincial roads) -> those roads are major;
     * otherwise OSM ``highway`` classes motorway, trunk, primary, secondary,
       tertiary and their ``_link`` roads are major.
 
@@ -162,6 +171,14 @@ def classify_roads(
             f"({int(major.sum())} roads); pass --major-classes to choose"
         )
         return RoadClasses(stored, major.astype(bool), notes)
+    chinese = keys.isin(sorted(CN_MAJOR_CLASSES))
+    if chinese.any():
+        notes.append(
+            f"{source}: Chinese road classes {', '.join(sorted(set(keys[chinese])))} in column "
+            f"{column!r} count as major ({int(chinese.sum())} roads; also recognised: "
+            f"{', '.join(sorted(CN_MAJOR_CLASSES - set(keys[chinese])))}); pass --major-classes to choose"
+        )
+        return RoadClasses(stored, chinese.astype(bool), notes)
     major = keys.isin(sorted(OSM_MAJOR_HIGHWAYS))
     notes.append(
         f"{source}: OSM classes motorway, trunk, primary, secondary, tertiary (and _link) in "

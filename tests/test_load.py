@@ -396,6 +396,16 @@ def test_classify_roads_ties_and_text() -> None:
     assert v.as_text(np.int64(4)) == "4" and v.as_text("primary") == "primary"
 
 
+def test_chinese_road_classes_count_as_major_without_major_classes() -> None:
+    # 主干道 and 次干道 matched no default, so every road was minor (only a note said so) and
+    # the plan ignored major roads entirely.
+    frame = pd.DataFrame({"道路等级": ["主干道", "次干道", "支路", "支路", "快速路", None]})
+    classes = v.classify_roads(frame, "roads", "道路等级", None)
+    assert classes.major.tolist() == [True, True, False, False, True, False]
+    (note,) = classes.notes
+    assert "Chinese road classes 主干道, 快速路, 次干道 in column '道路等级' count as major (3 roads" in note
+
+
 # --------------------------------------------------------------------------- geometries
 
 
