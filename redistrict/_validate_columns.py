@@ -219,6 +219,10 @@ def check_columns(
     return problems
 
 
+#: A number whose thousands are separated by commas: ``1,074``, ``12,345.5`` (not ``1,2``).
+_GROUPED = r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"
+
+
 def _numeric_view(
     values: pd.Series, source: str, column: str, option: str
 ) -> tuple[pd.Series, pd.Series, list[str], list[str]]:
@@ -241,9 +245,18 @@ def _numeric_view(
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     text = values.astype("object")
     given = text.notna() & (text.astype(str).str.strip() != "")
-    bad = given & numbers.isna()
     problems = []
     notes = []
+    # Excel's #,##0 format exports 1,074: commas between groups of three digits only.
+    grouped = given & numbers.isna() & text.astype(str).str.fullmatch(_GROUPED).fillna(False).astype(bool)
+    if grouped.any():
+        numbers[grouped] = pd.to_numeric(text[grouped].astype(str).str.replace(",", "").str.strip())
+        notes.append(
+            f"{source}: column {column!r} separates thousands with commas in "
+            f"{format_rows(values.index[grouped])} (e.g. {format_values(text[grouped], 1)}); "
+            "read without them"
+        )
+    bad = given & numbers.isna()
     if bad.any():
         problems.append(
             f"{source}: column {column!r} has text that is not a number in "
