@@ -19,6 +19,12 @@ __all__ = ["OSM_MAJOR_HIGHWAYS", "ROAD_GAP_M", "RoadClasses", "check_road_gaps",
 #: A road end that touches no other road but comes this close to one (metres) is a gap
 #: left by digitising: the road does not close its block.
 ROAD_GAP_M: Final[float] = 5.0
+#: Road ends stopping between ROAD_GAP_M and this (metres) short of another road are counted:
+#: a few are dead ends, many are streets drawn to the kerb of a wide road.
+_KERB_GAP_M: Final[float] = 20.0
+#: ... and warned about when there are at least this many, and at least this share of the ends.
+_KERB_GAPS_MIN: Final[int] = 10
+_KERB_GAPS_SHARE: Final[float] = 0.05
 #: Road ends closer than this (metres) to a line touch it (the grid of the atoms' faces).
 _TOUCH_M: Final[float] = 1e-3
 #: At most this many road ends are described in the warning.
@@ -274,7 +280,9 @@ def check_road_gaps(
     # block against the edge: a road passing nearby does not matter.
     edge = shapely.boundary(area)
     inside = np.flatnonzero(shapely.intersects(area, ends) & ~shapely.dwithin(ends, edge, SNAP_M))
-    near_end, near_line = shapely.STRtree(lines).query(ends[inside], predicate="dwithin", distance=ROAD_GAP_M)
+    near_end, near_line = shapely.STRtree(lines).query(
+        ends[inside], predicate="dwithin", distance=_KERB_GAP_M
+    )
     near_end = inside[near_end]
     other = near_line != own[near_end]
     near_end, near_line = near_end[other], near_line[other]
@@ -283,9 +291,10 @@ def check_road_gaps(
     gap = shapely.distance(ends[near_end], lines[near_line])
     shortest = np.full(len(ends), np.inf)
     np.minimum.at(shortest, near_end, gap)
+    warnings = _kerb_gaps(source, shortest, len(inside))
     short = np.flatnonzero((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M))
     if len(short) == 0:
-        return []
+        return warnings
     closest = {int(e): int(ln) for e, ln, d in zip(near_end, near_line, gap, strict=True) if d == shortest[e]}
     short = short[np.lexsort((own[short], shortest[short]))][:_GAPS_LISTED]
     rows, points, geographic = _road_rows(roads, original, [own[e] for e in short], ends[short])
@@ -304,7 +313,28 @@ def check_road_gaps(
         f"(row ids counting from 0). A road that stops short closes no block there, so the blocks on "
         f"both sides become one atom and no unit boundary can follow it. Where the roads meet in "
         f"reality, snap the road ends to them (e.g. QGIS 'Snap geometries to layer' with a tolerance "
-        f"of {ROAD_GAP_M:g} m) and run again: redistrict itself joins only ends less than {SNAP_M:g} m short"
+        f"of {ROAD_GAP_M:g} m) and run again: redistrict itself joins only ends less than {SNAP_M:g} m short",
+        *warnings,
+    ]
+
+
+def _kerb_gaps(source: str, shortest: np.ndarray, ends_inside: int) -> list[str]:
+    """A warning when many road ends stop 5-20 m short of another road.
+
+    One such end is a dead end; many are streets drawn to the kerb of a wide road rather
+    than to its centre line (common in Chinese survey data), and each joins the blocks on
+    both sides into one atom.
+    """
+    far = int(((shortest > ROAD_GAP_M) & (shortest <= _KERB_GAP_M)).sum())
+    if far < _KERB_GAPS_MIN or far < _KERB_GAPS_SHARE * ends_inside:
+        return []
+    return [
+        f"{source}: {far} of the {ends_inside} road ends inside the study area stop between "
+        f"{ROAD_GAP_M:g} and {_KERB_GAP_M:g} m short of another road without touching it: more than "
+        f"dead ends usually do. If streets were drawn to the kerb of wider roads rather than to their "
+        f"centre lines, they close no block there and the blocks on both sides become one atom; snap "
+        f"their ends to the roads they meet (e.g. QGIS 'Snap geometries to layer' with a tolerance of "
+        f"{_KERB_GAP_M:g} m) and run again"
     ]
 
 

@@ -425,3 +425,30 @@ def test_road_ends_on_the_edge_of_the_study_area_are_not_gaps() -> None:
     (warning,) = check_road_gaps(roads, area, "roads (r.gpkg)")
     assert "1 road end stops between 1 and 5 m short" in warning
     assert "row 3 ends 2.0 m short of row 2" in warning
+
+
+def test_many_streets_stopping_at_the_kerb_of_wide_roads_are_warned_about() -> None:
+    # Local streets drawn to the kerb of the arterials, 8 m short of their centre lines: each
+    # joined the blocks on both sides into one atom (187 atoms became 87), and nothing said so.
+    from shapely.geometry import LineString, box
+
+    from redistrict._validate_roads import check_road_gaps
+
+    area = box(0, 0, 1200, 1200)
+    arterials = [LineString([(0, y), (1200, y)]) for y in (0, 400, 800, 1200)]
+    arterials += [LineString([(x, 0), (x, 1200)]) for x in (0, 400, 800, 1200)]
+    streets = [
+        LineString([(x, y0 + 8), (x, y0 + 392)])
+        for x in (100, 200, 300, 500, 600, 700)
+        for y0 in (0, 400, 800)
+    ]
+    roads = gpd.GeoDataFrame(geometry=arterials + streets, crs=CRS)
+    warnings = check_road_gaps(roads, area, "roads (r.gpkg)")
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "roads (r.gpkg): 36 of the 36 road ends inside the study area stop between 5 and 20 m short of "
+        "another road"
+    )
+    assert "drawn to the kerb of wider roads" in warnings[0]
+    # A few dead ends that far from a road are normal: nothing is said.
+    assert check_road_gaps(roads.iloc[: len(arterials) + 3], area, "roads (r.gpkg)") == []
