@@ -19,6 +19,7 @@ from redistrict._load_read import (
 )
 
 __all__ = [
+    "check_office_communities",
     "prepare_barriers",
     "prepare_communities",
     "prepare_offices",
@@ -156,12 +157,24 @@ def prepare_offices(
     id_column: str | None,
     area_column: str | None,
     name_column: str | None = None,
+    community_column: str | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """Validate and reproject the community offices (with their names when the layer has them)."""
+    """Validate and reproject the community offices (with their names when the layer has them).
+
+    With ``community_column`` (``--office-community``) the offices get a
+    ``community_id`` column (text, ``""`` where empty): the community each
+    office belongs to, checked against the communities by
+    :func:`check_office_communities`.
+    """
     frame = layer.frame
     source = layer.source
     ids = _prepare_ids(frame, source, id_column, "office_id", "--office-id", report, layer.column_hint)
     names = _names(layer, name_column, "--office-name", report)
+    belongs = None
+    if community_column is not None and has_column(
+        frame, "--office-community", community_column, source, report, hint=layer.column_hint
+    ):
+        belongs = frame[community_column].map(v.as_text).astype(str)
     area = None
     if area_column is not None and has_column(
         frame, "--office-area", area_column, source, report, hint=layer.column_hint
@@ -184,7 +197,87 @@ def prepare_offices(
         data["area_m2"] = area.loc[keep].astype("float64")
     if names is not None:
         data["name"] = names.loc[keep].astype(str)
+    if belongs is not None:
+        data["community_id"] = belongs.loc[keep]
     return _reprojected(data, geometry, layer, crs, report)
+
+
+def check_office_communities(
+    offices: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None,
+    offices_source: str,
+    communities_source: str | None,
+    column: str,
+    community_column: str | None,
+) -> tuple[list[str], list[str]]:
+    """Check that the offices' community column names known communities.
+
+    Parameters
+    ----------
+    offices : geopandas.GeoDataFrame
+        Prepared offices with ``office_id`` and ``community_id`` (text, ``""``
+        where empty).
+    communities : geopandas.GeoDataFrame or None
+        Prepared communities with ``community_id`` (None: not given).
+    offices_source, communities_source : str
+        The layers, for messages.
+    column : str
+        The offices' community column (``--office-community``).
+    community_column : str or None
+        The communities' id column (``--community-id``; None: the default).
+
+    Returns
+    -------
+    problems : list of str
+        One problem naming the offices whose value is no community id (with the
+        known ids), or saying that the communities layer is missing.
+    notes : list of str
+        Offices with an empty value, credited to the community they stand in.
+
+    """
+    given = offices["community_id"].astype(str)
+    if communities is None:
+        return [
+            f"{offices_source}: --office-community {column!r} names the community of each office, but no "
+            "communities are given: add --communities FILE[:LAYER] (with --community-id COL), or drop "
+            "--office-community"
+        ], []
+    known = sorted(set(communities["community_id"].astype(str)))
+    unknown = (given != "") & ~given.isin(known)
+    problems: list[str] = []
+    if unknown.any():
+        office_ids = offices.loc[unknown, "office_id"].astype(str).tolist()
+        values = sorted(set(given[unknown]))
+        id_column = f"column {community_column!r}" if community_column else "the ids"
+        named = ""
+        if "name" in communities.columns:
+            names = set(communities["name"].astype(str)) - {""}
+            if set(values) <= names:
+                named = " (those are community names: the column must hold community ids)"
+        problems.append(
+            f"{offices_source}: column {column!r} (--office-community) names {len(values)} "
+            f"{'community' if len(values) == 1 else 'communities'} not in {id_column} (--community-id) of "
+            f"{communities_source}{named}: offices {_listed(office_ids)} give {_listed(values, quote=True)}; "
+            f"the known community ids are {_listed(known, quote=True)}. Correct those values (an empty "
+            "value credits the office to the community it stands in), or choose another column with "
+            "--office-community"
+        )
+    empty = int((given == "").sum())
+    notes = []
+    if empty:
+        one = empty == 1
+        notes.append(
+            f"{offices_source}: {empty} {'office has' if one else 'offices have'} no value in column "
+            f"{column!r} (--office-community): credited to the community "
+            f"{'it stands' if one else 'they stand'} in"
+        )
+    return problems, notes
+
+
+def _listed(values: Sequence[str], *, quote: bool = False, limit: int = 10) -> str:
+    """The first ``limit`` values, then how many more."""
+    shown = ", ".join(repr(x) if quote else str(x) for x in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def prepare_study_area(layer: Layer, crs: pyproj.CRS | None, report: Report) -> gpd.GeoDataFrame | None:

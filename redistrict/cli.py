@@ -126,6 +126,15 @@ OfficeNameOpt = Annotated[
     str | None,
     typer.Option("--office-name", help="Name column of the offices (default: 'name' when present)."),
 ]
+OfficeCommunityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--office-community",
+        help="Column of the offices naming the community each office belongs to, by the ids of "
+        "--community-id (default: the community it stands in; an office rented across the street "
+        "stands in a neighbour's).",
+    ),
+]
 StudyAreaOpt = Annotated[
     str | None,
     typer.Option("--study-area", help="Study area polygon(s), FILE[:LAYER] (default: union of the blocks)."),
@@ -536,6 +545,7 @@ def _load_kwargs(
     office_name: str | None,
     study_area: str | None,
     where: str | None,
+    office_community: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of :func:`redistrict.load.load_inputs` from the shared input options."""
     return {
@@ -544,8 +554,8 @@ def _load_kwargs(
         "major_classes": major_classes,  # split by load_inputs (also at full-width commas)
         "communities": communities, "community_id": community_id, "community_name": community_name,
         "barriers": barriers or None, "offices": offices, "office_id": office_id,
-        "office_area": office_area, "office_name": office_name, "study_area": study_area,
-        "where": where,
+        "office_area": office_area, "office_name": office_name, "office_community": office_community,
+        "study_area": study_area, "where": where,
     }  # fmt: skip
 
 
@@ -680,6 +690,7 @@ def plan(
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
     office_name: OfficeNameOpt = None,
+    office_community: OfficeCommunityOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     band: BandOpt = (2000, 3000),
@@ -706,7 +717,7 @@ def plan(
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
-            study_area, where,
+            study_area, where, office_community,
         )  # fmt: skip
         _plan_and_write(
             load_kwargs, band, target, solver, time_limit, seed, method, atoms, out_dir, lang,
@@ -763,6 +774,7 @@ def city(
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
     office_name: OfficeNameOpt = None,
+    office_community: OfficeCommunityOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     band: BandOpt = (2000, 3000),
@@ -797,7 +809,7 @@ def city(
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
-            study_area, where,
+            study_area, where, office_community,
         )  # fmt: skip
         from redistrict.pipeline import PlanOptions
 
@@ -854,6 +866,7 @@ def compare(
     office_id: OfficeIdOpt = None,
     office_area: OfficeAreaOpt = None,
     office_name: OfficeNameOpt = None,
+    office_community: OfficeCommunityOpt = None,
     study_area: StudyAreaOpt = None,
     where: WhereOpt = None,
     solver: SolverOpt = "highs",
@@ -898,7 +911,7 @@ def compare(
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
-            study_area, where,
+            study_area, where, office_community,
         )  # fmt: skip
         base = PlanOptions(
             solver=solver, time_limit=time_limit, seed=seed, method=method,

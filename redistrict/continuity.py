@@ -9,9 +9,13 @@ Definitions used throughout (and in the map, CSV and comparison):
   ``"八字门社区 2,310; 北港社区 120"`` (largest first);
 * **main community** of a unit: the community contributing most households
   (ties: smallest community id);
+* **office's community**: the community an office belongs to, named by the
+  offices' community column (``--office-community``; an office rented across
+  the street stands in a neighbour's polygon) or, where that is not given or
+  empty, the community whose atom the office lies in;
 * **committee kept** (columns ``office``, ``committee``): with an offices
   layer, a unit keeps an existing office lying in it and continues the
-  committee of the community the office lies in; without one, each existing
+  committee of the office's community; without one, each existing
   committee continues in a unit holding some of its households. Both follow
   one rule. The candidate (unit, community) pairs (with offices: one per office
   lying in a unit) are taken largest first, by the households of the community
@@ -71,7 +75,9 @@ __all__ = [
     "committees",
     "community_labels",
     "community_report",
+    "lost_offices",
     "office_atoms",
+    "office_communities",
     "service_radius",
     "unit_sources",
 ]
@@ -90,7 +96,7 @@ class _Kept(NamedTuple):
     area: float
     community: str  # community id of the committee continued, "" if none
     reused: bool = False  # a free office housing the unit's new committee
-    origin: str = ""  # community id of the atom the office lies in, "" if none
+    origin: str = ""  # community id of the office's community, "" if none
 
 
 def community_labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
@@ -297,6 +303,52 @@ def office_atoms(atoms: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> pd.Serie
     return out.sort_index(kind="stable")
 
 
+def office_communities(
+    atoms: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, where: pd.Series | None = None
+) -> pd.Series:
+    """The community each office belongs to (see *office's community* in the module docstring).
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms (index = atom ids), optional ``community_id``.
+    offices : geopandas.GeoDataFrame
+        Offices with ``office_id`` and, when the offices layer names them
+        (``--office-community``), ``community_id``.
+    where : pandas.Series, optional
+        Atom id per office id, from :func:`office_atoms` (computed when not
+        given; needs geometries).
+
+    Returns
+    -------
+    pandas.Series
+        Community id per ``office_id`` (index, sorted), ``""`` for an office
+        in no community.
+
+    """
+    if where is None:
+        where = office_atoms(atoms, offices)
+    if "community_id" in atoms.columns:
+        by_atom = dict(zip(atoms.index, atoms["community_id"].fillna("").astype(str), strict=True))
+        comm = pd.Series([by_atom[a] for a in where.to_numpy()], index=where.index, dtype=object)
+    else:
+        comm = pd.Series("", index=where.index, dtype=object)
+    if "community_id" in offices.columns:
+        named = offices["community_id"].map(_cell_text)
+        named.index = pd.Index(offices["office_id"].astype(str).to_numpy(), name="office_id")
+        named = named[named != ""]
+        comm.loc[named.index.intersection(comm.index)] = named
+    comm.name = "community_id"
+    return comm.sort_index(kind="stable")
+
+
+def _cell_text(value: object) -> str:
+    """A cell as stripped text, ``""`` when missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
 def committees(
     atoms: gpd.GeoDataFrame,
     offices: gpd.GeoDataFrame | None = None,
@@ -313,8 +365,10 @@ def committees(
     atoms : geopandas.GeoDataFrame
         Atoms with ``unit_id`` and ``households``, optional ``community_id``.
     offices : geopandas.GeoDataFrame, optional
-        Existing offices: ``office_id``, optional ``area_m2``, point geometry.
-        An office belongs to the community of the atom it lies in.
+        Existing offices: ``office_id``, optional ``area_m2`` and
+        ``community_id``, point geometry. An office belongs to the community
+        its ``community_id`` names, else to that of the atom it lies in (see
+        :func:`office_communities`).
     communities : geopandas.GeoDataFrame, optional
         The communities layer, for names.
 
@@ -327,7 +381,7 @@ def committees(
         committee the unit continues, empty if none), ``committee_id`` (its
         community id, empty if none; pass it to :func:`unit_sources`) and
         ``office_community`` (name, else id, of the community a reused free
-        office lies in, empty otherwise), ``new_committee`` (bool: the unit
+        office belongs to, empty otherwise), ``new_committee`` (bool: the unit
         continues no existing committee) and
         ``new_office`` (bool: the unit needs a new office and service centre:
         it keeps no office, or without an offices layer no committee; a unit
@@ -388,7 +442,7 @@ def _kept_offices(
     atoms : geopandas.GeoDataFrame
         Atoms with ``unit_id``, optional ``community_id``.
     offices : geopandas.GeoDataFrame
-        Offices with ``office_id``, optional ``area_m2``.
+        Offices with ``office_id``, optional ``area_m2`` and ``community_id``.
     pairs : pandas.DataFrame
         Households per (unit, community), from :func:`_pairs`.
     labels : dict of str to str
@@ -405,7 +459,7 @@ def _kept_offices(
     share = {(int(u), str(c)): int(h) for u, c, h in pairs.itertuples(index=False)}
     where = office_atoms(atoms, offices)
     unit_of = atoms["unit_id"]
-    comm_of = atoms["community_id"].fillna("").astype(str) if "community_id" in atoms else None
+    comm_of = office_communities(atoms, offices, where).to_dict()
     area: dict[str, float] = {}
     if "area_m2" in offices.columns:
         values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
@@ -416,7 +470,7 @@ def _kept_offices(
         unit = unit_of.loc[atom]
         if pd.isna(unit):
             continue
-        comm = "" if comm_of is None else str(comm_of.loc[atom])
+        comm = str(comm_of[office])
         origin[str(office)] = comm
         # an office outside every community ranks after every community's office
         households = share.get((int(unit), comm), 0) if comm else -1
@@ -445,6 +499,66 @@ def _kept_offices(
         else:
             kept[unit] = _Kept(office, area.get(office, math.nan), "", reused=True, origin=origin[office])
     return kept, [why for _u, _o, why in sorted(still)]
+
+
+def lost_offices(
+    atoms: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    communities: gpd.GeoDataFrame | None = None,
+) -> list[str]:
+    """Say which communities' committees no unit continues although their offices lie in units.
+
+    A community has lost its offices when it has households in the plan and
+    offices (see *office's community*) lying in units, but no unit continues
+    its committee. By the rule of :func:`committees` each such office lies in
+    a unit continuing another community's committee, taken before it (see
+    *committee kept* in the module docstring). The search does not weigh
+    offices, so this says what the plan did, not that no plan could do better.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id``, ``households`` and ``community_id``.
+    offices : geopandas.GeoDataFrame
+        Offices with ``office_id`` (optional ``community_id``).
+    table : pandas.DataFrame
+        :func:`committees` of the same plan (with ``committee_id``).
+    communities : geopandas.GeoDataFrame, optional
+        The communities layer, for names.
+
+    Returns
+    -------
+    list of str
+        One note, or none when every such community's committee continues.
+
+    """
+    if "community_id" not in atoms.columns or not len(offices):
+        return []
+    labels = community_labels(communities)
+    pairs = _pairs(atoms)
+    present = set(pairs["community_id"].astype(str)) - {""}
+    continued = set(table["committee_id"].astype(str)) - {""}
+    where = office_atoms(atoms, offices)
+    comm = office_communities(atoms, offices, where).to_dict()
+    lost: dict[str, list[str]] = {}
+    for office, atom in where.items():
+        unit, community = atoms.loc[atom, "unit_id"], str(comm[office])
+        if pd.isna(unit) or community not in present or community in continued:
+            continue
+        other = str(table.loc[int(unit), "committee_id"])
+        what = f"which continues {labels.get(other, other)}'s committee" if other else "with a new committee"
+        lost.setdefault(community, []).append(f"office {office} in unit {int(unit)}, {what}")
+    if not lost:
+        return []
+    listed = [f"{labels.get(c, c)} ({'; '.join(lost[c])})" for c in sorted(lost)]
+    one = len(lost) == 1
+    return [
+        ("1 community keeps" if one else f"{len(lost)} communities keep")
+        + f" none of {'its' if one else 'their'} offices, so "
+        + ("its committee continues" if one else "their committees continue")
+        + f" in no unit: {', '.join(listed[:_MAX_LISTED])}"
+    ]
 
 
 def _area_rank(area: dict[str, float], office: str) -> float:
@@ -566,6 +680,8 @@ def annotate_units(
     ids = out["unit_id"].astype("int64")
     kept, office_notes = committees(atoms, inputs.offices, inputs.communities)
     notes += office_notes
+    if inputs.offices is not None:
+        notes += lost_offices(atoms, inputs.offices, kept, inputs.communities)
     if "community_id" in atoms.columns:
         src = unit_sources(atoms, inputs.communities, kept["committee_id"]).reindex(ids)
         for col in src.columns:

@@ -36,6 +36,7 @@ from redistrict._load_area import (
 from redistrict._load_blocks import prepare_blocks
 from redistrict._load_crs import check_layer_crs
 from redistrict._load_layers import (
+    check_office_communities,
     prepare_barriers,
     prepare_communities,
     prepare_offices,
@@ -82,7 +83,9 @@ class Inputs:
         ``FILE:LAYER`` each came from (notes name it).
     offices : geopandas.GeoDataFrame or None
         Community offices: ``office_id`` (str, unique), optional ``area_m2``
-        (float) and ``name`` (str), and Point ``geometry``.
+        (float), ``name`` (str) and ``community_id`` (str, the community the
+        office belongs to, ``""`` where not given; only with
+        ``office_community``), and Point ``geometry``.
     sources : dict of str to str
         Role (``"roads"``, ``"blocks"`` ...) -> ``"path:layer"`` actually read, with the
         absolute path (so that run.json names the files from any folder).
@@ -144,6 +147,7 @@ def load_inputs(
     office_id: str | None = None,
     office_area: str | None = None,
     office_name: str | None = None,
+    office_community: str | None = None,
     study_area: str | None = None,
     where: str | None = None,
 ) -> Inputs:
@@ -188,6 +192,11 @@ def load_inputs(
         Column of ``offices`` with the floor area in square metres.
     office_name : str, optional
         Name column of ``offices`` (default ``name`` if present), shown on the map.
+    office_community : str, optional
+        Column of ``offices`` naming the community each office belongs to, by
+        the ids of ``community_id`` (needs ``communities``). Default: an office
+        belongs to the community it stands in, which is wrong for an office
+        rented across the street; an empty value also means that.
     study_area : str, optional
         ``FILE[:LAYER]`` of polygons whose union is the area to redistrict. Default:
         the union of the (selected) blocks.
@@ -220,7 +229,7 @@ def load_inputs(
         "roads": [road_class] if road_class else [],
         "blocks": [c for c in (households, residents) if c],
         "communities": [c for c in (community_id, community_name) if c],
-        "offices": [c for c in (office_id, office_area, office_name) if c],
+        "offices": [c for c in (office_id, office_area, office_name, office_community) if c],
     }
     for key, spec in (
         ("roads", roads),
@@ -260,7 +269,23 @@ def load_inputs(
             id_column=office_id,
             area_column=office_area,
             name_column=office_name,
+            community_column=office_community,
         )
+        office_frame = frames["offices"]
+        checkable = communities is None or frames.get("communities") is not None  # else reported already
+        if (
+            office_community is not None
+            and office_frame is not None
+            and "community_id" in office_frame
+            and checkable
+        ):
+            report.add(
+                *check_office_communities(
+                    office_frame, frames.get("communities"), layers["offices"].source,
+                    layers["communities"].source if "communities" in layers else None,
+                    office_community, community_id,
+                )
+            )  # fmt: skip
     if "study_area" in layers:
         frames["study_area"] = prepare_study_area(layers["study_area"], crs, report)
 
@@ -306,7 +331,7 @@ def load_inputs(
         "major_classes": None if major_classes is None else list(major_classes),
         "community_id": community_id, "community_name": community_name,
         "office_id": office_id, "office_area": office_area, "office_name": office_name,
-        "where": where,
+        "office_community": office_community, "where": where,
         "barriers": [layers[k].label for k in barrier_keys if k in layers],
     }  # fmt: skip
     inputs = Inputs(

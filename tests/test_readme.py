@@ -45,7 +45,7 @@ def test_readme_demo_example_runs(tmp_path: Path, demo_gpkg: Path, monkeypatch: 
 INPUT_OPTIONS = frozenset({
     "--roads", "--blocks", "--households", "--residents", "--road-class", "--major-classes",
     "--communities", "--community-id", "--community-name", "--barriers", "--offices", "--office-id",
-    "--office-area", "--office-name", "--study-area", "--where",
+    "--office-area", "--office-name", "--office-community", "--study-area", "--where",
 })  # fmt: skip
 
 
