@@ -220,7 +220,7 @@ def check_columns(
 
 
 #: A number whose thousands are separated by commas: ``1,074``, ``12,345.5`` (not ``1,2``).
-_GROUPED = r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*"
+_GROUPED = r"\s*[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?\s*"
 
 
 def _numeric_view(
@@ -250,7 +250,8 @@ def _numeric_view(
     # Excel's #,##0 format exports 1,074: commas between groups of three digits only.
     grouped = given & numbers.isna() & text.astype(str).str.fullmatch(_GROUPED).fillna(False).astype(bool)
     if grouped.any():
-        numbers[grouped] = pd.to_numeric(text[grouped].astype(str).str.replace(",", "").str.strip())
+        plain = text[grouped].astype(str).str.replace(",", "").str.strip()
+        numbers[grouped] = pd.to_numeric(plain, errors="coerce")
         notes.append(
             f"{source}: column {column!r} separates thousands with commas in "
             f"{format_rows(values.index[grouped])} (e.g. {format_values(text[grouped], 1)}); "

@@ -396,6 +396,27 @@ def test_classify_roads_ties_and_text() -> None:
     assert v.as_text(np.int64(4)) == "4" and v.as_text("primary") == "primary"
 
 
+def test_household_counts_with_thousands_separators_are_read() -> None:
+    # Excel's #,##0 format exports 1,074; it was refused as "text that is not a number".
+    # "1,2" stays a typo, and full-width digits are not taken for a grouped number (pandas
+    # cannot parse them: that gave a traceback).
+    from redistrict._validate_columns import coerce_households
+
+    counts, problems, notes = coerce_households(pd.Series(["1,074", "250", " 12,345 "]), "blocks", "户数")
+    assert counts.tolist() == [1074, 250, 12345] and problems == []
+    assert notes[0] == (
+        "blocks: column '户数' separates thousands with commas in 2 rows (row ids 0, 2, counting from 0) "
+        "(e.g. '1,074', ...); read without them"
+    )
+    _, problems, _ = coerce_households(pd.Series(["1,074", "1,2"]), "blocks", "户数")
+    assert problems == [
+        "blocks: column '户数' has text that is not a number in 1 row (row id 1, counting from 0): '1,2'; "
+        "correct these values or choose another column with --households"
+    ]
+    _, problems, _ = coerce_households(pd.Series(["１,２００", "300"]), "blocks", "户数")
+    assert len(problems) == 1 and "has text that is not a number in 1 row (row id 0" in problems[0]
+
+
 def test_chinese_road_classes_count_as_major_without_major_classes() -> None:
     # 主干道 and 次干道 matched no default, so every road was minor (only a note said so) and
     # the plan ignored major roads entirely.
