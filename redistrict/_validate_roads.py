@@ -291,6 +291,11 @@ def check_road_gaps(
     gap = shapely.distance(ends[near_end], lines[near_line])
     shortest = np.full(len(ends), np.inf)
     np.minimum.at(shortest, near_end, gap)
+    # An end whose nearest road is one its own line crosses lies past the crossing, which
+    # already closes the blocks: an overshoot, not a gap.
+    nearest = gap == shortest[near_end]
+    crossed = shapely.intersects(lines[own[near_end[nearest]]], lines[near_line[nearest]])
+    shortest[near_end[nearest][crossed & (gap[nearest] > 0)]] = np.inf
     warnings = _kerb_gaps(source, shortest, len(inside))
     short = np.flatnonzero((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M))
     if len(short) == 0:

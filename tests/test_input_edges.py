@@ -452,3 +452,15 @@ def test_many_streets_stopping_at_the_kerb_of_wide_roads_are_warned_about() -> N
     assert "drawn to the kerb of wider roads" in warnings[0]
     # A few dead ends that far from a road are normal: nothing is said.
     assert check_road_gaps(roads.iloc[: len(arterials) + 3], area, "roads (r.gpkg)") == []
+    # Streets running 8 m (or 3 m) past the arterials they cross close their blocks: overshoots,
+    # not gaps (they were counted as ends stopping short).
+    for past in (8, 3):
+        over = [
+            LineString([(x, y0 - past), (x, y0 + 400 + past)])
+            for x in (100, 200, 300, 500, 600, 700)
+            for y0 in (0, 400)
+        ]
+        assert (
+            check_road_gaps(gpd.GeoDataFrame(geometry=arterials + over, crs=CRS), area, "roads (r.gpkg)")
+            == []
+        )
