@@ -661,19 +661,19 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     loose = np.flatnonzero(out == "")
     if len(loose):
         li, lj = tree.query_nearest(cells[loose], max_distance=COMMUNITY_REACH_M, all_matches=True)
-        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj], "k": lj}).sort_values(["cell", "id"])
+        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj]}).sort_values(["cell", "id"])
         nearest = nearest.drop_duplicates("cell")
-        cell, k = nearest["cell"].to_numpy(), nearest["k"].to_numpy()
-        # A polygon counts only when most of it lies within reach: a sliver along the edge, not
-        # a compound across the street from a community missing from the layer.
+        cell = nearest["cell"].to_numpy()
+        # A polygon counts only when most of it lies within reach of the communities (a sliver
+        # along an edge, or between two), not a compound across the street from a community
+        # missing from the layer.
         whole = shapely.area(cells[cell])
-        reach = {int(j): shapely.buffer(geoms[j], COMMUNITY_REACH_M) for j in np.unique(k)}
-        near = np.array(
-            [
-                shapely.area(shapely.intersection(cells[c], reach[int(j)]))
-                for c, j in zip(cell, k, strict=True)
-            ]
-        )
+        ri, rj = tree.query(cells[cell], predicate="dwithin", distance=COMMUNITY_REACH_M)
+        reach = {int(j): shapely.buffer(geoms[j], COMMUNITY_REACH_M) for j in np.unique(rj)}
+        near = np.zeros(len(cell))
+        for c in np.unique(ri):
+            zone = shapely.union_all([reach[int(j)] for j in rj[ri == c]])
+            near[c] = shapely.area(shapely.intersection(cells[cell[c]], zone))
         keep = (whole <= 0) | (near >= _REACH_SHARE * whole)
         out[cell[keep]] = nearest["id"].to_numpy()[keep]
     return out

@@ -509,3 +509,16 @@ def test_compounds_across_the_street_from_a_missing_community_belong_to_none(tmp
     (warning,) = built.warnings
     assert "2,400 of the 4,800 households (50%) lie in" in warning
     assert "add the missing communities to the layer" in warning
+
+
+def test_a_compound_between_two_communities_joins_the_nearer() -> None:
+    # A 64 m strip between A and B, no polygon over it: a compound there lies within 30 m of
+    # one or the other everywhere, but less than half of it within reach of either alone.
+    from redistrict.atoms import _community_of
+
+    comms = gpd.GeoDataFrame(
+        {"community_id": ["A", "B"]}, geometry=[shapely.box(0, 0, 200, 200), shapely.box(264, 0, 464, 200)],
+        crs="EPSG:32650",
+    )  # fmt: skip
+    cells = np.array([shapely.box(202, 50, 262, 150), shapely.box(236, 50, 262, 150)], dtype=object)
+    assert _community_of(cells, comms).tolist() == ["A", "B"]
