@@ -27,6 +27,9 @@ __all__ = [
     "prepare_study_area",
 ]
 
+#: Columns naming the roads (any case), first found wins: OSM's, then the usual Chinese ones.
+_ROAD_NAME_COLUMNS = ("name", "name:zh", "名称", "道路名称", "路名", "道路名")
+
 
 def prepare_roads(
     layer: Layer,
@@ -70,7 +73,8 @@ def prepare_roads(
         "road_class": classes.road_class.loc[keep].astype(str),
         "major": classes.major.loc[keep].astype(bool),
     }
-    named = [c for c in attribute_columns(frame) if str(c).lower() == "name"]
+    columns = {str(c).lower(): c for c in attribute_columns(frame)}
+    named = [columns[n] for n in _ROAD_NAME_COLUMNS if n in columns]
     if named:  # for the notes: a part of the area is found by the roads near it
         data["name"] = frame.loc[keep, named[0]].map(lambda x: v.as_text(x).strip()).astype(str)
     roads = gpd.GeoDataFrame(data, geometry=checked.geometry.rename("geometry"), crs=frame.crs)

@@ -41,7 +41,10 @@ OSM_MAJOR_HIGHWAYS: Final[frozenset[str]] = frozenset(
 #: CJJ 37 / GB 50220 above the local street (支路), in their usual spellings, and the
 #: highways and national and provincial roads that cross towns.
 CN_MAJOR_CLASSES: Final[frozenset[str]] = frozenset(
-    ("快速路", "城市快速路", "主干路", "主干道", "次干路", "次干道", "高速公路", "国道", "省道")
+    (
+        *("快速路", "城市快速路", "主干路", "城市主干路", "主干道"),
+        *("次干路", "城市次干路", "次干道", "高速公路", "国道", "省道"),
+    )
 )
 
 
@@ -179,12 +182,14 @@ def classify_roads(
         return RoadClasses(stored, major.astype(bool), notes)
     chinese = keys.isin(sorted(CN_MAJOR_CLASSES))
     if chinese.any():
+        osm = keys.isin(sorted(OSM_MAJOR_HIGHWAYS))  # a layer mixing both keeps both
+        found = sorted(set(keys[chinese | osm]))
         notes.append(
-            f"{source}: Chinese road classes {', '.join(sorted(set(keys[chinese])))} in column "
-            f"{column!r} count as major ({int(chinese.sum())} roads; also recognised: "
-            f"{', '.join(sorted(CN_MAJOR_CLASSES - set(keys[chinese])))}); pass --major-classes to choose"
+            f"{source}: road classes {', '.join(found)} in column {column!r} count as major "
+            f"({int((chinese | osm).sum())} roads; the Chinese classes of CJJ 37 above 支路, highways, "
+            "national and provincial roads, and OSM's motorway to tertiary); pass --major-classes to choose"
         )
-        return RoadClasses(stored, chinese.astype(bool), notes)
+        return RoadClasses(stored, (chinese | osm).astype(bool), notes)
     major = keys.isin(sorted(OSM_MAJOR_HIGHWAYS))
     notes.append(
         f"{source}: OSM classes motorway, trunk, primary, secondary, tertiary (and _link) in "

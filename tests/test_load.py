@@ -424,7 +424,10 @@ def test_chinese_road_classes_count_as_major_without_major_classes() -> None:
     classes = v.classify_roads(frame, "roads", "道路等级", None)
     assert classes.major.tolist() == [True, True, False, False, True, False]
     (note,) = classes.notes
-    assert "Chinese road classes 主干道, 快速路, 次干道 in column '道路等级' count as major (3 roads" in note
+    assert "road classes 主干道, 快速路, 次干道 in column '道路等级' count as major (3 roads" in note
+    # the standard's full names, and OSM classes in the same column
+    frame = pd.DataFrame({"c": ["城市主干路", "城市次干路", "支路", "primary", "residential"]})
+    assert v.classify_roads(frame, "roads", "c", None).major.tolist() == [True, True, False, True, False]
 
 
 # --------------------------------------------------------------------------- geometries

@@ -227,3 +227,29 @@ def test_roads_keep_their_names_when_clipped_to_a_where_selection(ottawa_testcas
         where="ONS_ID_gen3 == 3024",
     )
     assert "Bank" in set(inputs.roads["name"])
+
+
+def test_roads_named_in_a_chinese_column_give_their_names(tmp_path: Path) -> None:
+    # Only a column called "name" was read: a layer with 道路名称 named no part of the area.
+    from shapely.geometry import LineString, box
+
+    from redistrict.load import load_inputs
+
+    crs = "EPSG:32650"
+    lines = [LineString([(0, y), (400, y)]) for y in (0, 200, 400)] + [
+        LineString([(x, 0), (x, 400)]) for x in (0, 200, 400)
+    ]
+    names = ["南湖大道", "巴陵路", "金鹗路", "东茅岭路", "八字门路", "岳阳大道"]
+    roads = gpd.GeoDataFrame({"道路名称": names}, geometry=lines, crs=crs)
+    blocks = gpd.GeoDataFrame(
+        {"hh": [600] * 4},
+        geometry=[box(10 + x, 10 + y, 190 + x, 190 + y) for x in (0, 200) for y in (0, 200)],
+        crs=crs,
+    )
+    path = tmp_path / "in.gpkg"
+    roads.to_file(path, layer="roads")
+    blocks.to_file(path, layer="blocks")
+    area = gpd.GeoDataFrame(geometry=[box(0, 0, 400, 400)], crs=crs)
+    area.to_file(path, layer="area")
+    inputs = load_inputs(f"{path}:roads", f"{path}:blocks", "hh", study_area=f"{path}:area")
+    assert set(inputs.roads["name"]) == set(names)
