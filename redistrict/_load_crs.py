@@ -30,7 +30,7 @@ def check_layer_crs(layer: Layer) -> list[str]:
 
 
 def metric_crs(geometry: gpd.GeoSeries, source: str, report: Report) -> pyproj.CRS | None:
-    """Return the blocks' CRS if it measures ground metres, else the UTM zone of their centre.
+    """Return the blocks' CRS if it measures ground metres, else the UTM zone of their median position.
 
     A CRS measures ground metres when it is projected in metres and its scale at the blocks
     is within :data:`~redistrict._validate_crs.SCALE_TOLERANCE` of 1 for lengths and areas.
@@ -88,6 +88,8 @@ def _utm_of_bulk(geometry: gpd.GeoSeries) -> pyproj.CRS:
     of the plan would then be distorted (a 5 km² district read as 10 km²).
     """
     points = geometry.representative_point().to_crs("EPSG:4326")
+    if points.empty:
+        raise ValueError("there are no coordinates")
     lon, lat = float(np.median(points.x)), float(np.median(points.y))
     if not (np.isfinite(lon) and np.isfinite(lat)):
         raise ValueError("the coordinates give no longitude and latitude")

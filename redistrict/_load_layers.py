@@ -258,11 +258,14 @@ def check_office_communities(
             names = set(communities["name"].astype(str)) - {""}
             if set(values) <= names:
                 named = " (those are community names: the column must hold community ids)"
+        one = len(office_ids) == 1
+        who = f"office {office_ids[0]} gives" if one else f"offices {_listed(office_ids)} give"
+        which = "that value" if one else "those values"
         problems.append(
             f"{offices_source}: column {column!r} (--office-community) names {len(values)} "
             f"{'community' if len(values) == 1 else 'communities'} not in {id_column} (--community-id) of "
-            f"{communities_source}{named}: offices {_listed(office_ids)} give {_listed(values, quote=True)}; "
-            f"the known community ids are {_listed(known, quote=True)}. Correct those values (an empty "
+            f"{communities_source}{named}: {who} {_listed(values, quote=True)}; "
+            f"the known community ids are {_listed(known, quote=True)}. Correct {which} (an empty "
             "value credits the office to the community it stands in), or choose another column with "
             "--office-community"
         )

@@ -800,6 +800,10 @@ def test_written_files_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:
         assert _umask() == 0o027
+        if Path("/proc/self/status").exists():  # read, not set and reset process-wide
+            with pytest.MonkeyPatch.context() as m:
+                m.setattr(os, "umask", lambda _mask: pytest.fail("the umask was set to read it"))
+                assert _umask() == 0o027
         folder, file = tmp_path / "d", tmp_path / "f"
         folder.mkdir(mode=0o700)
         file.write_text("x")

@@ -152,7 +152,16 @@ def test_office_community_values_must_be_community_ids(tmp_path: Path) -> None:
     path = args["offices"]
     assert problem.startswith(f"offices ({path}): column 'belongs' (--office-community) names 2 communities")
     assert "not in column 'cid' (--community-id) of communities (" in problem
-    assert "offices o1, o2 give 'Cee', 'X'; the known community ids are 'C', 'D'." in problem
+    assert (
+        "offices o1, o2 give 'Cee', 'X'; the known community ids are 'C', 'D'. Correct those values"
+        in problem
+    )
+    (tmp_path / "one").mkdir()
+    one = _write(tmp_path / "one", 5, 2, {"o1": (0.5, 0.5, "C"), "o2": (1.5, 0.5, "X")})
+    with pytest.raises(
+        InputError, match=r"office o2 gives 'X'; the known community ids are 'C', 'D'\. Correct that"
+    ):
+        load_inputs(**one, office_community="belongs")  # type: ignore[arg-type]
     assert "choose another column with --office-community" in problem
     # a missing column is named with the columns there are; without communities nothing to match
     with pytest.raises(
