@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -366,7 +366,8 @@ def _text_value(value: object) -> str:
 def _check_request(inputs: Inputs, options: PlanOptions, partition_by: str | None) -> None:
     from redistrict.pipeline import option_problems, total_problems
 
-    problems = option_problems(options) or total_problems(inputs, options)
+    # Units are refused below (_unsupported), not also checked against the households.
+    problems = option_problems(options) or total_problems(inputs, replace(options, units=None))
     problems += _unsupported(options)
     if partition_by is not None and (
         partition_by not in inputs.blocks.columns or partition_by in _OWN_COLUMNS

@@ -558,6 +558,7 @@ def lost_offices(
         + f" none of {'its' if one else 'their'} offices, so "
         + ("its committee continues" if one else "their committees continue")
         + f" in no unit: {', '.join(listed[:_MAX_LISTED])}"
+        + (f" and {len(listed) - _MAX_LISTED} more" if len(listed) > _MAX_LISTED else "")
     ]
 
 
