@@ -147,11 +147,11 @@ def test_hard_region_gets_a_first_plan_with_more_trees() -> None:
     # planned with the lower bound dropped. With more trees every unit is in the band. (The
     # case was an Ottawa city subproblem until atoms were divided at community lines.)
     from redistrict._clock import WorkClock
-    from redistrict.solve import _bisect, _construct
+    from redistrict._component import bisect, construct
 
     p, region, ks = _synthetic(60, 8, Band(2000, 2400))
     assert ks == [6]
-    assert _bisect(p, region, 6, seed=0, clock=WorkClock(), more=1) is None
-    lab = _construct(p, region, range(6, 7), seed=0, clock=WorkClock())
+    assert bisect(p, region, 6, seed=0, clock=WorkClock(), more=1) is None
+    lab = construct(p, region, range(6, 7), seed=0, clock=WorkClock())
     assert lab is not None
     _assert_plan(p, region, lab, 6)

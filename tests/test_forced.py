@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_certify import _partitions
 
+from redistrict._component import absorb_empty
 from redistrict._forced import forced_groups
 from redistrict.problem import Band, Problem
-from redistrict.solve import _absorb_empty, solve
+from redistrict.solve import solve
 
 
 def _problem(graph: nx.Graph, households: dict[int, int], band: Band) -> Problem:
@@ -99,7 +100,7 @@ def test_empty_units_join_a_neighbour() -> None:
         np.array([100, 0, 0, 100, 0, 100]), [(100.0 * i, 0.0) for i in range(6)],
         [(i, i + 1) for i in range(5)], band=Band(50, 150),
     )  # fmt: skip
-    out = _absorb_empty(p, np.arange(6), np.arange(6, dtype=np.int64))
+    out = absorb_empty(p, np.arange(6), np.arange(6, dtype=np.int64))
     assert out.tolist() == [0, 0, 1, 1, 1, 2]
     for u in np.unique(out):
         assert p.is_contiguous(np.flatnonzero(out == u))
@@ -111,7 +112,7 @@ def test_absorb_leaves_regions_without_empty_units_or_without_households(househo
         np.array(households), [(100.0 * i, 0.0) for i in range(3)], [(0, 1), (1, 2)], band=Band(0, 100)
     )
     lab = np.arange(3, dtype=np.int64)
-    assert _absorb_empty(p, np.arange(3), lab).tolist() == [0, 1, 2]
+    assert absorb_empty(p, np.arange(3), lab).tolist() == [0, 1, 2]
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

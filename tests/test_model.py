@@ -180,7 +180,7 @@ def test_a_forced_exact_model_without_proof_leaves_time_to_the_search(
     # replaced by one that returns a poor, unproven plan (stripes two columns wide).
     import importlib
 
-    solve_module = importlib.import_module("redistrict.solve")
+    solve_module = importlib.import_module("redistrict._component")
     from redistrict._solvers import SolveOutcome
     from redistrict.model import RegionSolution
 
@@ -215,7 +215,7 @@ def test_an_exact_model_claiming_infeasibility_does_not_certify_the_search(
     from redistrict._solvers import SolveOutcome
     from redistrict.model import RegionSolution
 
-    solve_module = importlib.import_module("redistrict.solve")
+    solve_module = importlib.import_module("redistrict._component")
     problem = grid(9, 9, np.random.default_rng(11).integers(50, 450, 81), band=Band(2000, 3000))
 
     def claims_infeasible(*args: object, **kwargs: object) -> RegionSolution:
