@@ -8,28 +8,81 @@ they may explain it. A finished run prints its notes as ``note:`` lines, and as
 ``warning:`` lines those of the solver (units outside the band, time or solver
 trouble) and those saying the inputs are probably wrong (:attr:`Inputs.warnings`:
 stray or overlapping blocks, roads stopping short of another road).
+
+The option types live in :mod:`redistrict._cli_options`, what is printed (and what
+Ctrl-C says) in :mod:`redistrict._cli_report`.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
 import math
 import signal
-import sys
-from collections.abc import Container, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from redistrict._console import print_whole
-from redistrict._files import mark_written, written_before
+from redistrict._cli_options import (
+    AtomsOpt,
+    BandOpt,
+    BarriersOpt,
+    BlocksOpt,
+    BudgetOpt,
+    CacheOpt,
+    CityTimeOpt,
+    Command,
+    CommunitiesOpt,
+    CommunityIdOpt,
+    CommunityNameOpt,
+    Group,
+    HouseholdsOpt,
+    LangOpt,
+    LockOpt,
+    LockPlanOpt,
+    MajorOpt,
+    MethodOpt,
+    NoCacheOpt,
+    OfficeAreaOpt,
+    OfficeCommunityOpt,
+    OfficeIdOpt,
+    OfficeNameOpt,
+    OfficesOpt,
+    OutOpt,
+    PartitionOpt,
+    ResidentsOpt,
+    RoadClassOpt,
+    RoadsOpt,
+    ScenarioFilesArg,
+    ScenarioOpt,
+    SchedulerOpt,
+    SeedOpt,
+    SolverOpt,
+    StrictOpt,
+    StudyAreaOpt,
+    TargetOpt,
+    TilesOpt,
+    TimeOpt,
+    TitleOpt,
+    UnitsOpt,
+    VerboseOpt,
+    WhereOpt,
+    WorkersOpt,
+)
+from redistrict._cli_report import (
+    err,
+    noting,
+    out,
+    print_compare_notes,
+    print_notes,
+    progress,
+    reported,
+    setup_logging,
+    summary,
+    terminate,
+    written,
+)
 from redistrict._out_dir import check_out_dir
 from redistrict._solvers import SOLVERS
 from redistrict._words import counted
@@ -39,302 +92,18 @@ from redistrict.problem import Band, Weights, band_problems
 if TYPE_CHECKING:
     import pandas as pd
 
-    from redistrict.compare import ScenarioRun
-    from redistrict.pipeline import PlanResult
 
 __all__ = ["app", "main"]
 
 
-def _valueless(option: typer.core.TyperOption | None) -> typer.core.TyperOption | None:
-    """``option`` (a help option) shown without a value type: ``--help``, not ``--help <bool>``."""
-    if option is not None:
-        option.metavar = ""
-    return option
-
-
-class _Command(typer.core.TyperCommand):
-    """A command whose ``--help`` is shown as the flag it is."""
-
-    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
-        """The help option, without the ``<bool>`` typer shows for it."""
-        return _valueless(super().get_help_option(ctx))
-
-
-class _Group(typer.core.TyperGroup):
-    """The ``redistrict`` group, whose ``--help`` is shown as the flag it is."""
-
-    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
-        """The help option, without the ``<bool>`` typer shows for it."""
-        return _valueless(super().get_help_option(ctx))
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     name="redistrict",
     help="Redraw oversized and undersized communities into road-bounded units of a planned size.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
-
-# ----------------------------------------------------------------- option types
-RoadsOpt = Annotated[str, typer.Option("--roads", help="Road lines, FILE[:LAYER] (any format GDAL reads).")]
-BlocksOpt = Annotated[
-    str, typer.Option("--blocks", help="Population blocks (polygons or points), FILE[:LAYER].")
-]
-HouseholdsOpt = Annotated[str, typer.Option("--households", help="Column of the blocks holding households.")]
-ResidentsOpt = Annotated[
-    str | None, typer.Option("--residents", help="Column of the blocks holding residents.")
-]
-RoadClassOpt = Annotated[
-    str | None,
-    typer.Option("--road-class", help="Road class column (default: OSM 'highway' when present)."),
-]
-MajorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--major-classes",
-        help="Comma-separated road classes that count as major roads, e.g. '1,2,3,4' for a RANK column.",
-    ),
-]
-CommunitiesOpt = Annotated[
-    str | None, typer.Option("--communities", help="Existing communities (polygons), FILE[:LAYER].")
-]
-CommunityIdOpt = Annotated[str | None, typer.Option("--community-id", help="Id column of the communities.")]
-CommunityNameOpt = Annotated[
-    str | None, typer.Option("--community-name", help="Name column of the communities.")
-]
-BarriersOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--barriers",
-        metavar="FILE[:LAYER]",
-        help="Barriers no unit may cross (rivers, rail); one layer per option, repeated for more: "
-        "--barriers river.gpkg --barriers rail.gpkg.",
-    ),
-]
-OfficesOpt = Annotated[
-    str | None, typer.Option("--offices", help="Existing committee offices (points), FILE[:LAYER].")
-]
-OfficeIdOpt = Annotated[str | None, typer.Option("--office-id", help="Id column of the offices.")]
-OfficeAreaOpt = Annotated[
-    str | None, typer.Option("--office-area", help="Floor-area column (m²) of the offices.")
-]
-OfficeNameOpt = Annotated[
-    str | None,
-    typer.Option("--office-name", help="Name column of the offices (default: 'name' when present)."),
-]
-OfficeCommunityOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--office-community",
-        help="Column of the offices naming the community each office belongs to, by the ids of "
-        "--community-id (default: the community it stands in; an office rented across the street "
-        "stands in a neighbour's).",
-    ),
-]
-StudyAreaOpt = Annotated[
-    str | None,
-    typer.Option("--study-area", help="Study area polygon(s), FILE[:LAYER] (default: union of the blocks)."),
-]
-WhereOpt = Annotated[
-    str | None,
-    typer.Option("--where", help='Select blocks with a pandas query, e.g. "ONS_ID_gen3 == 3024".'),
-]
-
-
-def _band_bound(value: str | int) -> int:
-    """Read one of the two numbers of ``--band`` (or its default), saying that it takes two.
-
-    Without this, ``--band 2000 --time-limit 5`` took ``--time-limit`` for the upper bound
-    and failed with "Input should be a valid integer".
-    """
-    if isinstance(value, int):
-        return value
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a whole number: --band takes two numbers LO HI, e.g. --band 2000 3000"
-        ) from None
-
-
-BandOpt = Annotated[
-    tuple[int, int],
-    typer.Option(
-        "--band",
-        help="Households per unit: two numbers LO HI, e.g. --band 2000 3000.",
-        parser=_band_bound,
-        metavar="LO HI",
-        show_default=True,
-    ),
-]
-TargetOpt = Annotated[
-    int | None, typer.Option("--target", help="Preferred households per unit (default: middle of band).")
-]
-UnitsOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--units",
-        help="Exactly this many units, locked units included (default: the search chooses among "
-        "the numbers the band admits; an impossible number is refused with the possible ones).",
-    ),
-]
-SolverOpt = Annotated[str, typer.Option("--solver", help="MIP solver: highs or cbc.")]
-TimeOpt = Annotated[float, typer.Option("--time-limit", help="Seconds for the optimiser.")]
-BudgetOpt = Annotated[
-    str,
-    typer.Option(
-        "--budget",
-        help="'time': stop at the wall-clock limit; 'work': count the search's work instead, so the "
-        "same inputs and seed give the same plan on any machine (the run may take longer or shorter).",
-    ),
-]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the randomised constructor.")]
-MethodOpt = Annotated[
-    str,
-    typer.Option(
-        "--method",
-        help="auto (the exact model on components of up to 30 atoms), exact (the exact model first "
-        "everywhere; above 30 atoms with half the time, the search continuing when it proves "
-        "nothing) or lns (never the exact model).",
-    ),
-]
-AtomsOpt = Annotated[str, typer.Option("--atoms", help="Atoms from 'roads' (polygonized) or 'blocks'.")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (replaced as a whole).")]
-LangOpt = Annotated[str, typer.Option("--lang", help="Map language: zh or en.")]
-TilesOpt = Annotated[
-    str | None,
-    typer.Option("--tiles", help="Optional tile URL template {z}/{x}/{y} (e.g. an intranet tile server)."),
-]
-TitleOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--title",
-        help="Title of the maps and pages (default: the blocks file's name, with the --where selection).",
-    ),
-]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", metavar="", help="Log progress details.")]
-StrictOpt = Annotated[
-    bool,
-    typer.Option(
-        "--strict",
-        metavar="",
-        help="Exit with code 3 and write nothing when a unit would be outside the band "
-        "(default: write the plan and flag those units).",
-    ),
-]
-ScenarioOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--scenario",
-        help="Scenario TOML file (band, weights, allowed changes, costs), e.g. "
-        "data/scenarios/minimal-change.toml; replaces --band/--target.",
-    ),
-]
-LockOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--lock",
-        help="CSV of what to keep fixed: atom ids (header atom_id[,unit_id]; the atoms of each "
-        "unit_id, or all atoms listed when there is no unit_id, form exactly one unit) or unit ids "
-        "of a previous plan (header unit_id, with --lock-plan).",
-    ),
-]
-LockPlanOpt = Annotated[
-    Path | None,
-    typer.Option("--lock-plan", help="Previous plan (folder or plan.gpkg) whose unit ids --lock lists."),
-]
-ScenarioFilesArg = Annotated[
-    list[Path], typer.Argument(help="Scenario TOML files, e.g. data/scenarios/*.toml.", show_default=False)
-]
-
-
-def _setup_logging(verbose: bool) -> None:
-    # Without --verbose only warnings are logged: print them as the other warning lines.
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s" if verbose else "warning: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def _say(kind: str, text: str) -> None:
-    """Print one ``error:``, ``warning:`` or ``note:`` line (``text`` verbatim) on stderr."""
-    style = {"error": "bold red", "warning": "bold yellow", "note": "dim"}[kind]
-    err.print(f"[{style}]{kind}:[/] {escape(text)}", markup=True, highlight=False, soft_wrap=True)
-
-
-def _fail(exc: RedistrictError) -> typer.Exit:
-    """Print the error, then the notes gathered before it (they may explain it)."""
-    _say("error", str(exc))
-    for note in exc.notes:
-        _say("warning" if note in exc.warnings else "note", note)
-    return typer.Exit(exc.exit_code)
-
-
-@contextmanager
-def _noting(notes: Sequence[str], warnings: Sequence[str] = ()) -> Iterator[None]:
-    """Give a :class:`RedistrictError` raised in the block the notes gathered so far.
-
-    Notes the error already lists as problems (the solver's, with ``--strict``) are
-    left out; ``warnings`` are those of the notes printed as warnings.
-    """
-    try:
-        yield
-    except RedistrictError as exc:
-        exc.add_notes((n for n in notes if n not in exc.problems), warnings=warnings)
-        raise
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, a batch system's time limit), raised so that clean-up runs as for Ctrl-C."""
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated
-
-
-@contextmanager
-def _written(out_dir: Path) -> Iterator[None]:
-    """Mark Ctrl-C or SIGTERM arriving after the output was written (the summary, the notes)."""
-    try:
-        yield
-    except KeyboardInterrupt as exc:
-        if written_before(exc) is None:
-            mark_written(exc, Path(out_dir).resolve())
-        raise
-
-
-def _interrupted(exc: KeyboardInterrupt) -> typer.Exit:
-    """Ctrl-C or SIGTERM: say whether the output was written (it is renamed into place only when complete)."""
-    what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
-    written = written_before(exc)
-    said = (
-        "nothing was written; an earlier plan in the output folder is untouched"
-        if written is None
-        else f"after the output was written in full to {escape(str(written))} (the new plan is in place)"
-    )
-    err.print(f"[bold red]{what}:[/] {said}", markup=True, highlight=False, soft_wrap=True)
-    return typer.Exit(128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT))
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Turn a command's expected failures into their message and exit code.
-
-    A :class:`RedistrictError` prints its message (and the notes gathered before it)
-    and exits with its class's code; Ctrl-C (exit 130) and SIGTERM (exit 143) say whether the output
-    was written.
-    """
-    try:
-        yield
-    except RedistrictError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt as exc:
-        raise _interrupted(exc) from None
 
 
 def _given(ctx: typer.Context, option: str) -> bool:
@@ -426,106 +195,6 @@ def _target_note(band: tuple[int, int], target: int | None) -> list[str]:
         "pull the units harder towards it, give a scenario with a larger weights.deviation (e.g. "
         "data/scenarios/target-2500.toml)"
     ]
-
-
-def _print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:
-    """Print the run's notes on stderr, its warnings as ``warning:`` lines.
-
-    Parameters
-    ----------
-    result : PlanResult
-        A finished run (``plan``, ``city`` or one scenario of ``compare``).
-    scenario : str, optional
-        Name of the run's scenario in a comparison: each note starts with
-        ``scenario NAME:`` unless it names the scenario itself.
-    skip : container of str, optional
-        Notes already printed.
-
-    """
-    warnings = set(result.warnings)
-    for note in result.notes:
-        if note in skip:
-            continue
-        named = scenario is None or note.startswith(f"scenario {scenario!r}")
-        text = note if named else f"scenario {scenario}: {note}"
-        _say("warning" if note in warnings else "note", text)
-
-
-def _print_compare_notes(
-    runs: Sequence[ScenarioRun], shared: Iterable[str], warned: Container[str] = ()
-) -> None:
-    """Print the notes of a comparison on stderr: shared ones once, then each scenario's.
-
-    Parameters
-    ----------
-    runs : sequence of ScenarioRun
-        The scenarios' runs, at least one with a plan.
-    shared : iterable of str
-        Notes on the inputs, common to every run.
-    warned : container of str, optional
-        Those of them to print as ``warning:`` lines (:attr:`Inputs.warnings`).
-
-    Notes
-    -----
-    The notes on the inputs, and the other notes (not warnings) every plan has (sliver faces
-    merged ...), are printed once. Then come, scenario by scenario and prefixed by its name,
-    its own notes and warnings (units outside its band ...), or why it failed.
-
-    """
-    results = [(run.result, set(run.result.warnings)) for run in runs if run.result is not None]
-    common = list(shared)
-    if results:
-        common += [
-            note
-            for note in results[0][0].notes
-            if all(note in r.notes and note not in flagged for r, flagged in results)
-        ]
-    common = list(dict.fromkeys(common))
-    for note in common:
-        _say("warning" if note in warned else "note", note)
-    for run in runs:
-        if run.result is None:
-            _say("warning", f"scenario {run.scenario.name} failed: {run.error}")
-        else:
-            _print_notes(run.result, scenario=run.scenario.name, skip=set(common))
-
-
-def _summary(result: Any, out_dir: Path) -> None:
-    from redistrict.report import plan_band
-
-    sol = result.solution
-    units = result.units
-    table = Table(title=escape(f"redistrict plan -> {out_dir}"))
-    # A band in residents judges units by their residents: show them first then.
-    residents = plan_band(result).unit == "residents"
-    heads = ["unit", *(["residents"] if residents else []), "households", "area km²", "staff", "office m²"]
-    for col in [*heads, "status"]:
-        table.add_column(col, justify="right" if col != "status" else "left")
-    for row in units.itertuples():
-        sizes = [f"{int(row.residents):,}"] if residents else []
-        table.add_row(
-            str(row.unit_id), *sizes, f"{row.households:,}", f"{row.area_km2:.2f}",
-            str(row.staff_needed), f"{row.office_m2:.0f}", str(row.status),
-        )  # fmt: skip
-    print_whole(out, table)
-    gap = "n/a" if sol.gap is None else f"{100 * sol.gap:.2f}%"
-    out.print(
-        f"status {sol.status}, {len(units)} units ({int(units['in_band'].sum())} in band), "
-        f"{int(units['households'].sum()):,} households, objective {sol.objective:.1f} m, "
-        f"gap {gap}, {sol.seconds:.1f} s",
-        highlight=False,
-    )
-
-
-def _progress() -> Any:
-    """A callable that reports pipeline stages on stderr when it is a terminal."""
-    if not err.is_terminal:
-        return None
-
-    def say(stage: str) -> None:
-        err.print(f"[dim]... {stage}[/]", markup=True)
-
-    return say
 
 
 def _load_kwargs(
@@ -623,27 +292,27 @@ def _plan_and_write(
         locks=locks, budget=budget, units=units,
     )  # fmt: skip
     inputs = load_inputs(**load_kwargs)
-    with _noting(inputs.notes, inputs.warnings):
+    with noting(inputs.notes, inputs.warnings):
         if chosen is not None:
             opts = chosen.plan_options(inputs, opts)
             title = f"{title} · {chosen.name}"
         else:
             inputs.notes.extend(_band_in_households(opts.band, inputs.blocks))
             inputs.notes.extend(_target_note(band, target))
-        result = run_plan(inputs, opts, progress=_progress())
+        result = run_plan(inputs, opts, progress=progress())
     if strict:
-        with _noting(result.notes, result.warnings):
+        with noting(result.notes, result.warnings):
             require_in_band(result)
     try:
         write_plan(result, out_dir, title=title, lang=lang, tiles=tiles)
     except OSError as exc:
         raise _unwritten("the plan", out_dir, exc) from exc
-    with _written(out_dir):
-        _summary(result, out_dir)
-        _print_notes(result)
+    with written(out_dir):
+        summary(result, out_dir)
+        print_notes(result)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def demo(
     out_dir: OutOpt = Path("redistrict-demo"),
     band: BandOpt = (2000, 3000),
@@ -655,8 +324,8 @@ def demo(
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the whole pipeline on the embedded synthetic 八字门-like super-community."""
-    _setup_logging(verbose)
-    with _reported():
+    setup_logging(verbose)
+    with reported():
         path = str(demo_path())
         load_kwargs: dict[str, Any] = {
             "roads": f"{path}:roads", "blocks": f"{path}:blocks", "households": "households",
@@ -672,7 +341,7 @@ def demo(
         )  # fmt: skip
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def plan(
     ctx: typer.Context,
     roads: RoadsOpt,
@@ -712,8 +381,8 @@ def plan(
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan road-bounded units of LO-HI households for the given roads and blocks."""
-    _setup_logging(verbose)
-    with _reported():
+    setup_logging(verbose)
+    with reported():
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
@@ -727,37 +396,7 @@ def plan(
         )  # fmt: skip
 
 
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", help="Dask worker processes of the local cluster (default: every core)."),
-]
-SchedulerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--scheduler",
-        help="Address of an existing Dask scheduler (tcp://HOST:PORT; redistrict installed on its "
-        "workers), or 'synchronous' to solve in this process without Dask.",
-    ),
-]
-CacheOpt = Annotated[
-    Path | None,
-    typer.Option("--cache", help="Folder of finished subproblems, reused on a rerun (default: OUT.cache)."),
-]
-NoCacheOpt = Annotated[
-    bool, typer.Option("--no-cache", metavar="", help="Neither read nor write the subproblem cache.")
-]
-PartitionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--partition-by", help="Column of the blocks naming areas no unit may cross (e.g. a district)."
-    ),
-]
-CityTimeOpt = Annotated[
-    float, typer.Option("--time-limit", help="Seconds for the optimiser, per subproblem.")
-]
-
-
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def city(
     roads: RoadsOpt,
     blocks: BlocksOpt,
@@ -797,8 +436,8 @@ def city(
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan a whole city: every community in independent subproblems solved in parallel with Dask."""
-    _setup_logging(verbose)
-    with _reported():
+    setup_logging(verbose)
+    with reported():
         from redistrict.city import plan_city
 
         _check_options(
@@ -834,7 +473,7 @@ def city(
         plan_ = result.plan
         units, rep = plan_.units, result.report
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
-        with _written(out_dir):
+        with written(out_dir):
             out.print(
                 f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
                 f"{rep.cached} from the cache, "
@@ -845,10 +484,10 @@ def city(
                 f"gap {gap}, solve {rep.seconds:.1f} s; see summary.csv and subproblems.csv",
                 highlight=False,
             )
-            _print_notes(plan_)
+            print_notes(plan_)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def compare(
     scenarios: ScenarioFilesArg,
     roads: RoadsOpt,
@@ -886,8 +525,8 @@ def compare(
 
     The time limit applies to each scenario. Each scenario's plan is written to a sub-folder.
     """
-    _setup_logging(verbose)
-    with _reported():
+    setup_logging(verbose)
+    with reported():
         from redistrict.compare import (
             comparison_title,
             load_scenarios,
@@ -918,20 +557,20 @@ def compare(
             atoms=atoms, locks=locks, budget=budget,  # type: ignore[arg-type]
         )  # fmt: skip
         inputs = load_inputs(**load_kwargs)
-        with _noting(inputs.notes, inputs.warnings):
-            runs = run_scenarios(inputs, chosen, base, progress=_progress())
+        with noting(inputs.notes, inputs.warnings):
+            runs = run_scenarios(inputs, chosen, base, progress=progress())
             area = title or _area_name(blocks, where)
             heading = comparison_title(area, lang)
             try:
                 table = write_comparison(runs, out_dir, title=heading, lang=lang, tiles=tiles, area=area)
             except OSError as exc:
                 raise _unwritten("the comparison", out_dir, exc) from exc
-        with _written(out_dir):
+        with written(out_dir):
             print_summary(table, out_dir, out)
-            _print_compare_notes(runs, inputs.notes, inputs.warnings)
+            print_compare_notes(runs, inputs.notes, inputs.warnings)
 
 
 def main() -> None:
     """Entry point of the ``redistrict`` command."""
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, terminate)
     app()

@@ -272,7 +272,7 @@ def test_ctrl_c_while_the_summary_prints_says_the_new_plan_is_in_place(
     def interrupt(*_args: Any, **_kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("redistrict.cli._summary", interrupt)
+    monkeypatch.setattr("redistrict.cli.summary", interrupt)
     again = _plan(tmp_path, "--seed", "5")
     assert again.result.exit_code == 130, again.result.output
     said = " ".join(again.stderr.split())
