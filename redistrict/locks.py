@@ -35,8 +35,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Hashable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -46,6 +44,7 @@ import pandas as pd
 import shapely
 
 from redistrict._counts import choose_units
+from redistrict._lock_file import LOCK, Locks, listed, read_locks
 from redistrict._places import atom_ids, describe
 from redistrict._words import counted
 from redistrict.continuity import classify_communities
@@ -67,187 +66,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MAX_LISTED = 10
 _SOFT = "community "
-_LOCK = "lock "
 #: Prefix of the group name of a sealed community (split within itself, not locked).
 SEAL = "seal "
-
-
-@dataclass(frozen=True, eq=False)
-class Locks:
-    """A parsed lock file.
-
-    Attributes
-    ----------
-    source : str
-        The lock file (for messages).
-    atom_groups : pandas.Series or None
-        Lock group per atom id (atom lock files).
-    atom_households : pandas.Series or None
-        Households per atom id stated in the file, to check against the atoms.
-    units : geopandas.GeoDataFrame or None
-        Locked unit polygons of a previous plan (``unit_id``, geometry).
-    unit_households : pandas.Series or None
-        Households of those units in the previous plan, by unit id.
-    plan : str or None
-        The previous plan the unit ids refer to (``--lock-plan``), as given.
-
-    """
-
-    source: str
-    atom_groups: pd.Series | None = None
-    atom_households: pd.Series | None = None
-    units: gpd.GeoDataFrame | None = None
-    unit_households: pd.Series | None = None
-    plan: str | None = None
-
-
-def _listed(values: list[Any]) -> str:
-    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
-    return shown + (f" and {len(values) - _MAX_LISTED} more" if len(values) > _MAX_LISTED else "")
-
-
-def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.Series:
-    values = pd.to_numeric(column.str.strip(), errors="coerce")
-    bad = values.isna() | (values != values.round())
-    if bad.any():
-        lines = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())]
-        which = f"line {lines[0]} does" if len(lines) == 1 else f"lines {_listed(lines)} do"
-        problems.append(f"{where}: column {name} must hold whole numbers; {which} not")
-    return values.where(~bad).astype("Int64")
-
-
-def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
-    """Read a lock file.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV (or text) file with a header line: ``atom_id`` (optionally
-        ``unit_id`` and ``households``) or ``unit_id`` alone.
-    plan : str or Path, optional
-        A previous plan (its folder or ``plan.gpkg``) whose unit ids the file
-        lists.
-
-    Returns
-    -------
-    Locks
-
-    Raises
-    ------
-    InputError
-        Listing every problem with the file.
-
-    """
-    p = Path(path)
-    where = f"lock file {p}"
-    if not p.is_file():
-        raise InputError(f"{where}: does not exist or is not a file; give a CSV of atom or unit ids")
-    try:
-        table = pd.read_csv(p, dtype=str, comment="#", skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise InputError(
-            f"{where}: cannot be read as CSV ({exc}); write a header line (atom_id or unit_id) "
-            "and one id per line"
-        ) from None
-    cols = {str(c).strip().lower(): c for c in table.columns}
-    problems: list[str] = []
-    if "atom_id" in cols:
-        ids = _ints(table[cols["atom_id"]].fillna(""), "atom_id", where, problems)
-        groups = pd.Series("all", index=table.index, dtype=object)
-        if "unit_id" in cols:
-            uid = _ints(table[cols["unit_id"]].fillna(""), "unit_id", where, problems)
-            low = uid.notna() & (uid < 1)
-            if low.any():
-                lines = [int(i) + 2 for i in np.flatnonzero(low.to_numpy())]
-                problems.append(
-                    f"{where}: unit ids are numbered from 1, and the locked unit keeps its id; "
-                    f"{'line' if len(lines) == 1 else 'lines'} {_listed(lines)} "
-                    f"{'gives' if len(lines) == 1 else 'give'} {_listed(sorted(set(uid[low].astype(int))))}: "
-                    "use ids of 1 or more"
-                )
-            groups = uid.astype(str)
-        hh = None
-        if "households" in cols:
-            hh = _ints(table[cols["households"]].fillna(""), "households", where, problems)
-        dup = ids[ids.duplicated(keep=False) & ids.notna()]
-        if len(dup):
-            twice = sorted(set(dup.astype(int)))
-            problems.append(f"{where}: atom ids listed more than once: {_listed(twice)}; list each atom once")
-        if not len(ids):
-            problems.append(f"{where}: lists no atom; add one atom id per line under the header")
-        if plan is not None:
-            problems.append(
-                f"{where}: lists atom ids of this run, which --lock-plan {plan} does not apply to: drop "
-                "--lock-plan, or list the plan's unit ids instead (header unit_id)"
-            )
-        if problems:
-            raise InputError(problems)
-        index = pd.Index(ids.astype("int64"), name="atom_id")
-        atom_groups = pd.Series([f"{_LOCK}{g}" for g in groups], index=index, name="group", dtype=object)
-        atom_hh = None if hh is None else pd.Series(hh.to_numpy(), index=index, name="households")
-        return Locks(source=str(p), atom_groups=atom_groups, atom_households=atom_hh)
-    if "unit_id" in cols:
-        uid = _ints(table[cols["unit_id"]].fillna(""), "unit_id", where, problems)
-        if plan is None:
-            problems.append(
-                f"{where}: lists unit ids, so give the plan they belong to with --lock-plan "
-                "(its folder or plan.gpkg)"
-            )
-        if not len(uid):
-            problems.append(f"{where}: lists no unit; add one unit id per line under the header")
-        if problems or plan is None:
-            raise InputError(problems)
-        units = _read_plan_units(Path(plan))
-        wanted = sorted(set(uid.astype(int).tolist()))
-        have = set(units["unit_id"].astype(int).tolist())
-        missing = [u for u in wanted if u not in have]
-        if missing:
-            raise InputError(
-                f"{where}: units {_listed(missing)} are not in {plan} (it has units "
-                f"{min(have)}-{max(have)}); check the ids or the --lock-plan"
-            )
-        chosen = units[units["unit_id"].astype(int).isin(wanted)].sort_values("unit_id")
-        chosen = chosen.reset_index(drop=True)
-        hh = None
-        if "households" in chosen.columns:
-            hh = pd.Series(
-                chosen["households"].astype("int64").to_numpy(),
-                index=chosen["unit_id"].astype(int).to_numpy(),
-            )
-        frame = gpd.GeoDataFrame(
-            {"unit_id": chosen["unit_id"].astype(int)}, geometry=chosen.geometry, crs=chosen.crs
-        )
-        return Locks(source=str(p), units=frame, unit_households=hh, plan=str(plan))
-    raise InputError(
-        f"{where}: the first line must be a header naming atom_id (optionally with unit_id) "
-        f"or unit_id; found {', '.join(map(str, table.columns)) or 'nothing'}"
-    )
-
-
-def _read_plan_units(plan: Path) -> gpd.GeoDataFrame:
-    gpkg = plan / "plan.gpkg" if plan.is_dir() else plan
-    if not gpkg.is_file():
-        scenarios = (
-            sorted(p.name for p in plan.iterdir() if (p / "plan.gpkg").is_file()) if plan.is_dir() else []
-        )
-        hint = (
-            f"; it holds a comparison: give one scenario's folder, e.g. --lock-plan {plan / scenarios[0]}"
-            if scenarios
-            else ""
-        )
-        raise InputError(f"--lock-plan {plan}: no plan.gpkg there; give a folder written by plan{hint}")
-    try:
-        units = gpd.read_file(gpkg, layer="units", engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several unrelated types
-        raise InputError(
-            f"--lock-plan {gpkg}: cannot read its 'units' layer ({exc}); give a plan.gpkg "
-            "written by redistrict plan"
-        ) from None
-    if "unit_id" not in units.columns or units.crs is None:
-        raise InputError(f"--lock-plan {gpkg}: the units layer has no unit_id column or no CRS")
-    return units
 
 
 # ------------------------------------------------------------------------ lock groups
@@ -335,7 +156,7 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
         unknown = [int(a) for a in groups.index if a not in atoms.index]
         if unknown:
             problems.append(
-                f"{where}: atom ids {_listed(unknown)} are not atoms of this run (it has "
+                f"{where}: atom ids {listed(unknown)} are not atoms of this run (it has "
                 f"{len(atoms)} atoms, ids {atoms.index.min()}-{atoms.index.max()}); atom ids only "
                 "apply to the same inputs and --atoms mode: lock unit ids with --lock-plan instead"
             )
@@ -346,7 +167,7 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
             diff = [int(a) for a in known.index if int(known.loc[a]) != int(actual.loc[a])]
             if diff:
                 problems.append(
-                    f"{where}: atoms {_listed(diff)} hold other household counts than the file "
+                    f"{where}: atoms {listed(diff)} hold other household counts than the file "
                     "says: the file was made from other inputs; export a fresh one from plan.gpkg"
                 )
         if problems:
@@ -361,11 +182,11 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
     pairs = pd.DataFrame({"atom": ai, "unit": polys["unit_id"].to_numpy()[ui]}).sort_values(["atom", "unit"])
     pairs = pairs.drop_duplicates("atom")
     index = pd.Index(atoms.index.to_numpy()[pairs["atom"].to_numpy()], name="atom_id")
-    groups = pd.Series([f"{_LOCK}{u}" for u in pairs["unit"]], index=index, dtype=object)
+    groups = pd.Series([f"{LOCK}{u}" for u in pairs["unit"]], index=index, dtype=object)
     empty = sorted(set(polys["unit_id"].astype(int)) - set(pairs["unit"].astype(int)))
     if empty:
         raise InputError(
-            f"{where}: units {_listed(empty)} of the previous plan contain no atom of this run "
+            f"{where}: units {listed(empty)} of the previous plan contain no atom of this run "
             "(outside the study area?); remove them from the lock file"
         )
     changed: list[str] = []
@@ -388,11 +209,11 @@ def _check_contiguous(problem: Problem, group: np.ndarray, locks: Locks) -> None
     for name in sorted({g for g in group if g}):
         members = np.flatnonzero(group == name)
         if not problem.is_contiguous(members):
-            bad.append(name.removeprefix(_LOCK))
+            bad.append(name.removeprefix(LOCK))
     if not bad:
         return
     if locks.units is not None:
-        what = f"locked {'unit' if len(bad) == 1 else 'units'} {_listed(bad)} of {locks.plan}"
+        what = f"locked {'unit' if len(bad) == 1 else 'units'} {listed(bad)} of {locks.plan}"
         fix = (
             "the atoms of this run inside the earlier outline are cut apart (by the study area, --where "
             "or barriers this run has and that plan had not): plan with that plan's inputs, or leave "
@@ -402,7 +223,7 @@ def _check_contiguous(problem: Problem, group: np.ndarray, locks: Locks) -> None
         what = (
             "the locked atoms"
             if bad == ["all"]
-            else f"locked {'unit' if len(bad) == 1 else 'units'} {_listed(bad)}"
+            else f"locked {'unit' if len(bad) == 1 else 'units'} {listed(bad)}"
         )
         fix = (
             "list atoms that touch each other for every unit_id "
@@ -454,11 +275,11 @@ def _soft_groups(
         + f"; {kept} to keep as they are, {sealed} to split within their own boundary"
     )
     if locked:
-        notes.append(f"communities not kept whole (a lock takes part of them): {_listed(locked)}")
+        notes.append(f"communities not kept whole (a lock takes part of them): {listed(locked)}")
     if apart:
         notes.append(
             f"communities not kept whole (their atoms form separate pieces, which one unit cannot "
-            f"join): {_listed(apart)}"
+            f"join): {listed(apart)}"
         )
     return soft
 
@@ -544,7 +365,7 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         notes.append(
             "communities free to change so that a neighbouring area that cannot form units of "
             f"{band.lo:,}-{band.hi:,} on its own (an undersized community, or an oversized one in a gap "
-            f"of the band) can join them (the plan decides whether it does): {_listed(released)}; "
+            f"of the band) can join them (the plan decides whether it does): {listed(released)}; "
             f"{still} in-band "
             + ("community is still kept as it is" if still == 1 else "communities are still kept as they are")
         )
@@ -552,7 +373,7 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
         notes.append(
             "areas left free (between kept communities, locked units or barriers) cannot form units of "
             f"{band.lo:,}-{band.hi:,} households: "
-            + (_listed(stuck) if problem.places is None else "; ".join(stuck))
+            + (listed(stuck) if problem.places is None else "; ".join(stuck))
             + "; they are flagged"
         )
 
@@ -788,7 +609,7 @@ def solve_locked(
             unit_flags[new + 1] = _status(load, len(members), problem)
             if unit_flags[new + 1] != "ok":
                 band = problem.band
-                named = "" if names[old] == f"{_LOCK}{new + 1}" else f" ({names[old]})"
+                named = "" if names[old] == f"{LOCK}{new + 1}" else f" ({names[old]})"
                 locked_notes.append(
                     f"locked unit {new + 1}{named} holds {load} households, "
                     f"{unit_flags[new + 1]} ({band.lo}-{band.hi}): it is kept as locked; remove it "
@@ -843,8 +664,8 @@ def _kept_ids(names: list[str]) -> dict[int, int]:
     """Zero-based unit id each locked group keeps: the id it had in the lock file or earlier plan."""
     kept: dict[int, int] = {}
     for k, name in enumerate(names):
-        rest = name.removeprefix(_LOCK)
-        if name.startswith(_LOCK) and rest.isdigit() and int(rest) >= 1:
+        rest = name.removeprefix(LOCK)
+        if name.startswith(LOCK) and rest.isdigit() and int(rest) >= 1:
             kept[k] = int(rest) - 1
     return kept
 
