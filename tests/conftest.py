@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redistrict.cli import app
+from redistrict.load import Inputs, load_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 OTTAWA_DIR = Path(os.environ.get("REDISTRICT_SHARED", REPO.parent / "shared")) / "data" / "ottawa"
@@ -39,6 +40,18 @@ def ottawa_city() -> Path:
 def demo_gpkg() -> Path:
     """The embedded synthetic Yueyang-like demo data."""
     return _require(DEMO_GPKG)
+
+
+@pytest.fixture
+def demo_inputs(demo_gpkg: Path) -> Inputs:
+    """The demo's roads and blocks, loaded with its communities as the study area."""
+    gpkg = str(demo_gpkg)
+    return load_inputs(
+        roads=f"{gpkg}:roads",
+        blocks=f"{gpkg}:blocks",
+        households="households",
+        study_area=f"{gpkg}:communities",
+    )
 
 
 def run_cli(args: list[str]) -> None:

@@ -21,7 +21,7 @@ import pytest
 from redistrict.costs import CostParams, unit_costs
 from redistrict.errors import InputError
 from redistrict.evaluate import check_plan, plan_metrics, staff_needed
-from redistrict.load import load_inputs
+from redistrict.load import Inputs, load_inputs
 from redistrict.problem import Band, Problem, Weights
 from redistrict.solve import relative_gap, solve
 
@@ -268,20 +268,13 @@ def test_major_classes_given_as_one_string_are_split_at_commas(tmp_path: Path) -
 
 
 def test_run_plan_checks_its_options_before_building_anything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_inputs: Inputs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A misspelt method, a negative time limit and an unknown solver were refused only after
     # the atoms and the graph were built (minutes on a city), and one at a time.
     from redistrict import pipeline
-    from redistrict.cli import demo_path
 
-    gpkg = str(demo_path())
-    inputs = load_inputs(
-        roads=f"{gpkg}:roads",
-        blocks=f"{gpkg}:blocks",
-        households="households",
-        study_area=f"{gpkg}:communities",
-    )
+    inputs = demo_inputs
 
     def never(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the atoms were built before the options were checked")

@@ -28,6 +28,7 @@ from redistrict.city import (
 )
 from redistrict.cli import app
 from redistrict.errors import InfeasibleError, InputError
+from redistrict.load import Inputs
 from redistrict.pipeline import require_in_band
 from redistrict.problem import Band, Problem
 
@@ -455,22 +456,14 @@ def test_area_of_an_atom_is_that_of_most_of_its_households() -> None:
     assert len(notes) == 1 and "1 block has no value in column 'district'" in notes[0]
 
 
-def test_options_a_city_plan_cannot_honour_are_refused_before_solving() -> None:
+def test_options_a_city_plan_cannot_honour_are_refused_before_solving(demo_inputs: Inputs) -> None:
     # run_city took PlanOptions and dropped units, locks and a residents band without a word:
     # asked for 9 units it gave 12.
-    from redistrict.cli import demo_path
-    from redistrict.load import load_inputs
     from redistrict.locks import Locks
     from redistrict.pipeline import PlanOptions
     from redistrict.scenario import parse_scenario
 
-    gpkg = str(demo_path())
-    inputs = load_inputs(
-        roads=f"{gpkg}:roads",
-        blocks=f"{gpkg}:blocks",
-        households="households",
-        study_area=f"{gpkg}:communities",
-    )
+    inputs = demo_inputs
     rural = parse_scenario(
         {"name": "rural", "allow_change": "oversized_undersized", "units": 3,
          "band": {"unit": "residents", "lo": 8000, "hi": 10000}}
