@@ -15,7 +15,10 @@ Definitions used throughout (and in the map, CSV and comparison):
   empty, the community whose atom the office lies in;
 * **committee kept** (columns ``office``, ``committee``): with an offices
   layer, a unit keeps an existing office lying in it and continues the
-  committee of the office's community; without one, each existing
+  committee of the office's community (an office lying in a unit that holds
+  none of its community's households serves, for this rule, the unit holding
+  most of them: rented across the street, or left beyond a new boundary; as
+  a free building it stays where it stands); without one, each existing
   committee continues in a unit holding some of its households. Both follow
   one rule. The candidate (unit, community) pairs (with offices: one per office
   lying in a unit) are taken largest first, by the households of the community
@@ -464,7 +467,12 @@ def _kept_offices(
     if "area_m2" in offices.columns:
         values = pd.to_numeric(offices["area_m2"], errors="coerce").astype(float)
         area = dict(zip(offices["office_id"].astype(str), values.tolist(), strict=True))
-    candidates: list[tuple[int, str, int, float, str]] = []
+    # The unit holding most of each community's households (ties: the lower unit id).
+    main_unit: dict[str, int] = {}
+    for (u, c), h in sorted(share.items()):
+        if h > 0 and (c not in main_unit or h > share[(main_unit[c], c)]):
+            main_unit[c] = u
+    candidates: list[tuple[int, str, int, float, str, int]] = []
     origin: dict[str, str] = {}
     for office, atom in where.items():
         unit = unit_of.loc[atom]
@@ -472,20 +480,31 @@ def _kept_offices(
             continue
         comm = str(comm_of[office])
         origin[str(office)] = comm
+        home = serving = int(unit)
+        if comm and share.get((home, comm), 0) == 0 and comm in main_unit:
+            # It stands in a unit holding none of its community's households (rented across the
+            # street, or left beyond a new boundary): it serves the unit holding most of them.
+            serving = main_unit[comm]
         # an office outside every community ranks after every community's office
-        households = share.get((int(unit), comm), 0) if comm else -1
+        households = share.get((serving, comm), 0) if comm else -1
         # of a community's offices in one unit the largest is kept (unknown areas last)
-        candidates.append((-households, comm, int(unit), -_area_rank(area, str(office)), str(office)))
+        candidates.append((-households, comm, serving, -_area_rank(area, str(office)), str(office), home))
     candidates.sort()
     kept: dict[int, _Kept] = {}
     holder: dict[str, int] = {}  # community id -> unit continuing its committee
-    released: list[tuple[int, str, str]] = []
-    for _neg, comm, unit, _floor, office in candidates:
+    released: list[tuple[int, str, str]] = []  # by the unit the office stands in
+    for _neg, comm, unit, _floor, office, home in candidates:
         if unit in kept:
-            released.append((unit, office, f"{office} (in unit {unit}, which keeps {kept[unit].office})"))
+            why = (
+                f"{office} (in unit {home}, which keeps {kept[unit].office})"
+                if unit == home
+                else f"{office} (in unit {home}; unit {unit}, home of {labels.get(comm, comm)}, keeps "
+                f"{kept[unit].office})"
+            )
+            released.append((home, office, why))
         elif comm and comm in holder:
-            why = f"{office} (in unit {unit}; {labels.get(comm, comm)} continues in unit {holder[comm]})"
-            released.append((unit, office, why))
+            why = f"{office} (in unit {home}; {labels.get(comm, comm)} continues in unit {holder[comm]})"
+            released.append((home, office, why))
         else:
             kept[unit] = _Kept(office, area.get(office, math.nan), comm)
             if comm:

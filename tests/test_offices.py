@@ -90,10 +90,11 @@ def test_an_office_across_the_street_is_credited_to_its_own_community() -> None:
     named = offices.assign(community_id=["C", ""])  # oD's empty value: where it stands
     table, notes = committees(atoms, named)
     assert table.loc[1, ["office", "committee_id"]].tolist() == ["oD", "D"]
-    assert table.loc[2, "new_office"]
-    assert notes == [
-        "1 existing office is kept by no unit and free for other uses: oC (in unit 1, which keeps oD)"
-    ]
+    # oC stands in unit 1, which holds none of C's households: it serves unit 2, all C's, which
+    # continues C's committee in it (it used to be left free, and unit 2 costed a new office).
+    assert table.loc[2, ["office", "committee_id"]].tolist() == ["oC", "C"]
+    assert not table.loc[2, "new_office"] and not table.loc[2, "new_committee"]
+    assert notes == []
 
 
 def test_a_reused_office_names_the_community_it_belongs_to() -> None:
