@@ -50,11 +50,14 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
 from redistrict.errors import InputError, RedistrictError
+from redistrict.graph import SNAP_M as GRAPH_SNAP_M
 from redistrict.load import Inputs
 from redistrict.problem import FloatArray, IntArray
 
@@ -75,6 +78,10 @@ _MAX_LISTED = 10
 COMMUNITY_REACH_M = 30.0
 #: ... but only when at least this share of its area lies within that reach (points: always).
 _REACH_SHARE = 0.5
+#: Block atoms (--atoms blocks) falling into at least this many separate pieces, and at least
+#: this share of the blocks, are refused: compounds set apart by streets, not a block map.
+_SCATTERED_MIN = 4
+_SCATTERED_SHARE = 0.25
 #: A community without households is one of the plan's only when at least this share of
 #: its area lies in the study area (else it is a neighbour reaching over the edge).
 _INSIDE_SHARE = 0.5
@@ -281,7 +288,33 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
             "atoms from blocks (--atoms blocks, mode 'blocks') need polygon blocks but layer blocks "
             "holds points: use atoms from roads (--atoms roads, the default) or give block polygons"
         )
+    elif mode == "blocks":
+        problems += _scattered_blocks(blocks)
     return problems
+
+
+def _scattered_blocks(blocks: gpd.GeoDataFrame) -> list[str]:
+    """A problem when block atoms would be islands: compounds set apart by streets.
+
+    With ``mode="blocks"`` units are made of blocks that touch (or lie within half of
+    :data:`redistrict.graph.SNAP_M` of one another). Residential compounds separated
+    by streets touch nothing, and every one would become a unit of its own.
+    """
+    geoms = geom_array(blocks.geometry)
+    n = len(geoms)
+    if n < _SCATTERED_MIN:
+        return []
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=GRAPH_SNAP_M / 2)
+    links = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    pieces, _ = connected_components(links, directed=False)
+    if pieces < _SCATTERED_MIN or pieces < _SCATTERED_SHARE * n:
+        return []
+    return [
+        f"atoms from blocks (--atoms blocks) join blocks that touch, but these {n} blocks form {pieces} "
+        f"separate pieces (compounds set apart by streets wider than {GRAPH_SNAP_M / 2:g} m), so nearly "
+        "every block would be a unit of its own: use atoms from roads (--atoms roads, the default), "
+        "which cuts the study area along the roads and gives each face its blocks"
+    ]
 
 
 def _road_problems(inputs: Inputs) -> list[str]:

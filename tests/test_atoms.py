@@ -404,6 +404,18 @@ def test_blocks_mode_rejects_points() -> None:
         build_atoms(make_inputs(points, households), max_households=3000, mode="blocks")
 
 
+def test_blocks_mode_refuses_compounds_set_apart_by_streets() -> None:
+    # Compounds 20 m apart touch nothing: every one became a unit of its own (115 units, 1 in
+    # the band, exit 0). Blocks that tile the area, or nearly (7.5 m gaps are bridged), are fine.
+    apart = [box(c * 100 + 10, r * 100 + 10, c * 100 + 90, r * 100 + 90) for r in range(3) for c in range(3)]
+    with pytest.raises(
+        InputError, match=r"these 9 blocks form 9 separate pieces \(compounds set apart by streets"
+    ):
+        build_atoms(make_inputs(apart, [500] * 9), max_households=3000, mode="blocks")
+    close = [box(c * 100 + 3, r * 100 + 3, c * 100 + 97, r * 100 + 97) for r in range(3) for c in range(3)]
+    assert len(build_atoms(make_inputs(close, [500] * 9), max_households=3000, mode="blocks").atoms) == 9
+
+
 def test_community_with_most_area() -> None:
     communities = gpd.GeoDataFrame(
         {"community_id": ["west", "east"]},
