@@ -78,6 +78,9 @@ _MAX_LISTED = 10
 COMMUNITY_REACH_M = 30.0
 #: ... but only when at least this share of its area lies within that reach (points: always).
 _REACH_SHARE = 0.5
+#: A community with households less than this share of whose area lies in the study area is
+#: warned about: its class counts only the households inside.
+_CUT_SHARE = 0.8
 #: Block atoms (--atoms blocks) falling into at least this many separate pieces, and at least
 #: this share of the blocks, are refused: compounds set apart by streets, not a block map.
 _SCATTERED_MIN = 4
@@ -188,6 +191,8 @@ def build_atoms(
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
     warnings = _uncovered(frame, inputs.sources.get("communities", "communities"))
+    if shapes and inputs.study_area is not None:
+        warnings += _cut_communities(frame, shapes, inputs.study_area, inputs.communities)
     notes += warnings
     _LOG.info(
         "built %d atoms (%s mode) from %d blocks holding %d households",
@@ -670,6 +675,48 @@ def _outside_empty(
         whole = shapely.area(shape)
         if whole > 0 and shapely.area(shapely.intersection(shape, area)) < _INSIDE_SHARE * whole:
             community[community == cid] = ""
+
+
+def _cut_communities(
+    frame: gpd.GeoDataFrame, shapes: dict[str, Any], area: Any, communities: gpd.GeoDataFrame | None
+) -> list[str]:
+    """A warning naming the communities with households that reach far beyond the study area.
+
+    Their size, and so their class (oversized, undersized, in the band) and what
+    minimal-change keeps, counts only the households inside: a community cut in three
+    by the study area can be kept "as it is" with a third of its households.
+    """
+    if "community_id" not in frame.columns:
+        return []
+    held = frame.groupby("community_id")["households"].sum()
+    names: dict[str, str] = {}
+    if communities is not None and "name" in communities.columns:
+        names = {
+            str(i): str(n)
+            for i, n in zip(communities["community_id"], communities["name"], strict=True)
+            if isinstance(n, str) and n.strip()
+        }
+    cut: list[str] = []
+    for cid, hh in held.items():
+        shape = shapes.get(str(cid))
+        if cid == "" or hh <= 0 or shape is None:
+            continue
+        whole = shapely.area(shape)
+        inside = shapely.area(shapely.intersection(shape, area)) / whole if whole > 0 else 1.0
+        if inside < _CUT_SHARE:
+            label = names.get(str(cid), str(cid))
+            cut.append(f"{label} ({inside:.0%} of its area inside, {int(hh):,} households)")
+    if not cut:
+        return []
+    listed = ", ".join(cut[:_MAX_LISTED])
+    if len(cut) > _MAX_LISTED:
+        listed += f" and {len(cut) - _MAX_LISTED} more"
+    who = "1 community reaches" if len(cut) == 1 else f"{len(cut)} communities reach"
+    return [
+        f"{who} far beyond the study area: {listed}. Only their households inside are planned, so their "
+        "size and class (oversized, undersized, in the band) count those alone, and minimal-change may "
+        "keep a part as if it were the whole community; give a study area that holds whole communities"
+    ]
 
 
 def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:

@@ -522,3 +522,47 @@ def test_a_compound_between_two_communities_joins_the_nearer() -> None:
     )  # fmt: skip
     cells = np.array([shapely.box(202, 50, 262, 150), shapely.box(236, 50, 262, 150)], dtype=object)
     assert _community_of(cells, comms).tolist() == ["A", "B"]
+
+
+def test_communities_cut_by_the_study_area_are_warned_about(tmp_path: Path) -> None:
+    # The study area takes half of E: E's class counted only the households inside (classed
+    # in the band, and kept "as it is" by minimal-change, with half of its households).
+    from redistrict.atoms import build_atoms
+    from redistrict.load import load_inputs
+
+    crs, cell = "EPSG:32650", 200.0
+    compounds = [
+        shapely.box(i * cell + 8, j * cell + 8, (i + 1) * cell - 8, (j + 1) * cell - 8)
+        for i in range(4)
+        for j in range(2)
+    ]
+    column = [i for i in range(4) for _j in range(2)]
+    blocks = gpd.GeoDataFrame({"hh": [600] * 8, "col": column}, geometry=compounds, crs=crs)
+    lines = [shapely.LineString([(k * cell, 0), (k * cell, 2 * cell)]) for k in range(5)]
+    lines += [shapely.LineString([(0, k * cell), (4 * cell, k * cell)]) for k in range(3)]
+    roads = gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines, crs=crs)
+    halves = [shapely.box(0, 0, 2 * cell, 2 * cell), shapely.box(2 * cell, 0, 4 * cell, 2 * cell)]
+    communities = gpd.GeoDataFrame(
+        {"cid": ["W", "E"], "name": ["西社区", "东社区"]}, geometry=halves, crs=crs
+    )
+    path = tmp_path / "in.gpkg"
+    for name, frame in (("blocks", blocks), ("roads", roads), ("communities", communities)):
+        frame.to_file(path, layer=name, engine="pyogrio")
+    for name, box_ in (
+        ("whole", shapely.box(0, 0, 4 * cell, 2 * cell)),
+        ("cut", shapely.box(0, 0, 3 * cell, 2 * cell)),
+    ):
+        gpd.GeoDataFrame(geometry=[box_], crs=crs).to_file(path, layer=name, engine="pyogrio")
+
+    def warnings(area: str, where: str | None = None) -> list[str]:
+        inputs = load_inputs(
+            f"{path}:roads", f"{path}:blocks", "hh", communities=f"{path}:communities", community_id="cid",
+            community_name="name", study_area=f"{path}:{area}", where=where,
+        )  # fmt: skip
+        return build_atoms(inputs, max_households=3000).warnings
+
+    assert warnings("whole") == []
+    (warning,) = warnings("cut", "col < 3")
+    assert warning.startswith(
+        "1 community reaches far beyond the study area: 东社区 (50% of its area inside, 1,200 households)"
+    )
