@@ -48,7 +48,8 @@ def city_record(result: CityResult) -> dict[str, Any]:
         cost columns of ``summary.csv``), ``summary`` the row
         :func:`redistrict.compare.plan_summary` gives the merged plan. And
         ``city``: subproblems solved and cached, workers, scheduler, cache
-        folder, time limit per subproblem and the subproblems' total seconds.
+        folder, time limit per subproblem, the ``--partition-by`` column (or
+        None) and the subproblems' total seconds.
 
     """
     from redistrict._compare_table import scenario_record
@@ -64,6 +65,7 @@ def city_record(result: CityResult) -> dict[str, Any]:
             "scheduler": rep.scheduler,
             "cache": None if rep.directory is None else str(rep.directory),
             "time_limit_per_subproblem": plan.options.time_limit,
+            "partition_by": result.partition_by,
             "subproblem_seconds_total": float(result.subproblems["seconds"].sum()),
         },
     }

@@ -160,8 +160,8 @@ def merge_solutions(
     if stuck:
         notes.append(
             f"{counted(stuck, 'subproblem')} cannot form units of {band} and "
-            f"{'has' if stuck == 1 else 'have'} no neighbouring group to merge with (see "
-            "subproblems.csv, column 'formed')"
+            f"{'has' if stuck == 1 else 'have'} no neighbouring group {'it' if stuck == 1 else 'they'} "
+            "may merge with (see subproblems.csv, column 'formed', for why)"
         )
     cost = sum(s.objective * s.scale for s in solutions)
     scale = sum(s.scale for s in solutions) or 1.0
@@ -234,7 +234,7 @@ def formed_notes(problem: Problem, groups: list[Group]) -> list[str]:
 def _group_label(group: Group) -> str:
     names = group.communities
     if not names:
-        return f"{len(group.positions)} atoms"
+        return counted(len(group.positions), "atom")
     shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
     return f"communit{'y' if len(names) == 1 else 'ies'} {shown}"
 
@@ -307,6 +307,8 @@ class CityResult:
         Per-subproblem table (:func:`subproblem_table`).
     report : CacheReport
         Solved and cached counts, workers and scheduler used.
+    partition_by : str or None
+        The column of the blocks naming areas no unit may cross (``--partition-by``).
 
     """
 
@@ -315,6 +317,7 @@ class CityResult:
     solutions: list[GroupSolution]
     subproblems: pd.DataFrame
     report: CacheReport
+    partition_by: str | None = None
 
 
 def _atom_communities(atoms: gpd.GeoDataFrame, nodes: Sequence[Hashable]) -> list[str | None]:
@@ -517,6 +520,7 @@ def run_city(
         solutions=solutions,
         subproblems=solution.components,
         report=report,
+        partition_by=partition_by,
     )
 
 

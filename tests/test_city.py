@@ -401,6 +401,7 @@ def test_city_command_on_ottawa_testcase(ottawa_testcase: Path, tmp_path: Path) 
     assert int(sub["units"].sum()) == len(summary)
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["city"]["subproblems"] == 3 and record["city"]["solved"] == 3
+    assert record["city"]["partition_by"] == "ONS_ID_gen3"  # to repeat the run
     assert (tmp_path / "plan.cache").is_dir()
     # Rerun: everything from the cache, same plan.
     again = CliRunner().invoke(app, args)
