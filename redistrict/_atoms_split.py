@@ -99,8 +99,8 @@ def subdivide(
         return cells, kinds, alloc
     if split:
         notes.append(
-            f"{counted(split, 'atom')} above max_households={max_households} "
-            f"{'was' if split == 1 else 'were'} subdivided by their blocks"
+            f"{counted(split, 'atom')} above {max_households:,} households (the most a unit may hold) "
+            f"{'was' if split == 1 else 'were'} subdivided by {'its' if split == 1 else 'their'} blocks"
         )
     if split_mixed:
         notes.append(

@@ -155,7 +155,8 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
         missing = [u for u in wanted if u not in have]
         if missing:
             raise InputError(
-                f"{where}: units {listed(missing)} are not in {plan} (it has units "
+                f"{where}: {'unit' if len(missing) == 1 else 'units'} {listed(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not in {plan} (it has units "
                 f"{min(have)}-{max(have)}); check the ids or the --lock-plan"
             )
         chosen = units[units["unit_id"].astype(int).isin(wanted)].sort_values("unit_id")

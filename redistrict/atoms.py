@@ -810,12 +810,12 @@ def _note_oversize(
     for atom_id in np.flatnonzero(counts > max_households):
         rows = np.flatnonzero((row_atom == atom_id) & (alloc.households > 0))[:_MAX_LISTED]
         listed = ", ".join(
-            f"{label!r} ({int(alloc.households[r])} of its {int(households[b])} households)"
+            f"{label!r} ({int(alloc.households[r]):,} of its {int(households[b]):,} households)"
             for label, r, b in zip(labels[alloc.block[rows]].tolist(), rows, alloc.block[rows], strict=True)
         )
         what = "one block" if len(rows) == 1 else "blocks at one location"
         notes.append(
-            f"atom {int(atom_id)} holds {int(counts[atom_id])} households, more than "
-            f"max_households={max_households}, but is {what} and cannot be split further: "
+            f"atom {int(atom_id)} holds {int(counts[atom_id]):,} households, more than a unit may hold "
+            f"({max_households:,}), but is {what} and cannot be split further: "
             f"block {listed}; its unit will be out of band"
         )

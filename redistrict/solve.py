@@ -254,8 +254,8 @@ def solve(
         notes.append(
             f"{who} must share one unit in any plan: a cut atom among them is the only link of the "
             f"others to the rest, and the pieces behind it hold fewer {band.counts} than the band's "
-            f"lower bound {band.lo}. Together they hold {int(h[group].sum())} {band.counts}, above the "
-            f"upper bound {band.hi}: they are kept as one unit and flagged; widen the band, or check for "
+            f"lower bound {band.lo:,}. Together they hold {int(h[group].sum()):,} {band.counts}, above the "
+            f"upper bound {band.hi:,}: they are kept as one unit and flagged; widen the band, or check for "
             "a missing road or block linking "
             "those pieces to their neighbours"
         )

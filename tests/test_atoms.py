@@ -295,7 +295,9 @@ def test_single_block_above_max_is_kept_and_noted() -> None:
     assert result.atoms.loc[atom, "households"] == 500
     assert result.atoms.loc[atom, "kind"] == "face"
     assert len(result.atoms) == 9
-    assert any("3" in n and "500" in n and "max_households" in n for n in result.notes)
+    assert any(
+        "atom" in n and "holds 500 households, more than a unit may hold (300)" in n for n in result.notes
+    )
 
 
 def test_points_of_oversize_face_get_voronoi_cells() -> None:

@@ -719,7 +719,7 @@ def test_atom_above_the_band_that_cannot_be_split(tmp_path: Path) -> None:
     assert oversize["households"].tolist() == [3500]
     assert not bool(oversize["in_band"].iloc[0])
     notes = run.notes()
-    assert "holds 3500 households, more than max_households=3000" in notes
+    assert "holds 3,500 households, more than a unit may hold (3,000)" in notes
     assert "is one block and cannot be split further: block 8" in notes
     warning = [line for line in run.result.stderr.splitlines() if line.startswith("warning:")]
     assert any("3,500 households" in line and "3,000" in line for line in warning), warning

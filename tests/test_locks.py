@@ -170,7 +170,7 @@ def test_unit_locks_from_a_previous_plan(tmp_path: Path) -> None:
     atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
     groups, _ = fixed_groups(atoms, problem, locks=locks)
     assert groups.to_dict() == {2: "lock 2", 3: "lock 2"}
-    with pytest.raises(InputError, match="units 7 are not in"):
+    with pytest.raises(InputError, match="unit 7 is not in"):
         read_locks(_lock_file(tmp_path, "unit_id\n7\n"), plan=plan / "plan.gpkg")
     with pytest.raises(InputError, match=r"no plan\.gpkg"):
         read_locks(_lock_file(tmp_path, "unit_id\n1\n"), plan=tmp_path / "nothing")
