@@ -133,7 +133,7 @@ def fixed_groups(
             )
         else:
             soft = _soft_groups(atoms, problem, scenario, group, pos, notes)
-    _settle(problem, group, soft, notes)
+    _settle(problem, group, soft, notes, _community_names(atoms, problem))
     mask = group != ""
     nodes = [problem.nodes[i] for i in np.flatnonzero(mask)]
     out = pd.Series(group[mask], index=pd.Index(nodes, name="atom_id"), name="group", dtype=object)
@@ -274,14 +274,25 @@ def _soft_groups(
         + (f" ({empty} more without households)" if empty else "")
         + f"; {kept} to keep as they are, {sealed} to split within their own boundary"
     )
+    names = _community_names(atoms, problem)
     if locked:
-        notes.append(f"communities not kept whole (a lock takes part of them): {listed(locked)}")
+        taken = listed([names.get(c, c) for c in locked])
+        notes.append(f"communities not kept whole (a lock takes part of them): {taken}")
     if apart:
         notes.append(
             f"communities not kept whole (their atoms form separate pieces, which one unit cannot "
-            f"join): {listed(apart)}"
+            f"join): {listed([names.get(c, c) for c in apart])}"
         )
     return soft
+
+
+def _community_names(atoms: gpd.GeoDataFrame, problem: Problem) -> dict[str, str]:
+    """Community id -> the name the notes give it (from :attr:`Problem.places`; empty without)."""
+    places = problem.places
+    if places is None or places.kind != "community" or "community_id" not in atoms.columns:
+        return {}
+    ids = atoms["community_id"].fillna("").astype(str)
+    return {c: places.names[a] for a, c in ids.items() if c and places.names.get(a)}
 
 
 def _region_of(group: np.ndarray) -> np.ndarray:
@@ -320,7 +331,13 @@ def _neighbour_groups(problem: Problem, group: np.ndarray, comp: IntArray) -> di
     return out
 
 
-def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: list[str]) -> None:
+def _settle(
+    problem: Problem,
+    group: np.ndarray,
+    soft: dict[str, int],
+    notes: list[str],
+    names: dict[str, str] | None = None,
+) -> None:
     """Release soft groups around infeasible free areas; give empty free areas to a group."""
     if not (group != "").any():
         return
@@ -348,7 +365,8 @@ def _settle(problem: Problem, group: np.ndarray, soft: dict[str, int], notes: li
             pick = min(options, key=lambda g: (g.startswith(_SOFT), soft[g], g))
             group[group == pick] = ""
             del soft[pick]
-            released.append(pick.removeprefix(_SOFT).removeprefix(SEAL))
+            comm = pick.removeprefix(_SOFT).removeprefix(SEAL)
+            released.append((names or {}).get(comm, comm))
             changed = True
             break
         if not changed:

@@ -253,3 +253,13 @@ def test_roads_named_in_a_chinese_column_give_their_names(tmp_path: Path) -> Non
     area.to_file(path, layer="area")
     inputs = load_inputs(f"{path}:roads", f"{path}:blocks", "hh", study_area=f"{path}:area")
     assert set(inputs.roads["name"]) == set(names)
+
+
+def test_communities_released_for_an_undersized_neighbour_are_named() -> None:
+    # 10-11 (1,000 households) cannot form a unit; the in-band community kept softly next to
+    # them (atom 12, id "c12") is released, and the note gave its id, not its name.
+    problem = _row([600, 400, 2500, 900, 900, 600], PLACES, Band(2000, 3000))
+    group = np.array(["", "", "community c12", "lock 2", "lock 2", "lock 2"], dtype=object)
+    notes: list[str] = []
+    _settle(problem, group, {"community c12": 2500}, notes, {"c12": "桃花社区"})
+    assert any("can join them (the plan decides whether it does): 桃花社区;" in n for n in notes), notes
