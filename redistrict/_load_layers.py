@@ -27,6 +27,19 @@ __all__ = [
     "prepare_study_area",
 ]
 
+#: Columns taken as the road class without --road-class (any case), first found wins: OSM's
+#: tag, Geofabrik's shapefiles, the usual Chinese names, generic ones.
+_ROAD_CLASS_COLUMNS = (
+    "highway",
+    "fclass",
+    "道路等级",
+    "道路类型",
+    "道路级别",
+    "等级",
+    "road_class",
+    "roadclass",
+    "class",
+)
 #: Columns naming the roads (any case), first found wins: OSM's, then the usual Chinese ones.
 _ROAD_NAME_COLUMNS = ("name", "name:zh", "名称", "道路名称", "路名", "道路名")
 
@@ -46,8 +59,15 @@ def prepare_roads(
     found = True
     if column is not None:
         found = has_column(frame, "--road-class", column, source, report, hint=layer.column_hint)
-    elif "highway" in attribute_columns(frame):
-        column = "highway"
+    else:
+        column = _class_column(attribute_columns(frame))
+        if column is not None and column != "highway":
+            report.add(
+                notes=[
+                    f"{source}: column {column!r} taken as the road class "
+                    "(give --road-class to choose another)"
+                ]
+            )
     if not found:
         # Reported already: classifying without the column would blame --major-classes too,
         # or note that every road counts as minor, though the run stops here.
@@ -307,3 +327,9 @@ def _reprojected(
     """Join checked attributes and geometry in the layer's CRS and reproject them to ``crs``."""
     out = gpd.GeoDataFrame(data, geometry=geometry.rename("geometry"), crs=layer.frame.crs)
     return to_crs(out, crs, layer.source, report)
+
+
+def _class_column(columns: Sequence[str]) -> str | None:
+    """The column taken as the road class when --road-class is not given (None: no such column)."""
+    by_name = {c.lower(): c for c in columns}
+    return next((by_name[n] for n in _ROAD_CLASS_COLUMNS if n in by_name), None)

@@ -417,6 +417,18 @@ def test_household_counts_with_thousands_separators_are_read() -> None:
     assert len(problems) == 1 and "has text that is not a number in 1 row (row id 0" in problems[0]
 
 
+def test_a_chinese_road_class_column_is_found_without_road_class(tmp_path: Path) -> None:
+    # A layer classing its roads in 道路等级 had every road minor unless --road-class was given.
+    roads = (
+        _roads()
+        .drop(columns="highway")
+        .assign(道路等级=["主干道", "支路", "主干道", "支路", "支路", "次干道"])
+    )
+    inputs = load_inputs(*_files(tmp_path, _blocks(), roads), "hh")
+    assert int(inputs.roads["major"].sum()) == 3
+    assert any("column '道路等级' taken as the road class" in n for n in inputs.notes)
+
+
 def test_chinese_road_classes_count_as_major_without_major_classes() -> None:
     # 主干道 and 次干道 matched no default, so every road was minor (only a note said so) and
     # the plan ignored major roads entirely.
