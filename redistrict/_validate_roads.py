@@ -120,7 +120,7 @@ def classify_roads(
                 minor,
                 problems=[
                     f"{source}: --major-classes {', '.join(major_classes)} was given but the "
-                    f"roads have no class column (no 'highway' column and none given with "
+                    f"roads have no class column (no column named highway, fclass, 道路等级 or class, and none given with "
                     f"--road-class): name the column holding the classes with --road-class"
                 ],
             )
@@ -128,7 +128,7 @@ def classify_roads(
             unknown,
             minor,
             [
-                f"{source}: no road class column (no 'highway' column and none given with "
+                f"{source}: no road class column (no column named highway, fclass, 道路等级 or class, and none given with "
                 f"--road-class): every road counts as minor"
             ],
         )
