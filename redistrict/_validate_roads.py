@@ -120,16 +120,16 @@ def classify_roads(
                 minor,
                 problems=[
                     f"{source}: --major-classes {', '.join(major_classes)} was given but the "
-                    f"roads have no class column (no column named highway, fclass, 道路等级 or class, and none given with "
-                    f"--road-class): name the column holding the classes with --road-class"
+                    "roads have no class column (no column named highway, fclass, 道路等级 or class, and "
+                    "none given with --road-class): name the column holding the classes with --road-class"
                 ],
             )
         return RoadClasses(
             unknown,
             minor,
             [
-                f"{source}: no road class column (no column named highway, fclass, 道路等级 or class, and none given with "
-                f"--road-class): every road counts as minor"
+                f"{source}: no road class column (no column named highway, fclass, 道路等级 or class, "
+                "and none given with --road-class): every road counts as minor"
             ],
         )
     values = roads[column]
