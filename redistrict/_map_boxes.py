@@ -63,7 +63,11 @@ def title_box(info: MapInfo, lang: str, bands: Mapping[str, PlanBand] | None = N
         among = "" if info.fixed_units is None else s["gap_fixed_units"].format(units=info.fixed_units)
         if info.gap_within_subproblems:
             among += s["gap_subproblems"]
-        solver += s["gap_note"].format(gap=f"{100 * float(info.gap):.1f}%", among=among)
+        note = s["gap_note"].format(gap=f"{100 * float(info.gap):.1f}%", among=among)
+        if solver.endswith("）") and note.startswith("（"):  # one pair: 可行（未证明最优，差距 …）
+            solver = f"{solver[:-1]}，{note[1:]}"
+        else:
+            solver += note
     rows += [(s["solver"], solver), (s["date"], html.escape(info.date))]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return (

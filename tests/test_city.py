@@ -274,7 +274,7 @@ def test_the_city_gap_says_it_holds_within_the_subproblems() -> None:
         title="t", band=(2000, 3000), status="feasible", gap=0.008, totals={}, date="2026-01-01",
         gap_within_subproblems=True,
     )  # fmt: skip
-    assert "差距 0.8%，仅与单元不跨子问题的方案比较" in title_box(info, "zh")
+    assert "可行（未证明最优，差距 0.8%，仅与单元不跨子问题的方案比较）" in title_box(info, "zh")
     assert "among plans keeping each unit inside its subproblem" in title_box(info, "en")
     one = merge_solutions(problem, groups[:1], sols[:1])
     assert one.bound_scope == "all"

@@ -297,7 +297,7 @@ def test_chinese_boxes_use_full_width_brackets(
     page = _unescaped(_html(plan_map(grid_units, info=feasible), tmp_path))
     title = page.split('id="rd-title"', 1)[1].split("</table>", 1)[0]
     legend = page.split('id="rd-legend"', 1)[1].split("</details></div>", 1)[0]
-    assert "可行（未证明最优）（差距 3.2%，仅与 9 个单元的方案比较）" in title
+    assert "可行（未证明最优，差距 3.2%，仅与 9 个单元的方案比较）" in title
     assert "问题单元（1）" in legend
     assert "(" not in title + legend and ")" not in title + legend
 
