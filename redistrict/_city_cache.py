@@ -58,6 +58,7 @@ def group_payload(problem: Problem, group: Group, params: dict[str, Any]) -> dic
         nodes = pos.copy()
     return {
         "index": group.index,
+        **_places_payload(problem, labels),
         "nodes": nodes,
         "households": problem.households[pos].copy(),
         "xy": problem.xy[pos].copy(),
@@ -68,6 +69,27 @@ def group_payload(problem: Problem, group: Group, params: dict[str, Any]) -> dic
         "area": problem.area[pos].copy(),
         **params,
     }
+
+
+def _places_payload(problem: Problem, labels: list[Any]) -> dict[str, Any]:
+    """The names of the group's atoms for its notes (:attr:`Problem.places`), as plain values.
+
+    Names follow the payload's atoms; barrier cuts are kept between atoms with plain
+    (int or text) labels. They are part of the cache key: a cached group's notes name
+    the communities of the run that solved it.
+    """
+    places = problem.places
+    if places is None:
+        return {}
+    plain = (int, str, np.integer)
+    cuts = [
+        [int(a) if isinstance(a, np.integer) else a, int(b) if isinstance(b, np.integer) else b, layer]
+        for a in labels
+        if isinstance(a, plain)
+        for b, layer in places.cuts.get(a, ())
+        if isinstance(b, plain)
+    ]
+    return {"places": {"kind": places.kind, "names": [places.names.get(a, "") for a in labels], "cuts": cuts}}
 
 
 def cache_key(payload: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from redistrict._city_cache import cache_key, group_payload, prepare_cache, read_cache, write_cache
 from redistrict._city_groups import Group
 from redistrict.errors import InputError
-from redistrict.problem import Band, IntArray, Problem, Weights
+from redistrict.problem import Band, IntArray, Places, Problem, Weights
 from redistrict.solve import solve
 
 __all__ = [
@@ -138,6 +138,22 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _places(payload: dict[str, Any]) -> Places | None:
+    """The group's :class:`~redistrict.problem.Places` from its payload (None without names)."""
+    given = payload.get("places")
+    if not given:
+        return None
+    nodes = payload["nodes"].tolist()
+    cuts: dict[Any, list[tuple[Any, str]]] = {}
+    for a, b, layer in given["cuts"]:
+        cuts.setdefault(a, []).append((b, str(layer)))
+    return Places(
+        dict(zip(nodes, given["names"], strict=True)),
+        given["kind"],
+        {a: tuple(c) for a, c in cuts.items()},
+    )
+
+
 def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """Solve one group (runs in a Dask worker); returns plain values only."""
     sub = Problem.from_arrays(
@@ -151,6 +167,7 @@ def _solve_payload(payload: dict[str, Any]) -> dict[str, Any]:
         area=payload["area"],
         band=Band(**payload["band"]),
         weights=Weights(**payload["weights"]),
+        places=_places(payload),
     )
     t0, c0 = time.perf_counter(), time.process_time()
     sol = solve(

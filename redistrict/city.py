@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from redistrict._atom_places import atom_places
 from redistrict._city_groups import Group, decompose, present
 from redistrict._city_outputs import write_city_outputs
 from redistrict._city_solve import (
@@ -479,7 +480,8 @@ def run_city(
 
     t = time.perf_counter()
     graph = build_graph(atoms, inputs.roads, inputs.barriers)
-    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights)
+    places = atom_places(atoms, graph, inputs.communities, inputs.roads)
+    problem = Problem.from_graph(graph, band=opts.band, weights=opts.weights, places=places)
     seconds["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -503,7 +505,7 @@ def run_city(
     t = time.perf_counter()
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
-    notes += unplanned_residents(atoms)
+    notes += unplanned_residents(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     units, unit_notes = annotate_units(units, atoms, problem, inputs, scenario=opts.scenario)
     notes += unit_notes

@@ -482,3 +482,26 @@ def test_options_a_city_plan_cannot_honour_are_refused_before_solving(demo_input
     ):
         assert fragment in text
     assert "run_plan" in text
+
+
+def test_subproblems_keep_the_names_of_their_atoms_for_their_notes() -> None:
+    # city solved its subproblems without Problem.places: their notes named components and
+    # atom ids where plan names communities, roads and barriers.
+    from redistrict._city_cache import cache_key, group_payload
+    from redistrict._city_solve import _places
+    from redistrict.problem import Places
+
+    problem, groups = random_city()
+    names = {v: f"社区{i // 12}" for i, v in enumerate(problem.nodes)}
+    cuts = {problem.nodes[0]: ((problem.nodes[1], "river.gpkg:river"),)}
+    named = dataclasses.replace(problem, places=Places(names, "community", cuts))
+    payload = group_payload(named, groups[0], {"seed": 0})
+    places = _places(payload)
+    assert places is not None and places.kind == "community"
+    members = [problem.nodes[i] for i in groups[0].positions.tolist()]
+    assert dict(places.names) == {v: names[v] for v in members}
+    if problem.nodes[0] in members:
+        assert places.cuts[problem.nodes[0]] == ((problem.nodes[1], "river.gpkg:river"),)
+    # the names are part of the cache key: a cached group's notes name this run's communities
+    assert cache_key(payload) != cache_key(group_payload(problem, groups[0], {"seed": 0}))
+    assert _places(group_payload(problem, groups[0], {"seed": 0})) is None
