@@ -89,7 +89,10 @@ ResidentsOpt = Annotated[
 ]
 RoadClassOpt = Annotated[
     str | None,
-    typer.Option("--road-class", help="Road class column (default: OSM 'highway' when present)."),
+    typer.Option(
+        "--road-class",
+        help="Road class column (default: one named highway, fclass, 道路等级, 道路类型, 等级 or class).",
+    ),
 ]
 MajorOpt = Annotated[
     str | None,

@@ -27,19 +27,6 @@ __all__ = [
     "prepare_study_area",
 ]
 
-#: Columns taken as the road class without --road-class (any case), first found wins: OSM's
-#: tag, Geofabrik's shapefiles, the usual Chinese names, generic ones.
-_ROAD_CLASS_COLUMNS = (
-    "highway",
-    "fclass",
-    "道路等级",
-    "道路类型",
-    "道路级别",
-    "等级",
-    "road_class",
-    "roadclass",
-    "class",
-)
 #: Columns naming the roads (any case), first found wins: OSM's, then the usual Chinese ones.
 _ROAD_NAME_COLUMNS = ("name", "name:zh", "名称", "道路名称", "路名", "道路名")
 
@@ -277,7 +264,10 @@ def check_office_communities(
         if "name" in communities.columns:
             names = set(communities["name"].astype(str)) - {""}
             if set(values) <= names:
-                named = " (those are community names: the column must hold community ids)"
+                named = (
+                    f" ({'that is a community name' if len(values) == 1 else 'those are community names'}: "
+                    "the column must hold community ids)"
+                )
         one = len(office_ids) == 1
         who = f"office {office_ids[0]} gives" if one else f"offices {_listed(office_ids)} give"
         which = "that value" if one else "those values"
@@ -332,4 +322,4 @@ def _reprojected(
 def _class_column(columns: Sequence[str]) -> str | None:
     """The column taken as the road class when --road-class is not given (None: no such column)."""
     by_name = {c.lower(): c for c in columns}
-    return next((by_name[n] for n in _ROAD_CLASS_COLUMNS if n in by_name), None)
+    return next((by_name[n] for n in v.ROAD_CLASS_COLUMNS if n in by_name), None)

@@ -35,10 +35,17 @@ from redistrict._validate_geometry import (
     kind_words,
     polygonal_part,
 )
-from redistrict._validate_roads import OSM_MAJOR_HIGHWAYS, RoadClasses, check_road_gaps, classify_roads
+from redistrict._validate_roads import (
+    OSM_MAJOR_HIGHWAYS,
+    ROAD_CLASS_COLUMNS,
+    RoadClasses,
+    check_road_gaps,
+    classify_roads,
+)
 
 __all__ = [
     "OSM_MAJOR_HIGHWAYS",
+    "ROAD_CLASS_COLUMNS",
     "GeometryCheck",
     "RoadClasses",
     "as_text",

@@ -14,7 +14,15 @@ import shapely
 
 from redistrict._validate_columns import as_text, format_values
 
-__all__ = ["OSM_MAJOR_HIGHWAYS", "ROAD_GAP_M", "RoadClasses", "check_road_gaps", "classify_roads"]
+__all__ = [
+    "CN_MAJOR_CLASSES",
+    "OSM_MAJOR_HIGHWAYS",
+    "ROAD_CLASS_COLUMNS",
+    "ROAD_GAP_M",
+    "RoadClasses",
+    "check_road_gaps",
+    "classify_roads",
+]
 
 #: A road end that touches no other road but comes this close to one (metres) is a gap
 #: left by digitising: the road does not close its block.
@@ -30,6 +38,13 @@ _TOUCH_M: Final[float] = 1e-3
 #: At most this many road ends are described in the warning.
 _GAPS_LISTED: Final[int] = 5
 
+#: Columns taken as the road class without --road-class (any case), first found wins: OSM's
+#: tag, Geofabrik's shapefiles, the usual Chinese names, generic ones.
+ROAD_CLASS_COLUMNS: Final[tuple[str, ...]] = (
+    *("highway", "fclass", "道路等级", "道路类型", "道路级别", "等级"),
+    *("road_class", "roadclass", "class"),
+)
+
 #: OSM ``highway`` values counted as major roads when no mapping is given.
 OSM_MAJOR_HIGHWAYS: Final[frozenset[str]] = frozenset(
     base + suffix
@@ -43,7 +58,7 @@ OSM_MAJOR_HIGHWAYS: Final[frozenset[str]] = frozenset(
 CN_MAJOR_CLASSES: Final[frozenset[str]] = frozenset(
     (
         *("快速路", "城市快速路", "主干路", "城市主干路", "主干道"),
-        *("次干路", "城市次干路", "次干道", "高速公路", "国道", "省道"),
+        *("城市主干道", "次干路", "城市次干路", "次干道", "城市次干道", "高速公路", "国道", "省道"),
     )
 )
 
@@ -120,16 +135,16 @@ def classify_roads(
                 minor,
                 problems=[
                     f"{source}: --major-classes {', '.join(major_classes)} was given but the "
-                    "roads have no class column (no column named highway, fclass, 道路等级 or class, and "
-                    "none given with --road-class): name the column holding the classes with --road-class"
+                    f"roads have no class column (none named {', '.join(ROAD_CLASS_COLUMNS)}, and none given "
+                    "with --road-class): name the column holding the classes with --road-class"
                 ],
             )
         return RoadClasses(
             unknown,
             minor,
             [
-                f"{source}: no road class column (no column named highway, fclass, 道路等级 or class, "
-                "and none given with --road-class): every road counts as minor"
+                f"{source}: no road class column (none named {', '.join(ROAD_CLASS_COLUMNS)}, and none "
+                "given with --road-class): every road counts as minor"
             ],
         )
     values = roads[column]
@@ -298,9 +313,13 @@ def check_road_gaps(
     np.minimum.at(shortest, near_end, gap)
     # An end whose nearest road is one its own line crosses lies past the crossing, which
     # already closes the blocks: an overshoot, not a gap.
-    nearest = gap == shortest[near_end]
-    crossed = shapely.intersects(lines[own[near_end[nearest]]], lines[near_line[nearest]])
-    shortest[near_end[nearest][crossed & (gap[nearest] > 0)]] = np.inf
+    # Only the stretch of the own line near the end counts: a ring road, or a way turning a
+    # corner, meets the other road far from the end, and its end is still a gap.
+    nearest = np.flatnonzero((gap == shortest[near_end]) & (gap > 0))
+    ne = near_end[nearest]
+    stretch = shapely.intersection(lines[own[ne]], shapely.buffer(ends[ne], 2.0 * gap[nearest] + 1.0))
+    crossed = shapely.intersects(stretch, lines[near_line[nearest]])
+    shortest[ne[crossed]] = np.inf
     warnings = _kerb_gaps(source, shortest, len(inside))
     short = np.flatnonzero((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M))
     if len(short) == 0:

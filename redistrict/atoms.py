@@ -191,7 +191,10 @@ def build_atoms(
     _check_conservation(households, frame)
     _note_oversize(frame, alloc, row_atom, households, labels, max_households, notes)
     warnings = _uncovered(frame, inputs.sources.get("communities", "communities"))
-    if shapes and inputs.study_area is not None:
+    # Without --study-area and --where the study area is drawn round every block: no household
+    # lies outside, and land a community's polygon holds beyond it (a park, a lake) is no cut.
+    chosen = "study_area" in inputs.sources or inputs.options.get("where") is not None
+    if shapes and chosen:
         warnings += _cut_communities(frame, shapes, inputs.study_area, inputs.communities)
     notes += warnings
     _LOG.info(

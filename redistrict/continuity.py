@@ -472,7 +472,7 @@ def _kept_offices(
     for (u, c), h in sorted(share.items()):
         if h > 0 and (c not in main_unit or h > share[(main_unit[c], c)]):
             main_unit[c] = u
-    candidates: list[tuple[int, str, int, float, str, int]] = []
+    candidates: list[tuple[int, str, int, bool, float, str, int]] = []
     origin: dict[str, str] = {}
     for office, atom in where.items():
         unit = unit_of.loc[atom]
@@ -488,12 +488,15 @@ def _kept_offices(
         # an office outside every community ranks after every community's office
         households = share.get((serving, comm), 0) if comm else -1
         # of a community's offices in one unit the largest is kept (unknown areas last)
-        candidates.append((-households, comm, serving, -_area_rank(area, str(office)), str(office), home))
+        # of a community's offices for one unit, those standing in it come first
+        candidates.append(
+            (-households, comm, serving, home != serving, -_area_rank(area, str(office)), str(office), home)
+        )
     candidates.sort()
     kept: dict[int, _Kept] = {}
     holder: dict[str, int] = {}  # community id -> unit continuing its committee
     released: list[tuple[int, str, str]] = []  # by the unit the office stands in
-    for _neg, comm, unit, _floor, office, home in candidates:
+    for _neg, comm, unit, _away, _floor, office, home in candidates:
         if unit in kept:
             why = (
                 f"{office} (in unit {home}, which keeps {kept[unit].office})"

@@ -165,8 +165,10 @@ def load_inputs(
     residents : str, optional
         Column of ``blocks`` with the number of residents.
     road_class : str, optional
-        Column of ``roads`` with the road class. Default: ``highway`` if present
-        (OpenStreetMap), else no classes (every road minor).
+        Column of ``roads`` with the road class. Default: the first column
+        named (in any case) ``highway``, ``fclass``, ``道路等级``, ``道路类型``,
+        ``道路级别``, ``等级``, ``road_class``, ``roadclass`` or ``class``,
+        else no classes (every road minor).
     major_classes : sequence of str, optional
         Road classes counted as major, compared as text (``"1"`` matches 1 and
         1.0); one string is split at commas (``"1,2,3,4"``). Default: OSM

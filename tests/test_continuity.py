@@ -562,6 +562,15 @@ def test_communities_cut_by_the_study_area_are_warned_about(tmp_path: Path) -> N
         return build_atoms(inputs, max_households=3000).warnings
 
     assert warnings("whole") == []
+    # without --study-area and --where every household is inside the area drawn round the
+    # blocks: the land a polygon holds beyond it (here E's east half, a park) is no cut
+    west = blocks[blocks["col"] < 3]
+    west.set_geometry(west.centroid).to_file(path, layer="west", engine="pyogrio")  # address points
+    inputs = load_inputs(
+        f"{path}:roads", f"{path}:west", "hh", communities=f"{path}:communities", community_id="cid",
+        community_name="name",
+    )  # fmt: skip
+    assert build_atoms(inputs, max_households=3000).warnings == []
     (warning,) = warnings("cut", "col < 3")
     assert warning.startswith(
         "1 community reaches far beyond the study area: 东社区 (50% of its area inside, 1,200 households)"

@@ -464,3 +464,9 @@ def test_many_streets_stopping_at_the_kerb_of_wide_roads_are_warned_about() -> N
             check_road_gaps(gpd.GeoDataFrame(geometry=arterials + over, crs=CRS), area, "roads (r.gpkg)")
             == []
         )
+    # ... but a line that meets the other road only far from its end (a ring road drawn as one
+    # feature, a way turning a corner) still has a gap there
+    ring = LineString([(-100, -100), (100, -100), (100, 100), (-100, 100), (-100, -100)])
+    spoke = LineString([(-100, 0), (97, 0)])
+    gaps = check_road_gaps(gpd.GeoDataFrame(geometry=[ring, spoke], crs=CRS), box(-200, -200, 200, 200), "r")
+    assert len(gaps) == 1 and "row 1 ends 3.0 m short of row 0" in gaps[0]

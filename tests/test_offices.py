@@ -247,3 +247,26 @@ def test_lost_offices_names_each_community_whose_committee_continues_nowhere() -
     table, _ = committees(atoms, by_location)
     assert table["committee_id"].tolist() == ["D", "C"]
     assert lost_offices(atoms, by_location, table) == []
+
+
+def test_an_office_across_the_street_does_not_displace_the_one_inside() -> None:
+    from redistrict.continuity import committees
+
+    # X has oA inside its unit and a larger oC rented across the street, in Y's unit. oC serves
+    # X's unit too, but the office standing in it comes first: oC stays free for Y's new
+    # committee (it displaced oA, and Y's unit was costed a new office).
+    atoms = gpd.GeoDataFrame(
+        {"unit_id": pd.array([1, 1, 2], dtype="Int64"), "households": [1200, 1200, 2400],
+         "community_id": ["X", "X", "Y"]},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)],
+        crs=CRS, index=pd.Index([0, 1, 2], name="atom_id"),
+    )  # fmt: skip
+    offices = gpd.GeoDataFrame(
+        {"office_id": ["oA", "oC"], "area_m2": [300.0, 500.0], "community_id": ["X", "X"]},
+        geometry=[Point(50, 50), Point(250, 50)],
+        crs=CRS,
+    )
+    table, notes = committees(atoms, offices)
+    assert table.loc[1, ["office", "committee_id"]].tolist() == ["oA", "X"]
+    assert table.loc[2, "office"] == "oC" and not table.loc[2, "new_office"]
+    assert notes == []
