@@ -134,7 +134,7 @@ def test_band_in_residents_in_chinese(township: gpd.GeoDataFrame, tmp_path: Path
     page = _page(plan_map(township, info=_info()), tmp_path)
     title = _box(page, "rd-title")
     assert "人口区间" in title and "8,000–10,000人" in title and "户数区间" not in title
-    assert "可行（未证明最优）" in title and "feasible" not in title
+    assert "可行（未证明最优，差距 5.0%）" in title and "feasible" not in title
     assert _labels(page)[0] == ["1", "9,000人", "2,500户"]
     assert "单元 2：超出区间（11,500人）" in _box(page, "rd-legend")
 
