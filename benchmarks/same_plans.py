@@ -50,7 +50,13 @@ def fingerprint(name: str, budget: float, seed: int = 0) -> dict[str, Any]:
         "atoms": problem.n,
         "households": int(problem.households.sum()),
         "edges": len(problem.edges),
-        "graph": _digest(problem.households, problem.edges, np.round(problem.xy, 3)),
+        "graph": _digest(
+            problem.households,
+            problem.edges,
+            np.round(problem.xy, 3),
+            np.round(problem.edge_length, 3),
+            np.round(problem.edge_major, 6),
+        ),
         "labels": _digest(labels),
         "units": int(solution.labels.nunique()),
         "objective": round(solution.objective, 4),
@@ -80,8 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     before = json.loads(args.compare.read_text(encoding="utf-8"))
     keys = ("atoms", "households", "edges", "graph", "labels", "units", "objective", "bound")
-    differ = [n for n in found if n in before and any(found[n][k] != before[n].get(k) for k in keys)]
-    sys.stdout.write(f"differ from {args.compare}: {', '.join(differ) or 'none'}\n")
+    differ = [n for n in found if n not in before or any(found[n][k] != before[n].get(k) for k in keys)]
+    missing = [n for n in differ if n not in before]
+    sys.stdout.write(
+        f"differ from {args.compare}: {', '.join(differ) or 'none'}"
+        + (f" ({', '.join(missing)} not in it)" if missing else "")
+        + "\n"
+    )
     return 1 if differ else 0
 
 
