@@ -251,14 +251,11 @@ def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int], acro
             subject = f"{_label(piece, totals)} ({_households(hh)})"
         empty = f": {'their' if plural else 'its'} atoms hold no households and are in no unit"
         touch = "touch" if plural else "touches"
-        where = f"{touch} no other group to merge with" + (empty if hh == 0 else "")
+        its, it = ("their", "them") if plural else ("its", "it")
+        area = f" of {its} area ({piece.partition})" if across else ""
+        where = f"{touch} no other group{area} to merge with" + (empty if hh == 0 else "")
         if across:
-            its, it = ("their", "them") if plural else ("its", "it")
-            where = (
-                f"{touch} no other group of {its} area ({piece.partition}) to merge with"
-                + (empty if hh == 0 else "")
-                + f"; the --partition-by line keeps {it} from the groups beyond"
-            )
+            where += f"; the --partition-by line keeps {it} from the groups beyond"
         parts.append(f"{subject} cannot form units of {band.lo:,}-{band.hi:,} and {where}")
     return "; ".join(parts)
 
