@@ -743,22 +743,25 @@ def _community_of(cells: GeomArray, communities: gpd.GeoDataFrame) -> NDArray[np
     out[best["cell"].to_numpy()] = best["id"].to_numpy()
     loose = np.flatnonzero(out == "")
     if len(loose):
-        li, lj = tree.query_nearest(cells[loose], max_distance=COMMUNITY_REACH_M, all_matches=True)
-        nearest = pd.DataFrame({"cell": loose[li], "id": ids[lj]}).sort_values(["cell", "id"])
-        nearest = nearest.drop_duplicates("cell")
-        cell = nearest["cell"].to_numpy()
+        # Every community within reach of each loose cell: the nearest (ties: the smallest id)
+        # is the candidate, and all of them make the zone a polygon must mostly lie in.
+        li, lj = tree.query(cells[loose], predicate="dwithin", distance=COMMUNITY_REACH_M)
+        near = pd.DataFrame(
+            {"cell": loose[li], "k": lj, "id": ids[lj], "dist": shapely.distance(cells[loose[li]], geoms[lj])}
+        )
+        nearest = near.sort_values(["cell", "dist", "id"]).drop_duplicates("cell")
         # A polygon counts only when most of it lies within reach of the communities (a sliver
         # along an edge, or between two), not a compound across the street from a community
         # missing from the layer.
-        whole = shapely.area(cells[cell])
-        ri, rj = tree.query(cells[cell], predicate="dwithin", distance=COMMUNITY_REACH_M)
-        reach = {int(j): shapely.buffer(geoms[j], COMMUNITY_REACH_M) for j in np.unique(rj)}
-        near = np.zeros(len(cell))
-        for c in np.unique(ri):
-            zone = shapely.union_all([reach[int(j)] for j in rj[ri == c]])
-            near[c] = shapely.area(shapely.intersection(cells[cell[c]], zone))
-        keep = (whole <= 0) | (near >= _REACH_SHARE * whole)
-        out[cell[keep]] = nearest["id"].to_numpy()[keep]
+        polygons = near[shapely.area(cells[near["cell"].to_numpy()]) > 0]
+        reach = {int(k): shapely.buffer(geoms[k], COMMUNITY_REACH_M) for k in polygons["k"].unique()}
+        keep = set(nearest["cell"].tolist()) - set(polygons["cell"].tolist())  # points
+        for c, ks in polygons.groupby("cell")["k"]:
+            zone = shapely.union_all([reach[int(k)] for k in ks])
+            if shapely.area(shapely.intersection(cells[c], zone)) >= _REACH_SHARE * shapely.area(cells[c]):
+                keep.add(int(c))
+        chosen = nearest[nearest["cell"].isin(keep)]
+        out[chosen["cell"].to_numpy()] = chosen["id"].to_numpy()
     return out
 
 
