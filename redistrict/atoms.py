@@ -56,6 +56,7 @@ from scipy.sparse.csgraph import connected_components
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
+from redistrict.continuity import community_labels
 from redistrict.errors import InputError, RedistrictError
 from redistrict.graph import SNAP_M as GRAPH_SNAP_M
 from redistrict.load import Inputs
@@ -692,13 +693,7 @@ def _cut_communities(
     if "community_id" not in frame.columns:
         return []
     held = frame.groupby("community_id")["households"].sum()
-    names: dict[str, str] = {}
-    if communities is not None and "name" in communities.columns:
-        names = {
-            str(i): str(n)
-            for i, n in zip(communities["community_id"], communities["name"], strict=True)
-            if isinstance(n, str) and n.strip()
-        }
+    names = community_labels(communities)
     cut: list[str] = []
     for cid, hh in held.items():
         shape = shapes.get(str(cid))
