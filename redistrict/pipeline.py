@@ -168,16 +168,11 @@ def option_problems(options: PlanOptions) -> list[str]:
     list of str
         Every problem found, each naming its option (``options.time_limit`` ...).
     """
-    problems = run_problems(
+    return run_problems(
         solver=options.solver, time_limit=options.time_limit, method=options.method,
         budget=options.budget, seed=options.seed, units=options.units,
-        gaps={"target_gap": options.target_gap},
+        gaps={"target_gap": options.target_gap}, prefix="options.",
     )  # fmt: skip
-    return [f"options.{p}" if p.split(" ", 1)[0] in _OPTION_NAMES else p for p in problems]
-
-
-#: Fields of :class:`PlanOptions` that :func:`option_problems` names as ``options.<field>``.
-_OPTION_NAMES = ("time_limit", "seed", "units", "target_gap")
 
 
 def total_problems(inputs: Inputs, options: PlanOptions, *, lower: str = "the band (--band)") -> list[str]:

@@ -416,6 +416,7 @@ def run_problems(
     gaps: dict[str, object] | None = None,
     exact_max: object = 30,
     solver: object = None,
+    prefix: str = "",
 ) -> list[str]:
     """What is wrong with the run arguments of :func:`solve`, before any problem is built.
 
@@ -431,6 +432,8 @@ def run_problems(
     solver : str, optional
         Solver name; only its spelling is checked (whether it is installed is
         :func:`solve`'s concern, which then plans without it and says so).
+    prefix : str, default ""
+        Put before each argument's name in the messages, e.g. ``"options."``.
 
     Returns
     -------
@@ -443,24 +446,24 @@ def run_problems(
     if units is not None and (
         isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1
     ):
-        problems.append(f"units must be a whole number of at least 1 (or None), not {units!r}")
+        problems.append(f"{prefix}units must be a whole number of at least 1 (or None), not {units!r}")
     for name, value in (gaps or {}).items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-            problems.append(f"{name} must be a number from 0 up to (not including) 1, not {value!r}")
+            problems.append(f"{prefix}{name} must be a number from 0 up to (not including) 1, not {value!r}")
     if isinstance(exact_max, bool) or not isinstance(exact_max, int | np.integer) or exact_max < 0:
-        problems.append(f"exact_max must be a whole number of atoms, 0 or more, not {exact_max!r}")
+        problems.append(f"{prefix}exact_max must be a whole number of atoms, 0 or more, not {exact_max!r}")
     if (
         isinstance(time_limit, bool)
         or not isinstance(time_limit, int | float)
         or not (math.isfinite(time_limit) and time_limit > 0)
     ):
-        problems.append(f"time_limit must be a positive number of seconds, not {time_limit!r}")
+        problems.append(f"{prefix}time_limit must be a positive number of seconds, not {time_limit!r}")
     if method not in ("auto", "exact", "lns"):
         problems.append(f"unknown method {method!r}: use auto, exact or lns")
     if budget not in ("time", "work"):
         problems.append(f"unknown budget {budget!r}: use 'time' or 'work'")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= int(seed) < 2**63:
-        problems.append(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
+        problems.append(f"{prefix}seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
     return problems
 
 
