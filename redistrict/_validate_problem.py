@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from redistrict.errors import InputError
 
-__all__ = ["ProblemArrays", "check_arrays"]
+__all__ = ["ProblemArrays", "check_arrays", "is_number"]
 
 #: Most households one atom may hold (far above any community; larger values would
 #: lose whole households in floating-point sums).
@@ -47,7 +47,7 @@ def _numeric(name: str, values: npt.ArrayLike, problems: list[str]) -> npt.NDArr
     except Exception:
         array = np.asarray(values, dtype=object)
     if array.dtype == object and array.ndim == 1:
-        bad = np.array([not _is_number(v) for v in array], dtype=bool)
+        bad = np.array([not is_number(v) for v in array], dtype=bool)
         if not bad.any():  # plain numbers of several Python types
             return np.asarray(array, dtype=np.float64)
         first = array[int(np.flatnonzero(bad)[0])]
@@ -60,7 +60,8 @@ def _numeric(name: str, values: npt.ArrayLike, problems: list[str]) -> npt.NDArr
     return np.asarray(array, dtype=np.float64)
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a real number (NumPy scalars too), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

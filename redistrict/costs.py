@@ -19,13 +19,13 @@ reported as ``office_shortfall_m2`` (and costed only when
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from redistrict._validate_problem import is_number
 from redistrict.errors import InputError
 from redistrict.evaluate import office_space, staff_needed
 
@@ -93,12 +93,12 @@ class CostParams:
                 if value not in ("urban", "township"):
                     problems.append(f"costs.community_kind must be 'urban' or 'township', not {value!r}")
                 continue
-            if not _is_number(value):
+            if not is_number(value):
                 problems.append(f"costs.{f.name} must be a number, not {value!r}")
             elif not math.isfinite(value) or value < 0:
                 problems.append(f"costs.{f.name} must be a non-negative number, not {value!r}")
         per = self.households_per_staff
-        if _is_number(per) and math.isfinite(per) and (per < 1 or not float(per).is_integer()):
+        if is_number(per) and math.isfinite(per) and (per < 1 or not float(per).is_integer()):
             problems.append(f"costs.households_per_staff must be a whole number of at least 1, not {per!r}")
         if problems:
             raise InputError(problems)
@@ -225,7 +225,3 @@ def plan_costs(costs: pd.DataFrame) -> dict[str, float]:
         "salaries_yuan": float(costs["salaries_yuan"].sum()),
         "annual_yuan": float(costs["annual_yuan"].sum()),
     }
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # NumPy scalars too

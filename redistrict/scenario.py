@@ -53,7 +53,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import numbers
 import re
 import tomllib
 from collections.abc import Mapping
@@ -63,6 +62,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from redistrict._validate_problem import is_number
 from redistrict.costs import CostParams
 from redistrict.errors import InputError
 from redistrict.problem import MAX_WEIGHT, Band, Weights, band_bounds_problem
@@ -386,7 +386,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "", default_name: s
         )
         allow = "all"
     radius = data.get("service_radius_m")
-    if radius is not None and (not _is_number(radius) or not math.isfinite(radius) or radius <= 0):
+    if radius is not None and (not is_number(radius) or not math.isfinite(radius) or radius <= 0):
         problems.append(f"{where}: service_radius_m must be a positive number of metres, not {radius!r}")
         radius = None
 
@@ -490,7 +490,7 @@ def _parse_weights(raw: Any, where: str, problems: list[str]) -> ScenarioWeights
         if key not in raw:
             continue
         value = raw[key]
-        if not _is_number(value) or not math.isfinite(value) or value < 0:
+        if not is_number(value) or not math.isfinite(value) or value < 0:
             problems.append(f"{where}: weights.{key} must be a non-negative number, not {value!r}")
             continue
         values[key] = float(value)
@@ -535,7 +535,3 @@ def _unknown(
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean {prefix}{close[0]}?" if close else f"allowed: {', '.join(allowed)}"
         problems.append(f"{where}: unknown key {prefix}{key}; {hint}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # NumPy scalars too
