@@ -325,6 +325,7 @@ def check_road_gaps(
     if len(short) == 0:
         return warnings
     closest = {int(e): int(ln) for e, ln, d in zip(near_end, near_line, gap, strict=True) if d == shortest[e]}
+    count = len(short)
     short = short[np.lexsort((own[short], shortest[short]))][:_GAPS_LISTED]
     rows, points, geographic = _road_rows(roads, original, [own[e] for e in short], ends[short])
     others, _, _ = _road_rows(roads, original, [closest[int(e)] for e in short], ends[short])
@@ -334,7 +335,6 @@ def check_road_gaps(
         f"({point[0]:.{decimals}f}, {point[1]:.{decimals}f})"
         for e, row, near, point in zip(short, rows, others, points, strict=True)
     ]
-    count = int(((shortest > max(SNAP_M, _TOUCH_M)) & (shortest <= ROAD_GAP_M)).sum())
     more = ", ..." if count > len(listed) else ""
     return [
         f"{source}: {count} road end{' stops' if count == 1 else 's stop'} between {SNAP_M:g} and "
