@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from redistrict._words import counted
+from redistrict._words import counted, joined
 from redistrict.problem import Band, IntArray, Problem
 
 __all__ = ["Group", "decompose", "present"]
@@ -168,11 +168,6 @@ _PART = "part of "
 _NO_COMMUNITY = "without a community"
 
 
-def _and(names: Sequence[str]) -> str:
-    """``"A"``, ``"A and B"``, ``"A, B and C"``."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 def _households(n: int) -> str:
     """``"1 household"``, ``"1,147 households"``."""
     return f"{n:,} household{'' if n == 1 else 's'}"
@@ -198,7 +193,7 @@ def _label(piece: _Piece, totals: dict[str, int]) -> str:
         return names[0]
     if len(names) == 1 and names[0].startswith(_PART):
         return f"a part of community {names[0].removeprefix(_PART)}"
-    shown = _and([*names[:5], f"{len(names) - 5} more"] if len(names) > 6 else names)
+    shown = joined([*names[:5], f"{len(names) - 5} more"] if len(names) > 6 else names)
     return f"communit{'y' if len(names) == 1 else 'ies'} {shown}"
 
 
@@ -206,7 +201,7 @@ def _subject(names: Sequence[str], plural: bool, households: int) -> tuple[str, 
     """``"A (300 households)"`` or ``"A and B (800 households together)"``, and the verb's number."""
     if len(names) == 1:
         return f"{names[0]} ({_households(households)})", plural
-    shown = _and([*names[:_SHOWN], f"{len(names) - _SHOWN} more"] if len(names) > _SHOWN + 1 else names)
+    shown = joined([*names[:_SHOWN], f"{len(names) - _SHOWN} more"] if len(names) > _SHOWN + 1 else names)
     return f"{shown} ({_households(households)} together)", True
 
 
@@ -231,7 +226,7 @@ def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int], acro
         ids = sorted(piece.parts)
         what: list[str] = []
         if len(ids) > 1:
-            what.append(f"communities {_and(ids)}")
+            what.append(f"communities {joined(ids)}")
         elif ids:
             split = any(n.startswith(_PART) for st in steps for n in st.names)
             what.append(f"{'parts of ' if split else ''}community {ids[0]}")

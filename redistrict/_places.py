@@ -23,7 +23,9 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Places", "atom_ids", "barrier_layers", "describe", "describe_atom", "joined", "where"]
+from redistrict._words import joined
+
+__all__ = ["Places", "atom_ids", "barrier_layers", "describe", "describe_atom", "where"]
 
 #: At most this many places are named in one description; the rest are counted.
 MAX_NAMED: Final[int] = 3
@@ -203,10 +205,3 @@ def barrier_layers(places: Places | None, members: Sequence[Hashable]) -> list[s
             if other not in inside:
                 layers[layer] = None
     return list(layers)
-
-
-def joined(parts: Sequence[str]) -> str:
-    """``"A"``, ``"A and B"``, ``"A, B and C"``."""
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]

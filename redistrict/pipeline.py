@@ -20,8 +20,8 @@ import pandas as pd
 
 from redistrict._atom_places import atom_places
 from redistrict._clock import is_overrun_note
-from redistrict._places import Places, atom_ids, barrier_layers, joined, where
-from redistrict._words import counted
+from redistrict._places import Places, atom_ids, barrier_layers, where
+from redistrict._words import counted, joined
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
 from redistrict.errors import InfeasibleError, InputError
