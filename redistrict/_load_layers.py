@@ -17,6 +17,7 @@ from redistrict._load_read import (
     check_role_geometry,
     has_column,
 )
+from redistrict._words import listed
 
 __all__ = [
     "check_office_communities",
@@ -269,13 +270,13 @@ def check_office_communities(
                     "the column must hold community ids)"
                 )
         one = len(office_ids) == 1
-        who = f"office {office_ids[0]} gives" if one else f"offices {_listed(office_ids)} give"
+        who = f"office {office_ids[0]} gives" if one else f"offices {listed(office_ids)} give"
         which = "that value" if one else "those values"
         problems.append(
             f"{offices_source}: column {column!r} (--office-community) names {len(values)} "
             f"{'community' if len(values) == 1 else 'communities'} not in {id_column} (--community-id) of "
-            f"{communities_source}{named}: {who} {_listed(values, quote=True)}; "
-            f"the known community ids are {_listed(known, quote=True)}. Correct {which} (an empty "
+            f"{communities_source}{named}: {who} {listed(values, quote=True)}; "
+            f"the known community ids are {listed(known, quote=True)}. Correct {which} (an empty "
             "value credits the office to the community it stands in), or choose another column with "
             "--office-community"
         )
@@ -289,12 +290,6 @@ def check_office_communities(
             f"{'it stands' if one else 'they stand'} in"
         )
     return problems, notes
-
-
-def _listed(values: Sequence[str], *, quote: bool = False, limit: int = 10) -> str:
-    """The first ``limit`` values, then how many more."""
-    shown = ", ".join(repr(x) if quote else str(x) for x in values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def prepare_study_area(layer: Layer, crs: pyproj.CRS | None, report: Report) -> gpd.GeoDataFrame | None:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from redistrict._words import listed
 from redistrict.errors import InputError
 
-__all__ = ["LOCK", "Locks", "listed", "read_locks"]
+__all__ = ["LOCK", "Locks", "read_locks"]
 
 #: At most this many values are quoted in one message.
 _MAX_LISTED = 10
@@ -50,12 +50,6 @@ class Locks:
     units: gpd.GeoDataFrame | None = None
     unit_households: pd.Series | None = None
     plan: str | None = None
-
-
-def listed(values: list[Any]) -> str:
-    """The first values as text, with how many more there are."""
-    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
-    return shown + (f" and {len(values) - _MAX_LISTED} more" if len(values) > _MAX_LISTED else "")
 
 
 def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.Series:

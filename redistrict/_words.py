@@ -1,10 +1,11 @@
-"""Words for messages: counted nouns (``1 unit``, ``2 units``) and lists (``A, B and C``)."""
+"""Words for messages: counted nouns (``1 unit``), lists (``A, B and C``, ``a, b and 3 more``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-__all__ = ["counted", "joined"]
+__all__ = ["counted", "joined", "listed"]
 
 
 def counted(n: int, noun: str = "unit") -> str:
@@ -40,3 +41,25 @@ def joined(parts: Sequence[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def listed(values: Iterable[Any], *, limit: int = 10, quote: bool = False) -> str:
+    """The first ``limit`` values, then how many more: ``"4, 9, 17 and 3 more"``.
+
+    Parameters
+    ----------
+    values : iterable
+        The values (a list, a pandas Index or a NumPy array: NumPy scalars are shown as
+        plain numbers).
+    limit : int, default 10
+        How many are shown.
+    quote : bool, default False
+        Show each with ``repr`` (``'a'``, ``3``) rather than ``str``.
+
+    Returns
+    -------
+    str
+    """
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
+    shown = ", ".join(repr(v) if quote else str(v) for v in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -41,6 +41,7 @@ east); ``community_id`` is the community covering most of an atom's area.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -56,6 +57,7 @@ from scipy.sparse.csgraph import connected_components
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
+from redistrict._words import listed
 from redistrict.continuity import community_labels
 from redistrict.errors import InputError, RedistrictError
 from redistrict.graph import SNAP_M as GRAPH_SNAP_M
@@ -73,6 +75,8 @@ MINOR_SHARE = 0.05
 _NOISE_M = 0.5
 #: At most this many feature labels are quoted in one note or problem.
 _MAX_LISTED = 10
+#: The first :data:`_MAX_LISTED` labels, quoted, then how many more (:func:`redistrict._words.listed`).
+_listed = functools.partial(listed, quote=True, limit=_MAX_LISTED)
 #: An atom outside every community polygon, but this close (metres) to one, belongs to
 #: the nearest (a sliver between a community's edge and a road centre line); farther
 #: away it belongs to no community.
@@ -236,13 +240,6 @@ def _check_inputs(inputs: Inputs, max_households: int, min_area_m2: float, mode:
         problems.append("layer communities has no column 'community_id': add one")
     if problems:
         raise InputError(problems)
-
-
-def _listed(labels: pd.Index | NDArray[Any]) -> str:
-    """Quote at most :data:`_MAX_LISTED` labels."""
-    values = [repr(v) for v in pd.Index(labels)[:_MAX_LISTED].tolist()]
-    more = len(labels) - len(values)
-    return ", ".join(values) + (f" and {more} more" if more > 0 else "")
 
 
 def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
@@ -706,14 +703,12 @@ def _cut_communities(
             cut.append(f"{label} ({inside:.0%} of its area inside, {int(hh):,} households)")
     if not cut:
         return []
-    listed = ", ".join(cut[:_MAX_LISTED])
-    if len(cut) > _MAX_LISTED:
-        listed += f" and {len(cut) - _MAX_LISTED} more"
     who = "1 community reaches" if len(cut) == 1 else f"{len(cut)} communities reach"
     return [
-        f"{who} far beyond the study area: {listed}. Only their households inside are planned, so their "
-        "size and class (oversized, undersized, in the band) count those alone, and minimal-change may "
-        "keep a part as if it were the whole community; give a study area that holds whole communities"
+        f"{who} far beyond the study area: {listed(cut, limit=_MAX_LISTED)}. Only their households "
+        "inside are planned, so their size and class (oversized, undersized, in the band) count those "
+        "alone, and minimal-change may keep a part as if it were the whole community; give a study area "
+        "that holds whole communities"
     ]
 
 

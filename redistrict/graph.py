@@ -30,6 +30,7 @@ along a barrier line, or along or inside a barrier polygon, are removed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import Any
@@ -42,6 +43,7 @@ import shapely
 from numpy.typing import NDArray
 
 from redistrict._atoms_faces import GeomArray, geom_array
+from redistrict._words import listed
 from redistrict.errors import InputError
 from redistrict.problem import FloatArray, IntArray
 
@@ -63,6 +65,8 @@ SNAP_M = 15.0
 _ROAD_SHARE = 0.5
 #: At most this many feature labels are quoted in one problem.
 _MAX_LISTED = 10
+#: The first :data:`_MAX_LISTED` labels, quoted, then how many more (:func:`redistrict._words.listed`).
+_listed = functools.partial(listed, quote=True, limit=_MAX_LISTED)
 
 _EMPTY_LINE = shapely.LineString()
 _XY = NDArray[np.float64]
@@ -194,13 +198,6 @@ def components_summary(graph: nx.Graph) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- validation
-
-
-def _listed(labels: pd.Index) -> str:
-    """Quote at most :data:`_MAX_LISTED` labels."""
-    values = [repr(v) for v in pd.Index(labels)[:_MAX_LISTED].tolist()]
-    more = len(labels) - len(values)
-    return ", ".join(values) + (f" and {more} more" if more > 0 else "")
 
 
 def _check_inputs(

@@ -44,9 +44,9 @@ import pandas as pd
 import shapely
 
 from redistrict._counts import choose_units
-from redistrict._lock_file import LOCK, Locks, listed, read_locks
+from redistrict._lock_file import LOCK, Locks, read_locks
 from redistrict._places import atom_ids, describe
-from redistrict._words import counted
+from redistrict._words import counted, listed
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Problem

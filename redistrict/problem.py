@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from redistrict._places import Places
 from redistrict._validate_problem import check_arrays
+from redistrict._words import listed
 from redistrict.errors import InputError
 
 __all__ = ["Band", "Places", "Problem", "Weights", "band_bounds_problem", "band_problems"]
@@ -466,7 +467,7 @@ class Problem:
         if bad_edges:
             problems.append(
                 "edge attributes length and major_length must be numbers (metres); not at edges "
-                + _listed(bad_edges)
+                + listed(bad_edges, limit=5)
             )
         if problems:
             raise InputError(problems)
@@ -717,10 +718,6 @@ def _no_community(value: object) -> bool:
         return True
 
 
-def _listed(items: Sequence[str], limit: int = 5) -> str:
-    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
 def _node_numbers(
     graph: nx.Graph, nodes: Sequence[Hashable], attr: str, default: float | None, problems: list[str]
 ) -> list[float]:
@@ -741,10 +738,10 @@ def _node_numbers(
             out.append(math.nan)
     if missing:
         problems.append(
-            f"{'nodes' if len(missing) > 1 else 'node'} {_listed(missing)} "
+            f"{'nodes' if len(missing) > 1 else 'node'} {listed(missing, limit=5)} "
             f"{'have' if len(missing) > 1 else 'has'} no {attr!r}: "
             "every atom needs its centre's x and y in metres"
         )
     if wrong:
-        problems.append(f"node attribute {attr!r} must be a number; not at nodes {_listed(wrong)}")
+        problems.append(f"node attribute {attr!r} must be a number; not at nodes {listed(wrong, limit=5)}")
     return out
