@@ -17,8 +17,6 @@ from redistrict.errors import InputError
 
 __all__ = ["LOCK", "Locks", "read_locks"]
 
-#: At most this many values are quoted in one message.
-_MAX_LISTED = 10
 #: Prefix of the group name of the atoms a lock file locks together.
 LOCK = "lock "
 
