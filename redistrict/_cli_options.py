@@ -14,6 +14,7 @@ __all__ = [
     "BlocksOpt",
     "BudgetOpt",
     "CacheOpt",
+    "CityScenarioOpt",
     "CityTimeOpt",
     "Command",
     "CommunitiesOpt",
@@ -234,6 +235,16 @@ ScenarioOpt = Annotated[
         "--scenario",
         help="Scenario TOML file (band, weights, allowed changes, costs), e.g. "
         "data/scenarios/minimal-change.toml; replaces --band/--target.",
+    ),
+]
+CityScenarioOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scenario",
+        help="Scenario TOML file (band in households, weights, costs), e.g. "
+        "data/scenarios/target-2500.toml; replaces --band/--target. A scenario that counts "
+        "residents, fixes the number of units or keeps communities is refused: plan such a "
+        "district with `redistrict plan`.",
     ),
 ]
 LockOpt = Annotated[

@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
     from redistrict.load import Inputs
     from redistrict.pipeline import PlanOptions, PlanResult
+    from redistrict.scenario import Scenario
 
 __all__ = [
     "SYNCHRONOUS",
@@ -540,6 +541,7 @@ def plan_city(
     title: str = "redistrict",
     progress: bool = False,
     strict: bool = False,
+    scenario: Scenario | None = None,
 ) -> CityResult:
     """Load the inputs, plan the city and write the outputs (the ``redistrict city`` command).
 
@@ -557,6 +559,9 @@ def plan_city(
         See :func:`write_city_outputs`.
     strict : bool
         Raise instead of writing a plan with units outside the band.
+    scenario : Scenario, optional
+        Scenario whose band, weights and costs replace those of ``options``
+        (one that :func:`run_city` refuses is refused before the inputs are read).
 
     Returns
     -------
@@ -572,7 +577,13 @@ def plan_city(
     from redistrict.pipeline import require_in_band
 
     worker_count(workers)  # before the inputs are read
+    if scenario is not None:
+        refused = _unsupported(replace(options, scenario=scenario))
+        if refused:
+            raise InputError(refused)
     inputs = load_inputs(**load_kwargs)
+    if scenario is not None:
+        options = scenario.plan_options(inputs, options)
     result = run_city(
         inputs, options, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
         partition_by=partition_by, progress=progress,

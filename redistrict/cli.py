@@ -31,6 +31,7 @@ from redistrict._cli_options import (
     BlocksOpt,
     BudgetOpt,
     CacheOpt,
+    CityScenarioOpt,
     CityTimeOpt,
     Command,
     CommunitiesOpt,
@@ -91,6 +92,8 @@ from redistrict.problem import Band, Weights, band_problems
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from redistrict.scenario import Scenario
 
 
 __all__ = ["app", "main"]
@@ -239,6 +242,21 @@ def demo_path() -> Path:
     )
 
 
+def _scenario(path: Path | None, band_given: bool, target: int | None) -> Scenario | None:
+    """The scenario of ``--scenario`` (None without it); refused when --band or --target sets the band too."""
+    from redistrict.scenario import load_scenario
+
+    if path is None:
+        return None
+    chosen = load_scenario(path)
+    if band_given or target is not None:
+        raise InputError(
+            f"--band/--target and --scenario {path} both set the band: give it in one place "
+            "(the scenario's [band] table, or drop --scenario)"
+        )
+    return chosen
+
+
 def _plan_and_write(
     load_kwargs: dict[str, Any],
     band: tuple[int, int],
@@ -265,19 +283,13 @@ def _plan_and_write(
     from redistrict.load import load_inputs
     from redistrict.locks import read_locks
     from redistrict.pipeline import PlanOptions, require_in_band, run_plan
-    from redistrict.scenario import load_scenario
 
     _check_options(
         solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
         seed=seed, band=band, target=target, units=units,
     )  # fmt: skip
     check_out_dir(out_dir)
-    chosen = None if scenario is None else load_scenario(scenario)
-    if chosen is not None and (band_given or target is not None):
-        raise InputError(
-            f"--band/--target and --scenario {scenario} both set the band: give it in one place "
-            "(the scenario's [band] table, or drop --scenario)"
-        )
+    chosen = _scenario(scenario, band_given, target)
     if chosen is not None and chosen.units is not None and units is not None and units != chosen.units:
         raise InputError(
             f"--units {units} and --scenario {scenario} (units = {chosen.units}) both set the number "
@@ -398,6 +410,7 @@ def plan(
 
 @app.command(cls=Command)
 def city(
+    ctx: typer.Context,
     roads: RoadsOpt,
     blocks: BlocksOpt,
     households: HouseholdsOpt,
@@ -432,6 +445,7 @@ def city(
     lang: LangOpt = "zh",
     tiles: TilesOpt = None,
     title: TitleOpt = None,
+    scenario: CityScenarioOpt = None,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -445,6 +459,7 @@ def city(
             seed=seed, band=band, target=target,
         )  # fmt: skip
         check_out_dir(out_dir)
+        chosen = _scenario(scenario, _given(ctx, "band"), target)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,
@@ -457,6 +472,7 @@ def city(
             time_limit=time_limit, seed=seed, method=method, atoms=atoms,  # type: ignore[arg-type]
             budget=budget,
         )  # fmt: skip
+        name = title or _area_name(blocks, where)
         default_cache = out_dir.with_name(out_dir.name + ".cache")
         cache_dir = None if no_cache else (cache or default_cache)
         if cache_dir is not None and cache_dir.resolve().is_relative_to(out_dir.resolve()):
@@ -467,8 +483,9 @@ def city(
             )
         result = plan_city(
             load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
-            partition_by=partition_by, lang=lang, tiles=tiles, title=title or _area_name(blocks, where),
-            progress=err.is_terminal, strict=strict,
+            partition_by=partition_by, lang=lang, tiles=tiles,
+            title=name if chosen is None else f"{name} · {chosen.name}", progress=err.is_terminal,
+            strict=strict, scenario=chosen,
         )  # fmt: skip
         plan_ = result.plan
         units, rep = plan_.units, result.report

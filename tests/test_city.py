@@ -505,3 +505,55 @@ def test_subproblems_keep_the_names_of_their_atoms_for_their_notes() -> None:
     # the names are part of the cache key: a cached group's notes name this run's communities
     assert cache_key(payload) != cache_key(group_payload(problem, groups[0], {"seed": 0}))
     assert _places(group_payload(problem, groups[0], {"seed": 0})) is None
+
+
+def test_city_command_takes_a_scenario(ottawa_testcase: Path, tmp_path: Path) -> None:
+    src = str(ottawa_testcase)
+    scenario = tmp_path / "wide.toml"
+    scenario.write_text(
+        'name = "wide"\n[band]\nunit = "households"\nlo = 1500\nhi = 3500\n'
+        "[costs]\nhouseholds_per_staff = 300\nnew_committee_yuan = 1000000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    args = [
+        "city", "--roads", f"{src}:roads", "--blocks", f"{src}:dissemination_blocks",
+        "--households", "dburdwell2021", "--road-class", "RANK",
+        "--communities", f"{src}:ons_neighbourhoods", "--community-id", "ONS_ID",
+        "--atoms", "blocks", "--time-limit", "1", "--scheduler", "synchronous", "--no-cache",
+        "--out", str(out), "--lang", "en", "--scenario", str(scenario),
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["scenario"]["name"] == "wide"
+    assert record["scenario"]["band"]["lo"] == 1500 and record["scenario"]["band"]["hi"] == 3500
+    assert record["scenario"]["costs"]["households_per_staff"] == 300
+    summary = pd.read_csv(out / "summary.csv")
+    assert int(summary["households"].sum()) == 32_843
+    # The band, staff and costs are the scenario's, not the defaults.
+    assert (summary["in_band"] == summary["households"].between(1500, 3500)).all()
+    assert (summary["households"] > 3000).any() or (summary["households"] < 2000).any()
+    assert (summary["staff_needed"] == -(-summary["households"] // 300)).all()
+    new = summary["new_committee"].astype(bool)
+    assert new.any() and (summary.loc[new, "one_time_yuan"] >= 1_000_000).all()
+    assert (summary.loc[new, "one_time_yuan"] < 3_000_000).all()
+    assert "wide" in (out / "map.html").read_text(encoding="utf-8")
+
+
+def test_city_refuses_a_scenario_it_cannot_honour_before_reading(tmp_path: Path) -> None:
+    base = [
+        "city", "--roads", "missing.gpkg:roads", "--blocks", "missing.gpkg:blocks",
+        "--households", "h", "--out", str(tmp_path / "x"),
+    ]  # fmt: skip
+    rural = str(Path(__file__).parents[1] / "data" / "scenarios" / "rural.toml")
+    result = CliRunner().invoke(app, [*base, "--scenario", rural])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "scenario 'rural' counts its band in residents" in text
+    assert "redistrict plan" in text and "missing.gpkg" not in text
+    plain = str(Path(__file__).parents[1] / "data" / "scenarios" / "target-2500.toml")
+    result = CliRunner().invoke(app, [*base, "--scenario", plain, "--band", "2000", "3000"])
+    assert result.exit_code == 2
+    assert "--band/--target and --scenario" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
