@@ -22,6 +22,7 @@ import numpy as np
 
 from redistrict._city_cache import cache_key, group_payload, prepare_cache, read_cache, write_cache
 from redistrict._city_groups import Group
+from redistrict._files import held_signals
 from redistrict.errors import InputError
 from redistrict.problem import Band, IntArray, Places, Problem, Weights
 from redistrict.solve import solve
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Environment variable marking the worker processes of the local cluster (read by
+#: ``redistrict/__init__.py``, which then ignores SIGINT).
+_WORKER_ENV = "REDISTRICT_DASK_WORKER"
 
 #: ``scheduler`` value that solves the subproblems one after the other in this
 #: process, without Dask (for debugging and as the reference in tests).
@@ -233,43 +238,93 @@ def _quiet_dask() -> Iterator[None]:
 @contextlib.contextmanager
 def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A Dask client on a new local cluster, or on the cluster at ``scheduler``."""
-    with _quiet_dask(), _dask_client_inner(workers, scheduler) as client:
+    with _quiet_dask(), _remote_client(scheduler) if scheduler else _local_client(workers) as client:
         yield client
 
 
 @contextlib.contextmanager
-def _dask_client_inner(workers: int, scheduler: str | None) -> Iterator[Any]:
+def _remote_client(scheduler: str) -> Iterator[Any]:
+    """A client of the Dask scheduler at ``scheduler``."""
+    from dask.distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}): start one with "
+            "`dask scheduler` and `dask worker ADDRESS` (with redistrict installed on every "
+            "worker), "
+            "or leave out --scheduler to use a local cluster"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _local_client(workers: int) -> Iterator[Any]:
+    """A client of a new local cluster of ``workers`` processes, closed quietly after Ctrl-C."""
     from dask.distributed import Client, LocalCluster
 
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=_CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}): start one with "
-                "`dask scheduler` and `dask worker ADDRESS` (with redistrict installed on every "
-                "worker), "
-                "or leave out --scheduler to use a local cluster"
-            ) from None
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with warnings.catch_warnings():
-        # The scheduler's HTTP server moves to a free port when 8787 is taken: harmless.
-        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+    client: Any = None
+    cluster: Any = None
+    interrupted = False
     try:
+        # Ctrl-C during start-up is held until the cluster exists, so that it is closed.
+        with held_signals(), _workers_deaf(), warnings.catch_warnings():
+            # The scheduler's HTTP server moves to a free port when 8787 is taken: harmless.
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # workers log Dask's business, not the user's
+            )  # fmt: skip
         client = Client(cluster)
-        try:
-            yield client
-        finally:
+        yield client
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        # After Ctrl-C or SIGTERM the cluster's shutdown (workers killed mid-task) logs warnings
+        # and tracebacks that say nothing to the user, who is told what was written.
+        if cluster is not None:
+            with _silenced() if interrupted else contextlib.nullcontext():
+                _close(client, cluster)
+
+
+@contextlib.contextmanager
+def _workers_deaf() -> Iterator[None]:
+    """Start the local cluster's workers ignoring SIGINT.
+
+    Ctrl-C at a terminal reaches every process of its group; a worker interrupted
+    while importing would print a traceback. The main process handles Ctrl-C and
+    closes the cluster, which stops the workers. The variable is set before each
+    worker is spawned, and ``redistrict/__init__.py`` reads it before its imports.
+    """
+    import dask
+
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_WORKER_ENV}": "1"}):
+        yield
+
+
+def _close(client: Any, cluster: Any) -> None:
+    """Close ``client`` (when there is one) and then ``cluster``, even if the first fails."""
+    try:
+        if client is not None:
             client.close()
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """Drop every log record (of any logger) while the block runs."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _progress_bar(enabled: bool, total: int) -> tuple[Any, Any]:
