@@ -16,8 +16,8 @@ import networkx as nx
 import shapely
 
 from redistrict._atoms_faces import geom_array
+from redistrict._offices import community_labels
 from redistrict._places import Places
-from redistrict.continuity import community_labels
 
 __all__ = ["ROAD_REACH_M", "atom_places"]
 

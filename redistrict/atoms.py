@@ -57,8 +57,8 @@ from scipy.sparse.csgraph import connected_components
 from redistrict._atoms_faces import EPS_M, GRID_M, SLIVER_WIDTH_M, GeomArray, geom_array, road_faces
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
+from redistrict._offices import community_labels
 from redistrict._words import listed
-from redistrict.continuity import community_labels
 from redistrict.errors import InputError, RedistrictError
 from redistrict.graph import SNAP_M as GRAPH_SNAP_M
 from redistrict.load import Inputs
