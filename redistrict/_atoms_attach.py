@@ -14,8 +14,6 @@ the faces are noted (:func:`_note_coarse`). Both return the shares as an
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -23,7 +21,7 @@ from numpy.typing import NDArray
 
 from redistrict._atoms_faces import EPS_M, GeomArray
 from redistrict._atoms_split import Alloc
-from redistrict._words import listed
+from redistrict._words import quoted
 from redistrict.problem import FloatArray, IntArray
 
 __all__ = ["MINOR_SHARE", "attach_points", "attach_polygons"]
@@ -34,10 +32,6 @@ __all__ = ["MINOR_SHARE", "attach_points", "attach_polygons"]
 MINOR_SHARE = 0.05
 #: Overlaps of a block with a face thinner than this (metres) are digitising noise.
 _NOISE_M = 0.5
-#: At most this many feature labels are quoted in one note or problem.
-_MAX_LISTED = 10
-#: The first :data:`_MAX_LISTED` labels, quoted, then how many more (:func:`redistrict._words.listed`).
-_listed = functools.partial(listed, quote=True, limit=_MAX_LISTED)
 #: A polygon block's overlap with a face of at least this share of the face is never
 #: noise. Measured on the City of Ottawa's 8,555 census blocks (115 neighbourhoods):
 #: the overhang strips that survive the :data:`_NOISE_M` shrink (1-4 m wide) cover at
@@ -79,7 +73,7 @@ def attach_points(
         cj = np.concatenate([cj, lj[first].astype(np.int64)])
         notes.append(
             f"{len(loose)} point blocks lie outside every face "
-            f"({_listed(labels[loose])}); they were given to the nearest face"
+            f"({quoted(labels[loose])}); they were given to the nearest face"
         )
     order = np.lexsort((cj, bi))
     bi, cj = bi[order], cj[order]
@@ -88,7 +82,7 @@ def attach_points(
     if len(shared):
         what = "1 point block lies" if len(shared) == 1 else f"{len(shared)} point blocks lie"
         notes.append(
-            f"{what} on road lines between faces ({_listed(labels[shared])}): "
+            f"{what} on road lines between faces ({quoted(labels[shared])}): "
             "their households were shared between the faces on either side; move the points off "
             "the road centre lines (onto their buildings) to place them exactly"
         )
@@ -163,7 +157,7 @@ def attach_polygons(
         cj = np.concatenate([cj, lj[first].astype(np.int64)])
         overlap = np.concatenate([overlap, np.ones(int(first.sum()))])
         notes.append(
-            f"{len(loose)} blocks lie outside every face ({_listed(labels[loose])}); "
+            f"{len(loose)} blocks lie outside every face ({quoted(labels[loose])}); "
             "their households were given to the nearest face"
         )
     order = np.lexsort((cj, bi))
@@ -200,7 +194,7 @@ def _note_coarse(bi: IntArray, households: IntArray, labels: pd.Index, notes: li
     what = "1 block covers" if len(coarse) == 1 else f"{len(coarse)} blocks each cover"
     notes.append(
         f"{what} {_COARSE_FACES} or more faces (up to {int(faces[coarse].max())}; "
-        f"{_listed(labels[coarse])}), holding {held:,} of the {total:,} households: their households "
+        f"{quoted(labels[coarse])}), holding {held:,} of the {total:,} households: their households "
         "were spread over those faces by area, so unit sizes are estimates; give finer population "
         "data (census blocks or address points) for exact unit sizes"
     )

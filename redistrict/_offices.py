@@ -7,8 +7,8 @@ gives its community, :func:`committees` picks what each unit keeps (with
 offices by :func:`_kept_offices`, without them by
 :func:`_continued_committees`) and :func:`lost_offices` names the communities
 whose committees continue nowhere although their offices lie in units.
-:func:`community_labels` and :func:`_pairs` (households per unit and community)
-live here, not in :mod:`redistrict.continuity` which uses them too, so that it
+:func:`community_labels` and :func:`unit_community_pairs` (households per unit and
+community) live here, not in :mod:`redistrict.continuity` which uses them too, so that it
 can import this module without a cycle.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from redistrict._words import counted
+from redistrict._words import counted, listed
 
 __all__ = [
     "committees",
@@ -30,6 +30,7 @@ __all__ = [
     "lost_offices",
     "office_atoms",
     "office_communities",
+    "unit_community_pairs",
 ]
 
 _PAIR_COLUMNS = ["unit_id", "community_id", "households"]
@@ -69,7 +70,7 @@ def community_labels(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
     return {i: i for i in ids}
 
 
-def _pairs(atoms: pd.DataFrame) -> pd.DataFrame:
+def unit_community_pairs(atoms: pd.DataFrame) -> pd.DataFrame:
     """Households per (unit, community), largest first within each unit."""
     df = pd.DataFrame(
         {
@@ -219,7 +220,7 @@ def committees(
     notes: list[str] = []
     has_comm = "community_id" in atoms.columns
     labels = community_labels(communities)
-    pairs = _pairs(atoms) if has_comm else pd.DataFrame(columns=_PAIR_COLUMNS)
+    pairs = unit_community_pairs(atoms) if has_comm else pd.DataFrame(columns=_PAIR_COLUMNS)
     kept: dict[int, _Kept] = {}
     if offices is not None and len(offices):
         kept, released = _kept_offices(atoms, offices, pairs, labels)
@@ -235,7 +236,7 @@ def committees(
             notes.append(
                 f"{counted(len(gone), 'existing committee')} "
                 f"{'continues' if len(gone) == 1 else 'continue'} in no unit (their households join "
-                f"other units' committees): {', '.join(gone[:_MAX_LISTED])}"
+                f"other units' committees): {listed(gone)}"
             )
     rows = [kept.get(int(u), _Kept("", math.nan, "")) for u in units]
     return pd.DataFrame(
@@ -267,7 +268,7 @@ def _kept_offices(
     offices : geopandas.GeoDataFrame
         Offices with ``office_id``, optional ``area_m2`` and ``community_id``.
     pairs : pandas.DataFrame
-        Households per (unit, community), from :func:`_pairs`.
+        Households per (unit, community), from :func:`unit_community_pairs`.
     labels : dict of str to str
         Display label per community id.
 
@@ -378,7 +379,7 @@ def lost_offices(
     if "community_id" not in atoms.columns or not len(offices):
         return []
     labels = community_labels(communities)
-    pairs = _pairs(atoms)
+    pairs = unit_community_pairs(atoms)
     present = set(pairs["community_id"].astype(str)) - {""}
     continued = set(table["committee_id"].astype(str)) - {""}
     where = office_atoms(atoms, offices)
@@ -393,14 +394,13 @@ def lost_offices(
         lost.setdefault(community, []).append(f"office {office} in unit {int(unit)}, {what}")
     if not lost:
         return []
-    listed = [f"{labels.get(c, c)} ({'; '.join(lost[c])})" for c in sorted(lost)]
+    names = [f"{labels.get(c, c)} ({'; '.join(lost[c])})" for c in sorted(lost)]
     one = len(lost) == 1
     return [
         ("1 community keeps" if one else f"{len(lost)} communities keep")
         + f" none of {'its' if one else 'their'} offices, so "
         + ("its committee continues" if one else "their committees continue")
-        + f" in no unit: {', '.join(listed[:_MAX_LISTED])}"
-        + (f" and {len(listed) - _MAX_LISTED} more" if len(listed) > _MAX_LISTED else "")
+        + f" in no unit: {listed(names)}"
     ]
 
 
@@ -416,7 +416,7 @@ def _continued_committees(pairs: pd.DataFrame, labels: dict[str, str]) -> tuple[
     Parameters
     ----------
     pairs : pandas.DataFrame
-        Households per (unit, community), from :func:`_pairs`.
+        Households per (unit, community), from :func:`unit_community_pairs`.
     labels : dict of str to str
         Display label per community id.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["counted", "joined", "listed"]
+__all__ = ["counted", "joined", "listed", "quoted"]
 
 
 def counted(n: int, noun: str = "unit") -> str:
@@ -41,6 +41,22 @@ def joined(parts: Sequence[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def quoted(values: Iterable[Any]) -> str:
+    """Feature labels for a message: the first 10, each quoted, then how many more.
+
+    Parameters
+    ----------
+    values : iterable
+        The labels (as :func:`listed` takes them).
+
+    Returns
+    -------
+    str
+        ``"'a', 'b' and 3 more"``.
+    """
+    return listed(values, quote=True)
 
 
 def listed(values: Iterable[Any], *, limit: int = 10, quote: bool = False) -> str:

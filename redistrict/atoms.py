@@ -46,7 +46,6 @@ subdivided in :mod:`redistrict._atoms_split`.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -64,7 +63,7 @@ from redistrict._atoms_faces import GRID_M, SLIVER_WIDTH_M, GeomArray, geom_arra
 from redistrict._atoms_faces import SNAP_M as SNAP_M  # public, imported by redistrict._validate_roads
 from redistrict._atoms_split import Alloc, subdivide
 from redistrict._offices import community_labels
-from redistrict._words import listed
+from redistrict._words import listed, quoted
 from redistrict.errors import InputError, RedistrictError
 from redistrict.graph import SNAP_M as GRAPH_SNAP_M
 from redistrict.load import Inputs
@@ -76,8 +75,6 @@ _LOG = logging.getLogger(__name__)
 
 #: At most this many feature labels are quoted in one note or problem.
 _MAX_LISTED = 10
-#: The first :data:`_MAX_LISTED` labels, quoted, then how many more (:func:`redistrict._words.listed`).
-_listed = functools.partial(listed, quote=True, limit=_MAX_LISTED)
 #: An atom outside every community polygon, but this close (metres) to one, belongs to
 #: the nearest (a sliver between a community's edge and a road centre line); farther
 #: away it belongs to no community.
@@ -256,14 +253,14 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
             problems.append(f"column blocks.households has dtype {col.dtype}: convert it to whole numbers")
         elif col.isna().any():
             problems.append(
-                f"column blocks.households is missing in blocks {_listed(blocks.index[col.isna()])}"
+                f"column blocks.households is missing in blocks {quoted(blocks.index[col.isna()])}"
                 ": fill in the counts (0 where nobody lives)"
             )
         else:
             negative = blocks.index[col.to_numpy() < 0]
             if len(negative):
                 problems.append(
-                    f"column blocks.households is negative in blocks {_listed(negative)}: fix the counts"
+                    f"column blocks.households is negative in blocks {quoted(negative)}: fix the counts"
                 )
     if "residents" in blocks.columns:
         col = blocks["residents"]
@@ -273,12 +270,12 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
             negative = blocks.index[col.to_numpy(dtype=np.float64, na_value=0.0) < 0]
             if len(negative):
                 problems.append(
-                    f"column blocks.residents is negative in blocks {_listed(negative)}: fix the counts"
+                    f"column blocks.residents is negative in blocks {quoted(negative)}: fix the counts"
                 )
     geoms = geom_array(blocks.geometry)
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
-        problems.append(f"blocks {_listed(blocks.index[bad])} have no geometry: drop them or draw them")
+        problems.append(f"blocks {quoted(blocks.index[bad])} have no geometry: drop them or draw them")
         return problems
     types = shapely.get_type_id(geoms)
     polygonal = np.isin(types, (3, 6))
@@ -287,7 +284,7 @@ def _block_problems(blocks: gpd.GeoDataFrame, mode: str) -> list[str]:
         odd = blocks.index[~(polygonal | points)]
         problems.append(
             "layer blocks must hold only polygons or only points"
-            + (f" (blocks {_listed(odd)} are neither)" if len(odd) else " but mixes both")
+            + (f" (blocks {quoted(odd)} are neither)" if len(odd) else " but mixes both")
             + ": split the layer or convert the geometries"
         )
     elif points.all() and mode == "blocks":
@@ -341,7 +338,7 @@ def _road_problems(inputs: Inputs) -> list[str]:
         odd = frame.index[ok & ~np.isin(shapely.get_type_id(geoms), allowed)]
         if len(odd):
             what = "lines" if name == "roads" else "lines or polygons"
-            problems.append(f"layer {name} features {_listed(odd)} are not {what}: drop or convert them")
+            problems.append(f"layer {name} features {quoted(odd)} are not {what}: drop or convert them")
     return problems
 
 
@@ -356,7 +353,7 @@ def _residents(blocks: gpd.GeoDataFrame, notes: list[str]) -> FloatArray | None:
     if missing.any():
         notes.append(
             f"{int(missing.sum())} blocks have no residents value "
-            f"({_listed(blocks.index[missing])}); they count as 0 residents"
+            f"({quoted(blocks.index[missing])}); they count as 0 residents"
         )
         values = np.where(missing, 0.0, values)
     return values
@@ -370,7 +367,7 @@ def _valid(geoms: GeomArray, layer: str, labels: pd.Index, notes: list[str]) -> 
     fixed = geoms.copy()
     fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     notes.append(
-        f"{int(invalid.sum())} invalid geometries in layer {layer} were repaired ({_listed(labels[invalid])})"
+        f"{int(invalid.sum())} invalid geometries in layer {layer} were repaired ({quoted(labels[invalid])})"
     )
     return fixed
 
@@ -608,7 +605,7 @@ def _note_oversize(
     counts = frame["households"].to_numpy()
     for atom_id in np.flatnonzero(counts > max_households):
         rows = np.flatnonzero((row_atom == atom_id) & (alloc.households > 0))[:_MAX_LISTED]
-        listed = ", ".join(
+        shown = ", ".join(
             f"{label!r} ({int(alloc.households[r]):,} of its {int(households[b]):,} households)"
             for label, r, b in zip(labels[alloc.block[rows]].tolist(), rows, alloc.block[rows], strict=True)
         )
@@ -616,5 +613,5 @@ def _note_oversize(
         notes.append(
             f"atom {int(atom_id)} holds {int(counts[atom_id]):,} households, more than a unit may hold "
             f"({max_households:,}), but is {what} and cannot be split further: "
-            f"block {listed}; its unit will be out of band"
+            f"block {shown}; its unit will be out of band"
         )

@@ -64,7 +64,6 @@ live in :mod:`redistrict._offices` and are re-exported here.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable
 
 import geopandas as gpd
@@ -72,14 +71,14 @@ import numpy as np
 import pandas as pd
 
 from redistrict._offices import (
-    _pairs,
     committees,
     community_labels,
     lost_offices,
     office_atoms,
     office_communities,
+    unit_community_pairs,
 )
-from redistrict._words import counted
+from redistrict._words import counted, listed
 from redistrict.costs import CostParams, unit_costs
 from redistrict.load import Inputs
 from redistrict.problem import Band, Problem
@@ -98,10 +97,7 @@ __all__ = [
     "unit_sources",
 ]
 
-log = logging.getLogger(__name__)
-
 _NO_COMMUNITY = "(no community)"
-_MAX_LISTED = 10
 
 
 def classify_communities(
@@ -211,7 +207,7 @@ def unit_sources(
     if committee is not None:
         ids = committee.fillna("").astype(str)
         kept = {int(u): c for u, c in zip(ids.index.to_numpy(), ids.to_numpy(), strict=True) if c}
-    pairs = _pairs(atoms)
+    pairs = unit_community_pairs(atoms)
     for unit, group in pairs.groupby("unit_id", sort=True):
         comms = group["community_id"].astype(str).tolist()
         hh = group["households"].astype("int64").tolist()
@@ -346,7 +342,7 @@ def annotate_units(
             notes.append(
                 f"{counted(len(bad))} {'reaches' if len(bad) == 1 else 'reach'} beyond the service "
                 f"radius of {cap:,.0f} m: units "
-                f"{', '.join(map(str, bad[:_MAX_LISTED]))}; they are flagged in the map and table"
+                f"{listed(bad)}; they are flagged in the map and table"
             )
     if locked is not None and len(locked):
         locked_units = set(atoms.loc[locked.index, "unit_id"].dropna().astype(int).tolist())
@@ -382,7 +378,7 @@ def community_report(
     table = classify_communities(atoms, band, communities)
     if table.empty:
         return table
-    pairs = _pairs(atoms).sort_values(
+    pairs = unit_community_pairs(atoms).sort_values(
         ["community_id", "households", "unit_id"], ascending=[True, False, True], kind="stable"
     )
     text: dict[str, str] = {}

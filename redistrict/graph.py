@@ -30,7 +30,6 @@ along a barrier line, or along or inside a barrier polygon, are removed.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from typing import Any
@@ -43,7 +42,7 @@ import shapely
 from numpy.typing import NDArray
 
 from redistrict._atoms_faces import GeomArray, geom_array
-from redistrict._words import listed
+from redistrict._words import quoted
 from redistrict.errors import InputError
 from redistrict.problem import FloatArray, IntArray
 
@@ -63,10 +62,6 @@ _BARRIER_SHARE = 0.5
 SNAP_M = 15.0
 #: Fraction of a shared boundary that must run along roads to give it a road class.
 _ROAD_SHARE = 0.5
-#: At most this many feature labels are quoted in one problem.
-_MAX_LISTED = 10
-#: The first :data:`_MAX_LISTED` labels, quoted, then how many more (:func:`redistrict._words.listed`).
-_listed = functools.partial(listed, quote=True, limit=_MAX_LISTED)
 
 _EMPTY_LINE = shapely.LineString()
 _XY = NDArray[np.float64]
@@ -223,7 +218,7 @@ def _check_inputs(
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     bad = atoms.index[~ok | ~np.isin(shapely.get_type_id(geoms), (3, 6))]
     if len(bad):
-        problems.append(f"atoms {_listed(bad)} are not non-empty polygons: rebuild the atoms")
+        problems.append(f"atoms {quoted(bad)} are not non-empty polygons: rebuild the atoms")
     for column in ("road_class", "major"):
         if column not in roads.columns:
             problems.append(f"layer roads has no column {column!r}: load roads with load.py")
@@ -244,7 +239,7 @@ def _line_problems(name: str, frame: gpd.GeoDataFrame, allowed: tuple[int, ...])
     if not len(odd):
         return []
     what = "lines" if name == "roads" else "lines or polygons"
-    return [f"layer {name} features {_listed(odd)} are not {what}: drop or convert them"]
+    return [f"layer {name} features {quoted(odd)} are not {what}: drop or convert them"]
 
 
 def _to_crs(frame: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
