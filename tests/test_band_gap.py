@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from redistrict._construct import bisect_plan
@@ -168,3 +169,28 @@ def test_a_pocket_below_the_band_says_the_gap_of_the_rest() -> None:
     assert sol.status == "heuristic" and sol.bound is None
     assert "no bound for the whole plan (a part of it cannot be planned in the band" in " ".join(sol.notes)
     assert "the 1 part planned in the band is within 0.00% of the best possible" in " ".join(sol.notes)
+
+
+def test_a_narrow_band_that_the_search_cannot_meet_still_groups_the_atoms() -> None:
+    # 12 x 12 compounds of about 254 households (a fifth empty) and a band of 600-900: the
+    # search finds no plan in its time. The last resort used to try one unit count past the
+    # deadline and then make every atom a unit of its own (115 units, 4 in the band); it now
+    # climbs the count for a while longer.
+    rng = np.random.default_rng(6)
+    n = 12
+    xs, ys = np.meshgrid(np.arange(n), np.arange(n))
+    xy = np.c_[xs.ravel(), ys.ravel()] * 100.0
+    h = np.minimum(rng.lognormal(np.log(254), 0.6, n * n).astype(int), 1500)
+    h[rng.random(n * n) < 0.2] = 0
+    idx = np.arange(n * n).reshape(n, n)
+    edges = np.r_[
+        np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]
+    ]
+    problem = Problem.from_arrays(h, xy, edges, band=Band(600, 900))
+    sol = solve(problem, time_limit=0.5, budget="work", seed=0)
+    text = " ".join(sol.notes)
+    assert "unit of its own" not in text
+    assert "with the lower bound dropped" in text
+    sizes = np.bincount(sol.labels, weights=h)
+    assert len(sizes) < 60 and sizes.max() <= 900 and int(sizes.sum()) == int(h.sum())
+    assert ((sizes >= 600) & (sizes <= 900)).sum() > len(sizes) / 2
