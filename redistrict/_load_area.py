@@ -27,6 +27,7 @@ __all__ = [
     "check_roads_reach",
     "clip_roads",
     "keep_intersecting",
+    "missed_layer",
     "spiked_blocks",
     "stray_blocks",
     "study_area_of",
@@ -317,6 +318,36 @@ def keep_intersecting(
     if not keep.all():
         report.add(notes=[f"{source}: kept {int(keep.sum())} of {len(frame)} features in the study area"])
     return frame[keep]
+
+
+def missed_layer(
+    kept: gpd.GeoDataFrame | None,
+    read: gpd.GeoDataFrame | None,
+    area: shapely.Polygon | shapely.MultiPolygon,
+    source: str,
+    option: str,
+) -> list[str]:
+    """Warn when the layer given with ``option`` has no feature in the study area.
+
+    The plan is then made as if ``option`` had not been given (every unit a new
+    committee, no communities to keep), which a planner would not notice from a
+    note: the usual causes are the wrong layer, the wrong place or a wrong CRS.
+    """
+    if kept is None or read is None or len(kept):
+        return []
+    if not len(read):
+        return [
+            f"{source}: the layer holds no features, so the plan is made as if {option} had not been "
+            f"given: name the layer that holds them ({option} FILE:LAYER), or drop {option}"
+        ]
+    ax0, ay0, ax1, ay1 = area.bounds
+    fx0, fy0, fx1, fy1 = read.total_bounds
+    return [
+        f"{source}: none of its {len(read)} features lies in the study area (study area ({ax0:.0f}, "
+        f"{ay0:.0f}) .. ({ax1:.0f}, {ay1:.0f}), layer ({fx0:.0f}, {fy0:.0f}) .. ({fx1:.0f}, {fy1:.0f})), "
+        f"so the plan is made as if {option} had not been given: give the layer of the same place, "
+        "and check that each layer declares the CRS its coordinates are really in"
+    ]
 
 
 def spiked_blocks(blocks: gpd.GeoDataFrame, source: str) -> list[str]:

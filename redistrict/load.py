@@ -28,6 +28,7 @@ from redistrict._load_area import (
     check_roads_reach,
     clip_roads,
     keep_intersecting,
+    missed_layer,
     spiked_blocks,
     stray_blocks,
     study_area_of,
@@ -327,6 +328,10 @@ def load_inputs(
         for role in ("communities", "offices")
         if role in layers
     }
+    for role, frame in kept.items():
+        missed = missed_layer(frame, frames.get(role), area, layers[role].source, f"--{role}")
+        report.add(notes=missed)
+        warnings += missed
     kept["barriers"] = _kept_barriers(barrier_frames, layers, area, crs, report)
     options: dict[str, object] = {
         "households": households, "residents": residents, "road_class": road_class,

@@ -129,7 +129,7 @@ def fixed_groups(
         if "community_id" not in atoms.columns:
             notes.append(
                 f"scenario {scenario.name!r}: allow_change = oversized_undersized has no effect "
-                "without existing communities (--communities)"
+                "without existing communities in the area (--communities)"
             )
         else:
             soft = _soft_groups(atoms, problem, scenario, group, pos, notes)

@@ -281,3 +281,32 @@ def test_a_shapefile_without_its_dbf_says_so(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_inputs(roads=str(tmp_path / "roads.gpkg"), blocks=str(path), households="hh")
     assert "blocks.shp has no .dbf file beside it (the Shapefile's attribute table)" in str(err.value)
+
+
+def test_communities_or_offices_missing_the_area_are_a_warning(demo_gpkg: Path, tmp_path: Path) -> None:
+    # A communities layer 10 km away (wrong place or CRS) or an empty offices layer used to
+    # leave only the note "kept 0 of N features": the plan then costs every unit a new office.
+    gpkg = str(demo_gpkg)
+    far = gpd.read_file(gpkg, layer="communities")
+    far = far.set_geometry(far.geometry.translate(xoff=10_000))
+    path = tmp_path / "other.gpkg"
+    far.to_file(path, layer="communities")
+    offices = gpd.read_file(gpkg, layer="offices")
+    offices.iloc[:0].to_file(path, layer="offices")
+    inputs = load_inputs(
+        roads=f"{gpkg}:roads", blocks=f"{gpkg}:blocks", households="households",
+        study_area=f"{gpkg}:communities", communities=f"{path}:communities",
+        community_id="community_id", offices=f"{path}:offices", office_id="office_id",
+    )  # fmt: skip
+    text = " ".join(inputs.warnings)
+    assert f"none of its {len(far)} features lies in the study area" in text
+    assert "as if --communities had not been given" in text
+    assert "offices" in text and "the layer holds no features" in text
+    assert "as if --offices had not been given" in text
+    # The same layers in place: no such warning.
+    near = load_inputs(
+        roads=f"{gpkg}:roads", blocks=f"{gpkg}:blocks", households="households",
+        study_area=f"{gpkg}:communities", communities=f"{gpkg}:communities",
+        community_id="community_id", offices=f"{gpkg}:offices", office_id="office_id",
+    )  # fmt: skip
+    assert not any("had not been given" in w for w in near.warnings)
