@@ -284,12 +284,12 @@ def _plan_and_write(
     from redistrict.locks import read_locks
     from redistrict.pipeline import PlanOptions, require_in_band, run_plan
 
+    chosen = _scenario(scenario, band_given, target)  # first: --target is checked against its band
     _check_options(
         solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
         seed=seed, band=band, target=target, units=units,
     )  # fmt: skip
     check_out_dir(out_dir)
-    chosen = _scenario(scenario, band_given, target)
     if chosen is not None and chosen.units is not None and units is not None and units != chosen.units:
         raise InputError(
             f"--units {units} and --scenario {scenario} (units = {chosen.units}) both set the number "
@@ -454,12 +454,12 @@ def city(
     with reported():
         from redistrict.city import plan_city
 
+        chosen = _scenario(scenario, _given(ctx, "band"), target)
         _check_options(
             solver=solver, method=method, atoms=atoms, lang=lang, budget=budget, time_limit=time_limit,
             seed=seed, band=band, target=target,
         )  # fmt: skip
         check_out_dir(out_dir)
-        chosen = _scenario(scenario, _given(ctx, "band"), target)
         load_kwargs: dict[str, Any] = _load_kwargs(
             roads, blocks, households, residents, road_class, major_classes, communities,
             community_id, community_name, barriers, offices, office_id, office_area, office_name,

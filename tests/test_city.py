@@ -556,4 +556,10 @@ def test_city_refuses_a_scenario_it_cannot_honour_before_reading(tmp_path: Path)
     result = CliRunner().invoke(app, [*base, "--scenario", plain, "--band", "2000", "3000"])
     assert result.exit_code == 2
     assert "--band/--target and --scenario" in " ".join(result.output.split())
+    # A --target outside the default band is not judged against it: the scenario sets the band.
+    for command in ("city", "plan"):
+        result = CliRunner().invoke(app, [command, *base[1:], "--scenario", rural, "--target", "9000"])
+        assert result.exit_code == 2
+        text = " ".join(result.output.split())
+        assert "--band/--target and --scenario" in text and "outside the band" not in text, text
     assert not (tmp_path / "x").exists()
