@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 _PAIR_COLUMNS = ["unit_id", "community_id", "households"]
-_MAX_LISTED = 10
 
 
 class _Kept(NamedTuple):
@@ -228,7 +227,7 @@ def committees(
             notes.append(
                 f"{counted(len(released), 'existing office')} {'is' if len(released) == 1 else 'are'} "
                 "kept by no unit and free for other uses: "
-                f"{'; '.join(released[:_MAX_LISTED])}"
+                f"{listed(released, sep='; ')}"
             )
     elif has_comm and len(pairs):
         kept, gone = _continued_committees(pairs, labels)

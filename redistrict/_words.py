@@ -59,7 +59,7 @@ def quoted(values: Iterable[Any]) -> str:
     return listed(values, quote=True)
 
 
-def listed(values: Iterable[Any], *, limit: int = 10, quote: bool = False) -> str:
+def listed(values: Iterable[Any], *, limit: int = 10, quote: bool = False, sep: str = ", ") -> str:
     """The first ``limit`` values, then how many more: ``"4, 9, 17 and 3 more"``.
 
     Parameters
@@ -71,11 +71,13 @@ def listed(values: Iterable[Any], *, limit: int = 10, quote: bool = False) -> st
         How many are shown.
     quote : bool, default False
         Show each with ``repr`` (``'a'``, ``3``) rather than ``str``.
+    sep : str, default ", "
+        Between two values shown (``"; "`` for values that hold commas).
 
     Returns
     -------
     str
     """
     items = values.tolist() if hasattr(values, "tolist") else list(values)
-    shown = ", ".join(repr(v) if quote else str(v) for v in items[:limit])
+    shown = sep.join(repr(v) if quote else str(v) for v in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -575,3 +575,15 @@ def test_communities_cut_by_the_study_area_are_warned_about(tmp_path: Path) -> N
     assert warning.startswith(
         "1 community reaches far beyond the study area: 东社区 (50% of its area inside, 1,200 households)"
     )
+
+
+def test_every_released_office_is_counted_in_the_note() -> None:
+    # 13 offices in one unit: 12 are released; the note lists 10 and says how many more
+    # (it used to stop at 10 without a word, and planners read it to find free buildings).
+    atoms = _row([500] * 13, [f"C{i:02d}" for i in range(13)], [1] * 13)
+    table, notes = committees(atoms, _offices_in({f"o{i:02d}": i for i in range(13)}))
+    kept = table["office"].iloc[0]
+    assert notes[0].startswith("12 existing offices are kept by no unit")
+    assert notes[0].endswith(" and 2 more")
+    assert sum(f"o{i:02d} (in unit 1" in notes[0] for i in range(13)) == 10
+    assert f"{kept} (in unit 1" not in notes[0]
