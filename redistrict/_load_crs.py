@@ -106,8 +106,15 @@ def to_crs(
     frame: gpd.GeoDataFrame, crs: pyproj.CRS | None, source: str, report: Report
 ) -> gpd.GeoDataFrame | None:
     """Reproject ``frame`` to ``crs`` (no-op when equal or unknown)."""
-    if crs is None or frame.crs is None or pyproj.CRS.from_user_input(frame.crs) == crs:
+    if crs is None or frame.crs is None:
         return frame
+    own = pyproj.CRS.from_user_input(frame.crs)
+    if own == crs:
+        return frame
+    code = crs.to_epsg()
+    if code is not None and own.to_epsg() == code:
+        # The same CRS written another way (an ESRI .prj's WKT for an EPSG code): nothing to move.
+        return frame.set_crs(crs, allow_override=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

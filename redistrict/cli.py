@@ -492,7 +492,7 @@ def city(
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"
         with written(out_dir):
             out.print(
-                f"{escape(str(out_dir))}: {len(result.groups)} subproblems ({rep.solved} solved, "
+                f"{escape(str(out_dir))}: {counted(len(result.groups), 'subproblem')} ({rep.solved} solved, "
                 f"{rep.cached} from the cache, "
                 + (f"{counted(rep.workers, 'worker')}, " if rep.solved else "")
                 + f"{escape(rep.scheduler)}), "

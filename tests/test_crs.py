@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
-from redistrict._load_crs import metric_crs
+from redistrict._load_crs import metric_crs, to_crs
 from redistrict._load_read import Report
 from redistrict._validate_crs import (
     SCALE_TOLERANCE,
@@ -340,3 +340,24 @@ def test_points_at_longitude_0_latitude_0_are_refused_as_failed_geocodes(tmp_pat
     (problem,) = [p for p in info.value.problems if "longitude 0, latitude 0" in p]
     assert "1 row (row id 6, counting from 0) lies at longitude 0, latitude 0" in problem
     assert "failed to geocode" in problem
+
+
+def test_the_same_crs_written_as_esri_wkt_is_not_reprojected() -> None:
+    # A Shapefile's .prj spells EPSG:4547 its own way: the note said "reprojected from
+    # CGCS2000 / 3-degree Gauss-Kruger CM 114E to CGCS2000 / 3-degree Gauss-Kruger CM 114E".
+    crs = pyproj.CRS.from_epsg(4547)
+    esri = pyproj.CRS.from_wkt(crs.to_wkt(pyproj.enums.WktVersion.WKT1_ESRI))
+    assert esri != crs and esri.to_epsg() == 4547
+    frame = gpd.GeoDataFrame(geometry=[Point(500_000.0, 3_300_000.0)], crs=esri)
+    report = Report()
+    out = to_crs(frame, crs, "roads (roads.shp)", report)
+    assert out is not None and out.crs == crs
+    assert out.geometry.iloc[0].equals(Point(500_000.0, 3_300_000.0))
+    assert report.notes == [] and report.problems == []
+    # A different CRS is still reprojected, with its note.
+    report = Report()
+    lonlat = gpd.GeoDataFrame(geometry=[Point(114.0, 29.8)], crs=4326)
+    other = to_crs(lonlat, crs, "roads (roads.shp)", report)
+    assert other is not None and other.crs == crs
+    assert other.geometry.iloc[0].x == pytest.approx(500_000.0, abs=1.0)
+    assert report.notes == [f"roads (roads.shp): reprojected from WGS 84 to {crs.name}"]
