@@ -2,8 +2,12 @@
 
 :func:`subdivide` cuts every such atom into one piece per population block:
 the block pieces inside it (:func:`_split_by_polygons`) or the Voronoi cells of
-point blocks clipped to it (:func:`_split_by_points`); the rest of the atom
-joins the piece it shares most boundary with (:func:`_finish_split`). An atom
+point blocks clipped to it (:func:`_split_by_points`). The rest of the atom
+between the blocks and the streets (the margin of compounds set back from the
+road centre lines) goes to the nearest block (:func:`_share_by_nearness`), so
+that every piece keeps its frontage rather than becoming an enclave of the piece
+that got the whole margin; bits that still touch no piece of their own join the
+piece they share most boundary with (:func:`_finish_split`). An atom
 whose households sit in a single block (or a single location) is left whole.
 :class:`Alloc`, the shares of blocks in cells, lives here so that
 :mod:`redistrict.atoms` can import it without a cycle.
@@ -27,6 +31,9 @@ __all__ = ["Alloc", "subdivide"]
 
 #: Coordinates of point blocks closer than this (metres) are one location.
 _SAME_POINT_M = 1e-3
+#: Points sampled on the blocks' outlines to share the rest of a cell by nearness: about
+#: this many in all (at least 8 per block, and no closer than 0.5 m).
+_NEAR_SAMPLES = 4000
 
 
 @dataclass
@@ -53,10 +60,13 @@ def subdivide(
     notes: list[str],
     block_community: NDArray[np.object_] | None = None,
     community_shapes: dict[str, Any] | None = None,
+    *,
+    max_residents: float | None = None,
 ) -> tuple[GeomArray, NDArray[np.object_], Alloc]:
     """Split cells where one atom would not do.
 
-    A cell holding more than ``max_households`` is split into one piece per
+    A cell holding more than ``max_households`` (or, given ``max_residents`` and
+    the blocks' residents, more residents than that) is split into one piece per
     block. A cell holding households of two or more communities (given
     ``block_community``, the existing community of each block, and
     ``community_shapes``, each community's polygon) is split into one piece per
@@ -66,6 +76,8 @@ def subdivide(
     """
     load = np.bincount(alloc.cell, alloc.households, minlength=len(cells))
     over = load > max_households
+    if max_residents is not None and alloc.residents is not None:
+        over |= np.bincount(alloc.cell, alloc.residents, minlength=len(cells)) > max_residents
     mixed = np.zeros(len(cells), dtype=bool)
     if block_community is not None:
         mixed = _mixed_cells(alloc, block_community, len(cells)) & ~over
@@ -98,8 +110,11 @@ def subdivide(
     if not drop:
         return cells, kinds, alloc
     if split:
+        limit = f"{max_households:,} households" + (
+            "" if max_residents is None else f" or {max_residents:,.0f} residents"
+        )
         notes.append(
-            f"{counted(split, 'atom')} above {max_households:,} households (the most a unit may hold) "
+            f"{counted(split, 'atom')} above {limit} (the most a unit may hold) "
             f"{'was' if split == 1 else 'were'} subdivided by {'its' if split == 1 else 'their'} blocks"
         )
     if split_mixed:
@@ -219,7 +234,47 @@ def _split_by_polygons(cell: Any, blocks: GeomArray) -> tuple[list[Any], IntArra
         mains.append(_largest_polygon(piece))
         if mains[-1] is not None:
             claimed = mains[-1] if claimed is None else shapely.union(claimed, mains[-1], grid_size=GRID_M)
-    return _finish_split(cell, mains, blocks)
+    return _finish_split(cell, _share_by_nearness(cell, mains), blocks)
+
+
+def _share_by_nearness(cell: Any, mains: list[Any]) -> list[Any]:
+    """Give the part of ``cell`` outside the pieces ``mains`` to the piece nearest each point.
+
+    The nearest-piece zones are those of points sampled along the pieces' outlines
+    (a Voronoi diagram of the samples); a zone's share joins its piece where it
+    touches it. Missing pieces (``None``) are kept as they are.
+    """
+    have = [k for k, m in enumerate(mains) if m is not None]
+    if len(have) < 2:
+        return mains
+    pieces = [mains[k] for k in have]
+    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    if shapely.area(rest) <= EPS_M:
+        return mains
+    rings = [shapely.get_exterior_ring(p) for p in pieces]
+    step = max(0.5, sum(r.length for r in rings) / _NEAR_SAMPLES)
+    samples, owner = [], []
+    for j, ring in enumerate(rings):
+        n = max(8, int(np.ceil(ring.length / step)))
+        samples.append(shapely.line_interpolate_point(ring, np.linspace(0.0, ring.length, n, endpoint=False)))
+        owner.append(np.full(n, j))
+    points = np.concatenate(samples)
+    point_owner = np.concatenate(owner)
+    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=cell))
+    pi, ri = shapely.STRtree(regions).query(points, predicate="intersects")
+    order = np.lexsort((pi, ri))
+    ri, pi = ri[order], pi[order]
+    first = np.r_[True, ri[1:] != ri[:-1]]  # a region's own point (the first, on a shared edge)
+    region_owner = np.full(len(regions), -1, dtype=np.int64)
+    region_owner[ri[first]] = point_owner[pi[first]]
+    out = list(mains)
+    for j, k in enumerate(have):
+        zone = shapely.union_all(regions[region_owner == j], grid_size=GRID_M)
+        share = shapely.intersection(rest, zone, grid_size=GRID_M)
+        joined = [part for part in polygon_parts(share) if shapely.dwithin(part, pieces[j], EPS_M)]
+        if joined:
+            out[k] = _largest_polygon(shapely.union_all([pieces[j], *joined], grid_size=GRID_M))
+    return out
 
 
 def _split_by_points(cell: Any, points: GeomArray) -> tuple[list[Any], IntArray] | None:

@@ -127,6 +127,7 @@ def build_atoms(
     inputs: Inputs,
     *,
     max_households: int,
+    max_residents: float | None = None,
     min_area_m2: float = 200.0,
     mode: Literal["roads", "blocks"] = "roads",
 ) -> Atoms:
@@ -140,6 +141,10 @@ def build_atoms(
         ``barriers``.
     max_households : int
         Atoms holding more households are subdivided by their blocks.
+    max_residents : float, optional
+        With a band in residents, its upper bound: atoms holding more residents are
+        subdivided too (``max_households`` then comes from the average household size,
+        which a face of large households exceeds in residents long before households).
     min_area_m2 : float, default 200.0
         Road faces smaller than this are slivers merged into a neighbour.
     mode : {"roads", "blocks"}, default "roads"
@@ -186,8 +191,9 @@ def build_atoms(
         block_community = _community_of(geoms, inputs.communities)
         shapes = _community_shapes(inputs.communities)
     cells, kinds, alloc = subdivide(
-        cells, kinds, alloc, geoms, is_point, max_households, notes, block_community, shapes
-    )
+        cells, kinds, alloc, geoms, is_point, max_households, notes, block_community, shapes,
+        max_residents=max_residents,
+    )  # fmt: skip
     frame, block_atom, row_atom = _assemble(
         cells, kinds, alloc, len(geoms), inputs, labels, block_community, shapes
     )

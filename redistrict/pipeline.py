@@ -215,6 +215,14 @@ def total_problems(inputs: Inputs, options: PlanOptions, *, lower: str = "the ba
     return []
 
 
+def _max_residents(options: PlanOptions) -> float | None:
+    """The upper bound of a band in residents (None for a band in households)."""
+    scenario = options.scenario
+    if scenario is None or scenario.band.unit != "residents":
+        return None
+    return float(scenario.band.hi)
+
+
 def run_plan(
     inputs: Inputs,
     options: PlanOptions | None = None,
@@ -246,7 +254,9 @@ def run_plan(
 
     t = time.perf_counter()
     say("atoms")
-    built = build_atoms(inputs, max_households=opts.band.hi, mode=opts.atoms)
+    built = build_atoms(
+        inputs, max_households=opts.band.hi, max_residents=_max_residents(opts), mode=opts.atoms
+    )
     atoms = built.atoms
     notes += built.notes
     seconds["atoms"] = time.perf_counter() - t

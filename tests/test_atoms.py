@@ -288,6 +288,36 @@ def test_oversize_face_is_subdivided_by_its_blocks() -> None:
     assert any("subdivided" in n for n in result.notes)
 
 
+def _set_back_compounds() -> list[Polygon]:
+    """Three compounds in face (1, 1), 8 m back from its streets, the middle one touching neither side."""
+    return [box(108, 108, 130, 192), box(135, 108, 165, 192), box(170, 108, 192, 192), cell(0, 0)]
+
+
+def test_subdivided_compounds_set_back_from_the_streets_each_keep_a_frontage() -> None:
+    # The margin between the compounds and the road centre lines used to go whole to one
+    # piece, leaving the others enclaves inside it: no plan could then put them in other units.
+    inputs = make_inputs(_set_back_compounds(), [40, 30, 50, 5])
+    result = build_atoms(inputs, max_households=100)
+    pieces = result.atoms[result.atoms["kind"] == "block"]
+    assert sorted(pieces["households"]) == [30, 40, 50]
+    face = cell(1, 1).exterior
+    for geom in pieces.geometry:
+        assert geom.geom_type == "Polygon" and not geom.interiors
+        assert geom.intersection(face).length > 50  # a frontage on the streets
+    assert_tiles(result, AREA)
+
+
+def test_a_face_above_a_band_in_residents_is_subdivided() -> None:
+    # 120 households are far below the household limit, 1,200 residents above the band's.
+    inputs = make_inputs(_set_back_compounds(), [40, 30, 50, 5], residents=[400, 300, 500, 15])
+    assert len(build_atoms(inputs, max_households=1000).atoms) == 9
+    result = build_atoms(inputs, max_households=1000, max_residents=1000)
+    assert len(result.atoms) == 9 - 1 + 3
+    assert any("above 1,000 households or 1,000 residents" in n for n in result.notes)
+    assert result.atoms["residents"].sum() == pytest.approx(1215)
+    assert_tiles(result, AREA)
+
+
 def test_single_block_above_max_is_kept_and_noted() -> None:
     blocks = [cell(1, 1), cell(0, 0)]
     result = build_atoms(make_inputs(blocks, [500, 5], index=[3, 4]), max_households=300)

@@ -115,3 +115,22 @@ def test_failed_run_leaves_no_output(tmp_path: Path, ottawa_testcase: Path) -> N
     assert result.exit_code == 2
     assert "swap them" in result.output
     assert not out.exists()
+
+
+def test_a_band_in_residents_subdivides_faces_above_it() -> None:
+    # The atoms were subdivided at the household band derived from the average household
+    # size: a face of large households (1,200 residents in 120 households, the band's top
+    # 1,000 residents) stayed whole and was flagged "split its population blocks".
+    from test_atoms import _set_back_compounds, make_inputs
+
+    from redistrict.pipeline import PlanOptions, run_plan
+    from redistrict.scenario import parse_scenario
+
+    inputs = make_inputs(_set_back_compounds(), [40, 30, 50, 500], residents=[400, 300, 500, 500])
+    scenario = parse_scenario({"name": "r", "band": {"unit": "residents", "lo": 300, "hi": 1000}})
+    options = scenario.plan_options(inputs, PlanOptions(time_limit=2, budget="work"))
+    assert options.band.hi > 120  # the face is under the household band
+    result = run_plan(inputs, options)
+    assert any("or 1,000 residents (the most a unit may hold) was subdivided" in n for n in result.notes)
+    assert (result.units["residents"] <= 1000).all()
+    assert result.units["residents"].sum() == pytest.approx(1700)
