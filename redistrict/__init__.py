@@ -17,9 +17,54 @@ if _os.environ.get("REDISTRICT_DASK_WORKER") == "1":
     # before the imports below, a Ctrl-C during start-up no longer prints the worker's traceback.
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
 
+import importlib as _importlib
+import sys as _sys
+import types as _types
+from typing import TYPE_CHECKING, Any
+
 from redistrict.errors import InfeasibleError, InputError, RedistrictError, SolverError
-from redistrict.problem import Band, Problem, Weights
-from redistrict.solve import Solution, solve
+
+if TYPE_CHECKING:
+    from redistrict.problem import Band, Problem, Weights
+    from redistrict.solve import Solution, solve
+
+#: Loaded on first use (PEP 562), so that ``import redistrict`` is quick: the command's
+#: entry point (:mod:`redistrict._main`) can then end quietly on Ctrl-C while the rest loads.
+_LAZY = {
+    "Band": "redistrict.problem",
+    "Problem": "redistrict.problem",
+    "Weights": "redistrict.problem",
+    "Solution": "redistrict.solve",
+    "solve": "redistrict.solve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'redistrict' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(_types.ModuleType):
+    """The package, whose ``solve`` is the function, not the submodule of that name.
+
+    Importing a submodule binds it on its package: ``redistrict.solve`` would become the
+    module ``redistrict.solve`` once anything imported it. An eager ``from redistrict.solve
+    import solve`` used to bind the function over it; loaded lazily, the function must be
+    kept by refusing the submodule here (it stays in ``sys.modules``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "Band",

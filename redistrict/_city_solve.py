@@ -303,8 +303,17 @@ def _workers_deaf() -> Iterator[None]:
     """
     import dask
 
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_WORKER_ENV}": "1"}):
-        yield
+    before = os.environ.get(_WORKER_ENV)
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_WORKER_ENV}": "1"}):
+            yield
+    finally:
+        # Dask's nanny sets the variable in this process's environment to spawn a worker and
+        # leaves it there: every later subprocess (a notebook's, a test's) would ignore Ctrl-C.
+        if before is None:
+            os.environ.pop(_WORKER_ENV, None)
+        else:
+            os.environ[_WORKER_ENV] = before
 
 
 def _close(client: Any, cluster: Any) -> None:

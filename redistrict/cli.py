@@ -588,6 +588,12 @@ def compare(
 
 
 def main() -> None:
-    """Entry point of the ``redistrict`` command."""
+    """Run the ``redistrict`` command (loaded by :func:`redistrict._main.main`)."""
     signal.signal(signal.SIGTERM, terminate)
-    app()
+    try:
+        app()
+    finally:
+        # The command has ended and said how: a signal while the interpreter shuts down
+        # (about half a second) must not kill it with a traceback or a misleading exit code.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

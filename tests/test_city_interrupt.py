@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 
@@ -26,6 +27,7 @@ def test_local_workers_ignore_ctrl_c() -> None:
     with _city_solve._dask_client(1, None) as client:
         handlers = client.run(_sigint_handler)
     assert list(handlers.values()) == [repr(signal.SIG_IGN)]
+    assert "REDISTRICT_DASK_WORKER" not in os.environ  # Dask's nanny set it here too
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not the main process
 
 
