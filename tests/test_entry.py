@@ -58,3 +58,20 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
     assert out.split() == ["[]", "3000"]
     with pytest.raises(AttributeError, match="has no attribute 'Bnad'"):
         _ = __import__("redistrict").Bnad
+
+
+def test_signals_after_the_command_has_ended_are_ignored() -> None:
+    # SIGTERM in the half second of the interpreter's shutdown, after the summary was printed,
+    # killed it with exit 143, which says "nothing was written" though the plan was.
+    code = (
+        "import signal, sys\n"
+        "from redistrict.cli import main\n"
+        "sys.argv = ['redistrict', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    ignored = [signal.getsignal(s) is signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM)]\n"
+        "    print(exc.code, *ignored)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "0 True True"
