@@ -5,21 +5,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from redistrict._validate_columns import format_labels, format_rows
 from redistrict._validate_crs import MAX_COORDINATE
+from redistrict._words import counted
 
 __all__ = [
     "OVERLAP_SHARE",
     "OVERLAP_WIDTH_M",
     "GeometryCheck",
+    "check_community_overlaps",
     "check_duplicates",
     "check_geometries",
     "check_overlaps",
@@ -395,24 +398,11 @@ def check_overlaps(geometry: gpd.GeoSeries, households: pd.Series, source: str) 
             f"{'row' if one else 'rows'} {originals} but other values: the households of both "
             f"are counted; if they are one block, remove the extra {'row' if one else 'rows'}"
         )
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = (a < b) & (keys[a] != keys[b])
-    a, b = a[keep], b[keep]
-    keep = ~shapely.touches(geoms[a], geoms[b])
-    a, b = a[keep], b[keep]
-    if len(a) == 0:
+    found = _big_overlaps(geoms, keys)
+    if not found:
         return warnings
-    common = np.array([polygonal_part(g) for g in shapely.intersection(geoms[a], geoms[b])], dtype=object)
-    area = np.nan_to_num(shapely.area(common))
-    perimeter = np.nan_to_num(shapely.length(common))
     areas = shapely.area(geoms)
-    smaller = np.where(areas[a] <= areas[b], a, b)
-    width = np.divide(2 * area, perimeter, out=np.zeros_like(area), where=perimeter > 0)
-    big = (area >= OVERLAP_SHARE * areas[smaller]) & (width >= OVERLAP_WIDTH_M)
-    if not big.any():
-        return warnings
     label = geometry.index[polygons]
-    found = sorted(zip(a[big], b[big], smaller[big], area[big], strict=True))
     listed = [
         f"rows {label[i]} and {label[j]} ({shared / areas[s]:.0%} of row {label[s]}, {shared:,.0f} m²)"
         for i, j, s, shared in found[:_OVERLAPS_LISTED]
@@ -428,6 +418,83 @@ def check_overlaps(geometry: gpd.GeoSeries, households: pd.Series, source: str) 
         f"rule 'must not overlap')"
     )
     return warnings
+
+
+def _big_overlaps(
+    geoms: NDArray[np.object_], keys: NDArray[Any] | None = None
+) -> list[tuple[int, int, int, float]]:
+    """Pairs ``(i, j, smaller, common area)``, ``i < j``, overlapping by :data:`OVERLAP_SHARE` or more.
+
+    The common area must be at least that share of the smaller polygon and on average
+    :data:`OVERLAP_WIDTH_M` wide, so that slivers along shared edges pass. Pairs with the
+    same ``keys`` (equal outlines, reported otherwise) are skipped.
+    """
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    if keys is not None:
+        keep &= keys[a] != keys[b]
+    a, b = a[keep], b[keep]
+    keep = ~shapely.touches(geoms[a], geoms[b])
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return []
+    common = np.array([polygonal_part(g) for g in shapely.intersection(geoms[a], geoms[b])], dtype=object)
+    area = np.nan_to_num(shapely.area(common))
+    perimeter = np.nan_to_num(shapely.length(common))
+    areas = shapely.area(geoms)
+    smaller = np.where(areas[a] <= areas[b], a, b)
+    width = np.divide(2 * area, perimeter, out=np.zeros_like(area), where=perimeter > 0)
+    big = (area >= OVERLAP_SHARE * areas[smaller]) & (width >= OVERLAP_WIDTH_M)
+    return sorted(
+        (int(i), int(j), int(k), float(shared))
+        for i, j, k, shared in zip(a[big], b[big], smaller[big], area[big], strict=True)
+    )
+
+
+def check_community_overlaps(geometry: gpd.GeoSeries, labels: pd.Series, source: str) -> list[str]:
+    """Warn about existing communities drawn twice or overlapping substantially.
+
+    Each atom belongs to one community: where two polygons overlap (a community
+    digitised twice under two ids, two versions of a boundary), its households are
+    credited to one of them and the other may hold none, so it vanishes from the
+    community table without a word.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        The communities' polygons (metric CRS).
+    labels : pandas.Series
+        How each is named in the message (its id and name), same index.
+    source : str
+        Human description of the layer.
+
+    Returns
+    -------
+    list of str
+        Empty, or one warning naming the first few pairs.
+    """
+    values = np.asarray(geometry.values, dtype=object)
+    polygons = np.flatnonzero(np.isin(shapely.get_type_id(values), _POLYGON_IDS) & ~shapely.is_empty(values))
+    if len(polygons) < 2:
+        return []
+    geoms = values[polygons]
+    found = _big_overlaps(geoms)
+    if not found:
+        return []
+    areas = shapely.area(geoms)
+    name = labels.to_numpy()[polygons]
+    shown = [
+        f"{name[i]} and {name[j]} ({shared / areas[k]:.0%} of {name[k]})"
+        for i, j, k, shared in found[:_OVERLAPS_LISTED]
+    ]
+    pairs = counted(len(found), "pair") + " of communities " + ("overlaps" if len(found) == 1 else "overlap")
+    more = f" and {len(found) - _OVERLAPS_LISTED} more" if len(found) > _OVERLAPS_LISTED else ""
+    return [
+        f"{source}: {pairs} by {OVERLAP_SHARE:.0%} of the smaller or more: {', '.join(shown)}{more}. "
+        "Households in an overlap are credited to one community only, so the other may show fewer "
+        "households than it has, or none; keep one outline per community (a community drawn twice, "
+        "or two versions of a boundary)"
+    ]
 
 
 def _pairs(pairs: list[tuple[int, int]], index: pd.Index) -> tuple[str, str, bool]:

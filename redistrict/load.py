@@ -45,7 +45,8 @@ from redistrict._load_layers import (
     prepare_study_area,
 )
 from redistrict._load_read import Layer, Report, parse_source, read_layer
-from redistrict._validate_geometry import check_overlaps
+from redistrict._offices import community_labels
+from redistrict._validate_geometry import check_community_overlaps, check_overlaps
 from redistrict._validate_roads import check_road_gaps
 from redistrict.errors import InputError
 
@@ -332,6 +333,10 @@ def load_inputs(
         missed = missed_layer(frame, frames.get(role), area, layers[role].source, f"--{role}")
         report.add(notes=missed)
         warnings += missed
+    if kept.get("communities") is not None:
+        overlaps = _community_overlaps(kept["communities"], layers["communities"].source)
+        report.add(notes=overlaps)
+        warnings += overlaps
     kept["barriers"] = _kept_barriers(barrier_frames, layers, area, crs, report)
     options: dict[str, object] = {
         "households": households, "residents": residents, "road_class": road_class,
@@ -357,6 +362,14 @@ def load_inputs(
     for note in report.notes:
         logger.info("%s", note)
     return inputs
+
+
+def _community_overlaps(communities: gpd.GeoDataFrame, source: str) -> list[str]:
+    """:func:`check_community_overlaps` with each community named by its name and id."""
+    ids = communities["community_id"].astype(str)
+    names = community_labels(communities)
+    labels = pd.Series([i if names[i] == i else f"{names[i]} ({i})" for i in ids], index=communities.index)
+    return check_community_overlaps(communities.geometry, labels, source)
 
 
 def _kept_barriers(

@@ -310,3 +310,25 @@ def test_communities_or_offices_missing_the_area_are_a_warning(demo_gpkg: Path, 
         community_id="community_id", offices=f"{gpkg}:offices", office_id="office_id",
     )  # fmt: skip
     assert not any("had not been given" in w for w in near.warnings)
+
+
+def test_a_community_drawn_twice_is_a_warning(demo_gpkg: Path, tmp_path: Path) -> None:
+    # A community digitised a second time under another id took the households of the
+    # overlap, and the first vanished from communities.csv without a word.
+    gpkg = str(demo_gpkg)
+    communities = gpd.read_file(gpkg, layer="communities")
+    twice = pd.concat([communities, communities.iloc[[0]].assign(community_id="X99", name="copy")])
+    path = tmp_path / "twice.gpkg"
+    gpd.GeoDataFrame(twice, crs=communities.crs).to_file(path, layer="communities")
+    kwargs = {
+        "roads": f"{gpkg}:roads", "blocks": f"{gpkg}:blocks", "households": "households",
+        "study_area": f"{gpkg}:communities", "community_id": "community_id", "community_name": "name",
+    }  # fmt: skip
+    inputs = load_inputs(communities=f"{path}:communities", **kwargs)
+    first = communities.iloc[0]
+    text = " ".join(inputs.warnings)
+    assert "1 pair of communities overlaps by 10% of the smaller or more" in text
+    assert f"{first['name']} ({first['community_id']}) and copy (X99) (100% of" in text
+    assert not any(
+        "communities overlap" in w for w in load_inputs(communities=f"{gpkg}:communities", **kwargs).warnings
+    )
