@@ -18,13 +18,15 @@ if _os.environ.get("REDISTRICT_DASK_WORKER") == "1":
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
 
 import importlib as _importlib
+import importlib.util as _importlib_util
 import sys as _sys
 import types as _types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from redistrict.errors import InfeasibleError, InputError, RedistrictError, SolverError
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from redistrict.problem import Band, Problem, Weights
     from redistrict.solve import Solution, solve
 
@@ -39,13 +41,20 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'redistrict' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if module is not None:
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    # A submodule, as ``redistrict.problem`` was once the eager imports had loaded it.
+    if not name.startswith("_") and _importlib_util.find_spec(f"{__name__}.{name}") is not None:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'redistrict' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 class _Package(_types.ModuleType):
@@ -57,7 +66,7 @@ class _Package(_types.ModuleType):
     kept by refusing the submodule here (it stays in ``sys.modules``).
     """
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: _Any) -> None:
         if name in _LAZY and isinstance(value, _types.ModuleType):
             return
         super().__setattr__(name, value)

@@ -32,8 +32,10 @@ __all__ = ["Alloc", "subdivide"]
 #: Coordinates of point blocks closer than this (metres) are one location.
 _SAME_POINT_M = 1e-3
 #: Points sampled on the blocks' outlines to share the rest of a cell by nearness: about
-#: this many in all (at least 8 per block, and no closer than 0.5 m).
+#: this many in all (at least 8 per block, and no closer than 0.5 m) ...
 _NEAR_SAMPLES = 4000
+#: ... each moved by at most this much (metres), the same way every run.
+_JITTER_M = 1e-3
 
 
 @dataclass
@@ -242,39 +244,68 @@ def _share_by_nearness(cell: Any, mains: list[Any]) -> list[Any]:
 
     The nearest-piece zones are those of points sampled along the pieces' outlines
     (a Voronoi diagram of the samples); a zone's share joins its piece where it
-    touches it. Missing pieces (``None``) are kept as they are.
+    touches it. Missing pieces (``None``) are kept as they are, and so is every
+    piece when the diagram cannot be trusted (the shares would overlap).
     """
     have = [k for k, m in enumerate(mains) if m is not None]
     if len(have) < 2:
         return mains
-    pieces = [mains[k] for k in have]
+    pieces = np.empty(len(have), dtype=object)
+    pieces[:] = [mains[k] for k in have]
     rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
     if shapely.area(rest) <= EPS_M:
         return mains
-    rings = [shapely.get_exterior_ring(p) for p in pieces]
-    step = max(0.5, sum(r.length for r in rings) / _NEAR_SAMPLES)
-    samples, owner = [], []
-    for j, ring in enumerate(rings):
-        n = max(8, int(np.ceil(ring.length / step)))
-        samples.append(shapely.line_interpolate_point(ring, np.linspace(0.0, ring.length, n, endpoint=False)))
-        owner.append(np.full(n, j))
-    points = np.concatenate(samples)
-    point_owner = np.concatenate(owner)
-    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=cell))
-    pi, ri = shapely.STRtree(regions).query(points, predicate="intersects")
-    order = np.lexsort((pi, ri))
-    ri, pi = ri[order], pi[order]
-    first = np.r_[True, ri[1:] != ri[:-1]]  # a region's own point (the first, on a shared edge)
-    region_owner = np.full(len(regions), -1, dtype=np.int64)
-    region_owner[ri[first]] = point_owner[pi[first]]
+    try:
+        grown = _nearest_shares(cell, pieces)
+    except shapely.errors.GEOSException:
+        return mains
+    if grown is None:
+        return mains
+    # The pieces must still tile the cell: an overlap means a degenerate diagram.
+    overlap = float(shapely.area(grown).sum()) - shapely.area(shapely.union_all(grown, grid_size=GRID_M))
+    if overlap > cell.length * GRID_M:
+        return mains
     out = list(mains)
     for j, k in enumerate(have):
-        zone = shapely.union_all(regions[region_owner == j], grid_size=GRID_M)
-        share = shapely.intersection(rest, zone, grid_size=GRID_M)
+        out[k] = grown[j]
+    return out
+
+
+def _nearest_shares(cell: Any, pieces: GeomArray) -> GeomArray | None:
+    """Each piece grown by the part of ``cell`` off the pieces nearest it (None: no diagram)."""
+    rings = shapely.get_exterior_ring(pieces)
+    lengths = shapely.length(rings)
+    step = max(0.5, float(lengths.sum()) / _NEAR_SAMPLES)
+    counts = np.maximum(8, np.ceil(lengths / step).astype(np.int64))
+    owner = np.repeat(np.arange(len(pieces)), counts)
+    fractions = np.concatenate([np.arange(n) / n for n in counts])
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(rings[owner], fractions, normalized=True))
+    # Evenly spaced samples on straight edges are collinear, which makes GEOS's diagram invalid
+    # (overlapping cells): a fixed jitter of a millimetre at most avoids it, the same every run.
+    xy = xy + np.random.default_rng(0).uniform(-_JITTER_M, _JITTER_M, xy.shape)
+    points = np.asarray(shapely.points(xy), dtype=object)
+    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=cell))
+    if not shapely.is_valid(regions).all():
+        return None
+    pi, ri = shapely.STRtree(regions).query(points, predicate="within")
+    region_owner = np.full(len(regions), -1, dtype=np.int64)
+    region_owner[ri] = owner[pi]
+    near = shapely.STRtree(pieces)
+    grown = pieces.copy()
+    by_owner = np.argsort(region_owner, kind="stable")
+    bounds = np.searchsorted(region_owner[by_owner], np.arange(len(pieces) + 1))
+    for j in range(len(pieces)):
+        mine = regions[by_owner[bounds[j] : bounds[j + 1]]]
+        if not len(mine):
+            continue
+        zone = shapely.intersection(shapely.union_all(mine, grid_size=GRID_M), cell, grid_size=GRID_M)
+        others = pieces[near.query(zone, predicate="intersects")]
+        # Within the cell and off every piece it meets: the zone's part of ``rest``.
+        share = shapely.difference(zone, shapely.union_all(others, grid_size=GRID_M), grid_size=GRID_M)
         joined = [part for part in polygon_parts(share) if shapely.dwithin(part, pieces[j], EPS_M)]
         if joined:
-            out[k] = _largest_polygon(shapely.union_all([pieces[j], *joined], grid_size=GRID_M))
-    return out
+            grown[j] = _largest_polygon(shapely.union_all([pieces[j], *joined], grid_size=GRID_M))
+    return grown
 
 
 def _split_by_points(cell: Any, points: GeomArray) -> tuple[list[Any], IntArray] | None:

@@ -290,6 +290,7 @@ def _local_client(workers: int) -> Iterator[Any]:
         if cluster is not None:
             with _silenced() if interrupted else contextlib.nullcontext():
                 _close(client, cluster)
+        os.environ.pop(_WORKER_ENV, None)  # set again by the nanny if it restarted a worker
 
 
 @contextlib.contextmanager
@@ -303,17 +304,13 @@ def _workers_deaf() -> Iterator[None]:
     """
     import dask
 
-    before = os.environ.get(_WORKER_ENV)
     try:
         with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_WORKER_ENV}": "1"}):
             yield
     finally:
         # Dask's nanny sets the variable in this process's environment to spawn a worker and
         # leaves it there: every later subprocess (a notebook's, a test's) would ignore Ctrl-C.
-        if before is None:
-            os.environ.pop(_WORKER_ENV, None)
-        else:
-            os.environ[_WORKER_ENV] = before
+        os.environ.pop(_WORKER_ENV, None)
 
 
 def _close(client: Any, cluster: Any) -> None:

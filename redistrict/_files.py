@@ -23,7 +23,15 @@ from types import FrameType
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_if_created", "held_signals", "mark_written", "recover_swaps", "write_csv", "written_before"]
+__all__ = [
+    "as_if_created",
+    "held_signals",
+    "mark_written",
+    "recover_swaps",
+    "remove_tree",
+    "write_csv",
+    "written_before",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -121,6 +129,17 @@ def held_signals() -> Iterator[None]:
                 signal.raise_signal(signum)
 
 
+def remove_tree(path: Path) -> None:
+    """Delete the folder ``path`` left by a run; say so when it cannot be (e.g. read-only)."""
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        _LOG.warning(
+            "could not delete %s, left by a run of redistrict (its files are read-only, or in use): "
+            "delete it by hand",
+            path,
+        )
+
+
 #: Attribute of a KeyboardInterrupt that arrived once the output was in place.
 _WRITTEN = "redistrict_written"
 
@@ -174,4 +193,4 @@ def recover_swaps(final: Path) -> None:
             os.replace(entry, final)
             _LOG.warning("put back %s, which an interrupted run had moved aside to %s", final, entry.name)
         else:
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)

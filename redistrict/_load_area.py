@@ -315,7 +315,7 @@ def keep_intersecting(
     geoms = frame.geometry.to_numpy()
     points = np.isin(shapely.get_type_id(geoms), [0, 4])  # Point, MultiPoint
     keep = shapely.intersects(area, geoms) & (points | ~shapely.touches(area, geoms))
-    if not keep.all():
+    if keep.any() and not keep.all():  # none kept: missed_layer warns
         report.add(notes=[f"{source}: kept {int(keep.sum())} of {len(frame)} features in the study area"])
     return frame[keep]
 

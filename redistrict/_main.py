@@ -36,4 +36,11 @@ def main() -> None:
         raise SystemExit(128 + signal.SIGINT) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    run()
+    try:
+        run()
+    finally:
+        # The command has ended and said how: a signal while the interpreter shuts down
+        # (about half a second) must not kill it with a misleading exit code. Only here, where
+        # the process ends next: ignored signals would outlive an in-process caller of the CLI.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

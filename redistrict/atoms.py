@@ -29,11 +29,13 @@ they go to the block's main faces instead (unless the block has no main face). A
 block coarser than the faces (a neighbourhood total) is so spread over every face
 it covers, with a note when such blocks hold a quarter of the households.
 
-An atom holding more than ``max_households`` is subdivided by its population
-blocks (the block pieces inside it, or the Voronoi cells of point blocks clipped
-to it; the rest of the atom joins the piece it shares most boundary with); a
-single block that alone exceeds the limit is kept whole and reported in
-:attr:`Atoms.notes`.
+An atom holding more than ``max_households`` (or, with a band in residents, more
+than ``max_residents``) is subdivided by its population blocks (the block pieces
+inside it, or the Voronoi cells of point blocks clipped to it; the rest of the
+atom, such as the margin between compounds and the road centre lines, goes to the
+nearest piece, see :mod:`redistrict._atoms_split`); a single block that alone
+exceeds the household limit is kept whole and reported in :attr:`Atoms.notes`
+(one above the residents limit is reported by the search, which flags its unit).
 
 Atoms are numbered by their representative point (south to north, then west to
 east); ``community_id`` is the community covering most of an atom's area.

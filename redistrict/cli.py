@@ -590,10 +590,4 @@ def compare(
 def main() -> None:
     """Run the ``redistrict`` command (loaded by :func:`redistrict._main.main`)."""
     signal.signal(signal.SIGTERM, terminate)
-    try:
-        app()
-    finally:
-        # The command has ended and said how: a signal while the interpreter shuts down
-        # (about half a second) must not kill it with a traceback or a misleading exit code.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    app()

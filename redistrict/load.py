@@ -329,8 +329,10 @@ def load_inputs(
         for role in ("communities", "offices")
         if role in layers
     }
-    for role, frame in kept.items():
+    for role, frame in list(kept.items()):
         missed = missed_layer(frame, frames.get(role), area, layers[role].source, f"--{role}")
+        if missed:  # planned as if the option had not been given, as the warning says
+            kept[role] = None
         report.add(notes=missed)
         warnings += missed
     if kept.get("communities") is not None:

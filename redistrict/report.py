@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from redistrict._files import as_if_created, held_signals, mark_written, recover_swaps, write_csv
+from redistrict._files import as_if_created, held_signals, mark_written, recover_swaps, remove_tree, write_csv
 from redistrict.costs import CostParams
 from redistrict.maps import MapInfo, PlanBand, plan_map, save_map
 from redistrict.pipeline import PlanResult
@@ -85,7 +85,7 @@ def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
                 os.replace(tmp, final)
         finally:
             if old is not None and not tmp.exists():
-                shutil.rmtree(old, ignore_errors=True)
+                remove_tree(old)
             elif old is not None and not final.exists():  # the second rename failed: put it back
                 os.replace(old, final)
     except KeyboardInterrupt as exc:  # once tmp is renamed, the new output is in place

@@ -56,8 +56,12 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["[]", "3000"]
+    package = __import__("redistrict")
     with pytest.raises(AttributeError, match="has no attribute 'Bnad'"):
-        _ = __import__("redistrict").Bnad
+        _ = package.Bnad
+    assert {"Band", "Problem", "Weights", "Solution", "solve"} <= set(dir(package))
+    assert package.problem.Weights is package.Weights  # submodules as the eager imports left them
+    assert callable(package.solve) and not isinstance(package.solve, type(package))
 
 
 def test_signals_after_the_command_has_ended_are_ignored() -> None:
@@ -65,7 +69,7 @@ def test_signals_after_the_command_has_ended_are_ignored() -> None:
     # killed it with exit 143, which says "nothing was written" though the plan was.
     code = (
         "import signal, sys\n"
-        "from redistrict.cli import main\n"
+        "from redistrict._main import main\n"
         "sys.argv = ['redistrict', '--help']\n"
         "try:\n"
         "    main()\n"

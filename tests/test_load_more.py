@@ -303,6 +303,8 @@ def test_communities_or_offices_missing_the_area_are_a_warning(demo_gpkg: Path, 
     assert "as if --communities had not been given" in text
     assert "offices" in text and "the layer holds no features" in text
     assert "as if --offices had not been given" in text
+    assert inputs.communities is None and inputs.offices is None  # as the warning says
+    assert not any("kept 0 of" in note for note in inputs.notes)  # the warning says it
     # The same layers in place: no such warning.
     near = load_inputs(
         roads=f"{gpkg}:roads", blocks=f"{gpkg}:blocks", households="households",

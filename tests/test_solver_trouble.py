@@ -22,6 +22,7 @@ import pytest
 from shapely.geometry import LineString, box
 from typer.testing import CliRunner
 
+import redistrict._files
 import redistrict._out_dir
 import redistrict.model
 import redistrict.pipeline
@@ -377,3 +378,19 @@ def test_a_run_killed_while_writing_is_cleaned_up_by_the_next(tmp_path: Path) ->
     mine.mkdir()
     recover_swaps(out.resolve())
     assert mine.exists()
+
+
+def test_an_earlier_plan_that_cannot_be_deleted_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A read-only earlier plan was moved aside as .out.old-PID and left there without a word,
+    # one more copy at every run.
+    out = tmp_path / "out"
+    files = _grid_files(tmp_path, 3, [500] * 9)
+    assert CliRunner().invoke(app, [*files, "--out", str(out)]).exit_code == 0
+    monkeypatch.setattr(redistrict._files.shutil, "rmtree", lambda *args, **kwargs: None)
+    assert CliRunner().invoke(app, [*files, "--out", str(out)]).exit_code == 0
+    left = tmp_path / f".out.old-{os.getpid()}"
+    assert left.is_dir() and (out / "run.json").is_file()
+    assert f"could not delete {left}, left by a run of redistrict" in caplog.text
+    assert "delete it by hand" in caplog.text
