@@ -308,14 +308,19 @@ def keep_intersecting(
     area: shapely.Polygon | shapely.MultiPolygon,
     source: str,
     report: Report,
+    *,
+    note_none: bool = True,
 ) -> gpd.GeoDataFrame | None:
-    """Keep the features that overlap the study area (lines and polygons: not merely touch it)."""
+    """Keep the features that overlap the study area (lines and polygons: not merely touch it).
+
+    ``note_none=False`` leaves a layer keeping no feature to :func:`missed_layer`'s warning.
+    """
     if frame is None:
         return None
     geoms = frame.geometry.to_numpy()
     points = np.isin(shapely.get_type_id(geoms), [0, 4])  # Point, MultiPoint
     keep = shapely.intersects(area, geoms) & (points | ~shapely.touches(area, geoms))
-    if keep.any() and not keep.all():  # none kept: missed_layer warns
+    if not keep.all() and (note_none or keep.any()):
         report.add(notes=[f"{source}: kept {int(keep.sum())} of {len(frame)} features in the study area"])
     return frame[keep]
 

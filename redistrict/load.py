@@ -325,7 +325,7 @@ def load_inputs(
     if problems:
         raise InputError(problems, notes=report.notes)
     kept: dict[str, gpd.GeoDataFrame | None] = {
-        role: keep_intersecting(frames.get(role), area, layers[role].source, report)
+        role: keep_intersecting(frames.get(role), area, layers[role].source, report, note_none=False)
         for role in ("communities", "offices")
         if role in layers
     }
