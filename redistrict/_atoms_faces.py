@@ -58,6 +58,8 @@ SNAP_M = 1.0
 #: less than :data:`GRID_M`, gets a connector: snapping to the grid alone does not join
 #: an end to a line passing 0.4-0.9 mm away (seen after reprojecting from degrees).
 TOUCH_M = 1e-6
+#: Polygon parts smaller than this (m²) left beside a face by a union on the grid are dropped.
+_CRUMB_M2 = 1e-3
 #: Rounds of sliver merging (each round merges the slivers touching regular faces).
 _SLIVER_ROUNDS = 50
 
@@ -213,7 +215,7 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str], barri
                     gains.setdefault(int(targets[k]), []).append(part)
             alive[s] = pending[s] = False
         for t, extra in gains.items():
-            faces[t] = shapely.union_all([faces[t], *extra], grid_size=GRID_M)
+            faces[t] = _polygonal(shapely.union_all([faces[t], *extra], grid_size=GRID_M))
         if waiting:
             faces = np.concatenate([faces, np.asarray([*waiting, None], dtype=object)[:-1]])
             alive = np.r_[alive, np.ones(len(waiting), dtype=bool)]
@@ -227,7 +229,7 @@ def _merge_slivers(faces: GeomArray, min_area_m2: float, notes: list[str], barri
                 shapely.shortest_line(faces[part], faces[t]), barrier
             ):
                 continue  # across a barrier: the part stays a face of its own
-            faces[t] = shapely.union(faces[t], faces[part], grid_size=GRID_M)
+            faces[t] = _polygonal(shapely.union(faces[t], faces[part], grid_size=GRID_M))
             alive[part] = False
     merged = int(np.sum(~alive[:n]))
     if merged:
@@ -312,6 +314,23 @@ def _share_sliver(sliver: Any, neighbours: GeomArray, barrier: Any = None) -> li
 def geom_array(series: gpd.GeoSeries) -> GeomArray:
     """Shapely geometries of a GeoSeries as an object array."""
     return np.asarray(series.array, dtype=object)
+
+
+def _polygonal(geom: Any) -> Any:
+    """``geom`` without the parts a union on the precision grid collapsed to lines or points.
+
+    Merging a cut sliver part a few millimetres wide into a face snaps it onto the
+    grid, and the union can come back as a GeometryCollection of the face and a
+    degenerate ring or line, which later overlays refuse ("mixed-dimension"); the
+    crumbs below :data:`_CRUMB_M2` it leaves beside the face are dropped too.
+    """
+    if shapely.get_type_id(geom) == 3:  # Polygon
+        return geom
+    parts = polygon_parts(geom)
+    kept = [q for q in parts if q.area >= _CRUMB_M2] or parts
+    if not kept:
+        return geom
+    return kept[0] if len(kept) == 1 else shapely.multipolygons(kept)
 
 
 def polygon_parts(geom: Any) -> list[Any]:

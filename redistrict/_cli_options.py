@@ -92,7 +92,10 @@ RoadClassOpt = Annotated[
     str | None,
     typer.Option(
         "--road-class",
-        help="Road class column (default: one named highway, fclass, 道路等级, 道路类型, 等级 or class).",
+        help=(
+            "Road class column (default: the first one named highway, fclass, 道路等级, 道路类型, 道路级别,"
+            " 等级, road_class, roadclass or class)."
+        ),
     ),
 ]
 MajorOpt = Annotated[

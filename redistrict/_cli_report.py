@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -29,9 +30,11 @@ if TYPE_CHECKING:
     from redistrict.pipeline import PlanResult
 
 __all__ = [
+    "EXIT_INTERNAL",
     "Terminated",
     "err",
     "fail",
+    "internal_error",
     "interrupted",
     "noting",
     "out",
@@ -45,6 +48,8 @@ __all__ = [
     "terminate",
     "written",
 ]
+
+_LOG = logging.getLogger("redistrict")
 
 err = Console(stderr=True)
 out = Console()
@@ -97,10 +102,10 @@ def terminate(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def written(out_dir: Path) -> Iterator[None]:
-    """Mark Ctrl-C or SIGTERM arriving after the output was written (the summary, the notes)."""
+    """Mark Ctrl-C, SIGTERM or a bug arriving after the output was written (the summary, the notes)."""
     try:
         yield
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, Exception) as exc:
         if written_before(exc) is None:
             mark_written(exc, Path(out_dir).resolve())
         raise
@@ -133,6 +138,36 @@ def reported() -> Iterator[None]:
         raise fail(exc) from None
     except KeyboardInterrupt as exc:
         raise interrupted(exc) from None
+    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise
+    except Exception as exc:
+        raise internal_error(exc) from None
+
+
+#: Exit code of a failure inside redistrict itself (BSD ``EX_SOFTWARE``).
+EXIT_INTERNAL = 70
+
+
+def internal_error(exc: Exception) -> typer.Exit:
+    """A bug (an exception redistrict did not raise on purpose): one message, no traceback.
+
+    The traceback is logged at info level (shown with ``--verbose``), for the bug report.
+    """
+    _LOG.info("internal error", exc_info=exc)
+    done = written_before(exc)
+    said = (
+        "nothing was written; an earlier plan in the output folder is untouched"
+        if done is None
+        else f"after the output was written in full to {done} (the new plan is in place)"
+    )
+    detail = " ".join(str(exc).split())[:300] or "no message"
+    say(
+        "error",
+        f"internal error ({type(exc).__name__}: {detail}): this is a bug in redistrict, not a "
+        f"problem of your input; {said}. Please report it with the command, its output with "
+        "--verbose (which shows where it failed) and, if you can, the input files",
+    )
+    return typer.Exit(EXIT_INTERNAL)
 
 
 def print_notes(result: PlanResult, *, scenario: str | None = None, skip: Container[str] = ()) -> None:

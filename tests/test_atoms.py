@@ -752,3 +752,31 @@ def test_road_ends_beyond_the_snapping_distance_stay_loose() -> None:
     result = build_atoms(make_inputs(*centre_points(), roads=grid_roads(stub)), max_households=3000)
     assert not any("road ends stopped" in n for n in result.notes), result.notes
     assert len(result.atoms) == 9
+
+
+def test_merging_a_millimetre_part_keeps_faces_polygonal() -> None:
+    # Captured from a study area drawn within a centimetre of the road centre lines (a
+    # synthetic Chinese district): a cut sliver part a few millimetres long merged into
+    # its face. On the 1 mm grid the union came back as a GeometryCollection holding a
+    # degenerate ring, and a later overlay raised "Overlay input is mixed-dimension".
+    from redistrict._atoms_faces import _polygonal
+
+    face = shapely.from_wkt(
+        "POLYGON ((412546.571 3250554.915, 412535.766 3250605.746, 412534.033 3250613.901, "
+        "412683.316 3250645.632, 412683.318 3250645.624, 412683.318 3250645.623, 412697.22 3250571.814, "
+        "412681.4 3250570.406, 412681.121 3250570.379, 412680.843 3250570.352, 412611.606 3250563.106, "
+        "412610.851 3250563.019, 412610.85 3250563.019, 412557.433 3250556.285, 412546.571 3250554.915))"
+    )
+    part = shapely.from_wkt(
+        "POLYGON ((412683.318 3250645.628, 412683.318 3250645.627, 412683.318 3250645.626, "
+        "412683.317 3250645.628, 412683.318 3250645.628))"
+    )
+    union = shapely.union(face, part, grid_size=GRID_M)
+    assert union.geom_type == "GeometryCollection"  # what GEOS gives: the case is still real
+    with pytest.raises(shapely.errors.GEOSException, match="mixed-dimension"):
+        shapely.intersection(union, box(412500, 3250500, 412700, 3250700), grid_size=GRID_M)
+    merged = _polygonal(union)
+    assert merged.geom_type == "Polygon"
+    assert merged.is_valid
+    assert merged.area == pytest.approx(face.area, abs=1e-3)
+    shapely.intersection(merged, box(412500, 3250500, 412700, 3250700), grid_size=GRID_M)  # no error

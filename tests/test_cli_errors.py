@@ -1080,3 +1080,35 @@ def test_csv_numbers_carry_no_floating_point_noise(tmp_path: Path) -> None:
     write_csv(frame, path)
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[1:] == ["0.271188,5977,0.0,,八字门", "0.5,12,0.02,,x"]
+
+
+@pytest.mark.parametrize("when", ["solving", "writing the summary"])
+def test_a_bug_is_one_error_line_with_its_own_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # An exception redistrict did not raise on purpose (here a GEOS error, as a face merge
+    # once gave) is a bug: no traceback, not "invalid input", not exit 1 ("not writable").
+    import shapely.errors
+
+    import redistrict.cli
+    import redistrict.pipeline
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise shapely.errors.GEOSException("IllegalArgumentException: Overlay input is mixed-dimension")
+
+    target = (redistrict.pipeline, "run_plan") if when == "solving" else (redistrict.cli, "summary")
+    monkeypatch.setattr(*target, boom)
+    run = _plan(tmp_path)
+    result = run.result
+    assert result.exit_code == 70, result.output
+    assert "Traceback" not in result.output
+    message = run.stderr
+    assert message.startswith("error: internal error (GEOSException: IllegalArgumentException: "), message
+    assert "this is a bug in redistrict" in message
+    assert "--verbose" in message
+    if when == "solving":
+        assert "nothing was written" in message
+        assert not run.out.exists()
+    else:
+        assert "after the output was written in full" in message
+        assert (run.out / "run.json").is_file()

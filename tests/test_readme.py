@@ -82,3 +82,17 @@ def test_readme_command_summaries_list_every_option() -> None:
                 continue
             shown = any(re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", usage) for o in names)
             assert shown or names[0] in shared, f"redistrict {name}: {names[0]} missing from {usage}"
+
+
+def test_road_class_defaults_are_listed_in_help_and_readme() -> None:
+    from typer.models import OptionInfo
+
+    from redistrict._cli_options import RoadClassOpt
+    from redistrict._validate_roads import ROAD_CLASS_COLUMNS
+
+    (info,) = [m for m in RoadClassOpt.__metadata__ if isinstance(m, OptionInfo)]
+    help_text = str(info.help)
+    listed = help_text.split("named ", 1)[1].rstrip(").").replace(" or ", ", ").split(", ")
+    assert listed == list(ROAD_CLASS_COLUMNS)
+    readme = README.read_text(encoding="utf-8").split("road class from `--road-class COL`", 1)[1][:300]
+    assert re.findall(r"`([^`]+)`", readme)[: len(ROAD_CLASS_COLUMNS)] == list(ROAD_CLASS_COLUMNS)
