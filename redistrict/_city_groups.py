@@ -76,6 +76,8 @@ class _Step:
     plural: bool
     households: int
     kind: str
+    #: Households in atoms above the band's upper bound (each a unit of its own), set apart.
+    apart: int = 0
 
 
 @dataclass
@@ -235,7 +237,12 @@ def _formed(piece: _Piece, band: Band, stuck: bool, totals: dict[str, int], acro
         reasons = []
         for st in steps:
             subject, plural = _subject(st.names, st.plural, st.households)
-            reasons.append(f"{subject} {'are' if plural else 'is'} {_WHY[st.kind]}")
+            apart = (
+                f" once the {_households(st.apart)} of atoms above it (units of their own) are set apart"
+                if st.apart
+                else ""
+            )
+            reasons.append(f"{subject} {'are' if plural else 'is'} {_WHY[st.kind]}{apart}")
         parts.append(f"merged {' and '.join(what)}: {'; '.join(reasons)}")
     if stuck:
         hh = piece.households
@@ -344,8 +351,17 @@ def decompose(
             totals[c] = totals.get(c, 0) + 1
     borders = _piece_borders(problem, piece_of)
 
+    # An atom above the band is a unit of its own whatever the group (it cannot be split):
+    # what must form units in the band is the rest.
+    h = np.asarray(problem.households, dtype=np.int64)
+    over = np.where(h > band.hi, h, 0)
+
+    def apart(p: _Piece) -> int:
+        return int(over[p.positions].sum())
+
     def feasible(p: _Piece) -> bool:
-        return len(band.unit_counts(p.households)) > 0
+        rest = p.households - apart(p)
+        return rest == 0 or len(band.unit_counts(rest)) > 0
 
     # 1. Orphans (no community or no area) join their best non-orphan neighbour.
     changed = True
@@ -374,8 +390,9 @@ def decompose(
             stuck.add(pid)
             continue
         names, plural = _members(piece, totals)
-        kind = "below" if hh < band.lo else "gap"
-        piece.steps.append(_Step(merges, names, plural, hh, kind))
+        set_apart = apart(piece)
+        kind = "below" if hh - set_apart < band.lo else "gap"
+        piece.steps.append(_Step(merges, names, plural, hh, kind, set_apart))
         merges += 1
         _absorb(pieces, borders, pid, target)
         merged = pieces[target]

@@ -58,6 +58,8 @@ PARALLEL_DEG = 30.0
 _OVERLAP_M2 = 1.0
 #: Fraction of a shared boundary along barriers above which the edge is removed.
 _BARRIER_SHARE = 0.5
+#: A boundary stretch runs along a road, not a barrier, when the road is closer by more than this (metres).
+_ROAD_NEARER_M = 1.0
 #: Default distance (metres) within which a boundary lies along a road; gaps up to half of it are bridged.
 SNAP_M = 15.0
 #: Fraction of a shared boundary that must run along roads to give it a road class.
@@ -135,7 +137,7 @@ def build_graph(
     scale = np.divide(length, raw, out=np.zeros_like(length), where=raw > 0)
 
     major_length, road_class = _road_attributes(roads, seg_a, seg_b, seg_pair, seg_len, scale, raw, snap_m)
-    blocked = _barrier_blocked(barriers, seg_a, seg_b, seg_pair, seg_len, raw, snap_m)
+    blocked = _barrier_blocked(barriers, roads, seg_a, seg_b, seg_pair, seg_len, raw, snap_m)
     cuts: list[tuple[int, int, str]] = []
     if blocked.any():
         _LOG.info("%d edges removed along barriers", int(blocked.sum()))
@@ -468,17 +470,23 @@ def _match_along(seg_a: _XY, seg_b: _XY, ref: GeomArray, tol: float) -> IntArray
     A segment runs along a reference line when its midpoint is within ``tol`` of
     a reference segment roughly parallel to it; the nearest such line wins.
     """
+    return _nearest_along(seg_a, seg_b, ref, tol)[0]
+
+
+def _nearest_along(seg_a: _XY, seg_b: _XY, ref: GeomArray, tol: float) -> tuple[IntArray, FloatArray]:
+    """:func:`_match_along` and the distance from each segment's midpoint to that line (else inf)."""
     match = np.full(len(seg_a), -1, dtype=np.int64)
+    distance = np.full(len(seg_a), np.inf)
     if len(seg_a) == 0 or len(ref) == 0:
-        return match
+        return match, distance
     ref_a, ref_b, ref_owner = _segments(ref, max_len=np.inf)
     if len(ref_a) == 0:
-        return match
+        return match, distance
     ref_geoms = np.asarray(shapely.linestrings(np.stack([ref_a, ref_b], axis=1)), dtype=object)
     mid = np.asarray(shapely.points((seg_a + seg_b) / 2), dtype=object)
     qi, qj = shapely.STRtree(ref_geoms).query(mid, predicate="dwithin", distance=tol)
     if len(qi) == 0:
-        return match
+        return match, distance
     v = (seg_b - seg_a)[qi]
     w = (ref_b - ref_a)[qj]
     cos = np.abs(np.einsum("ij,ij->i", v, w)) / (np.hypot(*v.T) * np.hypot(*w.T))
@@ -486,10 +494,11 @@ def _match_along(seg_a: _XY, seg_b: _XY, ref: GeomArray, tol: float) -> IntArray
     qi, qj = qi[ok], qj[ok]
     dist = shapely.distance(mid[qi], ref_geoms[qj])
     order = np.lexsort((ref_owner[qj], dist, qi))
-    qi, qj = qi[order], qj[order]
+    qi, qj, dist = qi[order], qj[order], dist[order]
     first = np.r_[True, qi[1:] != qi[:-1]] if len(qi) else np.zeros(0, dtype=bool)
     match[qi[first]] = ref_owner[qj[first]]
-    return match
+    distance[qi[first]] = dist[first]
+    return match, distance
 
 
 def _road_attributes(
@@ -532,6 +541,7 @@ def _road_attributes(
 
 def _barrier_blocked(
     barriers: gpd.GeoDataFrame | None,
+    roads: gpd.GeoDataFrame,
     seg_a: _XY,
     seg_b: _XY,
     seg_pair: IntArray,
@@ -539,7 +549,14 @@ def _barrier_blocked(
     raw: FloatArray,
     snap_m: float,
 ) -> NDArray[np.bool_]:
-    """Edges whose shared boundary lies mostly along or inside a barrier."""
+    """Edges whose shared boundary lies mostly along or inside a barrier.
+
+    A stretch of boundary runs along a barrier when a barrier line runs along it
+    (:func:`_match_along`) and no road runs along it clearly closer
+    (:data:`_ROAD_NEARER_M`): the road beside a river (an embankment road a few
+    metres off the bank) is a road between two atoms on the same side, not the
+    river, whose own line bounds the atoms on the bank.
+    """
     blocked = np.zeros(len(raw), dtype=bool)
     if barriers is None or len(barriers) == 0 or len(raw) == 0:
         return blocked
@@ -547,7 +564,11 @@ def _barrier_blocked(
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     lines = np.concatenate([geoms[~polygonal], shapely.boundary(geoms[polygonal])])
-    along = _match_along(seg_a, seg_b, lines, snap_m) >= 0
+    match, to_barrier = _nearest_along(seg_a, seg_b, lines, snap_m)
+    road_geoms = geom_array(roads.geometry)
+    road_geoms = road_geoms[~(shapely.is_missing(road_geoms) | shapely.is_empty(road_geoms))]
+    _, to_road = _nearest_along(seg_a, seg_b, road_geoms, snap_m)
+    along = (match >= 0) & (to_barrier <= to_road + _ROAD_NEARER_M)
     if polygonal.any():
         water = shapely.union_all(geoms[polygonal])
         shapely.prepare(water)

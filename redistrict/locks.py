@@ -233,6 +233,21 @@ def _check_contiguous(problem: Problem, group: np.ndarray, locks: Locks) -> None
     raise InputError(f"lock file {locks.source}: {what} {verb} not contiguous; {fix}")
 
 
+def _peopled_piece(problem: Problem, members: IntArray) -> IntArray | None:
+    """A community's atoms as one unit can take them: all, or its one piece with households.
+
+    Pieces without households (a strip cut off by a river, a park across a road the graph
+    does not join) are left to whichever unit reaches them; a community whose households
+    live in separate pieces cannot be kept as one unit (None).
+    """
+    if problem.is_contiguous(members):
+        return members
+    keep = np.zeros(problem.n, dtype=bool)
+    keep[members] = True
+    peopled = [c for c in problem.components(keep) if problem.households[c].sum() > 0]
+    return peopled[0] if len(peopled) == 1 else None
+
+
 def _soft_groups(
     atoms: gpd.GeoDataFrame,
     problem: Problem,
@@ -258,9 +273,11 @@ def _soft_groups(
         if np.any(group[members] != ""):
             locked.append(comm)
             continue
-        if not problem.is_contiguous(members):
+        piece = _peopled_piece(problem, members)
+        if piece is None:
             apart.append(comm)
             continue
+        members = piece
         name = f"{_SOFT}{comm}" if cls == "in band" else f"{SEAL}{comm}"
         group[members] = name
         soft[name] = load

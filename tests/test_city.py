@@ -108,6 +108,28 @@ def test_gap_community_is_merged_and_oversized_stays_alone() -> None:
         assert len(problem.band.unit_counts(g.households)) > 0
 
 
+def test_an_atom_above_the_band_is_set_apart_when_judging_a_group() -> None:
+    # A chain: S is one atom of 3,200 households (above the band, a unit of its own in any
+    # plan), L four atoms of 400, R five of 500. L (1,600) merges with S (the tie on the
+    # boundary goes to the lower piece): 4,800 households could form 2 units, but beside S's
+    # unit only L's 1,600 are left, below the band, so the group must take in R as well.
+    h = np.array([3200] + [400] * 4 + [500] * 5)
+    spec = {"S": [(0, 0)], "L": cells(range(1), range(1, 5)), "R": cells(range(1), range(5, 10))}
+    problem, community = grid(1, 10, h, layout(1, 10, spec))
+    groups = decompose(problem, community)
+    check_partition_of_atoms(problem, groups)
+    assert groups_as_sets(groups) == [("L", "R", "S")]
+    assert not groups[0].stuck
+    assert groups[0].note == (
+        "merged communities L, R and S: L (1,600 households) is below the band; "
+        "L and S (4,800 households together) are below the band once the 3,200 households "
+        "of atoms above it (units of their own) are set apart"
+    )
+    # S alone needs no merge: its one atom is its unit.
+    problem, community = grid(1, 10, h, layout(1, 10, {"S": [(0, 0)], "R": cells(range(1), range(1, 10))}))
+    assert groups_as_sets(decompose(problem, community)) == [("S",), ("R",)]
+
+
 def test_atoms_without_community_join_longest_boundary_neighbour() -> None:
     # Column 3 has no community: it touches A and B along 400 m each, and the tie goes
     # to the piece with the lower first atom (A). The lone atom (3, 7) touches only B.

@@ -145,6 +145,23 @@ def test_barrier_line_through_faces_splits_them_apart() -> None:
     assert nx.number_connected_components(graph) == 2
 
 
+def test_road_beside_a_river_joins_the_strip_between_them_to_its_own_bank() -> None:
+    # The river runs 10 m south of the street y = 100 (an embankment road): the 10 m
+    # strips between them belong to the north bank across the street, not to nothing.
+    river = gpd.GeoDataFrame(geometry=[LineString([(-5, 90), (305, 90)])], crs=CRS)
+    atoms = face_atoms(barriers=river)
+    graph = build_graph(atoms, grid_roads(), river)
+    y = atoms.geometry.centroid.y
+    south, strip = set(atoms.index[y < 90]), set(atoms.index[(y > 90) & (y < 100)])
+    assert len(south) == len(strip) == 3
+    for u, v in graph.edges:
+        assert (u in south) == (v in south), (u, v)  # nothing crosses the river
+    for a in strip:
+        across = [b for b in graph.neighbors(a) if atoms.geometry[b].centroid.y > 100]
+        assert len(across) == 1, (a, list(graph.neighbors(a)))  # the atom across the street
+    assert nx.number_connected_components(graph) == 2
+
+
 def test_barrier_polygon_removes_edges_along_it() -> None:
     # a canal 2 m wide along y = 100, thinner than the gap bridged between atoms
     canal = gpd.GeoDataFrame(geometry=[box(-5, 99, 305, 101)], crs=CRS)

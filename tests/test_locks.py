@@ -221,6 +221,20 @@ def test_a_community_in_two_pieces_is_said_to_be_apart_not_split_by_a_lock() -> 
     ]
 
 
+def test_a_community_with_an_empty_piece_apart_is_still_kept_as_it_is() -> None:
+    # X's households (2,500) are in atoms 0-1; its atom 3, an empty strip beyond Y, is
+    # cut off from them. X used to be "not kept whole" and was split; the empty piece is
+    # now left to whichever unit reaches it.
+    atoms, problem, _ = _row([1250, 1250, 2500, 0, 1000, 1000], ["X", "X", "Y", "X", "Z", "Z"])
+    scenario = parse_scenario({"band": {"lo": 2000, "hi": 3000}, "allow_change": "oversized_undersized"})
+    groups, notes = fixed_groups(atoms, problem, scenario=scenario)
+    assert not [n for n in notes if "not kept whole" in n]
+    assert {i: g for i, g in groups.items() if g == "community X"} == {0: "community X", 1: "community X"}
+    sol = solve_locked(problem, groups, method="exact", time_limit=10)
+    lab = sol.labels.tolist()
+    assert lab[0] == lab[1] and lab[1] not in lab[2:]
+
+
 def test_subproblem_keeps_full_costs() -> None:
     _atoms, problem, _ = _row([1, 2, 3, 4, 5])
     keep = np.array([0, 1, 3, 4])
