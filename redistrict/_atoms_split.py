@@ -252,7 +252,7 @@ def _share_by_nearness(cell: Any, mains: list[Any]) -> list[Any]:
         return mains
     pieces = np.empty(len(have), dtype=object)
     pieces[:] = [mains[k] for k in have]
-    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    rest = shapely.difference(cell, _polygonal(shapely.union_all(pieces, grid_size=GRID_M)), grid_size=GRID_M)
     if shapely.area(rest) <= EPS_M:
         return mains
     try:
@@ -298,10 +298,14 @@ def _nearest_shares(cell: Any, pieces: GeomArray) -> GeomArray | None:
         mine = regions[by_owner[bounds[j] : bounds[j + 1]]]
         if not len(mine):
             continue
-        zone = shapely.intersection(shapely.union_all(mine, grid_size=GRID_M), cell, grid_size=GRID_M)
+        # Unions and overlays on the grid may leave collapsed lines beside the polygons, which
+        # the next overlay refuses ("mixed-dimension"): only the polygons are kept each time.
+        mine_all = _polygonal(shapely.union_all(mine, grid_size=GRID_M))
+        zone = _polygonal(shapely.intersection(mine_all, cell, grid_size=GRID_M))
         others = pieces[near.query(zone, predicate="intersects")]
         # Within the cell and off every piece it meets: the zone's part of ``rest``.
-        share = shapely.difference(zone, shapely.union_all(others, grid_size=GRID_M), grid_size=GRID_M)
+        taken = _polygonal(shapely.union_all(others, grid_size=GRID_M))
+        share = shapely.difference(zone, taken, grid_size=GRID_M)
         joined = [part for part in polygon_parts(share) if shapely.dwithin(part, pieces[j], EPS_M)]
         if joined:
             grown[j] = _largest_polygon(shapely.union_all([pieces[j], *joined], grid_size=GRID_M))
@@ -361,7 +365,7 @@ def _finish_split(cell: Any, mains: list[Any], anchors: GeomArray) -> tuple[list
 
 def _absorb_rest(cell: Any, pieces: GeomArray) -> None:
     """Join each part of ``cell`` outside ``pieces`` to the piece it shares most boundary with (in place)."""
-    rest = shapely.difference(cell, shapely.union_all(pieces, grid_size=GRID_M), grid_size=GRID_M)
+    rest = shapely.difference(cell, _polygonal(shapely.union_all(pieces, grid_size=GRID_M)), grid_size=GRID_M)
     leftovers = polygon_parts(rest)
     if not leftovers:
         return

@@ -780,3 +780,35 @@ def test_merging_a_millimetre_part_keeps_faces_polygonal() -> None:
     assert merged.is_valid
     assert merged.area == pytest.approx(face.area, abs=1e-3)
     shapely.intersection(merged, box(412500, 3250500, 412700, 3250700), grid_size=GRID_M)  # no error
+
+
+def test_overlapping_compounds_each_keep_a_frontage() -> None:
+    # A face of a synthetic Chinese district: three compounds 11 m back from the streets,
+    # the middle one overlapping both others. The overlay sharing the margin raised
+    # "mixed-dimension" on a collapsed line, the margin went whole to one compound, and the
+    # 2,321-household compound became an enclave inside its neighbour's atom.
+    from redistrict._atoms_split import _split_by_polygons
+
+    face = shapely.from_wkt(
+        "POLYGON ((413283.86 3251775.733, 413306.485 3251669.291, 413307.306 3251665.426, "
+        "412989.408 3251597.854, 412965.962 3251708.162, 413080.926 3251732.599, "
+        "413194.067 3251756.647, 413283.86 3251775.733))"
+    )
+    compounds = [
+        "POLYGON ((413124.127 3251637.552, 412997.743 3251610.688, 412978.795 3251699.828, "
+        "413105.18 3251726.692, 413124.127 3251637.552))",
+        "POLYGON ((413135.366 3251639.941, 413129.996 3251638.799, 413111.049 3251727.939, "
+        "413116.419 3251729.081, 413135.366 3251639.941))",
+        "POLYGON ((413294.473 3251673.76, 413141.235 3251641.188, 413122.288 3251730.328, "
+        "413275.525 3251762.9, 413294.473 3251673.76))",
+    ]
+    blocks = np.asarray([shapely.from_wkt(w) for w in compounds], dtype=object)
+    result = _split_by_polygons(face, blocks)
+    assert result is not None
+    pieces, row_piece = result
+    assert sorted(row_piece.tolist()) == [0, 1, 2]
+    assert sum(p.area for p in pieces) == pytest.approx(face.area, abs=1.0)
+    street = shapely.buffer(face.exterior, 0.05)
+    for piece in pieces:
+        assert piece.geom_type == "Polygon"
+        assert shapely.intersection(piece.boundary, street).length > 10.0  # a frontage on the streets
