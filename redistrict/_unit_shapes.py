@@ -8,17 +8,19 @@ as two pieces. :func:`bridge_gaps` closes those gaps in the unit's outline
 (a morphological closing by ``snap_m / 4``), keeping only what no other unit
 covers, and leaves pieces farther apart as they are. :func:`fill_pinholes`
 removes the holes of less than a square metre that gaps between blocks leave
-inside a unit (GIS software draws each as a stray dash).
+inside a unit (GIS software draws each as a stray dash). :func:`enclosed` finds
+the units lying wholly inside another (an island on the map).
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from redistrict.graph import SNAP_M
 
-__all__ = ["PINHOLE_M2", "bridge_gaps", "fill_pinholes"]
+__all__ = ["PINHOLE_M2", "bridge_gaps", "enclosed", "fill_pinholes"]
 
 #: Added to the closing radius so that a gap of exactly ``snap_m / 2`` closes too.
 _MARGIN_M = 0.01
@@ -91,6 +93,35 @@ def fill_pinholes(geoms: gpd.GeoSeries, max_area: float = PINHOLE_M2) -> gpd.Geo
         kept = [shapely.Polygon(p.exterior, h) for p, h in zip(parts, holes, strict=True)]
         out[key] = kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
     return out
+
+
+def enclosed(geoms: gpd.GeoSeries) -> list[tuple[object, object]]:
+    """Units lying wholly inside another unit's outline: ``(inner, outer)`` label pairs.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Unit outlines (polygons or multipolygons), indexed by unit id.
+
+    Returns
+    -------
+    list of tuple
+        Sorted by inner unit id. A unit inside a hole of another unit is reached
+        only through that unit's land (an enclave); a unit touching the edge of
+        the area planned, or two units, is not.
+    """
+    keys = list(geoms.index)
+    shapes = np.asarray(geoms.array, dtype=object)
+    usable = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    parts, owner = shapely.get_parts(shapes[usable], return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    whole = np.flatnonzero(usable)[owner]
+    filled = np.asarray(
+        [shapely.union_all(shapely.polygons(rings[whole == k])) for k in range(len(shapes))], dtype=object
+    )
+    inner, outer = shapely.STRtree(filled).query(shapes, predicate="within")
+    pairs = sorted((i, j) for i, j in zip(inner.tolist(), outer.tolist(), strict=True) if i != j)
+    return [(keys[i], keys[j]) for i, j in pairs]
 
 
 def _ring_area(ring: shapely.LinearRing) -> float:

@@ -464,7 +464,7 @@ def run_city(
     """
     from redistrict.atoms import build_atoms
     from redistrict.continuity import annotate_units
-    from redistrict.evaluate import plan_metrics, unit_table
+    from redistrict.evaluate import enclave_notes, plan_metrics, unit_table
     from redistrict.graph import build_graph
     from redistrict.pipeline import PlanOptions, PlanResult, check_conservation, unplanned_residents
 
@@ -508,6 +508,7 @@ def run_city(
     atoms = atoms.assign(unit_id=labels)
     notes += unplanned_residents(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    notes += enclave_notes(units)
     units, unit_notes = annotate_units(units, atoms, problem, inputs, scenario=opts.scenario)
     notes += unit_notes
     metrics = plan_metrics(problem, solution.labels)

@@ -20,7 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from redistrict._unit_shapes import bridge_gaps, fill_pinholes
+from redistrict._unit_shapes import bridge_gaps, enclosed, fill_pinholes
+from redistrict._words import listed
 from redistrict.errors import InputError
 from redistrict.problem import Band, Problem
 
@@ -29,6 +30,7 @@ __all__ = [
     "OFFICE_M2_PER_100",
     "STAFF_PER_HOUSEHOLDS",
     "check_plan",
+    "enclave_notes",
     "office_space",
     "plan_metrics",
     "staff_needed",
@@ -208,6 +210,33 @@ def plan_metrics(problem: Problem, labels: pd.Series) -> dict[str, float]:
         "major_boundary_share": major_len / cut_len if cut_len else math.nan,
         "max_deviation": max_dev,
     }
+
+
+def enclave_notes(units: gpd.GeoDataFrame) -> list[str]:
+    """A note naming the units that lie wholly inside another (islands on the map).
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        :func:`unit_table`'s rows (``unit_id``, ``households``, ``geometry``).
+
+    Returns
+    -------
+    list of str
+        One note, or none when no unit lies inside another.
+    """
+    frame = units.set_index("unit_id")
+    pairs = enclosed(frame.geometry)
+    if not pairs:
+        return []
+    households = frame["households"]
+    shown = [f"unit {i} ({int(households[i]):,} households) inside unit {j}" for i, j in pairs]
+    one = len(pairs) == 1
+    return [
+        f"{len(pairs)} {'unit lies' if one else 'units lie'} wholly inside another, reached only "
+        f"through its land: {listed(shown, sep='; ')}; check {'it' if one else 'them'} on the map "
+        "(a compound inside its own ring road can well be a unit of its own)"
+    ]
 
 
 def check_plan(problem: Problem, labels: pd.Series) -> list[str]:

@@ -25,7 +25,7 @@ from redistrict._words import counted, joined
 from redistrict.atoms import build_atoms
 from redistrict.continuity import annotate_units
 from redistrict.errors import InfeasibleError, InputError
-from redistrict.evaluate import plan_metrics, unit_table
+from redistrict.evaluate import enclave_notes, plan_metrics, unit_table
 from redistrict.graph import build_graph
 from redistrict.load import Inputs
 from redistrict.locks import Locks, fixed_groups, locked_only, sized_problem, solve_locked
@@ -292,6 +292,7 @@ def run_plan(
     atoms = atoms.assign(unit_id=labels)
     notes += unplanned_residents(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
+    notes += enclave_notes(units)
     units, unit_notes = annotate_units(
         units, atoms, problem, inputs, scenario=opts.scenario, locked=locked_only(fixed)
     )

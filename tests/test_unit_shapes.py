@@ -61,3 +61,22 @@ def test_pinholes_between_blocks_are_filled_but_an_enclosed_unit_stays_a_hole() 
     units = unit_table(atoms, atoms["unit_id"], Band(100, 900)).set_index("unit_id")
     assert units.geometry[1].geom_type == "Polygon" and len(units.geometry[1].interiors) == 0
     assert len(units.geometry[3].interiors) == 1
+
+
+def test_a_unit_inside_another_is_named_in_a_note() -> None:
+    from redistrict.evaluate import enclave_notes
+
+    ring = box(0, 0, 300, 300).difference(box(100, 100, 200, 200))
+    units = gpd.GeoDataFrame(
+        {"unit_id": [1, 2, 3, 10], "households": [2400, 2321, 2500, 2200]},
+        geometry=[ring, box(100, 100, 200, 200), box(300, 0, 400, 300), box(400, 0, 500, 300)],
+        crs="EPSG:32650",
+    )
+    assert enclave_notes(units) == [
+        "1 unit lies wholly inside another, reached only through its land: unit 2 (2,321 households) "
+        "inside unit 1; check it on the map (a compound inside its own ring road can well be a unit "
+        "of its own)"
+    ]
+    # Side by side, touching the edge of the area, or one unit only: no note.
+    assert enclave_notes(units[units["unit_id"] != 2]) == []
+    assert enclave_notes(units.iloc[[1]]) == []
