@@ -49,9 +49,12 @@ Definitions used throughout (and in the map, CSV and comparison):
   319`` that keeps 南津港's office and committee moves 2,210 households, not
   319;
 * **new committee**: a unit that keeps no existing office (committee);
-* **service radius** of a unit: the largest straight-line distance from the
-  centre of one of its atoms to the centre of its centre atom (the atom that
-  minimises the objective's distance term).
+* **service radius** of a unit: the radius of the smallest circle holding
+  every place where its households live (the centre of each of its
+  population blocks, of a block's part inside the unit when a road cuts it,
+  or without the blocks of each of its atoms holding households): a service
+  centre at the circle's centre reaches them all within that distance, and
+  none reaches them all within less.
 
 This module classifies the communities (:func:`classify_communities`,
 :func:`community_report`), gives each unit its sources and households moved
@@ -69,6 +72,7 @@ from collections.abc import Hashable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from redistrict._offices import (
     committees,
@@ -81,7 +85,7 @@ from redistrict._offices import (
 from redistrict._words import counted, listed
 from redistrict.costs import CostParams, unit_costs
 from redistrict.load import Inputs
-from redistrict.problem import Band, Problem
+from redistrict.problem import Band, FloatArray, Problem
 from redistrict.scenario import Scenario, ScenarioBand
 
 __all__ = [
@@ -224,36 +228,85 @@ def unit_sources(
     return out
 
 
-def service_radius(problem: Problem, labels: pd.Series) -> pd.Series:
+def service_radius(
+    problem: Problem,
+    labels: pd.Series,
+    atoms: gpd.GeoSeries | None = None,
+    blocks: gpd.GeoDataFrame | None = None,
+) -> pd.Series:
     """Service radius of each unit in metres (see the module docstring).
 
     Parameters
     ----------
     problem : Problem
-        The instance (atom centres and the objective's centre choice).
+        The instance (atom centres and households).
     labels : pandas.Series
         Unit id per atom, on the problem's node labels.
+    atoms : geopandas.GeoSeries, optional
+        Atom outlines on the problem's node labels, with ``blocks``: the
+        radius reaches the centre of every block's part inside the unit.
+    blocks : geopandas.GeoDataFrame, optional
+        Population blocks with ``households`` (same CRS as ``atoms``); those
+        holding none are not where anyone lives.
 
     Returns
     -------
     pandas.Series
         ``radius_m`` per unit id (sorted).
 
+    Notes
+    -----
+    Without the blocks, atoms stand for their households at their centres: a
+    large rural atom, or one unit of one atom, then has radius 0 wherever its
+    villages lie.
     """
     pos: dict[Hashable, int] = {v: i for i, v in enumerate(problem.nodes)}
     lab = np.full(problem.n, -1, dtype=np.int64)
     for node, unit in labels.items():
         if node in pos and pd.notna(unit):
             lab[pos[node]] = int(unit)
+    # Where households live: per atom position, the centres (x, y) of the blocks' parts in it.
+    homes: list[FloatArray] = [problem.xy[[i]] for i in range(problem.n)]
+    if atoms is not None and blocks is not None:
+        homes = _homes(problem, atoms, blocks, homes)
     out: dict[int, float] = {}
     for u in np.unique(lab[lab >= 0]).tolist():
         members = np.flatnonzero(lab == u)
-        centre = problem.centre(members)
-        d = np.hypot(*(problem.xy[members] - problem.xy[centre]).T)
-        out[int(u)] = float(d.max()) if len(d) else 0.0
+        peopled = [homes[i] for i in members.tolist() if problem.households[i] > 0]
+        if not peopled:
+            out[int(u)] = 0.0
+            continue
+        out[int(u)] = float(shapely.minimum_bounding_radius(shapely.multipoints(np.concatenate(peopled))))
     s = pd.Series(out, name="radius_m", dtype=float)
     s.index.name = "unit_id"
     return s
+
+
+def _homes(
+    problem: Problem, atoms: gpd.GeoSeries, blocks: gpd.GeoDataFrame, default: list[FloatArray]
+) -> list[FloatArray]:
+    """Per atom position, the centres of the parts of its blocks with households (else ``default``)."""
+    lived = blocks[blocks["households"].to_numpy() > 0]
+    block_geoms = np.asarray(lived.geometry.array, dtype=object)
+    atom_geoms = np.asarray(atoms.reindex(list(problem.nodes)).array, dtype=object)
+    usable = ~(shapely.is_missing(atom_geoms) | shapely.is_empty(atom_geoms))
+    found = np.flatnonzero(usable)
+    ai, bj = shapely.STRtree(block_geoms).query(atom_geoms[found], predicate="intersects")
+    ai = found[ai]
+    parts = shapely.intersection(atom_geoms[ai], block_geoms[bj])
+    # Neighbouring atoms touch a block along their boundary: only its area (or point) counts.
+    point = np.isin(shapely.get_type_id(parts), (0, 4))
+    keep = ~shapely.is_empty(parts) & (point | (shapely.area(parts) > 0))
+    xy = shapely.get_coordinates(shapely.centroid(parts[keep]))
+    homes = list(default)
+    atom_of = ai[keep]
+    order = np.argsort(atom_of, kind="stable")
+    atom_of, xy = atom_of[order], xy[order]
+    cuts = np.flatnonzero(np.diff(atom_of)) + 1
+    for chunk, points in zip(np.split(atom_of, cuts), np.split(xy, cuts), strict=True):
+        if len(chunk):
+            homes[int(chunk[0])] = points
+    return homes
 
 
 def annotate_units(
@@ -330,7 +383,7 @@ def annotate_units(
         out.loc[plain & (res > b.hi), "status"] = "above band"
         out.loc[plain & out["in_band"], "status"] = "ok"
 
-    radius = service_radius(problem, atoms["unit_id"]).reindex(ids)
+    radius = service_radius(problem, atoms["unit_id"], atoms.geometry, inputs.blocks).reindex(ids)
     out["radius_m"] = radius.to_numpy()
     if scenario is not None and scenario.service_radius_m is not None:
         cap = scenario.service_radius_m

@@ -7,7 +7,7 @@ A scenario states what a plan must achieve and what it may change::
     # or one per language, shown on the pages of that --lang:
     # description = { zh = "保留规模合适的社区，拆分过大、合并过小的社区", en = "Keep ..." }
     allow_change = "oversized_undersized"   # or "all" (default)
-    service_radius_m = 3000                 # optional cap, atom to unit centre
+    service_radius_m = 3000                 # optional cap: every block within it of a centre
     units = 14                              # optional: exactly this many units
 
     [band]
@@ -176,8 +176,9 @@ class Scenario:
         cannot form units on its own (an undersized community, or an oversized
         one in a gap of the band) can join no oversized community instead.
     service_radius_m : float, optional
-        Largest straight-line distance from an atom to its unit's centre;
-        units beyond it are reported, not hidden.
+        Largest service radius of a unit (metres): the radius of the smallest
+        circle holding the centres of its population blocks; units beyond it
+        are reported, not hidden.
     costs : CostParams
         Cost parameters.
     description : str

@@ -192,11 +192,11 @@ def test_committees_without_offices(atoms: gpd.GeoDataFrame, communities: gpd.Ge
 
 def test_service_radius(atoms: gpd.GeoDataFrame, problem: Problem) -> None:
     r = service_radius(problem, atoms["unit_id"])
-    # unit 1: centre atom 3, farthest atoms 0 and 6 at 100 m; unit 3: two atoms 100 m apart
+    # the smallest circle round the atom centres: unit 1 (atoms 0, 3, 6 in a column) 100 m,
+    # unit 3 (two atoms 100 m apart) 50 m, unit 2 (atoms 1, 4, 7 and 2) half of 1-2's 223.6 m
     assert r.loc[1] == pytest.approx(100.0)
-    assert r.loc[3] == pytest.approx(100.0)
-    # unit 2 (atoms 1, 4, 7, 2): centre 1 or 4; the farthest atom is at least 100 m away
-    assert r.loc[2] >= 100.0
+    assert r.loc[3] == pytest.approx(50.0)
+    assert r.loc[2] == pytest.approx(float(np.hypot(100, 200)) / 2)
 
 
 def test_annotate_units(
@@ -587,3 +587,31 @@ def test_every_released_office_is_counted_in_the_note() -> None:
     assert notes[0].endswith(" and 2 more")
     assert sum(f"o{i:02d} (in unit 1" in notes[0] for i in range(13)) == 10
     assert f"{kept} (in unit 1" not in notes[0]
+
+
+def test_service_radius_reaches_the_villages_not_the_atom_centres() -> None:
+    # A township of two atoms: a 6 x 4 km atom with three villages (points) near its far
+    # corners, and a small empty atom. Measured between atom centres, the big unit's radius
+    # was 0 (one atom) whatever the distance to its villages.
+    big, small = shapely.box(0, 0, 6000, 4000), shapely.box(6000, 0, 6500, 4000)
+    atoms = gpd.GeoSeries([big, small], index=pd.Index([10, 11], name="atom_id"), crs=CRS)
+    villages = gpd.GeoDataFrame(
+        {"households": [900, 800, 0, 700]},
+        geometry=[shapely.Point(500, 500), shapely.Point(5500, 3500), shapely.Point(5900, 100),
+                  shapely.Point(6200, 2000)],
+        crs=CRS,
+    )  # fmt: skip
+    problem = Problem.from_arrays(
+        np.array([1700, 700]), [(3000.0, 2000.0), (6250.0, 2000.0)], [(0, 1)], nodes=[10, 11],
+        band=Band(1000, 3000),
+    )  # fmt: skip
+    labels = pd.Series([1, 2], index=pd.Index([10, 11], name="atom_id"))
+    assert service_radius(problem, labels).tolist() == [0.0, 0.0]
+    r = service_radius(problem, labels, atoms, villages)
+    # half the 5,831 m from (500, 500) to (5500, 3500); the village of no households at
+    # (5900, 100) does not count, nor does the other unit's village
+    assert r.loc[1] == pytest.approx(float(np.hypot(5000, 3000)) / 2)
+    assert r.loc[2] == pytest.approx(0.0)
+    # one village more, at (500, 3900): the circle must hold three villages
+    more = pd.concat([villages, villages.iloc[[0]].set_geometry([shapely.Point(500, 3900)], crs=CRS)])
+    assert service_radius(problem, labels, atoms, more).loc[1] > r.loc[1]
