@@ -57,6 +57,7 @@ __all__ = [
     "SEAL",
     "Locks",
     "fixed_groups",
+    "is_changed_lock",
     "locked_only",
     "read_locks",
     "sized_problem",
@@ -190,17 +191,41 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
             "(outside the study area?); remove them from the lock file"
         )
     changed: list[str] = []
-    if locks.unit_households is not None:
-        now = atoms.loc[groups.index, "households"].groupby(pairs["unit"].to_numpy()).sum()
-        for unit, before in locks.unit_households.items():
-            if int(now.get(unit, 0)) != int(before):
-                changed.append(
-                    f"locked unit {unit} held {int(before):,} households in {locks.plan} and holds "
-                    f"{int(now.get(unit, 0)):,} here: the atoms of this run differ from that plan's "
-                    "(other inputs, barriers, --where or --atoms), so the unit is kept as the atoms "
-                    "lying inside its earlier outline"
-                )
+    unit_of = pairs["unit"].to_numpy()
+    now = atoms.loc[groups.index, "households"].groupby(unit_of).sum()
+    drawn = atoms.loc[groups.index].geometry.groupby(unit_of).agg(shapely.union_all)
+    before_area = polys.set_index("unit_id").geometry
+    for unit in sorted(set(unit_of.tolist())):
+        held = None if locks.unit_households is None else locks.unit_households.get(unit)
+        if held is not None and int(now.get(unit, 0)) != int(held):
+            changed.append(
+                f"locked unit {unit} held {int(held):,} households in {locks.plan} and holds "
+                f"{int(now.get(unit, 0)):,} here: {_KEPT_INSIDE}"
+            )
+            continue
+        earlier = before_area.loc[[unit]].union_all()
+        area = float(shapely.area(earlier))
+        moved = float(shapely.area(shapely.symmetric_difference(earlier, drawn.loc[unit])))
+        if moved > _OUTLINE_SHARE * area:
+            changed.append(
+                f"locked unit {unit} keeps its households but its outline changes by "
+                f"{moved / 10_000:,.1f} ha ({moved / area:.0%} of its area): {_KEPT_INSIDE}"
+            )
     return groups, changed
+
+
+#: The end of a warning on a locked unit the atoms of this run do not reproduce exactly.
+_KEPT_INSIDE = (
+    "the atoms of this run differ from that plan's (other inputs, barriers, --where or --atoms), so the "
+    "unit is kept as the atoms lying inside its earlier outline; check it on the map"
+)
+#: A locked unit whose outline changes by more than this share of its area is warned of.
+_OUTLINE_SHARE = 0.01
+
+
+def is_changed_lock(note: str) -> bool:
+    """Whether a note of :func:`fixed_groups` says a locked unit is not reproduced exactly (a warning)."""
+    return note.startswith("locked unit ") and note.endswith(_KEPT_INSIDE)
 
 
 def _check_contiguous(problem: Problem, group: np.ndarray, locks: Locks) -> None:
@@ -407,7 +432,7 @@ def _settle(
     if stuck:
         notes.append(
             "areas left free (between kept communities, locked units or barriers) cannot form units of "
-            f"{band.lo:,}-{band.hi:,} households: "
+            f"{band.lo:,}-{band.hi:,} {band.counts}: "
             + (listed(stuck) if problem.places is None else "; ".join(stuck))
             + "; they are flagged"
         )
@@ -416,8 +441,8 @@ def _settle(
 def _piece(problem: Problem, comp: IntArray) -> str:
     """A free area in notes: where its households live (atom ids as a detail), else its atoms."""
     if problem.places is None:
-        return f"{len(comp)} atoms holding {int(problem.households[comp].sum()):,} households"
-    where = describe(problem.places, problem.nodes, problem.households, comp)
+        return f"{len(comp)} atoms holding {int(problem.households[comp].sum()):,} {problem.band.counts}"
+    where = describe(problem.places, problem.nodes, problem.households, comp, counts=problem.band.counts)
     return f"{where} ({atom_ids(problem.nodes, comp)})"
 
 
@@ -646,8 +671,8 @@ def solve_locked(
                 band = problem.band
                 named = "" if names[old] == f"{LOCK}{new + 1}" else f" ({names[old]})"
                 locked_notes.append(
-                    f"locked unit {new + 1}{named} holds {load} households, "
-                    f"{unit_flags[new + 1]} ({band.lo}-{band.hi}): it is kept as locked; remove it "
+                    f"locked unit {new + 1}{named} holds {load:,} {band.counts}, "
+                    f"{unit_flags[new + 1]} ({band.lo:,}-{band.hi:,}): it is kept as locked; remove it "
                     "from the lock file to let it be re-planned (status and gap describe the best "
                     "plan that keeps the locks)"
                 )

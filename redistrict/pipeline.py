@@ -28,7 +28,7 @@ from redistrict.errors import InfeasibleError, InputError
 from redistrict.evaluate import enclave_notes, plan_metrics, unit_table
 from redistrict.graph import build_graph
 from redistrict.load import Inputs
-from redistrict.locks import Locks, fixed_groups, locked_only, sized_problem, solve_locked
+from redistrict.locks import Locks, fixed_groups, is_changed_lock, locked_only, sized_problem, solve_locked
 from redistrict.problem import Band, Problem, Weights
 from redistrict.scenario import Scenario
 from redistrict.solve import Solution, run_problems
@@ -145,10 +145,12 @@ class PlanResult:
     def warnings(self) -> list[str]:
         """The notes that are warnings, in order.
 
-        The solver's notes (units outside the band, time or solver trouble) and
-        those saying the inputs are probably wrong (:attr:`Inputs.warnings`).
+        The solver's notes (units outside the band, time or solver trouble),
+        those saying the inputs are probably wrong (:attr:`Inputs.warnings`), and
+        those on locked units the run does not reproduce exactly.
         """
         flagged = set(self.solution.notes) | set(self.inputs.warnings) | set(self.atom_warnings)
+        flagged |= {note for note in self.notes if is_changed_lock(note)}
         return [note for note in self.notes if note in flagged]
 
 

@@ -16,6 +16,7 @@ from redistrict.locks import (
     SEAL,
     Locks,
     fixed_groups,
+    is_changed_lock,
     locked_only,
     read_locks,
     sized_problem,
@@ -70,6 +71,19 @@ def test_read_atom_locks(tmp_path: Path) -> None:
     assert locks.atom_groups.to_dict() == {1: "lock 5", 2: "lock 5", 3: "lock 6"}
     single = read_locks(_lock_file(tmp_path, "# kept by hand\nATOM_ID\n4\n7\n"))
     assert single.atom_groups is not None and set(single.atom_groups) == {"lock all"}
+
+
+def test_lock_file_saved_by_excel_on_chinese_windows(tmp_path: Path) -> None:
+    # GBK, as Excel saves CSV on Chinese Windows, with a notes column in Chinese: it was
+    # refused ("write a header line") though the header was there.
+    path = tmp_path / "locks.csv"
+    path.write_bytes("atom_id,unit_id,备注\n1,5,保留八字门\n2,5,\n3,6,已审核\n".encode("gbk"))
+    locks = read_locks(path)
+    assert locks.atom_groups is not None
+    assert locks.atom_groups.to_dict() == {1: "lock 5", 2: "lock 5", 3: "lock 6"}
+    path.write_bytes("\ufeffatom_id,备注\n4,保留\n".encode())  # UTF-8 with a byte-order mark
+    bom = read_locks(path).atom_groups
+    assert bom is not None and bom.index.tolist() == [4]
 
 
 def test_bad_lock_files(tmp_path: Path) -> None:
@@ -174,6 +188,35 @@ def test_unit_locks_from_a_previous_plan(tmp_path: Path) -> None:
         read_locks(_lock_file(tmp_path, "unit_id\n7\n"), plan=plan / "plan.gpkg")
     with pytest.raises(InputError, match=r"no plan\.gpkg"):
         read_locks(_lock_file(tmp_path, "unit_id\n1\n"), plan=tmp_path / "nothing")
+
+
+def test_locked_units_the_run_does_not_reproduce_are_warnings(tmp_path: Path) -> None:
+    # Unit 1 of the earlier plan held 3 households; unit 2's outline was a fifth larger than
+    # the atoms now inside it (a road removed since). Both used to be a note at most.
+    plan = tmp_path / "old"
+    plan.mkdir()
+    units = gpd.GeoDataFrame(
+        {"unit_id": [1, 2], "households": [3, 2]},
+        geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 440, 100)],
+        crs=CRS,
+    )
+    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    locks = read_locks(_lock_file(tmp_path, "unit_id\n1\n2\n"), plan=plan)
+    atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
+    _, notes = fixed_groups(atoms, problem, locks=locks)
+    changed = [n for n in notes if is_changed_lock(n)]
+    assert [n.split(":")[0] for n in changed] == [
+        f"locked unit 1 held 3 households in {plan} and holds 2 here",
+        "locked unit 2 keeps its households but its outline changes by 0.4 ha (17% of its area)",
+    ]
+    # the same outlines as the atoms: nothing to warn of
+    units.geometry = [shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)]
+    units["households"] = [2, 2]
+    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio", mode="w")
+    _, notes = fixed_groups(
+        atoms, problem, locks=read_locks(_lock_file(tmp_path, "unit_id\n1\n2\n"), plan=plan)
+    )
+    assert not [n for n in notes if is_changed_lock(n)]
 
 
 def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
