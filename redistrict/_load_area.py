@@ -52,6 +52,9 @@ _STRAY_SHARE: Final[float] = 0.05
 _STRAY_MIN_BLOCKS: Final[int] = 4
 #: At most this many stray groups are described in the warning.
 _STRAY_LISTED: Final[int] = 5
+#: A polygon block with at least this share of its area in the study area is inside it,
+#: wherever its inner point falls (in a hole of the area, or just beyond its edge).
+_MOSTLY_INSIDE: Final[float] = 0.5
 
 
 def study_area_of(
@@ -83,6 +86,13 @@ def study_area_of(
         return None, blocks
     shapely.prepare(area)
     inside = shapely.covers(area, blocks.geometry.representative_point().to_numpy())
+    # A polygon whose inner point falls in a hole of the area (or just beyond its edge) but
+    # which lies mostly inside is inside: its households go to the faces it overlaps.
+    geoms = blocks.geometry.to_numpy()
+    check = np.flatnonzero(~inside & np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if len(check):
+        share = shapely.area(shapely.intersection(geoms[check], area)) / shapely.area(geoms[check])
+        inside[check[share >= _MOSTLY_INSIDE]] = True
     outside = ~inside
     loaded = blocks.households[outside]
     if (loaded > 0).any():

@@ -466,7 +466,13 @@ def run_city(
     from redistrict.continuity import annotate_units
     from redistrict.evaluate import enclave_notes, plan_metrics, unit_table
     from redistrict.graph import build_graph
-    from redistrict.pipeline import PlanOptions, PlanResult, check_conservation, unplanned_residents
+    from redistrict.pipeline import (
+        PlanOptions,
+        PlanResult,
+        check_conservation,
+        unplanned_land,
+        unplanned_residents,
+    )
 
     opts = options or PlanOptions(budget="work")
     _check_request(inputs, opts, partition_by)
@@ -506,7 +512,7 @@ def run_city(
     t = time.perf_counter()
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
-    notes += unplanned_residents(atoms, problem.places)
+    notes += unplanned_residents(atoms, problem.places) + unplanned_land(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     notes += enclave_notes(units)
     units, unit_notes = annotate_units(units, atoms, problem, inputs, scenario=opts.scenario)

@@ -42,6 +42,7 @@ __all__ = [
     "require_in_band",
     "run_plan",
     "total_problems",
+    "unplanned_land",
     "unplanned_residents",
 ]
 
@@ -292,7 +293,7 @@ def run_plan(
     say("evaluate")
     labels = solution.labels.reindex(atoms.index)
     atoms = atoms.assign(unit_id=labels)
-    notes += unplanned_residents(atoms, problem.places)
+    notes += unplanned_residents(atoms, problem.places) + unplanned_land(atoms, problem.places)
     units = unit_table(atoms, labels, opts.band, flags=solution.unit_flags)
     notes += enclave_notes(units)
     units, unit_notes = annotate_units(
@@ -451,6 +452,43 @@ def unplanned_residents(atoms: gpd.GeoDataFrame, places: Places | None = None) -
         f"{lost:,.0f} residents{where(places, nodes, count, every)} live in atoms that are in no unit "
         f"({atom_ids(nodes, every)}): they are cut off from every atom with households ({cause}), so no "
         "unit can reach them; join them to the area by hand if they should be counted"
+    ]
+
+
+def unplanned_land(atoms: gpd.GeoDataFrame, places: Places | None = None) -> list[str]:
+    """Say so when land (atoms without households or residents) is left out of every unit.
+
+    An island in a river, or a strip between a river and a railway, touches no atom with
+    households: no unit reaches it and the units do not cover the whole area.
+
+    Parameters
+    ----------
+    atoms : geopandas.GeoDataFrame
+        Atoms with ``unit_id`` (missing = in no unit), metric CRS.
+    places : Places, optional
+        What the atoms are known by: the note names the barriers cutting them off.
+
+    Returns
+    -------
+    list of str
+        One note, or none.
+    """
+    out = atoms["unit_id"].isna().to_numpy().copy()
+    if "residents" in atoms.columns:  # those are in unplanned_residents' note
+        out &= ~(atoms["residents"].fillna(0).to_numpy() > 0)
+    if not out.any():
+        return []
+    nodes = atoms.index[out].tolist()
+    every = np.arange(len(nodes), dtype=np.int64)
+    hectares = float(atoms.geometry[out].area.sum()) / 10_000
+    layers = barrier_layers(places, nodes)
+    cause = f" (cut off by the barriers in {joined(layers)})" if layers else ""
+    one = len(nodes) == 1
+    touch, are, them = ("touches", "is", "it") if one else ("touch", "are", "them")
+    return [
+        f"{counted(len(nodes), 'atom')} without households ({hectares:,.1f} ha) {touch} no atom with "
+        f"households{cause} and {are} in no unit ({atom_ids(nodes, every)}): the units do not cover "
+        f"{them}; give {them} to a neighbouring unit by hand if the plan must cover the whole area"
     ]
 
 

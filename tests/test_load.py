@@ -723,6 +723,29 @@ def test_the_clipping_note_counts_road_lines_and_the_segments_cut(tmp_path: Path
     ) in inputs.notes
 
 
+def test_block_mostly_inside_a_study_area_with_a_hole_is_inside(tmp_path: Path) -> None:
+    # The study area has a hole (a lake) of 40 m x 40 m round the centre of block 0: the
+    # block lies 84 % inside, yet it was refused as lying "outside the study area".
+    lake = box(X0 + 30, Y0 + 30, X0 + 70, Y0 + 70)
+    area = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 200, Y0 + 200).difference(lake)], crs=CRS)
+    area_path = _write(area, tmp_path / "area.gpkg")
+    roads, blocks = _files(tmp_path, _blocks([10, 20, 30, 40]), _roads())
+    inputs = load_inputs(roads, blocks, "hh", study_area=area_path)
+    assert list(inputs.blocks.index) == [0, 1, 2, 3]
+    from redistrict.atoms import build_atoms
+
+    assert int(build_atoms(inputs, max_households=3000).atoms["households"].sum()) == 100
+    # Mostly outside: still refused.
+    small = gpd.GeoDataFrame(
+        geometry=[box(X0, Y0, X0 + 200, Y0 + 100).union(box(X0, Y0 + 100, X0 + 40, Y0 + 200))], crs=CRS
+    )
+    message = _error(
+        roads=roads, blocks=blocks, households="hh", study_area=_write(small, tmp_path / "s.gpkg")
+    )
+    # block 2 is 40 % inside, block 3 not at all
+    assert "2 rows (row ids 2, 3, counting from 0) with 70 households lie outside the study area" in message
+
+
 def test_where_keeps_index_and_clips_roads(tmp_path: Path) -> None:
     roads, blocks = _files(tmp_path, _blocks(), _roads())
     inputs = load_inputs(roads, blocks, "hh", where="zone == 'b'")

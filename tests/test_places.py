@@ -18,7 +18,7 @@ from redistrict.errors import InputError
 from redistrict.graph import build_graph
 from redistrict.load import load_inputs
 from redistrict.locks import _settle
-from redistrict.pipeline import unplanned_residents
+from redistrict.pipeline import unplanned_land, unplanned_residents
 
 CRS = "EPSG:32650"
 
@@ -201,6 +201,26 @@ def test_residents_in_no_unit_are_named_by_their_community() -> None:
     assert unplanned_residents(atoms)[0].startswith(
         "15 residents live in atoms that are in no unit (atoms 12, 13)"
     )
+
+
+def test_land_in_no_unit_is_noted_with_its_barriers() -> None:
+    # An island in a river (atom 12) and a strip beyond a railway (atom 13), no households:
+    # they were left out of every unit without a word, the units not covering the area.
+    atoms = gpd.GeoDataFrame(
+        {"unit_id": pd.array([pd.NA, pd.NA, 1, pd.NA], dtype="Int64"), "residents": [0.0, 0.0, 900.0, 7.0]},
+        geometry=[box(0, 0, 100, 100), box(0, 0, 50, 100), box(0, 0, 10, 10),
+                  box(0, 0, 10, 10)],
+        index=pd.Index([12, 13, 14, 15], name="atom_id"),
+        crs="EPSG:32650",
+    )  # fmt: skip
+    places = Places({}, "none", {12: ((14, "rural.gpkg:river"),), 13: ((14, "rural.gpkg:railway"),)})
+    [note] = unplanned_land(atoms, places)
+    assert note == (
+        "2 atoms without households (1.5 ha) touch no atom with households (cut off by the barriers in "
+        "rural.gpkg:river and rural.gpkg:railway) and are in no unit (atoms 12, 13): the units do not "
+        "cover them; give them to a neighbouring unit by hand if the plan must cover the whole area"
+    )
+    assert unplanned_land(atoms[atoms.index != 13].assign(unit_id=[1, 1, 1])) == []
 
 
 def test_free_areas_between_locked_units_are_named_by_their_communities() -> None:
