@@ -361,7 +361,9 @@ def decompose(
 
     def feasible(p: _Piece) -> bool:
         rest = p.households - apart(p)
-        return rest == 0 or len(band.unit_counts(rest)) > 0
+        if rest == 0:  # only atoms above the band (units of their own), or no households at all
+            return p.households > 0
+        return len(band.unit_counts(rest)) > 0
 
     # 1. Orphans (no community or no area) join their best non-orphan neighbour.
     changed = True

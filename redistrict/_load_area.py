@@ -90,6 +90,7 @@ def study_area_of(
     # which lies mostly inside is inside: its households go to the faces it overlaps.
     geoms = blocks.geometry.to_numpy()
     check = np.flatnonzero(~inside & np.isin(shapely.get_type_id(geoms), (3, 6)))
+    check = check[shapely.intersects(area, geoms[check])]  # the area is prepared: cheap
     if len(check):
         share = shapely.area(shapely.intersection(geoms[check], area)) / shapely.area(geoms[check])
         inside[check[share >= _MOSTLY_INSIDE]] = True

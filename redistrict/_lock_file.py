@@ -11,7 +11,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from redistrict._atoms_faces import polygon_parts
 from redistrict._words import listed
 from redistrict.errors import InputError
 
@@ -202,4 +204,11 @@ def _read_plan_units(plan: Path) -> gpd.GeoDataFrame:
         ) from None
     if "unit_id" not in units.columns or units.crs is None:
         raise InputError(f"--lock-plan {gpkg}: the units layer has no unit_id column or no CRS")
+    # An outline edited by hand may be invalid (a bow tie): repaired, polygons only.
+    geoms = np.asarray(units.geometry.array, dtype=object)
+    bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
+    if bad.any():
+        fixed = shapely.make_valid(geoms[bad])
+        geoms[bad] = [shapely.union_all(polygon_parts(g)) for g in fixed]
+        units = units.set_geometry(gpd.GeoSeries(geoms, index=units.index, crs=units.crs))
     return units

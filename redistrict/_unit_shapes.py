@@ -120,7 +120,19 @@ def enclosed(geoms: gpd.GeoSeries) -> list[tuple[object, object]]:
         [shapely.union_all(shapely.polygons(rings[whole == k])) for k in range(len(shapes))], dtype=object
     )
     inner, outer = shapely.STRtree(filled).query(shapes, predicate="within")
-    pairs = sorted((i, j) for i, j in zip(inner.tolist(), outer.tolist(), strict=True) if i != j)
+    held: dict[int, list[int]] = {}
+    for i, j in zip(inner.tolist(), outer.tolist(), strict=True):
+        if i != j:
+            held.setdefault(j, []).append(i)
+    # ``i`` is an island of ``j`` when everything else in ``j``'s holes lies inside ``i``: two
+    # units side by side in one hole reach each other, and a ring inside a ring has the
+    # innermost unit as its own island, not the outer ring's.
+    pairs = sorted(
+        (i, j)
+        for j, inside in held.items()
+        for i in inside
+        if all(k == i or bool(shapely.within(shapes[k], filled[i])) for k in inside)
+    )
     return [(keys[i], keys[j]) for i, j in pairs]
 
 

@@ -481,12 +481,15 @@ def city(
                 f"the plan is written: the cache would be deleted; give a folder outside it (the "
                 f"default is {default_cache})"
             )
-        result = plan_city(
-            load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
-            partition_by=partition_by, lang=lang, tiles=tiles,
-            title=name if chosen is None else f"{name} · {chosen.name}", progress=err.is_terminal,
-            strict=strict, scenario=chosen,
-        )  # fmt: skip
+        try:
+            result = plan_city(
+                load_kwargs, opts, out_dir, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
+                partition_by=partition_by, lang=lang, tiles=tiles,
+                title=name if chosen is None else f"{name} · {chosen.name}", progress=err.is_terminal,
+                strict=strict, scenario=chosen,
+            )  # fmt: skip
+        except OSError as exc:  # the inputs are read by the loader, which says what it cannot read
+            raise _unwritten("the plan", out_dir, exc) from exc
         plan_ = result.plan
         units, rep = plan_.units, result.report
         gap = "n/a" if plan_.solution.gap is None else f"{100 * plan_.solution.gap:.2f}%"

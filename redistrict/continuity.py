@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redistrict._atoms_attach import MINOR_SHARE
 from redistrict._offices import (
     committees,
     community_labels,
@@ -294,9 +295,15 @@ def _homes(
     ai, bj = shapely.STRtree(block_geoms).query(atom_geoms[found], predicate="intersects")
     ai = found[ai]
     parts = shapely.intersection(atom_geoms[ai], block_geoms[bj])
-    # Neighbouring atoms touch a block along their boundary: only its area (or point) counts.
+    # Neighbouring atoms touch a block along their boundary, and digitising noise makes
+    # blocks overhang the next atom by a strip: as when households are attached, a part
+    # counts when it is a point, or a real share of its block or of the atom.
     point = np.isin(shapely.get_type_id(parts), (0, 4))
-    keep = ~shapely.is_empty(parts) & (point | (shapely.area(parts) > 0))
+    area = shapely.area(parts)
+    real = (area >= MINOR_SHARE * shapely.area(block_geoms[bj])) | (
+        area >= MINOR_SHARE * shapely.area(atom_geoms[ai])
+    )
+    keep = ~shapely.is_empty(parts) & (point | ((area > 0) & real))
     xy = shapely.get_coordinates(shapely.centroid(parts[keep]))
     homes = list(default)
     atom_of = ai[keep]

@@ -46,6 +46,7 @@ import shapely
 from redistrict._counts import choose_units
 from redistrict._lock_file import LOCK, Locks, read_locks
 from redistrict._places import atom_ids, describe
+from redistrict._unit_shapes import bridge_gaps, fill_pinholes
 from redistrict._words import counted, listed
 from redistrict.continuity import classify_communities
 from redistrict.errors import InputError
@@ -193,7 +194,9 @@ def _hard_groups(atoms: gpd.GeoDataFrame, locks: Locks) -> tuple[pd.Series, list
     changed: list[str] = []
     unit_of = pairs["unit"].to_numpy()
     now = atoms.loc[groups.index, "households"].groupby(unit_of).sum()
-    drawn = atoms.loc[groups.index].geometry.groupby(unit_of).agg(shapely.union_all)
+    # Outlines drawn as the plan draws them (gaps between blocks bridged), to compare like with like.
+    dissolved = atoms.loc[groups.index].geometry.groupby(unit_of).agg(shapely.union_all)
+    drawn = fill_pinholes(bridge_gaps(gpd.GeoSeries(dissolved, crs=atoms.crs)))
     before_area = polys.set_index("unit_id").geometry
     for unit in sorted(set(unit_of.tolist())):
         held = None if locks.unit_households is None else locks.unit_households.get(unit)

@@ -458,8 +458,9 @@ def unplanned_residents(atoms: gpd.GeoDataFrame, places: Places | None = None) -
 def unplanned_land(atoms: gpd.GeoDataFrame, places: Places | None = None) -> list[str]:
     """Say so when land (atoms without households or residents) is left out of every unit.
 
-    An island in a river, or a strip between a river and a railway, touches no atom with
-    households: no unit reaches it and the units do not cover the whole area.
+    An island in a river, a strip between a river and a railway (or in ``city`` an empty
+    group no other group may take in): no unit reaches it and the units do not cover the
+    whole area.
 
     Parameters
     ----------
@@ -484,11 +485,11 @@ def unplanned_land(atoms: gpd.GeoDataFrame, places: Places | None = None) -> lis
     layers = barrier_layers(places, nodes)
     cause = f" (cut off by the barriers in {joined(layers)})" if layers else ""
     one = len(nodes) == 1
-    touch, are, them = ("touches", "is", "it") if one else ("touch", "are", "them")
+    are, them = ("is", "it") if one else ("are", "them")
     return [
-        f"{counted(len(nodes), 'atom')} without households ({hectares:,.1f} ha) {touch} no atom with "
-        f"households{cause} and {are} in no unit ({atom_ids(nodes, every)}): the units do not cover "
-        f"{them}; give {them} to a neighbouring unit by hand if the plan must cover the whole area"
+        f"{counted(len(nodes), 'atom')} without households ({hectares:,.1f} ha) {are} in no unit"
+        f"{cause}, no unit reaching {them} ({atom_ids(nodes, every)}): the units do not cover {them}; "
+        f"give {them} to a neighbouring unit by hand if the plan must cover the whole area"
     ]
 
 

@@ -130,6 +130,17 @@ def test_an_atom_above_the_band_is_set_apart_when_judging_a_group() -> None:
     assert groups_as_sets(decompose(problem, community)) == [("S",), ("R",)]
 
 
+def test_a_community_without_households_still_merges() -> None:
+    # A park community P (no households) beside A: setting atoms above the band apart must
+    # not make an empty piece "feasible" and leave it in no unit.
+    h = np.array([0, 0] + [500] * 5)
+    spec = {"P": cells(range(1), range(0, 2)), "A": cells(range(1), range(2, 7))}
+    problem, community = grid(1, 7, h, layout(1, 7, spec))
+    groups = decompose(problem, community)
+    assert groups_as_sets(groups) == [("A", "P")]
+    assert groups[0].note == "merged communities A and P: P (0 households) is below the band"
+
+
 def test_atoms_without_community_join_longest_boundary_neighbour() -> None:
     # Column 3 has no community: it touches A and B along 400 m each, and the tie goes
     # to the piece with the lower first atom (A). The lone atom (3, 7) touches only B.

@@ -615,3 +615,26 @@ def test_service_radius_reaches_the_villages_not_the_atom_centres() -> None:
     # one village more, at (500, 3900): the circle must hold three villages
     more = pd.concat([villages, villages.iloc[[0]].set_geometry([shapely.Point(500, 3900)], crs=CRS)])
     assert service_radius(problem, labels, atoms, more).loc[1] > r.loc[1]
+
+
+def test_service_radius_ignores_a_neighbour_block_overhanging_by_a_strip() -> None:
+    # Block C (atom 11's) overhangs atom 10 by 0.3 m of digitising noise: attaching gives it
+    # no share of atom 10, and neither does the radius (it stretched unit 1's circle).
+    atoms = gpd.GeoSeries(
+        [shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        index=pd.Index([10, 11], name="atom_id"), crs=CRS,
+    )  # fmt: skip
+    blocks = gpd.GeoDataFrame(
+        {"households": [500, 500, 500]},
+        geometry=[shapely.box(100, 100, 200, 200), shapely.box(800, 800, 900, 900),
+                  shapely.box(999.7, 0, 1900, 1000)],
+        crs=CRS,
+    )  # fmt: skip
+    problem = Problem.from_arrays(
+        np.array([1000, 500]), [(500.0, 500.0), (1500.0, 500.0)], [(0, 1)], nodes=[10, 11],
+        band=Band(400, 3000),
+    )  # fmt: skip
+    labels = pd.Series([1, 2], index=pd.Index([10, 11], name="atom_id"))
+    r = service_radius(problem, labels, atoms, blocks)
+    assert r.loc[1] == pytest.approx(float(np.hypot(700, 700)) / 2)
+    assert r.loc[2] == pytest.approx(0.0)

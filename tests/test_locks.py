@@ -219,6 +219,49 @@ def test_locked_units_the_run_does_not_reproduce_are_warnings(tmp_path: Path) ->
     assert not [n for n in notes if is_changed_lock(n)]
 
 
+def test_relocking_blocks_with_street_gaps_warns_of_nothing(tmp_path: Path) -> None:
+    # --atoms blocks: blocks 6 m apart across the streets. The plan's outlines bridge those
+    # gaps; compared with the plain atoms, an identical re-run warned of changed outlines.
+    from redistrict.evaluate import unit_table
+
+    n = 6
+    atoms = gpd.GeoDataFrame(
+        {"households": [1000] * n},
+        geometry=[shapely.box(106 * i, 0, 106 * i + 100, 100) for i in range(n)],
+        crs=CRS,
+        index=pd.Index(range(n), name="atom_id"),
+    )
+    labels = pd.Series([1, 1, 1, 2, 2, 2], index=atoms.index)
+    plan = tmp_path / "old"
+    plan.mkdir()
+    unit_table(atoms, labels, Band(2000, 3000)).to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    problem = Problem.from_arrays(
+        [1000] * n, [(106 * i + 50, 50) for i in range(n)], [(i, i + 1) for i in range(n - 1)],
+        nodes=list(range(n)), band=Band(2000, 3000),
+    )  # fmt: skip
+    groups, notes = fixed_groups(
+        atoms, problem, locks=read_locks(_lock_file(tmp_path, "unit_id\n1\n2\n"), plan=plan)
+    )
+    assert groups.to_dict() == {i: f"lock {1 + i // 3}" for i in range(n)}
+    assert not [n for n in notes if is_changed_lock(n)]
+
+
+def test_an_outline_edited_into_a_bow_tie_is_repaired(tmp_path: Path) -> None:
+    plan = tmp_path / "old"
+    plan.mkdir()
+    bow = shapely.Polygon([(0, 0), (200, 100), (200, 0), (0, 100), (0, 0)])
+    units = gpd.GeoDataFrame({"unit_id": [1], "households": [2]}, geometry=[bow], crs=CRS)
+    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    atoms, problem, _ = _row([1, 1, 1, 1])
+    groups, notes = fixed_groups(
+        atoms, problem, locks=read_locks(_lock_file(tmp_path, "unit_id\n1\n"), plan=plan)
+    )
+    assert groups.to_dict() == {0: "lock 1", 1: "lock 1"}
+    assert [n.split(":")[0] for n in notes if is_changed_lock(n)] == [
+        "locked unit 1 keeps its households but its outline changes by 1.0 ha (100% of its area)"
+    ]
+
+
 def test_minimal_change_keeps_seals_and_merges_the_undersized() -> None:
     # X (atoms 0-1, 2,000 households) is in band, Y (atom 2, 1,000) undersized,
     # Z (atoms 3-7, 5,000) oversized but divisible into two units on its own.

@@ -216,9 +216,9 @@ def test_land_in_no_unit_is_noted_with_its_barriers() -> None:
     places = Places({}, "none", {12: ((14, "rural.gpkg:river"),), 13: ((14, "rural.gpkg:railway"),)})
     [note] = unplanned_land(atoms, places)
     assert note == (
-        "2 atoms without households (1.5 ha) touch no atom with households (cut off by the barriers in "
-        "rural.gpkg:river and rural.gpkg:railway) and are in no unit (atoms 12, 13): the units do not "
-        "cover them; give them to a neighbouring unit by hand if the plan must cover the whole area"
+        "2 atoms without households (1.5 ha) are in no unit (cut off by the barriers in rural.gpkg:river "
+        "and rural.gpkg:railway), no unit reaching them (atoms 12, 13): the units do not cover them; "
+        "give them to a neighbouring unit by hand if the plan must cover the whole area"
     )
     assert unplanned_land(atoms[atoms.index != 13].assign(unit_id=[1, 1, 1])) == []
 

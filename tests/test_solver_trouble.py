@@ -289,15 +289,19 @@ def test_no_split_even_with_the_lower_bound_dropped_gives_flagged_units() -> Non
 # --------------------------------------------------------------------------- writing the output
 
 
+@pytest.mark.parametrize("command", ["plan", "city"])
 def test_failure_while_writing_leaves_no_output_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
+    # city said "internal error: a bug in redistrict" (exit 70) for a full disk.
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(redistrict.report, "save_map", broken)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, [*_grid_files(tmp_path, 3, [500] * 9), "--out", str(out)])
+    extra = ["--scheduler", "synchronous", "--no-cache"] if command == "city" else []
+    args = [command, *_grid_files(tmp_path, 3, [500] * 9)[1:], "--out", str(out), *extra]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: redistrict cannot continue: cannot write the plan to {out}")
     assert "No space left on device" in result.stderr

@@ -80,3 +80,17 @@ def test_a_unit_inside_another_is_named_in_a_note() -> None:
     # Side by side, touching the edge of the area, or one unit only: no note.
     assert enclave_notes(units[units["unit_id"] != 2]) == []
     assert enclave_notes(units.iloc[[1]]) == []
+
+
+def test_units_side_by_side_in_one_hole_or_nested_rings() -> None:
+    from redistrict._unit_shapes import enclosed
+
+    ring = box(0, 0, 300, 300).difference(box(100, 100, 200, 200))
+    side = gpd.GeoSeries([ring, box(100, 100, 150, 200), box(150, 100, 200, 200)], index=[1, 2, 3])
+    assert enclosed(side) == []  # 2 and 3 reach each other
+    middle = box(50, 50, 250, 250).difference(box(100, 100, 200, 200))
+    nested = gpd.GeoSeries(
+        [box(0, 0, 300, 300).difference(box(50, 50, 250, 250)), middle, box(100, 100, 200, 200)],
+        index=[1, 2, 3],
+    )
+    assert enclosed(nested) == [(2, 1), (3, 2)]
