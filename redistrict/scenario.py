@@ -337,9 +337,19 @@ def load_scenario(path: str | Path) -> Scenario:
         hint = "it is a folder" if p.is_dir() else "it does not exist"
         raise InputError(f"scenario file {p}: {hint}; give the path of a .toml scenario file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"scenario file {p}: cannot be read as UTF-8 text ({exc})") from None
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"scenario file {p}: cannot be read ({exc})") from None
+    # TOML is UTF-8; Notepad adds a byte-order mark, and Chinese Windows editors save GBK.
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"scenario file {p}: cannot be read as UTF-8 (or GBK) text ({exc}); save it as UTF-8"
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

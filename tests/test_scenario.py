@@ -101,6 +101,20 @@ def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     assert s.costs.new_committee_yuan == 3_000_000
 
 
+def test_scenario_saved_by_notepad_or_a_chinese_editor(tmp_path: Path) -> None:
+    # UTF-8 with a byte-order mark (Notepad) was "not valid TOML"; GBK could not be read at all.
+    text = 'name = "合并小社区"\n[band]\nlo = 2000\nhi = 3000\n'
+    for encoding in ("utf-8-sig", "gbk"):
+        path = tmp_path / f"s-{encoding}.toml"
+        path.write_bytes(text.encode(encoding))
+        s = load_scenario(path)
+        assert s.name == "合并小社区" and s.band == ScenarioBand(2000, 3000, None, "households")
+    path = tmp_path / "binary.toml"
+    path.write_bytes(bytes([0x81, 0x30, 0xFF, 0xFE]) * 4)
+    with pytest.raises(InputError, match="save it as UTF-8"):
+        load_scenario(path)
+
+
 def test_every_problem_is_listed_with_the_file(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
