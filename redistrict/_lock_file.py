@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from redistrict._atoms_faces import polygon_parts
+from redistrict._validate_geometry import polygonal_part
 from redistrict._words import listed
 from redistrict.errors import InputError
 
@@ -208,7 +208,6 @@ def _read_plan_units(plan: Path) -> gpd.GeoDataFrame:
     geoms = np.asarray(units.geometry.array, dtype=object)
     bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
     if bad.any():
-        fixed = shapely.make_valid(geoms[bad])
-        geoms[bad] = [shapely.union_all(polygon_parts(g)) for g in fixed]
+        geoms[bad] = [polygonal_part(g) for g in shapely.make_valid(geoms[bad])]
         units = units.set_geometry(gpd.GeoSeries(geoms, index=units.index, crs=units.crs))
     return units
