@@ -27,6 +27,7 @@ __all__ = [
     "as_if_created",
     "held_signals",
     "mark_written",
+    "read_text",
     "recover_swaps",
     "remove_tree",
     "write_csv",
@@ -127,6 +128,25 @@ def held_signals() -> Iterator[None]:
                 handler(signum, None)
             elif handler == signal.SIG_DFL:
                 signal.raise_signal(signum)
+
+
+def read_text(path: Path) -> str:
+    """A small text file a planner edited: UTF-8 (a byte-order mark allowed), else GB18030.
+
+    Notepad adds a byte-order mark; Excel and editors on Chinese Windows save GBK.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    UnicodeDecodeError
+        When it is neither UTF-8 nor GB18030.
+    """
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
 
 
 def remove_tree(path: Path) -> None:

@@ -5,6 +5,7 @@ See :mod:`redistrict.locks` for what the lock groups then do.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redistrict._files import read_text
 from redistrict._validate_geometry import polygonal_part
 from redistrict._words import listed
 from redistrict.errors import InputError
@@ -62,18 +64,6 @@ def _ints(column: pd.Series, name: str, where: str, problems: list[str]) -> pd.S
     return values.where(~bad).astype("Int64")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """The lock file's table: UTF-8 (with or without a byte-order mark), else GB18030.
-
-    Excel on Chinese Windows saves CSV as GBK; only the id columns are used, but a
-    notes column in Chinese must not make the file unreadable.
-    """
-    try:
-        return pd.read_csv(path, dtype=str, comment="#", skip_blank_lines=True, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.read_csv(path, dtype=str, comment="#", skip_blank_lines=True, encoding="gb18030")
-
-
 def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
     """Read a lock file.
 
@@ -101,7 +91,9 @@ def read_locks(path: str | Path, *, plan: str | Path | None = None) -> Locks:
     if not p.is_file():
         raise InputError(f"{where}: does not exist or is not a file; give a CSV of atom or unit ids")
     try:
-        table = _read_csv(p)
+        # Excel on Chinese Windows saves GBK: only the id columns are used, but a notes
+        # column in Chinese must not make the file unreadable.
+        table = pd.read_csv(io.StringIO(read_text(p)), dtype=str, comment="#", skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise InputError(
             f"{where}: cannot be read as CSV ({exc}); write a header line (atom_id or unit_id) "

@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from redistrict._files import read_text
 from redistrict._validate_problem import is_number
 from redistrict.costs import CostParams
 from redistrict.errors import InputError
@@ -336,20 +337,15 @@ def load_scenario(path: str | Path) -> Scenario:
     if not p.is_file():
         hint = "it is a folder" if p.is_dir() else "it does not exist"
         raise InputError(f"scenario file {p}: {hint}; give the path of a .toml scenario file")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"scenario file {p}: cannot be read ({exc})") from None
     # TOML is UTF-8; Notepad adds a byte-order mark, and Chinese Windows editors save GBK.
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"scenario file {p}: cannot be read as UTF-8 (or GBK) text ({exc}); save it as UTF-8"
-            ) from None
+        text = read_text(p)
+    except OSError as exc:
+        raise InputError(f"scenario file {p}: cannot be read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"scenario file {p}: cannot be read as UTF-8 (or GBK) text ({exc}); save it as UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
