@@ -65,6 +65,14 @@ def _lock_file(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _plan_folder(tmp_path: Path, units: gpd.GeoDataFrame) -> Path:
+    """An earlier plan's folder (``tmp_path/old``) whose plan.gpkg holds ``units``."""
+    plan = tmp_path / "old"
+    plan.mkdir(exist_ok=True)
+    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio", mode="w")
+    return plan
+
+
 def test_read_atom_locks(tmp_path: Path) -> None:
     locks = read_locks(_lock_file(tmp_path, "atom_id,unit_id\n1,5\n2,5\n3,6\n"))
     assert locks.atom_groups is not None
@@ -172,14 +180,12 @@ def test_empty_and_infeasible_free_areas(tmp_path: Path) -> None:
 
 
 def test_unit_locks_from_a_previous_plan(tmp_path: Path) -> None:
-    plan = tmp_path / "old"
-    plan.mkdir()
     units = gpd.GeoDataFrame(
         {"unit_id": [1, 2], "households": [2, 2]},
         geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)],
         crs=CRS,
     )
-    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    plan = _plan_folder(tmp_path, units)
     locks = read_locks(_lock_file(tmp_path, "unit_id\n2\n"), plan=plan)
     atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
     groups, _ = fixed_groups(atoms, problem, locks=locks)
@@ -193,14 +199,12 @@ def test_unit_locks_from_a_previous_plan(tmp_path: Path) -> None:
 def test_locked_units_the_run_does_not_reproduce_are_warnings(tmp_path: Path) -> None:
     # Unit 1 of the earlier plan held 3 households; unit 2's outline was a fifth larger than
     # the atoms now inside it (a road removed since). Both used to be a note at most.
-    plan = tmp_path / "old"
-    plan.mkdir()
     units = gpd.GeoDataFrame(
         {"unit_id": [1, 2], "households": [3, 2]},
         geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 440, 100)],
         crs=CRS,
     )
-    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    plan = _plan_folder(tmp_path, units)
     locks = read_locks(_lock_file(tmp_path, "unit_id\n1\n2\n"), plan=plan)
     atoms, problem, _ = _row([1, 1, 1, 1, 1, 1])
     _, notes = fixed_groups(atoms, problem, locks=locks)
@@ -212,7 +216,7 @@ def test_locked_units_the_run_does_not_reproduce_are_warnings(tmp_path: Path) ->
     # the same outlines as the atoms: nothing to warn of
     units.geometry = [shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)]
     units["households"] = [2, 2]
-    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio", mode="w")
+    _plan_folder(tmp_path, units)
     _, notes = fixed_groups(
         atoms, problem, locks=read_locks(_lock_file(tmp_path, "unit_id\n1\n2\n"), plan=plan)
     )
@@ -232,9 +236,7 @@ def test_relocking_blocks_with_street_gaps_warns_of_nothing(tmp_path: Path) -> N
         index=pd.Index(range(n), name="atom_id"),
     )
     labels = pd.Series([1, 1, 1, 2, 2, 2], index=atoms.index)
-    plan = tmp_path / "old"
-    plan.mkdir()
-    unit_table(atoms, labels, Band(2000, 3000)).to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    plan = _plan_folder(tmp_path, unit_table(atoms, labels, Band(2000, 3000)))
     problem = Problem.from_arrays(
         [1000] * n, [(106 * i + 50, 50) for i in range(n)], [(i, i + 1) for i in range(n - 1)],
         nodes=list(range(n)), band=Band(2000, 3000),
@@ -247,11 +249,10 @@ def test_relocking_blocks_with_street_gaps_warns_of_nothing(tmp_path: Path) -> N
 
 
 def test_an_outline_edited_into_a_bow_tie_is_repaired(tmp_path: Path) -> None:
-    plan = tmp_path / "old"
-    plan.mkdir()
     bow = shapely.Polygon([(0, 0), (200, 100), (200, 0), (0, 100), (0, 0)])
-    units = gpd.GeoDataFrame({"unit_id": [1], "households": [2]}, geometry=[bow], crs=CRS)
-    units.to_file(plan / "plan.gpkg", layer="units", engine="pyogrio")
+    plan = _plan_folder(
+        tmp_path, gpd.GeoDataFrame({"unit_id": [1], "households": [2]}, geometry=[bow], crs=CRS)
+    )
     atoms, problem, _ = _row([1, 1, 1, 1])
     groups, notes = fixed_groups(
         atoms, problem, locks=read_locks(_lock_file(tmp_path, "unit_id\n1\n"), plan=plan)
